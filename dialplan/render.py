@@ -1,0 +1,264 @@
+"""Render the project's Asterisk configuration (templates in ``asterisk-config/``) from the model.
+
+The same templates serve the sandbox (a chroot on the developer's machine) and users' servers
+(docker-compose): a :class:`Target` says where Asterisk keeps its files and what it listens on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from dialplan import variables as v
+from hotline.settings import QueueSettings, Settings
+from telephony.events import SUBSCRIBED_EVENTS
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "asterisk-config"
+DEBIAN_MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
+
+# Everything the hotline needs, nothing that writes call details to disk (no cdr_*, cel_*).
+MODULES: tuple[str, ...] = (
+    "res_timing_timerfd.so",
+    "res_sorcery_config.so",
+    "res_sorcery_memory.so",
+    "res_sorcery_astdb.so",
+    "res_pjproject.so",
+    "res_pjsip.so",
+    "res_pjsip_session.so",
+    "res_pjsip_pubsub.so",
+    "chan_pjsip.so",
+    "res_pjsip_endpoint_identifier_ip.so",
+    "res_pjsip_endpoint_identifier_user.so",
+    "res_pjsip_authenticator_digest.so",
+    "res_pjsip_outbound_authenticator_digest.so",
+    "res_pjsip_registrar.so",
+    "res_pjsip_sdp_rtp.so",
+    "res_pjsip_caller_id.so",
+    "res_pjsip_dtmf_info.so",
+    "res_pjsip_rfc3326.so",
+    "res_pjsip_nat.so",
+    "res_rtp_asterisk.so",
+    "codec_ulaw.so",
+    "codec_alaw.so",
+    "codec_gsm.so",
+    "format_gsm.so",
+    "format_wav.so",
+    "format_wav_gsm.so",
+    "format_pcm.so",
+    "format_sln.so",
+    "pbx_config.so",
+    "res_speech.so",
+    "res_agi.so",
+    "res_musiconhold.so",
+    "app_queue.so",
+    "app_dial.so",
+    "app_playback.so",
+    "app_read.so",
+    "app_stack.so",
+    "app_verbose.so",
+    "app_exec.so",
+    "func_callerid.so",
+    "func_channel.so",
+    "func_strings.so",
+    "func_logic.so",
+    "func_global.so",
+    "bridge_simple.so",
+    "bridge_native_rtp.so",
+    "bridge_holding.so",
+)
+
+TEMPLATES: tuple[str, ...] = (
+    "asterisk.conf",
+    "modules.conf",
+    "logger.conf",
+    "cdr.conf",
+    "cel.conf",
+    "manager.conf",
+    "pjsip.conf",
+    "rtp.conf",
+    "musiconhold.conf",
+    "indications.conf",
+    "queues.conf",
+    "extensions.conf",
+    "features.conf",
+    "acl.conf",
+    "udptl.conf",
+    "pjproject.conf",
+    "ccss.conf",
+)
+
+
+@dataclass(frozen=True)
+class Directories:
+    etc: str
+    log: str
+    spool: str
+    run: str
+    lib: str
+    cache: str
+    modules: str = DEBIAN_MODULE_DIR
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one Asterisk keeps its files and what it listens on."""
+
+    dirs: Directories
+    ami_bind: str
+    ami_permit: tuple[str, ...]
+    sip_bind: str
+    sip_port: int
+    caller_networks: tuple[str, ...]
+    rtp_start: int
+    rtp_end: int
+    simulated_operators: int = 0
+    simulated_hold_seconds: int = 20
+    default_language: str = "en"
+    indications_country: str = "us"
+
+
+@dataclass(frozen=True)
+class Member:
+    interface: str
+    name: str
+
+
+@dataclass(frozen=True)
+class QueueView:
+    name: str
+    strategy: str
+    ring_seconds: int
+    wrapup_seconds: int
+    service_level_seconds: int
+    members: tuple[Member, ...] = field(default_factory=tuple)
+
+
+def sandbox_target(settings: Settings, root: str = "/srv/hotline") -> Target:
+    sandbox = settings.sandbox
+    return Target(
+        dirs=Directories(
+            etc=f"{root}/etc",
+            log=f"{root}/log",
+            spool=f"{root}/spool",
+            run=f"{root}/run",
+            lib=f"{root}/lib",
+            cache=f"{root}/cache",
+        ),
+        ami_bind=settings.asterisk[0].ami_host,
+        ami_permit=("127.0.0.1/255.255.255.255",),
+        sip_bind=sandbox.sip_host,
+        sip_port=sandbox.sip_port,
+        caller_networks=("127.0.0.1",),
+        rtp_start=sandbox.rtp_start,
+        rtp_end=sandbox.rtp_end,
+        simulated_operators=sandbox.simulated_operators,
+        simulated_hold_seconds=sandbox.simulated_hold_seconds,
+    )
+
+
+def server_target(settings: Settings, ami_permit: tuple[str, ...]) -> Target:
+    """A stock Debian Asterisk on a server (the docker-compose image)."""
+    return Target(
+        dirs=Directories(
+            etc="/etc/asterisk",
+            log="/var/log/asterisk",
+            spool="/var/spool/asterisk",
+            run="/var/run/asterisk",
+            lib="/var/lib/asterisk",
+            cache="/var/cache/asterisk",
+        ),
+        ami_bind="0.0.0.0",
+        ami_permit=ami_permit,
+        sip_bind="0.0.0.0",
+        sip_port=settings.sandbox.sip_port,
+        caller_networks=ami_permit,
+        rtp_start=settings.sandbox.rtp_start,
+        rtp_end=settings.sandbox.rtp_end,
+        simulated_operators=settings.sandbox.simulated_operators,
+        simulated_hold_seconds=settings.sandbox.simulated_hold_seconds,
+    )
+
+
+def simulated_members(queue: str, count: int) -> tuple[Member, ...]:
+    return tuple(
+        Member(f"Local/op-{queue}-{n}@{v.CONTEXT_SIMULATED_OPERATOR}/n", f"sim-{queue}-{n}")
+        for n in range(1, count + 1)
+    )
+
+
+def _queue_view(queue: QueueSettings, simulated: int) -> QueueView:
+    return QueueView(
+        name=queue.name,
+        strategy=queue.strategy,
+        ring_seconds=queue.ring_seconds,
+        wrapup_seconds=queue.wrapup_seconds,
+        service_level_seconds=queue.service_level_seconds,
+        members=simulated_members(queue.name, simulated),
+    )
+
+
+def context(settings: Settings, target: Target) -> dict[str, Any]:
+    node = settings.asterisk[0]
+    agi = settings.agi
+    return {
+        "dirs": target.dirs,
+        "modules": MODULES,
+        "default_language": target.default_language,
+        "indications_country": target.indications_country,
+        "ami": {
+            "port": node.ami_port,
+            "bind": target.ami_bind,
+            "user": node.ami_user,
+            "secret": node.secret(),
+            "permit": target.ami_permit,
+            "events": sorted(SUBSCRIBED_EVENTS),
+        },
+        "sip": {
+            "bind": target.sip_bind,
+            "port": target.sip_port,
+            "caller_networks": target.caller_networks,
+        },
+        "rtp": {"start": target.rtp_start, "end": target.rtp_end},
+        "queues": [_queue_view(q, target.simulated_operators) for q in settings.queues],
+        "node": node.name,
+        "default_queue": settings.menu.default_queue,
+        "agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SCRIPT}",
+        "simulated_hold_seconds": target.simulated_hold_seconds,
+        "vars": {"ivr_result": v.IVR_RESULT, "queue": v.QUEUE, "fallback": v.FALLBACK},
+        "ref": {"ivr_result": "${%s}" % v.IVR_RESULT, "queue": "${%s}" % v.QUEUE},
+        "ivr_ok": v.IVR_OK,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render(settings: Settings, target: Target) -> dict[str, str]:
+    """File name -> rendered text, for every template."""
+    env = _environment()
+    values = context(settings, target)
+    return {name: env.get_template(name).render(values) for name in TEMPLATES}
+
+
+def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = ("manager.conf",)) -> None:
+    """Write atomically; files holding secrets are readable by their owner only."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    private = set(secret_files)
+    for name, text in files.items():
+        path = out_dir / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name in private else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)

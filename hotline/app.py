@@ -1,0 +1,134 @@
+"""The composition root: builds the object graph from the settings and runs it in one process.
+
+FastAGI server + AMI consumers + HTTP API share one asyncio loop. Dependencies are passed into
+constructors; nothing here is a global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+
+from dialplan import variables as v
+from hotline.db import make_engine, migrate
+from hotline.http import create_app
+from hotline.settings import AsteriskNodeSettings, Settings
+from ivr.handler import IvrHandler
+from ivr.menu import Menu
+from metrics.live import QueueBoard
+from metrics.prometheus import HotlineMetrics, LiveCollector
+from metrics.records import CallAssembler
+from metrics.store import RecordStore, RecordWriter
+from telephony.agi import AgiChannel, AgiRequest, FastAgiServer
+from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
+from telephony.events import AmiEvent
+
+log = logging.getLogger("hotline")
+SWEEP_INTERVAL_SECONDS = 60.0
+
+
+def endpoint(node: AsteriskNodeSettings) -> AmiEndpoint:
+    return AmiEndpoint(
+        name=node.name,
+        host=node.ami_host,
+        port=node.ami_port,
+        username=node.ami_user,
+        secret=node.secret() or "",
+    )
+
+
+class EventFanout:
+    """Hands each typed AMI event to every consumer; one consumer's bug never stops the others."""
+
+    def __init__(self, consumers: list[Callable[[AmiEvent], None]]) -> None:
+        self._consumers = consumers
+        self.errors_total = 0
+
+    def __call__(self, event: AmiEvent) -> None:
+        for consume in self._consumers:
+            try:
+                consume(event)
+            except Exception as exc:
+                self.errors_total += 1
+                log.error("event consumer failed on %s: %s", type(event).__name__, type(exc).__name__)
+
+
+class Hotline:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.store = RecordStore(self.engine)
+        self.writer = RecordWriter(self.store)
+        self.assembler = CallAssembler(self.writer.submit)
+        self.board = QueueBoard()
+        queues = [q.name for q in settings.queues]
+        self.registry = CollectorRegistry()
+        self.metrics = HotlineMetrics(self.registry, queues)
+        self.fanout = EventFanout([self.board.on_event, self.metrics.on_event, self.assembler.on_event])
+        self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
+        self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
+        menu = Menu.from_settings(settings)
+        self.ivr = IvrHandler(lambda: menu, self.assembler)
+        self.agi = FastAgiServer(
+            self._route_agi,
+            host=settings.agi.host,
+            port=settings.agi.port,
+            allowed_peers=frozenset(n.address for n in settings.asterisk),
+        )
+        self._agi_listening = False
+        self.app = create_app(self.store, self.registry, self.node_statuses, lambda: self._agi_listening)
+
+    def node_statuses(self) -> list[NodeStatus]:
+        return [node.status for node in self.nodes]
+
+    async def _route_agi(self, request: AgiRequest, channel: AgiChannel) -> None:
+        if request.script == v.AGI_SCRIPT:
+            await self.ivr(request, channel)
+        else:
+            log.warning("FastAGI request for unknown script %r ignored", request.script[:40])
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            if swept := self.assembler.sweep():
+                log.warning("%d calls without a final event recorded as incomplete", swept)
+
+    async def run(self) -> None:
+        await asyncio.to_thread(migrate, self.engine)
+        await self.agi.start()
+        self._agi_listening = True
+        tasks = [asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes]
+        tasks.append(asyncio.create_task(self._sweep(), name="records-sweep"))
+        http = self.settings.http
+        server = uvicorn.Server(
+            uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None, access_log=False)
+        )
+        log.info(
+            "hotline serving: FastAGI %s:%d, HTTP http://%s:%d",
+            self.settings.agi.host, self.agi.port, http.host, http.port,
+        )  # fmt: skip
+        try:
+            await server.serve()
+        finally:
+            await self._shutdown(tasks)
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        self._agi_listening = False
+        await self.agi.close()
+        for node in self.nodes:
+            await node.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if left := self.assembler.flush_all():
+            log.info("%d calls in progress at shutdown recorded as incomplete", left)
+        await self.writer.close()
+        self.engine.dispose()
+        log.info("hotline stopped")

@@ -1,0 +1,207 @@
+"""Synthetic callers: real SIP calls with real RFC 2833 DTMF, placed with sipp.
+
+Used by the demo, the tests, the benchmarks and the privacy check. Each call carries a
+synthetic caller number (and display name) so that a scan can later prove none of them was
+stored anywhere. sipp writes no files of its own here (no -trace_* options) and runs in a
+temporary directory that is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+DTMF_PCAP = "/usr/share/sip-tester/dtmf_2833_{}.pcap"
+_DIGIT_NAMES = {"*": "star", "#": "pound"}
+_STATS = re.compile(r"^\s*(Successful|Failed) call\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
+
+
+class CallgenError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One caller: who they pretend to be, what they press, when they give up.
+
+    ``digits``: pressed one by one, ``gap_ms`` apart, starting ``first_digit_ms`` after answer.
+    ``hangup_after_ms``: the caller hangs up after this long (from answer); ``None``: the caller
+    stays until the far end (an operator) hangs up.
+    """
+
+    number: str
+    digits: str = ""
+    name: str = "Synthetic Caller"
+    first_digit_ms: int = 2500
+    gap_ms: int = 2500
+    hangup_after_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class CallgenResult:
+    planned: int
+    successful: int
+    failed: int
+    exit_codes: tuple[int, ...]
+
+
+def _dtmf_actions(plan: CallPlan) -> str:
+    parts = [f'<pause milliseconds="{plan.first_digit_ms}"/>']
+    for i, digit in enumerate(plan.digits):
+        if i:
+            parts.append(f'<pause milliseconds="{plan.gap_ms}"/>')
+        pcap = DTMF_PCAP.format(_DIGIT_NAMES.get(digit, digit))
+        parts.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
+    return "\n".join(parts)
+
+
+def _elapsed_dtmf_ms(plan: CallPlan) -> int:
+    if not plan.digits:
+        return 0
+    return plan.first_digit_ms + plan.gap_ms * (len(plan.digits) - 1)
+
+
+_HEADERS = """Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]HL[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]"""
+
+
+def scenario(plan: CallPlan, wait_for_bye_ms: int) -> str:
+    """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one."""
+    if plan.hangup_after_ms is None:
+        ending = f"""<recv request="BYE" timeout="{wait_for_bye_ms}"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>"""
+    else:
+        pause = max(plan.hangup_after_ms - _elapsed_dtmf_ms(plan), 0)
+        ending = f"""<pause milliseconds="{pause}"/>
+<send retrans="500"><![CDATA[
+BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+{_HEADERS}
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+<recv response="200"/>"""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="hotline caller">
+<send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+{_HEADERS.replace("[peer_tag_param]", "")}
+CSeq: 1 INVITE
+Contact: <sip:[field0]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[local_ip_type] [local_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="183" optional="true"/>
+<recv response="200" rtd="true"/>
+<send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+{_HEADERS}
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+{_dtmf_actions(plan)}
+{ending}
+</scenario>
+"""
+
+
+def _injection(plans: list[CallPlan]) -> str:
+    lines = ["SEQUENTIAL"]
+    for p in plans:
+        if not re.fullmatch(r"\+?[0-9]{3,20}", p.number) or ";" in p.name or '"' in p.name:
+            raise CallgenError("a synthetic caller needs a number of digits and a plain name")
+        lines.append(f"{p.number};{escape(p.name)};")
+    return "\n".join(lines) + "\n"
+
+
+def _shape(plan: CallPlan) -> tuple[str, int, int, int | None]:
+    return (plan.digits, plan.first_digit_ms, plan.gap_ms, plan.hangup_after_ms)
+
+
+class Callgen:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5060,
+        service: str = "8800",
+        local_port_base: int = 25060,
+        media_port_base: int = 26000,
+    ) -> None:
+        if shutil.which("sipp") is None:
+            raise CallgenError("sipp is not installed (Debian package sip-tester)")
+        self.host, self.port, self.service = host, port, service
+        self.local_port_base, self.media_port_base = local_port_base, media_port_base
+
+    async def place(
+        self, plans: list[CallPlan], concurrency: int = 10, rate: float = 10.0, timeout_s: float = 300
+    ) -> CallgenResult:
+        """Place every call (one sipp process per call shape, all at once) and wait for all."""
+        groups: dict[tuple[str, int, int, int | None], list[CallPlan]] = defaultdict(list)
+        for plan in plans:
+            groups[_shape(plan)].append(plan)
+        with tempfile.TemporaryDirectory(prefix="hotline-callgen-") as tmp:
+            runs = [
+                self._run_group(Path(tmp), i, group, concurrency, rate, timeout_s)
+                for i, group in enumerate(groups.values())
+            ]
+            results = await asyncio.gather(*runs)
+        return CallgenResult(
+            planned=len(plans),
+            successful=sum(r[0] for r in results),
+            failed=sum(r[1] for r in results),
+            exit_codes=tuple(r[2] for r in results),
+        )
+
+    async def _run_group(
+        self, tmp: Path, index: int, plans: list[CallPlan], concurrency: int, rate: float, timeout_s: float
+    ) -> tuple[int, int, int]:
+        scen = tmp / f"caller{index}.xml"
+        scen.write_text(scenario(plans[0], wait_for_bye_ms=int(timeout_s * 1000)), encoding="ascii")
+        inj = tmp / f"callers{index}.csv"
+        inj.write_text(_injection(plans), encoding="ascii")
+        cmd = [
+            "sipp", f"{self.host}:{self.port}", "-sf", str(scen), "-inf", str(inj),
+            "-s", self.service, "-m", str(len(plans)), "-l", str(concurrency), "-r", str(rate),
+            "-i", "127.0.0.1", "-mi", "127.0.0.1",
+            "-p", str(self.local_port_base + index), "-mp", str(self.media_port_base + index * 200),
+            "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-nostdin",
+        ]  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, cwd=tmp, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        out, _ = await proc.communicate()
+        stats = dict(_STATS.findall(out.decode(errors="replace")))
+        ok, failed = int(stats.get("Successful", 0)), int(stats.get("Failed", 0))
+        code = proc.returncode if proc.returncode is not None else -1
+        return ok, failed if ok + failed else len(plans), code

@@ -1,0 +1,127 @@
+"""The ``hotline`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hotline import logs
+from hotline.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description="Crisis hotline on Asterisk 22")
+    parser.add_argument("--config", type=Path, help="YAML settings file (default: hotline.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run FastAGI server, AMI consumer and HTTP API")
+    sub.add_parser("run", help="start the sandbox Asterisk, then serve (the demo)")
+    sub.add_parser("migrate", help="apply database migrations")
+    sandbox = sub.add_parser("sandbox", help="the local Asterisk 22 (needs root)")
+    sandbox_sub = sandbox.add_subparsers(dest="action", required=True)
+    for action in ("up", "down", "status"):
+        sandbox_sub.add_parser(action)
+    cli = sandbox_sub.add_parser("cli", help="run one Asterisk CLI command")
+    cli.add_argument("cli_command")
+    render = sub.add_parser("render-asterisk", help="write Asterisk config for a server")
+    render.add_argument("--out", type=Path, required=True)
+    render.add_argument(
+        "--permit", action="append", default=[], help="network allowed to reach AMI and SIP (repeat)"
+    )
+    return parser
+
+
+def _serve(settings: Settings) -> int:
+    from hotline.app import Hotline
+
+    asyncio.run(Hotline(settings).run())
+    return 0
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.sandbox import Sandbox
+
+    sandbox = Sandbox(settings)
+    if args.action == "up":
+        status = sandbox.up()
+        print(f"sandbox Asterisk running (pid {status.pid}), files in {status.directory}")
+        print(f"SIP udp {settings.sandbox.sip_host}:{settings.sandbox.sip_port}, AMI 127.0.0.1:{settings.asterisk[0].ami_port}")
+    elif args.action == "down":
+        sandbox.down()
+        print("sandbox Asterisk stopped")
+    elif args.action == "status":
+        status = sandbox.status()
+        state = "running" if status.running else "stopped"
+        print(f"{state}; booted: {status.booted}; pid: {status.pid}; files: {status.directory}")
+        return 0 if status.running else 3
+    else:
+        print(sandbox.cli(args.cli_command), end="")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from hotline.sandbox import Sandbox
+
+    Sandbox(settings).up()
+    http = settings.http
+    print(
+        "hotline demo is up:\n"
+        f"  call it:   sipp -sn uac -m 1 {settings.sandbox.sip_host}:{settings.sandbox.sip_port}"
+        "  (or any SIP phone on this machine)\n"
+        f"  records:   http://{http.host}:{http.port}/api/calls\n"
+        f"  metrics:   http://{http.host}:{http.port}/metrics\n"
+        f"  health:    http://{http.host}:{http.port}/healthz\n"
+        f"  Asterisk:  hotline sandbox cli 'queue show'\n",
+        flush=True,
+    )
+    return _serve(settings)
+
+
+def _render(settings: Settings, args: argparse.Namespace) -> int:
+    from dialplan.check import check
+    from dialplan.render import render, server_target, write
+
+    permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit) or ("127.0.0.1/32",)
+    write(render(settings, server_target(settings, permit)), args.out)
+    check(args.out, [q.name for q in settings.queues])
+    print(f"Asterisk configuration written to {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"hotline: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(settings.log_level, settings.log_file)
+    try:
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "sandbox":
+            return _sandbox(settings, args)
+        if args.command == "render-asterisk":
+            return _render(settings, args)
+        from hotline.db import make_engine, migrate
+
+        migrate(make_engine(settings.database_url))
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from hotline.sandbox import SandboxError
+
+        if isinstance(exc, SandboxError):
+            print(f"hotline: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

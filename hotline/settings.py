@@ -1,0 +1,269 @@
+"""One settings object: environment + one YAML file, validated once at start.
+
+Precedence: explicit environment variables (``HOTLINE_*``, nested with ``__``) over the YAML file
+over the defaults below. The YAML file is ``hotline.yaml`` in the working directory unless
+``HOTLINE_CONFIG`` names another. Secrets never have a default outside development.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_ENV = "HOTLINE_CONFIG"
+DEFAULT_CONFIG_FILE = "hotline.yaml"
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("hotline_file_data", default={})
+
+
+class SettingsError(ValueError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def _check_name(value: str, what: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"{what} {value!r} must be lowercase letters, digits, '-' or '_'")
+    return value
+
+
+class AsteriskNodeSettings(BaseModel):
+    name: str = "local"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_secret: SecretStr | None = None
+    ami_secret_file: Path | None = None
+    # The address this node's Asterisk connects from (FastAGI allow-list).
+    address: str = "127.0.0.1"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v, "asterisk node name")
+
+    def secret(self) -> str | None:
+        if self.ami_secret is not None:
+            return self.ami_secret.get_secret_value()
+        if self.ami_secret_file is not None:
+            return self.ami_secret_file.read_text(encoding="utf-8").strip()
+        return None
+
+
+class AgiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 4573
+    # Host Asterisk uses to reach the FastAGI server (rendered into the dialplan).
+    advertise_host: str | None = None
+
+    def reachable_host(self) -> str:
+        return self.advertise_host or self.host
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class QueueSettings(BaseModel):
+    name: str
+    strategy: Literal["rrmemory", "leastrecent", "fewestcalls", "linear", "ringall", "random"] = (
+        "leastrecent"
+    )
+    service_level_seconds: int = Field(20, ge=1, le=3600)
+    wrapup_seconds: int = Field(0, ge=0, le=3600)
+    ring_seconds: int = Field(15, ge=5, le=300)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v == "general":
+            raise ValueError("queue name 'general' is reserved by Asterisk's queues.conf")
+        return _check_name(v, "queue name")
+
+
+class TopicSettings(BaseModel):
+    id: str
+    name: str
+    queue: str
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_name(v, "topic id")
+
+
+class MenuSettings(BaseModel):
+    greeting: str = "hello-world"
+    prompt: str = "vm-enter-num-to-call"
+    timeout_seconds: int = Field(5, ge=1, le=60)
+    attempts: int = Field(2, ge=1, le=5)
+    options: dict[str, str] = Field(default_factory=dict)
+    default_queue: str = "main"
+
+    @field_validator("options")
+    @classmethod
+    def _digits(cls, v: dict[str, str]) -> dict[str, str]:
+        for digit in v:
+            if digit not in "0123456789" or len(digit) != 1:
+                raise ValueError(f"menu option key {digit!r} must be one digit 0-9")
+        return v
+
+
+class SandboxSettings(BaseModel):
+    # Cached Debian testing chroot with Asterisk 22 (shared by checkouts of this machine).
+    root_cache: Path = Path.home() / ".cache" / "hotline" / "asterisk-forky"
+    # This instance's rendered config, logs, spool, run files.
+    directory: Path = Path("var/sandbox")
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    simulated_operators: int = Field(2, ge=0, le=50)
+    simulated_hold_seconds: int = Field(20, ge=1, le=3600)
+    boot_timeout_seconds: float = 60.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__")
+
+    environment: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = "sqlite:///var/hotline.sqlite3"
+    log_level: str = "INFO"
+    log_file: Path | None = None
+    asterisk: list[AsteriskNodeSettings] = Field(default_factory=lambda: [AsteriskNodeSettings()])
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    queues: list[QueueSettings] = Field(default_factory=list)
+    topics: list[TopicSettings] = Field(default_factory=list)
+    menu: MenuSettings = Field(default_factory=MenuSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    # Set from the YAML file's location; relative paths in the file resolve against it.
+    config_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls), file_secret_settings)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        queues = {q.name for q in self.queues}
+        names = [n.name for n in self.asterisk]
+        if len(set(names)) != len(names):
+            raise ValueError(f"asterisk node names must be unique, got {names}")
+        if not self.asterisk:
+            raise ValueError("asterisk: at least one node is required")
+        if self.menu.default_queue not in queues:
+            raise ValueError(f"menu.default_queue {self.menu.default_queue!r} is not in queues")
+        topics = {t.id: t for t in self.topics}
+        for t in self.topics:
+            if t.queue not in queues:
+                raise ValueError(f"topic {t.id!r}: queue {t.queue!r} is not in queues")
+        for digit, topic in self.menu.options.items():
+            if topic not in topics:
+                raise ValueError(f"menu.options[{digit!r}]: topic {topic!r} is not in topics")
+        return self
+
+    def queue(self, name: str) -> QueueSettings:
+        return next(q for q in self.queues if q.name == name)
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The YAML file's values: below the environment, above the defaults."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _FILE_DATA.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_DATA.get())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in the YAML file are relative to the file, not to the working dir."""
+    for key in ("var_dir", "log_file"):
+        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+            data[key] = str(base / data[key])
+    sandbox = data.get("sandbox")
+    if isinstance(sandbox, dict) and isinstance(sandbox.get("directory"), str):
+        if not Path(sandbox["directory"]).is_absolute():
+            sandbox["directory"] = str(base / sandbox["directory"])
+    url = data.get("database_url")
+    if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        data["database_url"] = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load, validate and finish the settings (development secrets included)."""
+    if path is None:
+        env_path = os.environ.get(CONFIG_ENV)
+        path = Path(env_path) if env_path else Path(DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = _read_yaml(path)
+        _resolve_paths(data, path.resolve().parent)
+        data["config_file"] = str(path.resolve())
+    elif path.name != DEFAULT_CONFIG_FILE or os.environ.get(CONFIG_ENV):
+        raise SettingsError(f"configuration file {path} does not exist")
+    token = _FILE_DATA.set(data)
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+    finally:
+        _FILE_DATA.reset(token)
+    _ensure_secrets(settings)
+    return settings
+
+
+def _ensure_secrets(settings: Settings) -> None:
+    """Production refuses a missing AMI secret; development makes one per var dir."""
+    for node in settings.asterisk:
+        env_name = f"HOTLINE_AMI_SECRET_{node.name.upper().replace('-', '_')}"
+        if node.secret():
+            continue
+        if os.environ.get(env_name):
+            node.ami_secret = SecretStr(os.environ[env_name])
+        elif settings.environment == "development":
+            node.ami_secret = SecretStr(_dev_secret(settings.var_dir, node.name))
+        else:
+            raise SettingsError(
+                f"asterisk node {node.name!r}: no AMI secret outside development;"
+                f" set {env_name} or asterisk[].ami_secret_file"
+            )
+
+
+def _dev_secret(var_dir: Path, node: str) -> str:
+    path = var_dir / "secrets" / f"ami-{node}"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value

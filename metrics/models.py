@@ -1,0 +1,41 @@
+"""SQLAlchemy models of the metrics room. No column can hold a caller number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Float, Index, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CallRecordRow(Base):
+    __tablename__ = "call_records"
+    __table_args__ = (
+        UniqueConstraint("node", "call_id", name="uq_call_records_node_call"),
+        Index("ix_call_records_started_at", "started_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    node: Mapped[str] = mapped_column(String(40))
+    call_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ivr_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queue_entered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str | None] = mapped_column(String(16))
+    menu_version: Mapped[str | None] = mapped_column(String(40))
+    path: Mapped[str] = mapped_column(String(200), default="")
+    topic: Mapped[str | None] = mapped_column(String(40))
+    queue: Mapped[str | None] = mapped_column(String(40))
+    route_reason: Mapped[str | None] = mapped_column(String(20))
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str] = mapped_column(String(24))
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    operator: Mapped[str | None] = mapped_column(String(80))
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)

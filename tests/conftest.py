@@ -1,0 +1,23 @@
+"""Shared fixtures: settings built from the shipped hotline.yaml in a private var dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotline.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_settings(tmp: Path, **overrides: Any) -> Settings:
+    overrides.setdefault("var_dir", str(tmp / "var"))
+    overrides.setdefault("database_url", f"sqlite:///{tmp / 'var' / 'hotline.sqlite3'}")
+    return load_settings(ROOT / "hotline.yaml", **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ivr.menu import Route, RouteReason
+from ivr.observer import CallRef
+from metrics.records import CallAssembler, CallRecord, Outcome
+from telephony.events import (
+    AgentComplete,
+    AgentConnect,
+    QueueCallerAbandon,
+    QueueCallerJoin,
+    QueueCallerLeave,
+)
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+CALL = CallRef("local", "1700000000.1")
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def join(s: float, queue: str = "crisis", call: str = CALL.call_id) -> QueueCallerJoin:
+    return QueueCallerJoin("local", at(s), call, call, queue, 1, 1)
+
+
+def connect(s: float, hold: int = 4, call: str = CALL.call_id) -> AgentConnect:
+    return AgentConnect("local", at(s), call, call, "crisis", "sim-crisis-1", hold, 1)
+
+
+def complete(s: float, talk: int = 30, call: str = CALL.call_id) -> AgentComplete:
+    return AgentComplete("local", at(s), call, call, "crisis", "sim-crisis-1", 4, talk, "agent")
+
+
+def assembler() -> tuple[CallAssembler, list[CallRecord]]:
+    out: list[CallRecord] = []
+    return CallAssembler(out.append, clock=lambda: at(0)), out
+
+
+def test_answered_call_after_the_ivr_is_one_complete_record() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "en", "config")
+    a.ivr_routed(CALL, at(3), Route("crisis", "crisis", RouteReason.CHOSEN, "1"))
+    for event in (join(3.1), QueueCallerLeave("local", at(7), CALL.call_id, "", "crisis", 1, 0), connect(7), complete(37)):
+        a.on_event(event)
+    [r] = out
+    assert (r.topic, r.queue, r.path, r.outcome, r.fallback) == ("crisis", "crisis", "1", Outcome.ANSWERED, False)
+    assert (r.started_at, r.queue_entered_at, r.answered_at, r.ended_at) == (at(0), at(3.1), at(7), at(37))
+    assert (r.wait_seconds, r.talk_seconds, r.operator, r.language) == (4.0, 30.0, "sim-crisis-1", "en")
+    assert r.complete and a.open_calls == 0
+
+
+def test_call_that_never_met_the_ivr_is_marked_fallback() -> None:
+    a, out = assembler()
+    for event in (join(0, "main"), connect(2), complete(12)):
+        a.on_event(event)
+    [r] = out
+    assert (r.queue, r.topic, r.fallback, r.outcome) == ("crisis", None, True, Outcome.ANSWERED)
+
+
+def test_ivr_failure_is_marked_fallback_even_after_the_queue_join() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "en", "config")
+    a.ivr_failed(CALL, at(1), "")
+    a.on_event(join(1.5, "main"))
+    a.on_event(QueueCallerAbandon("local", at(9), CALL.call_id, "", "main", 1, 1, 7))
+    [r] = out
+    assert (r.fallback, r.outcome, r.wait_seconds) == (True, Outcome.ABANDONED_IN_QUEUE, 7.0)
+
+
+def test_hangup_in_the_ivr_is_recorded_with_the_path() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "ru", "config")
+    a.ivr_hangup(CALL, at(4), "9")
+    [r] = out
+    assert (r.outcome, r.path, r.ended_at, r.queue) == (Outcome.ABANDONED_IN_IVR, "9", at(4), None)
+
+
+def test_late_and_repeated_events_never_make_a_second_record() -> None:
+    a, out = assembler()
+    for event in (join(0), connect(2), complete(12), complete(12), QueueCallerLeave("local", at(13), CALL.call_id, "", "crisis", 1, 0)):
+        a.on_event(event)
+    assert len(out) == 1 and a.open_calls == 0
+
+
+def test_calls_are_kept_apart_by_node_and_call_id() -> None:
+    a, out = assembler()
+    a.on_event(join(0, call="a"))
+    a.on_event(join(0, call="b"))
+    a.on_event(complete(5, call="b"))
+    assert [r.call_id for r in out] == ["b"] and a.open_calls == 1
+
+
+def test_silent_calls_are_swept_as_incomplete_never_lost() -> None:
+    now = [at(0)]
+    out: list[CallRecord] = []
+    a = CallAssembler(out.append, clock=lambda: now[0], stale_after=timedelta(minutes=10))
+    a.on_event(join(0))
+    a.on_event(connect(3))
+    now[0] = at(300)
+    assert a.sweep() == 0
+    now[0] = at(3600)
+    assert a.sweep() == 1
+    [r] = out
+    assert (r.complete, r.outcome) == (False, Outcome.ANSWERED)
+
+
+def test_shutdown_flushes_open_calls_as_incomplete() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "en", "config")
+    assert a.flush_all() == 1
+    assert out[0].outcome is Outcome.FAILED and not out[0].complete
+
+
+def test_events_without_a_call_id_are_ignored() -> None:
+    a, out = assembler()
+    a.on_event(join(0, call=""))
+    assert a.open_calls == 0 and out == []
