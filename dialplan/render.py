@@ -230,7 +230,7 @@ def context(settings: Settings, target: Target) -> dict[str, Any]:
         "agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SCRIPT}",
         "simulated_hold_seconds": target.simulated_hold_seconds,
         "vars": {"ivr_result": v.IVR_RESULT, "queue": v.QUEUE, "fallback": v.FALLBACK},
-        "ref": {"ivr_result": "${%s}" % v.IVR_RESULT, "queue": "${%s}" % v.QUEUE},
+        "ref": {"ivr_result": f"${{{v.IVR_RESULT}}}", "queue": f"${{{v.QUEUE}}}"},
         "ivr_ok": v.IVR_OK,
     }
 
@@ -251,14 +251,18 @@ def render(settings: Settings, target: Target) -> dict[str, str]:
     return {name: env.get_template(name).render(values) for name in TEMPLATES}
 
 
-def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = ("manager.conf",)) -> None:
+def write(
+    files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = ("manager.conf",)
+) -> None:
     """Write atomically; files holding secrets are readable by their owner only."""
     out_dir.mkdir(parents=True, exist_ok=True)
     private = set(secret_files)
     for name, text in files.items():
         path = out_dir / name
         tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name in private else 0o644)
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name in private else 0o644
+        )
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -55,7 +55,9 @@ class EventFanout:
                 consume(event)
             except Exception as exc:
                 self.errors_total += 1
-                log.error("event consumer failed on %s: %s", type(event).__name__, type(exc).__name__)
+                log.error(
+                    "event consumer failed on %s: %s", type(event).__name__, type(exc).__name__
+                )
 
 
 class Hotline:
@@ -69,7 +71,9 @@ class Hotline:
         queues = [q.name for q in settings.queues]
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues)
-        self.fanout = EventFanout([self.board.on_event, self.metrics.on_event, self.assembler.on_event])
+        self.fanout = EventFanout(
+            [self.board.on_event, self.metrics.on_event, self.assembler.on_event]
+        )
         self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
         self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
         menu = Menu.from_settings(settings)
@@ -81,7 +85,9 @@ class Hotline:
             allowed_peers=frozenset(n.address for n in settings.asterisk),
         )
         self._agi_listening = False
-        self.app = create_app(self.store, self.registry, self.node_statuses, lambda: self._agi_listening)
+        self.app = create_app(
+            self.store, self.registry, self.node_statuses, lambda: self._agi_listening
+        )
 
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]
@@ -102,11 +108,15 @@ class Hotline:
         await asyncio.to_thread(migrate, self.engine)
         await self.agi.start()
         self._agi_listening = True
-        tasks = [asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes]
+        tasks = [
+            asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes
+        ]
         tasks.append(asyncio.create_task(self._sweep(), name="records-sweep"))
         http = self.settings.http
         server = uvicorn.Server(
-            uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None, access_log=False)
+            uvicorn.Config(
+                self.app, host=http.host, port=http.port, log_config=None, access_log=False
+            )
         )
         log.info(
             "hotline serving: FastAGI %s:%d, HTTP http://%s:%d",

@@ -163,7 +163,11 @@ class Callgen:
         self.local_port_base, self.media_port_base = local_port_base, media_port_base
 
     async def place(
-        self, plans: list[CallPlan], concurrency: int = 10, rate: float = 10.0, timeout_s: float = 300
+        self,
+        plans: list[CallPlan],
+        concurrency: int = 10,
+        rate: float = 10.0,
+        timeout_s: float = 300,
     ) -> CallgenResult:
         """Place every call (one sipp process per call shape, all at once) and wait for all."""
         groups: dict[tuple[str, int, int, int | None], list[CallPlan]] = defaultdict(list)
@@ -183,7 +187,13 @@ class Callgen:
         )
 
     async def _run_group(
-        self, tmp: Path, index: int, plans: list[CallPlan], concurrency: int, rate: float, timeout_s: float
+        self,
+        tmp: Path,
+        index: int,
+        plans: list[CallPlan],
+        concurrency: int,
+        rate: float,
+        timeout_s: float,
     ) -> tuple[int, int, int]:
         scen = tmp / f"caller{index}.xml"
         scen.write_text(scenario(plans[0], wait_for_bye_ms=int(timeout_s * 1000)), encoding="ascii")

@@ -26,10 +26,17 @@ def _parser() -> argparse.ArgumentParser:
         sandbox_sub.add_parser(action)
     cli = sandbox_sub.add_parser("cli", help="run one Asterisk CLI command")
     cli.add_argument("cli_command")
+    call = sub.add_parser("call", help="place synthetic SIP calls into the sandbox (sipp)")
+    call.add_argument("--digits", default="1", help="keys to press ('' presses nothing)")
+    call.add_argument("--count", type=int, default=1)
+    call.add_argument("--hangup-after", type=float, help="caller hangs up after this many seconds")
     render = sub.add_parser("render-asterisk", help="write Asterisk config for a server")
     render.add_argument("--out", type=Path, required=True)
     render.add_argument(
-        "--permit", action="append", default=[], help="network allowed to reach AMI and SIP (repeat)"
+        "--permit",
+        action="append",
+        default=[],
+        help="network allowed to reach AMI and SIP (repeat)",
     )
     return parser
 
@@ -48,7 +55,8 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "up":
         status = sandbox.up()
         print(f"sandbox Asterisk running (pid {status.pid}), files in {status.directory}")
-        print(f"SIP udp {settings.sandbox.sip_host}:{settings.sandbox.sip_port}, AMI 127.0.0.1:{settings.asterisk[0].ami_port}")
+        sip = f"{settings.sandbox.sip_host}:{settings.sandbox.sip_port}"
+        print(f"SIP udp {sip}, AMI 127.0.0.1:{settings.asterisk[0].ami_port}")
     elif args.action == "down":
         sandbox.down()
         print("sandbox Asterisk stopped")
@@ -69,8 +77,9 @@ def _run(settings: Settings) -> int:
     http = settings.http
     print(
         "hotline demo is up:\n"
-        f"  call it:   sipp -sn uac -m 1 {settings.sandbox.sip_host}:{settings.sandbox.sip_port}"
-        "  (or any SIP phone on this machine)\n"
+        "  call it:   .venv/bin/hotline call --digits 1   (synthetic caller pressing 1), or a\n"
+        f"             softphone on this machine calling sip:8800@{settings.sandbox.sip_host}:"
+        f"{settings.sandbox.sip_port}\n"
         f"  records:   http://{http.host}:{http.port}/api/calls\n"
         f"  metrics:   http://{http.host}:{http.port}/metrics\n"
         f"  health:    http://{http.host}:{http.port}/healthz\n"
@@ -80,11 +89,27 @@ def _run(settings: Settings) -> int:
     return _serve(settings)
 
 
+def _call(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.callgen import Callgen, CallPlan
+
+    hangup = int(args.hangup_after * 1000) if args.hangup_after else None
+    plans = [
+        CallPlan(number=f"+7900000{n:04d}", digits=args.digits, hangup_after_ms=hangup)
+        for n in range(1, args.count + 1)
+    ]
+    gen = Callgen(settings.sandbox.sip_host, settings.sandbox.sip_port)
+    result = asyncio.run(gen.place(plans, timeout_s=600))
+    print(f"{result.successful} of {result.planned} calls completed, {result.failed} failed")
+    return 0 if result.failed == 0 else 1
+
+
 def _render(settings: Settings, args: argparse.Namespace) -> int:
     from dialplan.check import check
     from dialplan.render import render, server_target, write
 
-    permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit) or ("127.0.0.1/32",)
+    permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit) or (
+        "127.0.0.1/32",
+    )
     write(render(settings, server_target(settings, permit)), args.out)
     check(args.out, [q.name for q in settings.queues])
     print(f"Asterisk configuration written to {args.out}")
@@ -106,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(settings)
         if args.command == "sandbox":
             return _sandbox(settings, args)
+        if args.command == "call":
+            return _call(settings, args)
         if args.command == "render-asterisk":
             return _render(settings, args)
         from hotline.db import make_engine, migrate

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET = ("panoramisk", "asyncio", "uvicorn.access")
+QUIET = ("panoramisk", "asyncio", "uvicorn.access", "alembic")
 
 
 def setup(level: str, log_file: Path | None = None) -> None:

@@ -56,7 +56,9 @@ class SandboxStatus:
 
 def _run(cmd: list[str], what: str, timeout: float = 900) -> None:
     try:
-        subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        subprocess.run(
+            cmd, check=True, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
     except FileNotFoundError as exc:
         raise SandboxError(f"{what}: {cmd[0]} is not installed") from exc
     except subprocess.CalledProcessError as exc:
@@ -96,7 +98,10 @@ class Sandbox:
             "debootstrap of Debian testing",
         )
         env_install = ["chroot", str(tmp), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
-        _run([*env_install, "install", "-y", "--no-install-recommends", *PACKAGES], "installing Asterisk")
+        _run(
+            [*env_install, "install", "-y", "--no-install-recommends", *PACKAGES],
+            "installing Asterisk",
+        )
         _run(["chroot", str(tmp), "apt-get", "clean"], "cleaning the apt cache")
         (tmp / "etc" / "hotline-sandbox").write_text(BUILD_STAMP + "\n", encoding="utf-8")
         shutil.rmtree(self.root, ignore_errors=True)
@@ -141,8 +146,19 @@ class Sandbox:
         console = (self.directory / "log" / "console.log").open("ab")
         with console:
             proc = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sandbox",
-                 str(self.root), str(self.directory)],
+                [
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "--",
+                    "sh",
+                    "-c",
+                    script,
+                    "sandbox",
+                    str(self.root),
+                    str(self.directory),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=console,
                 stderr=subprocess.STDOUT,
@@ -163,7 +179,9 @@ class Sandbox:
                 if "fully booted" in self.cli("core waitfullybooted", timeout=5).lower():
                     return
             time.sleep(0.2)
-        raise SandboxError(f"Asterisk did not finish booting within {self.settings.sandbox.boot_timeout_seconds} s")
+        raise SandboxError(
+            f"Asterisk did not finish booting within {self.settings.sandbox.boot_timeout_seconds} s"
+        )
 
     def _pid(self) -> int | None:
         try:
@@ -187,7 +205,9 @@ class Sandbox:
         except subprocess.TimeoutExpired as exc:
             raise SandboxError(f"asterisk -rx {command!r} timed out") from exc
         if done.returncode != 0:
-            raise SandboxError(f"asterisk -rx {command!r} failed: {done.stderr.decode(errors='replace')}")
+            raise SandboxError(
+                f"asterisk -rx {command!r} failed: {done.stderr.decode(errors='replace')}"
+            )
         return done.stdout.decode(errors="replace")
 
     def status(self) -> SandboxStatus:
@@ -196,7 +216,9 @@ class Sandbox:
         if pid is not None:
             with contextlib.suppress(SandboxError):
                 booted = "fully booted" in self.cli("core waitfullybooted", timeout=5).lower()
-        return SandboxStatus(running=pid is not None, pid=pid, booted=booted, directory=self.directory)
+        return SandboxStatus(
+            running=pid is not None, pid=pid, booted=booted, directory=self.directory
+        )
 
     def down(self, timeout: float = 15) -> None:
         pid = self._pid()

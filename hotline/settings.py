@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("hotline_file_data", default={})
+_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("hotline_file_data", default=None)
 
 
 class SettingsError(ValueError):
@@ -187,10 +187,10 @@ class _FileSource(PydanticBaseSettingsSource):
     """The YAML file's values: below the environment, above the defaults."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _FILE_DATA.get().get(field_name), field_name, False
+        return (_FILE_DATA.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_FILE_DATA.get())
+        return dict(_FILE_DATA.get() or {})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -209,9 +209,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     sandbox = data.get("sandbox")
-    if isinstance(sandbox, dict) and isinstance(sandbox.get("directory"), str):
-        if not Path(sandbox["directory"]).is_absolute():
-            sandbox["directory"] = str(base / sandbox["directory"])
+    directory = sandbox.get("directory") if isinstance(sandbox, dict) else None
+    if isinstance(directory, str) and not Path(directory).is_absolute():
+        data["sandbox"]["directory"] = str(base / directory)
     url = data.get("database_url")
     if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         data["database_url"] = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))

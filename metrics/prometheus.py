@@ -22,7 +22,10 @@ class HotlineMetrics:
             "hotline_calls_answered", "Calls answered by an operator", ["queue"], registry=registry
         )
         self.abandoned = Counter(
-            "hotline_calls_abandoned", "Callers who hung up while waiting", ["queue"], registry=registry
+            "hotline_calls_abandoned",
+            "Callers who hung up while waiting",
+            ["queue"],
+            registry=registry,
         )
         for queue in queues:  # every configured queue shows 0 before its first call
             for counter in (self.offered, self.answered, self.abandoned):
@@ -51,12 +54,16 @@ class LiveCollector(Collector):
         self._nodes = nodes
 
     def collect(self) -> Iterator[Metric]:
-        waiting = GaugeMetricFamily("hotline_calls_waiting", "Calls waiting in a queue", labels=["queue"])
+        waiting = GaugeMetricFamily(
+            "hotline_calls_waiting", "Calls waiting in a queue", labels=["queue"]
+        )
         counts = self._board.waiting()
         for queue in sorted(set(self._queues) | set(counts)):
             waiting.add_metric([queue], counts.get(queue, 0))
         yield waiting
-        up = GaugeMetricFamily("hotline_ami_connected", "AMI session logged in (1) or not (0)", labels=["node"])
+        up = GaugeMetricFamily(
+            "hotline_ami_connected", "AMI session logged in (1) or not (0)", labels=["node"]
+        )
         for status in self._nodes():
             up.add_metric([status.node], 1.0 if status.logged_in else 0.0)
         yield up

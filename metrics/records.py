@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from ivr.menu import Route
 from ivr.observer import CallRef
@@ -21,6 +22,7 @@ from telephony.events import (
     AgentComplete,
     AgentConnect,
     AmiEvent,
+    BaseEvent,
     QueueCallerAbandon,
     QueueCallerJoin,
 )
@@ -106,7 +108,7 @@ class CallAssembler:
     # -- queue events ---------------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
         handler = self._handlers.get(type(event))
-        if handler is not None and getattr(event, "call_id", ""):
+        if handler is not None and isinstance(event, BaseEvent) and event.call_id:
             handler(self, event)
 
     def _on_join(self, e: QueueCallerJoin) -> None:
@@ -136,7 +138,7 @@ class CallAssembler:
         self._update(call, e.at, queue=e.queue, ended_at=e.at, wait_seconds=float(e.hold_seconds))
         self._finish(call, Outcome.ABANDONED_IN_QUEUE)
 
-    _handlers: dict[type, Callable[[CallAssembler, AmiEvent], None]] = {
+    _handlers: ClassVar[dict[type, Callable[[CallAssembler, AmiEvent], None]]] = {
         QueueCallerJoin: _on_join,  # type: ignore[dict-item]
         AgentConnect: _on_connect,  # type: ignore[dict-item]
         AgentComplete: _on_complete,  # type: ignore[dict-item]
@@ -149,7 +151,9 @@ class CallAssembler:
             return  # late or repeated event for a call already recorded
         record = self._open.get(call)
         if record is None:
-            record = CallRecord(id=uuid.uuid4().hex, node=call.node, call_id=call.call_id, started_at=at)
+            record = CallRecord(
+                id=uuid.uuid4().hex, node=call.node, call_id=call.call_id, started_at=at
+            )
         self._open[call] = replace(record, **changes)  # type: ignore[arg-type]
 
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:

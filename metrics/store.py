@@ -91,7 +91,12 @@ class RecordWriter:
             try:
                 self._store.save(record)
             except Exception as exc:
-                log.warning("saving record %s failed (attempt %d): %s", record.id, attempt, type(exc).__name__)
+                log.warning(
+                    "saving record %s failed (attempt %d): %s",
+                    record.id,
+                    attempt,
+                    type(exc).__name__,
+                )
             else:
                 self.saved_total += 1
                 return

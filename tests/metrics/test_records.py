@@ -42,12 +42,33 @@ def test_answered_call_after_the_ivr_is_one_complete_record() -> None:
     a, out = assembler()
     a.ivr_started(CALL, at(0), "en", "config")
     a.ivr_routed(CALL, at(3), Route("crisis", "crisis", RouteReason.CHOSEN, "1"))
-    for event in (join(3.1), QueueCallerLeave("local", at(7), CALL.call_id, "", "crisis", 1, 0), connect(7), complete(37)):
+    for event in (
+        join(3.1),
+        QueueCallerLeave("local", at(7), CALL.call_id, "", "crisis", 1, 0),
+        connect(7),
+        complete(37),
+    ):
         a.on_event(event)
     [r] = out
-    assert (r.topic, r.queue, r.path, r.outcome, r.fallback) == ("crisis", "crisis", "1", Outcome.ANSWERED, False)
-    assert (r.started_at, r.queue_entered_at, r.answered_at, r.ended_at) == (at(0), at(3.1), at(7), at(37))
-    assert (r.wait_seconds, r.talk_seconds, r.operator, r.language) == (4.0, 30.0, "sim-crisis-1", "en")
+    assert (r.topic, r.queue, r.path, r.outcome, r.fallback) == (
+        "crisis",
+        "crisis",
+        "1",
+        Outcome.ANSWERED,
+        False,
+    )
+    assert (r.started_at, r.queue_entered_at, r.answered_at, r.ended_at) == (
+        at(0),
+        at(3.1),
+        at(7),
+        at(37),
+    )
+    assert (r.wait_seconds, r.talk_seconds, r.operator, r.language) == (
+        4.0,
+        30.0,
+        "sim-crisis-1",
+        "en",
+    )
     assert r.complete and a.open_calls == 0
 
 
@@ -79,7 +100,13 @@ def test_hangup_in_the_ivr_is_recorded_with_the_path() -> None:
 
 def test_late_and_repeated_events_never_make_a_second_record() -> None:
     a, out = assembler()
-    for event in (join(0), connect(2), complete(12), complete(12), QueueCallerLeave("local", at(13), CALL.call_id, "", "crisis", 1, 0)):
+    for event in (
+        join(0),
+        connect(2),
+        complete(12),
+        complete(12),
+        QueueCallerLeave("local", at(13), CALL.call_id, "", "crisis", 1, 0),
+    ):
         a.on_event(event)
     assert len(out) == 1 and a.open_calls == 0
 

@@ -52,8 +52,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def record(call_id: str, start: float = 0, **changes: object) -> CallRecord:
     base = CallRecord(
-        id=uuid.uuid4().hex, node="local", call_id=call_id, started_at=T0 + timedelta(seconds=start),
-        topic="crisis", queue="crisis", outcome=Outcome.ANSWERED, wait_seconds=4.0, talk_seconds=30.0,
+        id=uuid.uuid4().hex, node="local", call_id=call_id,
+        started_at=T0 + timedelta(seconds=start),
+        topic="crisis", queue="crisis", outcome=Outcome.ANSWERED,
+        wait_seconds=4.0, talk_seconds=30.0,
         operator="sim-crisis-1", path="1", language="en", menu_version="config",
         answered_at=T0 + timedelta(seconds=start + 4), ended_at=T0 + timedelta(seconds=start + 34),
     )  # fmt: skip
@@ -63,7 +65,16 @@ def record(call_id: str, start: float = 0, **changes: object) -> CallRecord:
 def test_migrations_create_the_schema_and_rerun_cleanly(engine: Engine) -> None:
     migrate(engine)  # second run is a no-op
     columns = {c["name"] for c in inspect(engine).get_columns("call_records")}
-    assert {"id", "started_at", "ended_at", "topic", "queue", "outcome", "wait_seconds", "talk_seconds"} <= columns
+    assert {
+        "id",
+        "started_at",
+        "ended_at",
+        "topic",
+        "queue",
+        "outcome",
+        "wait_seconds",
+        "talk_seconds",
+    } <= columns
     assert not {"caller", "callerid", "number", "calleridnum"} & columns
 
 
