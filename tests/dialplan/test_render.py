@@ -1,0 +1,111 @@
+"""Rendered Asterisk configuration, read back with pyst2's parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dialplan import variables as v
+from dialplan.check import ConfigCheckError, check, read
+from dialplan.render import render, sandbox_target, server_target, write
+from hotline.settings import Settings
+from telephony.events import SUBSCRIBED_EVENTS
+
+
+@pytest.fixture
+def rendered(settings: Settings, tmp_path: Path) -> Path:
+    out = tmp_path / "etc"
+    write(render(settings, sandbox_target(settings)), out)
+    return out
+
+
+def test_rendered_files_pass_the_privacy_check(rendered: Path, settings: Settings) -> None:
+    check(rendered, [q.name for q in settings.queues])
+
+
+def test_every_queue_is_rendered_hotline_fit(rendered: Path, settings: Settings) -> None:
+    queues = read(rendered / "queues.conf")
+    for q in settings.queues:
+        values = dict(queues[q.name])
+        assert values["ringinuse"] == "no"
+        assert values["joinempty"] == "yes" and values["leavewhenempty"] == "no"
+        assert values["servicelevel"] == str(q.service_level_seconds)
+    members = [val for key, val in queues["crisis"] if key == "member"]
+    assert members == [
+        "Local/op-crisis-1@hotline-simop/n,0,sim-crisis-1",
+        "Local/op-crisis-2@hotline-simop/n,0,sim-crisis-2",
+    ]
+
+
+def test_ami_user_sees_only_subscribed_events(rendered: Path, settings: Settings) -> None:
+    user = read(rendered / "manager.conf")[settings.asterisk[0].ami_user]
+    filters = {key for key, _ in user if key.startswith("eventfilter")}
+    assert filters == {f"eventfilter(action(include),name({e}))" for e in SUBSCRIBED_EVENTS}
+    assert dict(user)["secret"] == settings.asterisk[0].secret()
+    assert (rendered / "manager.conf").stat().st_mode & 0o077 == 0
+
+
+def test_dialplan_calls_the_ivr_then_falls_back_to_the_default_queue(rendered: Path) -> None:
+    text = (rendered / "extensions.conf").read_text()
+    assert "AGI(${HOTLINE_AGI_URL},${CHANNEL(linkedid)},${HOTLINE_NODE})" in text
+    assert 'GotoIf($["${AGISTATUS}" != "SUCCESS"]?fallback)' in text
+    assert f'GotoIf($["${{{v.IVR_RESULT}}}" != "{v.IVR_OK}"]?fallback)' in text
+    assert "HOTLINE_DEFAULT_QUEUE = main" in text
+    assert "HOTLINE_AGI_URL = agi://127.0.0.1:4573/ivr" in text
+    assert "Set(CALLERID(all)=anonymous <anonymous>)" in text
+
+
+def test_server_target_listens_beyond_loopback_only_for_permitted_networks(
+    settings: Settings, tmp_path: Path
+) -> None:
+    write(render(settings, server_target(settings, ("10.1.0.0/16",))), tmp_path)
+    user = dict(read(tmp_path / "manager.conf")[settings.asterisk[0].ami_user])
+    assert user["permit"] == "10.1.0.0/16" and user["deny"] == "0.0.0.0/0.0.0.0"
+    assert dict(read(tmp_path / "asterisk.conf")["directories"])["astetcdir"] == "/etc/asterisk"
+
+
+@pytest.mark.parametrize(
+    ("file", "find", "replace", "message"),
+    [
+        (
+            "cdr.conf",
+            "enable = no",
+            "enable = yes",
+            "cdr.conf: [general] enable must be one of ['no'], is 'yes'",
+        ),
+        (
+            "cel.conf",
+            "enable = no",
+            "enable = yes",
+            "cel.conf: [general] enable must be one of ['no'], is 'yes'",
+        ),
+        (
+            "logger.conf",
+            "queue_log = no",
+            "queue_log = yes",
+            "logger.conf: [general] queue_log must be one of ['no']",
+        ),
+        (
+            "logger.conf",
+            "warning,error",
+            "verbose,warning",
+            "logger.conf: messages.log logs 'verbose,warning'",
+        ),
+        (
+            "modules.conf",
+            "load = pbx_config.so",
+            "load = cdr_csv.so",
+            "modules.conf: loads ['cdr_csv.so']",
+        ),
+        ("queues.conf", "[crisis]", "[crisis2]", "queues.conf: no section for queues ['crisis']"),
+    ],
+)
+def test_check_refuses_unsafe_files(
+    rendered: Path, settings: Settings, file: str, find: str, replace: str, message: str
+) -> None:
+    path = rendered / file
+    path.write_text(path.read_text().replace(find, replace))
+    with pytest.raises(ConfigCheckError) as info:
+        check(rendered, [q.name for q in settings.queues])
+    assert message in str(info.value)
