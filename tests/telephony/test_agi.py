@@ -1,0 +1,543 @@
+"""FastAGI server and channel against a fake Asterisk over real TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from telephony.agi import (
+    AgiChannel,
+    AgiCommandError,
+    AgiHangup,
+    AgiProtocolError,
+    AgiReply,
+    AgiRequest,
+    DigitsResult,
+    FastAgiServer,
+)
+from tests.telephony.agi_peer import (
+    HEADERS,
+    SYNTHETIC_CALLER,
+    SYNTHETIC_DNID,
+    WAIT,
+    FakeAsterisk,
+    Probe,
+)
+
+StartServer = Callable[..., Awaitable[FastAgiServer]]
+
+
+@pytest.fixture
+async def start_server() -> AsyncIterator[StartServer]:
+    started: list[FastAgiServer] = []
+
+    async def start(handler: Any, **options: Any) -> FastAgiServer:
+        server = FastAgiServer(handler, port=0, **options)
+        await server.start()
+        started.append(server)
+        return server
+
+    yield start
+    await FakeAsterisk.close_all()
+    for server in started:
+        await server.close()
+
+
+async def wait_idle(server: FastAgiServer) -> None:
+    """Wait until no session is running (a spinning session never gets here)."""
+    deadline = time.monotonic() + WAIT
+    while server.active_sessions:
+        assert time.monotonic() < deadline, "session did not end"
+        await asyncio.sleep(0.01)
+
+
+async def assert_still_serves(server: FastAgiServer, probe: Probe) -> None:
+    """A fresh connection after a failure is served: the handler sees its request."""
+    before = len(probe.requests)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.close()
+    await probe.finished()
+    assert len(probe.requests) == before + 1
+
+
+async def test_get_data_returns_digit(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.get_data("hello-world", 5000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.reply("200 result=5") == "GET DATA hello-world 5000 1"
+    await probe.finished()
+    assert probe.result == DigitsResult(digits="5", timed_out=False)
+    assert server.sessions_total == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("200 result= (timeout)", DigitsResult(digits="", timed_out=True)),
+        ("200 result=12 (timeout)", DigitsResult(digits="12", timed_out=True)),
+        ("200 result=1234", DigitsResult(digits="1234", timed_out=False)),
+    ],
+)
+async def test_get_data_timeout_marker(
+    start_server: StartServer, line: str, expected: DigitsResult
+) -> None:
+    probe = Probe(lambda ch: ch.get_data("crisis/menu", 3000, 4))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply(line)
+    await probe.finished()
+    assert probe.result == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("200 result=1 (some value) endpos=10", AgiReply(200, "1", "some value", False)),
+        ("200 result=0 endpos=8000", AgiReply(200, "0", None, False)),
+        ("200 result=1 (a (nested) value)", AgiReply(200, "1", "a (nested) value", False)),
+        ("200 result=-1\r", AgiReply(200, "-1", None, False)),
+    ],
+)
+async def test_reply_fields(start_server: StartServer, line: str, expected: AgiReply) -> None:
+    probe = Probe(lambda ch: ch.command("GET VARIABLE HOTLINE_X"))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply(line)
+    await probe.finished()
+    assert probe.result == expected
+
+
+async def test_trying_line_is_skipped_and_stream_stays_in_sync(start_server: StartServer) -> None:
+    async def script(ch: AgiChannel) -> tuple[AgiReply, AgiReply]:
+        first = await ch.command("EXEC Gosub crisis-sub,s,1")
+        return first, await ch.command("NOOP")
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply("100 result=0 Trying...", "200 result=7")
+    assert await peer.reply("200 result=0") == "NOOP"
+    await probe.finished()
+    assert probe.result == (AgiReply(200, "7", None, False), AgiReply(200, "0", None, False))
+
+
+async def test_usage_block_is_read_whole(start_server: StartServer) -> None:
+    async def script(ch: AgiChannel) -> tuple[int, str, str, AgiReply]:
+        with pytest.raises(AgiCommandError) as caught:
+            await ch.command("GET DATA")
+        return caught.value.code, caught.value.verb, str(caught.value), await ch.command("NOOP")
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply(
+        "520-Invalid command syntax.  Proper usage follows:",
+        "Usage: GET DATA <file to be streamed> [timeout] [maxdigits]",
+        "",
+        "200 result=9",
+        "520 End of proper usage.",
+    )
+    await peer.reply("200 result=0")
+    await probe.finished()
+    assert probe.result == (
+        520,
+        "GET",
+        "AGI GET rejected with code 520",
+        AgiReply(200, "0", None, False),
+    )
+
+
+async def test_invalid_command_raises_510_with_verb_only(start_server: StartServer) -> None:
+    async def script(ch: AgiChannel) -> tuple[int, str, AgiReply]:
+        with pytest.raises(AgiCommandError) as caught:
+            await ch.command(f"FROBNICATE {SYNTHETIC_CALLER}")
+        return caught.value.code, str(caught.value), await ch.command("NOOP")
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply("510 Invalid or unknown command")
+    await peer.reply("200 result=0")
+    await probe.finished()
+    assert probe.result == (
+        510,
+        "AGI FROBNICATE rejected with code 510",
+        AgiReply(200, "0", None, False),
+    )
+
+
+async def test_inline_hangup_before_reply(start_server: StartServer) -> None:
+    async def script(ch: AgiChannel) -> tuple[AgiReply, bool]:
+        reply = await ch.command("NOOP")
+        hungup = ch.hungup
+        await ch.command("NOOP")
+        return reply, hungup
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply("HANGUP", "200 result=0")
+    await probe.finished()
+    assert probe.result is None
+    assert isinstance(probe.error, AgiHangup)
+    assert probe.hungup_after is True
+    assert await peer.read_until_closed() == b""  # the second command was never written
+    await wait_idle(server)
+    assert server.errors_total == 0
+
+
+async def test_inline_hangup_then_failure_result_raises_hangup(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.stream_file("crisis/welcome", "12"))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.reply("HANGUP", "200 result=-1 endpos=0") == 'STREAM FILE crisis/welcome "12"'
+    await probe.finished()
+    assert isinstance(probe.error, AgiHangup)
+    assert probe.hungup_after is True
+
+
+async def test_failure_result_on_a_live_channel_is_not_a_hangup(start_server: StartServer) -> None:
+    # Recorded from Asterisk 22: GET DATA of a missing prompt answers -1, the channel lives.
+    probe = Probe(lambda ch: ch.get_data("no-such-prompt", 1000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.reply("200 result=-1") == "GET DATA no-such-prompt 1000 1"
+    assert await peer.reply("200 result=0") == "NOOP"
+    await probe.finished()
+    assert isinstance(probe.error, AgiCommandError) and probe.error.verb == "GET DATA"
+    assert probe.hungup_after is False
+
+
+async def test_failure_result_then_hangup_line_is_a_hangup(start_server: StartServer) -> None:
+    # Recorded from Asterisk 22: a caller leaving during GET DATA gives -1, then HANGUP
+    # arrives before the reply to the next command.
+    probe = Probe(lambda ch: ch.get_data("hello-world", 5000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.reply("200 result=-1") == "GET DATA hello-world 5000 1"
+    assert await peer.reply("HANGUP", "200 result=0") == "NOOP"
+    await probe.finished()
+    assert isinstance(probe.error, AgiHangup)
+    assert probe.hungup_after is True
+
+
+async def test_dead_channel_511_raises_hangup(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.answer())
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply("511 Command Not Permitted on a dead channel or intercepted channel")
+    await probe.finished()
+    assert isinstance(probe.error, AgiHangup)
+    assert probe.hungup_after is True
+
+
+@pytest.mark.parametrize(
+    ("line", "digit"), [("200 result=50 endpos=12345", "2"), ("200 result=0 endpos=8000", "")]
+)
+async def test_stream_file_returns_digit(start_server: StartServer, line: str, digit: str) -> None:
+    probe = Probe(lambda ch: ch.stream_file("crisis/welcome", "12"))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply(line)
+    await probe.finished()
+    assert probe.result == digit
+
+
+@pytest.mark.parametrize(
+    ("script", "line"),
+    [
+        (lambda ch: ch.stream_file("crisis/welcome", "12"), "200 result=\u00b2"),
+        (lambda ch: ch.stream_file("crisis/welcome", "12"), "200 result=65536"),
+        (lambda ch: ch.stream_file("crisis/welcome", "12"), "200 result=120"),
+        (lambda ch: ch.get_data("crisis/menu", 5000, 2), "200 result=1x"),
+        (lambda ch: ch.answer(), "200 (no result)"),
+        (lambda ch: ch.answer(), "OK then"),
+    ],
+)
+async def test_bad_reply_raises_protocol_error(
+    start_server: StartServer, script: Callable[[AgiChannel], Awaitable[object]], line: str
+) -> None:
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply(line)
+    await probe.finished()
+    assert isinstance(probe.error, AgiProtocolError)
+    assert line not in str(probe.error)
+    await wait_idle(server)
+    assert server.errors_total == 1
+
+
+async def test_peer_closing_during_command(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.get_data("crisis/menu", 5000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.expect_command() == "GET DATA crisis/menu 5000 1"
+    await peer.close()
+    await probe.finished()
+    assert isinstance(probe.error, AgiHangup)
+    assert probe.hungup_after is True
+    await wait_idle(server)
+    assert server.errors_total == 0
+    await assert_still_serves(server, probe)
+    assert server.sessions_total == 2
+
+
+async def test_command_timeout_leaves_channel_unusable(start_server: StartServer) -> None:
+    async def script(ch: AgiChannel) -> tuple[str, str]:
+        with pytest.raises(AgiProtocolError) as first:
+            await ch.command("NOOP")
+        with pytest.raises(AgiProtocolError) as second:
+            await ch.command("NOOP")
+        return str(first.value), str(second.value)
+
+    probe = Probe(script)
+    server = await start_server(probe, command_timeout=0.1)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.expect_command() == "NOOP"
+    await probe.finished()
+    assert probe.result == (
+        "AGI NOOP: no reply in 0.1 s",
+        "AGI NOOP not sent: reply stream out of sync",
+    )
+    assert await peer.read_until_closed() == b""
+
+
+async def test_client_closing_before_headers_end_does_not_spin(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    await peer.send("agi_network: yes", "agi_uniqueid: 1700000000.1")
+    await peer.close()
+    started = time.process_time()
+    await wait_idle(server)
+    assert time.process_time() - started < 0.5
+    assert server.errors_total == 1
+    assert not probe.started.is_set()
+    await assert_still_serves(server, probe)
+
+
+async def test_half_line_then_eof_is_protocol_error(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    peer.writer.write(b"agi_network: y")
+    peer.writer.write_eof()
+    assert await peer.read_until_closed() == b""
+    await wait_idle(server)
+    assert server.errors_total == 1
+    assert not probe.started.is_set()
+
+
+async def test_oversized_header_line_is_rejected(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="hotline.agi")
+    probe = Probe()
+    server = await start_server(probe, max_line_bytes=256)
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    await peer.send("agi_network: yes", "agi_calleridname: " + "Z" * 1000, "")
+    assert await peer.read_until_closed() == b""
+    await wait_idle(server)
+    assert server.errors_total == 1
+    assert not probe.started.is_set()
+    assert "line too long" in caplog.text
+    assert "ZZZ" not in caplog.text
+
+
+async def test_header_line_count_is_bounded(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe, max_header_lines=5)
+    at_limit = await FakeAsterisk.connect(server.port, headers=dict(list(HEADERS.items())[:5]))
+    await probe.finished()
+    await at_limit.close()
+    over = await FakeAsterisk.connect(server.port, headers=dict(list(HEADERS.items())[:6]))
+    assert await over.read_until_closed() == b""
+    await wait_idle(server)
+    assert len(probe.requests) == 1
+    assert server.errors_total == 1
+
+
+async def test_header_timeout(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe, header_timeout=0.2)
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    await peer.send("agi_network: yes")
+    started = time.monotonic()
+    assert await peer.read_until_closed() == b""
+    assert 0.15 < time.monotonic() - started < 1.5
+    await wait_idle(server)
+    assert server.errors_total == 1
+    assert not probe.started.is_set()
+
+
+@pytest.mark.parametrize("junk", ["GET / HTTP/1.1", "agi_callerid", "AGI_CALLERID: 1", "", ":x"])
+async def test_junk_header_is_rejected(start_server: StartServer, junk: str) -> None:
+    probe = Probe()
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    await peer.send(junk, "agi_network: yes", "")
+    assert await peer.read_until_closed() == b""
+    await wait_idle(server)
+    assert server.errors_total == 1
+    assert not probe.started.is_set()
+
+
+async def test_disallowed_peer_is_closed_without_reading(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hotline.agi")
+    probe = Probe()
+    server = await start_server(probe, allowed_peers=frozenset({"10.9.9.9"}))
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    assert await peer.read_until_closed() == b""
+    assert server.sessions_total == 0
+    assert not probe.started.is_set()
+    assert [r.getMessage() for r in caplog.records] == [
+        "FastAGI connection from 127.0.0.1 refused: peer not allowed"
+    ]
+
+
+async def test_allowed_peer_is_served(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe, allowed_peers=frozenset({"10.9.9.9", "127.0.0.1"}))
+    peer = await FakeAsterisk.connect(server.port)
+    await probe.finished()
+    await peer.close()
+    assert probe.requests[0].peer == "127.0.0.1"
+
+
+async def test_handler_crash_is_contained(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def script(ch: AgiChannel) -> None:
+        raise RuntimeError("handler bug")
+
+    caplog.set_level(logging.ERROR, logger="hotline.agi")
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.read_until_closed() == b""
+    await wait_idle(server)
+    assert server.errors_total == 1
+    [record] = caplog.records
+    assert record.getMessage() == "FastAGI handler for script crisis-menu failed"
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    await assert_still_serves(server, probe)
+    assert server.errors_total == 2
+    assert server.sessions_total == 2
+
+
+async def test_request_is_scrubbed(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def script(ch: AgiChannel) -> None:
+        await ch.get_data("crisis/menu", 5000, 1)
+        raise RuntimeError("handler bug")
+
+    caplog.set_level(logging.DEBUG)
+    probe = Probe(script)
+    server = await start_server(probe, max_line_bytes=256)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply("200 result=3")
+    await probe.finished()
+    junk = await FakeAsterisk.connect(server.port, headers=None)
+    await junk.send(f"agi_callerid {SYNTHETIC_CALLER}", "")
+    long_line = await FakeAsterisk.connect(server.port, headers=None)
+    await long_line.send(f"agi_callerid: {SYNTHETIC_CALLER}" * 20, "")
+    for connection in (peer, junk, long_line):
+        assert await connection.read_until_closed() == b""
+    await wait_idle(server)
+
+    [request] = probe.requests
+    assert request == AgiRequest(
+        script="crisis-menu",
+        uniqueid="1700000000.42",
+        language="ru",
+        args=("ru", "night"),
+        peer="127.0.0.1",
+    )
+    assert SYNTHETIC_CALLER[1:] not in repr(request)
+    assert server.errors_total == 3
+    formatter = logging.Formatter()
+    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "hotline.agi" in {record.name for record in caplog.records}
+    for number in (SYNTHETIC_CALLER[1:], SYNTHETIC_DNID[1:]):
+        assert number not in logged
+
+
+async def test_args_are_ordered_by_index(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe)
+    headers = {"agi_arg_10": "j", "agi_arg_2": "b", "agi_arg_1": "a", "agi_network_script": "s"}
+    peer = await FakeAsterisk.connect(server.port, headers=headers)
+    await probe.finished()
+    await peer.close()
+    assert probe.requests == [
+        AgiRequest(script="s", uniqueid="", language="", args=("a", "b", "j"), peer="127.0.0.1")
+    ]
+
+
+async def test_set_variable_and_verbose_quote_values(start_server: StartServer) -> None:
+    async def script(ch: AgiChannel) -> None:
+        await ch.set_variable("HOTLINE_NOTE", 'say "hi" \\ now')
+        await ch.verbose('menu "night"', 3)
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.reply("200 result=1") == 'SET VARIABLE HOTLINE_NOTE "say \\"hi\\" \\\\ now"'
+    assert await peer.reply("200 result=1") == 'VERBOSE "menu \\"night\\"" 3'
+    await probe.finished()
+    assert probe.error is None
+
+
+async def test_unsafe_input_is_rejected_before_sending(start_server: StartServer) -> None:
+    attempts: list[Callable[[AgiChannel], Awaitable[object]]] = [
+        lambda ch: ch.command("ANSWER\nHANGUP"),
+        lambda ch: ch.command("NOOP\r"),
+        lambda ch: ch.command("   "),
+        lambda ch: ch.set_variable("HOTLINE_NOTE", "a\nEXEC Dial"),
+        lambda ch: ch.set_variable("BAD NAME", "x"),
+        lambda ch: ch.get_data("hello\nworld", 5000, 1),
+        lambda ch: ch.get_data("hello world", 5000, 1),
+        lambda ch: ch.get_data("hello-world", 5000, 0),
+        lambda ch: ch.stream_file("welcome", '1"'),
+        lambda ch: ch.verbose("x", 9),
+    ]
+
+    async def script(ch: AgiChannel) -> int:
+        rejected = 0
+        for attempt in attempts:
+            with pytest.raises(ValueError):
+                await attempt(ch)
+            rejected += 1
+        await ch.answer()
+        return rejected
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.reply("200 result=0") == "ANSWER"
+    await probe.finished()
+    assert probe.result == len(attempts)
+
+
+async def test_close_with_session_in_progress(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.get_data("crisis/menu", 5000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.expect_command()
+    assert server.active_sessions == 1
+    started = time.monotonic()
+    await asyncio.wait_for(server.close(), 1.0)
+    assert time.monotonic() - started < 1.0
+    assert isinstance(probe.error, asyncio.CancelledError)
+    assert server.active_sessions == 0
+    assert server.errors_total == 0  # cancellation is not a handler failure
+    assert await peer.read_until_closed() == b""
