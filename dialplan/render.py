@@ -120,6 +120,8 @@ class Target:
     simulated_hold_seconds: int = 20
     default_language: str = "en"
     indications_country: str = "us"
+    # Where RTP is bound; None lets Asterisk choose (servers behind NAT set it explicitly).
+    media_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def sandbox_target(settings: Settings, root: str = "/srv/hotline") -> Target:
         rtp_end=sandbox.rtp_end,
         simulated_operators=sandbox.simulated_operators,
         simulated_hold_seconds=sandbox.simulated_hold_seconds,
+        media_address=sandbox.sip_host,
     )
 
 
@@ -222,6 +225,7 @@ def context(settings: Settings, target: Target) -> dict[str, Any]:
             "bind": target.sip_bind,
             "port": target.sip_port,
             "caller_networks": target.caller_networks,
+            "media_address": target.media_address,
         },
         "rtp": {"start": target.rtp_start, "end": target.rtp_end},
         "queues": [_queue_view(q, target.simulated_operators) for q in settings.queues],
