@@ -1,0 +1,173 @@
+"""A fake Asterisk AMI server over real TCP, and the recorded AMI streams it replays.
+
+It speaks just enough of the Asterisk 22 manager protocol for the AMI client tests: the
+banner, Login (accepted or refused by secret; a refused session is closed, as Asterisk
+does; an accepted one gets FullyBooted), Ping, QueueAdd, QueueStatus (the recorded
+EventList of ``queue_status.txt`` under the request's ActionID) and an error otherwise.
+Tests can push recorded events, drop every connection, or stall the current ones (a
+half-open link: nothing is answered any more, the socket stays open). Later connections
+are served normally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ami"
+BANNER = b"Asterisk Call Manager/9.0.0\r\n"
+EOL = "\r\n"
+USERNAME = "hotline"
+SECRET = "peer-secret-5b7e2a"
+FULLY_BOOTED = "Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 4\r\nLastReload: 4\r\n"
+FULLY_BOOTED += "Status: Fully Booted\r\n"
+
+
+def read_stream(name: str) -> str:
+    """A recorded stream as sent on the wire (CRLF kept)."""
+    return (FIXTURES / name).read_bytes().decode("utf-8")
+
+
+def split_messages(stream: str) -> list[str]:
+    """The messages of a stream, each without its terminating blank line."""
+    return [block for block in stream.split(EOL + EOL) if block.strip()]
+
+
+def fixture_names() -> list[str]:
+    return sorted(path.name for path in FIXTURES.glob("*.txt"))
+
+
+def _headers(block: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in block.split(EOL):
+        key, sep, value = line.partition(": ")
+        if sep:
+            headers[key.lower()] = value
+    return headers
+
+
+def _reply(action_id: str, response: str, *lines: str) -> bytes:
+    text = EOL.join([f"Response: {response}", f"ActionID: {action_id}", *lines])
+    return (text + EOL + EOL).encode()
+
+
+@dataclass(eq=False)
+class _Client:
+    writer: asyncio.StreamWriter
+    logged_in: bool = False
+    stalled: bool = False
+
+
+@dataclass
+class FakeAsterisk:
+    secret: str = SECRET
+    answer_pings: bool = True
+    connections: int = 0
+    logins: int = 0
+    refused_logins: int = 0
+    resyncs: int = 0
+    pings: int = 0
+    login_events: list[str] = field(default_factory=list)
+    connected_at: list[float] = field(default_factory=list)
+    _clients: set[_Client] = field(default_factory=set)
+    _server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self.port
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def close(self) -> None:
+        self.drop()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def push(self, *messages: str) -> None:
+        """Send events (blocks without their blank line) to every logged-in client."""
+        data = "".join(message + EOL + EOL for message in messages).encode()
+        for client in list(self._clients):
+            if client.logged_in and not client.stalled:
+                client.writer.write(data)
+                await client.writer.drain()
+
+    def drop(self) -> None:
+        """Abort every connection (as if Asterisk restarted)."""
+        for client in list(self._clients):
+            client.writer.transport.abort()
+
+    def stall(self) -> None:
+        """Current connections stop answering anything but stay open: a half-open link."""
+        for client in self._clients:
+            client.stalled = True
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 3.0) -> None:
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.005)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        client = _Client(writer)
+        self._clients.add(client)
+        self.connections += 1
+        self.connected_at.append(time.monotonic())
+        try:
+            writer.write(BANNER)
+            while True:
+                block = (await reader.readuntil(b"\r\n\r\n")).decode()
+                if not client.stalled:
+                    await self._answer(client, _headers(block))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._clients.discard(client)
+            writer.close()
+
+    async def _answer(self, client: _Client, action: dict[str, str]) -> None:
+        name, action_id = action.get("action", "").lower(), action.get("actionid", "")
+        if name == "login":
+            await self._login(client, action, action_id)
+        elif not client.logged_in:
+            client.writer.write(_reply(action_id, "Error", "Message: Permission denied"))
+        elif name == "ping" and self.answer_pings:
+            self.pings += 1
+            timestamp = f"Timestamp: {time.time():.6f}"
+            client.writer.write(_reply(action_id, "Success", "Ping: Pong", timestamp))
+        elif name == "queueadd":  # the reply panoramisk 1.4 mistakes for an event list
+            client.writer.write(_reply(action_id, "Success", "Message: Added interface to queue"))
+        elif name == "queuestatus":
+            self.resyncs += 1
+            client.writer.write(self._queue_status(action_id).encode())
+        elif name != "ping":
+            client.writer.write(_reply(action_id, "Error", "Message: Invalid/unknown command"))
+        await client.writer.drain()
+
+    async def _login(self, client: _Client, action: dict[str, str], action_id: str) -> None:
+        self.login_events.append(action.get("events", ""))
+        if action.get("username") != USERNAME or action.get("secret") != self.secret:
+            self.refused_logins += 1
+            client.writer.write(_reply(action_id, "Error", "Message: Authentication failed"))
+            await client.writer.drain()
+            client.writer.close()
+            return
+        self.logins += 1
+        client.logged_in = True
+        accepted = _reply(action_id, "Success", "Message: Authentication accepted")
+        client.writer.write(accepted + (FULLY_BOOTED + EOL).encode())
+
+    @staticmethod
+    def _queue_status(action_id: str) -> str:
+        lines = read_stream("queue_status.txt").split(EOL)
+        return EOL.join(
+            f"ActionID: {action_id}" if line.startswith("ActionID: ") else line for line in lines
+        )
