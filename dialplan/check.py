@@ -27,8 +27,7 @@ def read(path: Path) -> Sections:
         items = sections.setdefault(category.name, [])
         # pyst2 keeps the space after '=' (and '=>'): strip both sides.
         items.extend(
-            (item.name.strip(), (item.value or "").strip().lstrip(">").strip())
-            for item in category.items
+            (item.name.strip(), (item.value or "").strip().lstrip(">").strip()) for item in category.items
         )
     return sections
 
@@ -40,9 +39,7 @@ def _value(sections: Sections, section: str, key: str) -> str | None:
 def _require(sections: Sections, file: str, section: str, key: str, allowed: Iterable[str]) -> None:
     value = _value(sections, section, key)
     if value not in set(allowed):
-        raise ConfigCheckError(
-            f"{file}: [{section}] {key} must be one of {sorted(allowed)}, is {value!r}"
-        )
+        raise ConfigCheckError(f"{file}: [{section}] {key} must be one of {sorted(allowed)}, is {value!r}")
 
 
 def check(directory: Path, queues: Iterable[str]) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 
 from dialplan import variables as v
-from hotline.settings import QueueSettings, Settings
+from hotline.settings import Settings
+from ivr.model import IvrDocument, Queue
 from telephony.events import SUBSCRIBED_EVENTS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "asterisk-config"
@@ -118,7 +119,6 @@ class Target:
     rtp_end: int
     simulated_operators: int = 0
     simulated_hold_seconds: int = 20
-    default_language: str = "en"
     indications_country: str = "us"
     # Where RTP is bound; None lets Asterisk choose (servers behind NAT set it explicitly).
     media_address: str | None = None
@@ -194,7 +194,7 @@ def simulated_members(queue: str, count: int) -> tuple[Member, ...]:
     )
 
 
-def _queue_view(queue: QueueSettings, simulated: int) -> QueueView:
+def _queue_view(queue: Queue, simulated: int) -> QueueView:
     return QueueView(
         name=queue.name,
         strategy=queue.strategy,
@@ -205,13 +205,17 @@ def _queue_view(queue: QueueSettings, simulated: int) -> QueueView:
     )
 
 
-def context(settings: Settings, target: Target) -> dict[str, Any]:
+def _refs(*names: str) -> dict[str, str]:
+    return {name: "${%s}" % getattr(v, name.upper()) for name in names}  # noqa: UP031
+
+
+def context(settings: Settings, target: Target, doc: IvrDocument) -> dict[str, Any]:
     node = settings.asterisk[0]
     agi = settings.agi
     return {
         "dirs": target.dirs,
         "modules": MODULES,
-        "default_language": target.default_language,
+        "default_language": doc.default_language,
         "indications_country": target.indications_country,
         "ami": {
             "port": node.ami_port,
@@ -228,14 +232,30 @@ def context(settings: Settings, target: Target) -> dict[str, Any]:
             "media_address": target.media_address,
         },
         "rtp": {"start": target.rtp_start, "end": target.rtp_end},
-        "queues": [_queue_view(q, target.simulated_operators) for q in settings.queues],
+        "queues": [_queue_view(q, target.simulated_operators) for q in doc.queues],
         "node": node.name,
-        "default_queue": settings.menu.default_queue,
+        "default_queue": doc.fallback_queue,
+        "referral_trunk": settings.referral_trunk,
         "agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SCRIPT}",
         "simulated_hold_seconds": target.simulated_hold_seconds,
-        "vars": {"ivr_result": v.IVR_RESULT, "queue": v.QUEUE, "fallback": v.FALLBACK},
-        "ref": {"ivr_result": f"${{{v.IVR_RESULT}}}", "queue": f"${{{v.QUEUE}}}"},
+        "vars": {
+            "ivr_result": v.IVR_RESULT,
+            "queue": v.QUEUE,
+            "fallback": v.FALLBACK,
+            "priority": v.PRIORITY,
+            "overflow_queue": v.OVERFLOW_QUEUE,
+        },
+        "ref": _refs(
+            "ivr_result",
+            "queue",
+            "priority",
+            "overflow_queue",
+            "overflow_after",
+            "overflow_waiting",
+            "referral_number",
+        ),
         "ivr_ok": v.IVR_OK,
+        "ivr_referral": v.IVR_REFERRAL,
     }
 
 
@@ -248,25 +268,21 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render(settings: Settings, target: Target) -> dict[str, str]:
+def render(settings: Settings, target: Target, doc: IvrDocument) -> dict[str, str]:
     """File name -> rendered text, for every template."""
     env = _environment()
-    values = context(settings, target)
+    values = context(settings, target, doc)
     return {name: env.get_template(name).render(values) for name in TEMPLATES}
 
 
-def write(
-    files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = ("manager.conf",)
-) -> None:
+def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = ("manager.conf",)) -> None:
     """Write atomically; files holding secrets are readable by their owner only."""
     out_dir.mkdir(parents=True, exist_ok=True)
     private = set(secret_files)
     for name, text in files.items():
         path = out_dir / name
         tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name in private else 0o644
-        )
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name in private else 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -15,11 +15,16 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 
 from dialplan import variables as v
+from dialplan.apply import AsteriskApplier
+from hotline.auth import admin_guard
 from hotline.db import make_engine, migrate
+from hotline.documents import live_document
 from hotline.http import create_app
 from hotline.settings import AsteriskNodeSettings, Settings
 from ivr.handler import IvrHandler
-from ivr.menu import Menu
+from ivr.prompts import PromptStudio
+from ivr.service import IvrService
+from ivr.store import IvrStore
 from metrics.live import QueueBoard
 from metrics.prometheus import HotlineMetrics, LiveCollector
 from metrics.records import CallAssembler
@@ -30,6 +35,7 @@ from telephony.events import AmiEvent
 
 log = logging.getLogger("hotline")
 SWEEP_INTERVAL_SECONDS = 60.0
+IVR_REFRESH_SECONDS = 2.0
 
 
 def endpoint(node: AsteriskNodeSettings) -> AmiEndpoint:
@@ -55,9 +61,7 @@ class EventFanout:
                 consume(event)
             except Exception as exc:
                 self.errors_total += 1
-                log.error(
-                    "event consumer failed on %s: %s", type(event).__name__, type(exc).__name__
-                )
+                log.error("event consumer failed on %s: %s", type(event).__name__, type(exc).__name__)
 
 
 class Hotline:
@@ -68,16 +72,20 @@ class Hotline:
         self.writer = RecordWriter(self.store)
         self.assembler = CallAssembler(self.writer.submit)
         self.board = QueueBoard()
-        queues = [q.name for q in settings.queues]
+        queues = live_document(settings).queue_names()  # labels shown before the first call
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues)
-        self.fanout = EventFanout(
-            [self.board.on_event, self.metrics.on_event, self.assembler.on_event]
-        )
+        self.fanout = EventFanout([self.board.on_event, self.metrics.on_event, self.assembler.on_event])
         self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
         self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
-        menu = Menu.from_settings(settings)
-        self.ivr = IvrHandler(lambda: menu, self.assembler)
+        self.ivr_store = IvrStore(self.engine)
+        self.ivr_service = IvrService(
+            self.ivr_store,
+            PromptStudio(settings.prompts_dir),
+            AsteriskApplier(settings, {n.status.node: n for n in self.nodes}),
+            settings.asterisk_prompts_dir,
+        )
+        self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
         self.agi = FastAgiServer(
             self._route_agi,
             host=settings.agi.host,
@@ -85,8 +93,15 @@ class Hotline:
             allowed_peers=frozenset(n.address for n in settings.asterisk),
         )
         self._agi_listening = False
+        assert settings.admin_token is not None  # load_settings guarantees one
         self.app = create_app(
-            self.store, self.registry, self.node_statuses, lambda: self._agi_listening
+            self.store,
+            self.registry,
+            self.node_statuses,
+            lambda: self._agi_listening,
+            self.ivr_service,
+            self.ivr_store,
+            admin_guard(settings.admin_token.get_secret_value()),
         )
 
     def node_statuses(self) -> list[NodeStatus]:
@@ -104,24 +119,40 @@ class Hotline:
             if swept := self.assembler.sweep():
                 log.warning("%d calls without a final event recorded as incomplete", swept)
 
+    async def _follow_ivr(self) -> None:
+        while True:
+            await asyncio.sleep(IVR_REFRESH_SECONDS)
+            try:
+                await self.ivr_service.refresh()
+            except Exception as exc:
+                log.error("reading the live IVR version failed: %s", type(exc).__name__)
+
+    async def _start_ivr(self) -> None:
+        """A fresh install publishes the seed, which reloads Asterisk: wait for AMI first."""
+        if await asyncio.to_thread(self.ivr_store.active_number) is None:
+            for node in self.nodes:
+                await node.wait_logged_in(30)
+        await self.ivr_service.start(self.settings.ivr_seed)
+
     async def run(self) -> None:
         await asyncio.to_thread(migrate, self.engine)
+        tasks = [asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes]
+        await self._start_ivr()
         await self.agi.start()
         self._agi_listening = True
-        tasks = [
-            asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes
-        ]
         tasks.append(asyncio.create_task(self._sweep(), name="records-sweep"))
+        tasks.append(asyncio.create_task(self._follow_ivr(), name="ivr-follow"))
         http = self.settings.http
         server = uvicorn.Server(
-            uvicorn.Config(
-                self.app, host=http.host, port=http.port, log_config=None, access_log=False
-            )
+            uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None, access_log=False)
         )
         log.info(
             "hotline serving: FastAGI %s:%d, HTTP http://%s:%d",
-            self.settings.agi.host, self.agi.port, http.host, http.port,
-        )  # fmt: skip
+            self.settings.agi.host,
+            self.agi.port,
+            http.host,
+            http.port,
+        )
         try:
             await server.serve()
         finally:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import struct
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-DTMF_PCAP = "/usr/share/sip-tester/dtmf_2833_{}.pcap"
-_DIGIT_NAMES = {"*": "star", "#": "pound"}
+_EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+_SSRC = 0x484C4E45
 _STATS = re.compile(r"^\s*(Successful|Failed) call\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
 
 
@@ -36,7 +37,7 @@ class CallPlan:
     """
 
     number: str
-    digits: str = ""
+    digits: str = ""  # 0-9, * and #
     name: str = "Synthetic Caller"
     first_digit_ms: int = 2500
     gap_ms: int = 2500
@@ -51,12 +52,44 @@ class CallgenResult:
     exit_codes: tuple[int, ...]
 
 
-def _dtmf_actions(plan: CallPlan) -> str:
+def dtmf_pcap(position: int, digit: str) -> bytes:
+    """One RFC 4733 key press as a pcap sipp replays: 8 event packets 20 ms apart, then the
+    end packet three times. Timestamps and sequence numbers grow with ``position``: Asterisk
+    drops an end event whose timestamp is not newer than the last one (the sample pcaps that
+    ship with sipp all carry fixed timestamps, so a '1' after a '3' was lost)."""
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    timestamp, first_seq = 16000 * (position + 1), 100 + 20 * position
+    frames = []
+    for k in range(11):
+        end = k >= 8
+        duration = 160 * min(k + 1, 9)
+        rtp = struct.pack(
+            "!BBHIIBBH",
+            0x80,
+            (0x80 if k == 0 else 0) | 101,
+            first_seq + k,
+            timestamp,
+            _SSRC,
+            _EVENTS[digit],
+            (0x80 if end else 0) | 10,
+            duration,
+        )
+        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), k, 0, 64, 17, 0, bytes(4), bytes(4)) + udp
+        frame = bytes(12) + b"\x08\x00" + ip
+        micros = 20_000 * min(k, 8)
+        frames.append(struct.pack("<IIII", 0, micros, len(frame), len(frame)) + frame)
+    return header + b"".join(frames)
+
+
+def _dtmf_actions(plan: CallPlan, pcaps: Path) -> str:
     parts = [f'<pause milliseconds="{plan.first_digit_ms}"/>']
     for i, digit in enumerate(plan.digits):
         if i:
             parts.append(f'<pause milliseconds="{plan.gap_ms}"/>')
-        pcap = DTMF_PCAP.format(_DIGIT_NAMES.get(digit, digit))
+        pcap = pcaps / f"dtmf-{i}-{_EVENTS[digit]}.pcap"
+        if not pcap.exists():
+            pcap.write_bytes(dtmf_pcap(i, digit))
         parts.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
     return "\n".join(parts)
 
@@ -73,7 +106,7 @@ To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]"""
 
 
-def scenario(plan: CallPlan, wait_for_bye_ms: int) -> str:
+def scenario(plan: CallPlan, wait_for_bye_ms: int, pcaps: Path) -> str:
     """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one."""
     if plan.hangup_after_ms is None:
         ending = f"""<recv request="BYE" timeout="{wait_for_bye_ms}"/>
@@ -129,7 +162,7 @@ CSeq: 1 ACK
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-{_dtmf_actions(plan)}
+{_dtmf_actions(plan, pcaps)}
 {ending}
 </scenario>
 """
@@ -140,6 +173,8 @@ def _injection(plans: list[CallPlan]) -> str:
     for p in plans:
         if not re.fullmatch(r"\+?[0-9]{3,20}", p.number) or ";" in p.name or '"' in p.name:
             raise CallgenError("a synthetic caller needs a number of digits and a plain name")
+        if not set(p.digits) <= set(_EVENTS):
+            raise CallgenError(f"keys {p.digits!r}: only 0-9, * and # can be pressed")
         lines.append(f"{p.number};{escape(p.name)};")
     return "\n".join(lines) + "\n"
 
@@ -196,20 +231,44 @@ class Callgen:
         timeout_s: float,
     ) -> tuple[int, int, int]:
         scen = tmp / f"caller{index}.xml"
-        scen.write_text(scenario(plans[0], wait_for_bye_ms=int(timeout_s * 1000)), encoding="ascii")
+        scen.write_text(scenario(plans[0], int(timeout_s * 1000), tmp), encoding="ascii")
         inj = tmp / f"callers{index}.csv"
         inj.write_text(_injection(plans), encoding="ascii")
         cmd = [
-            "sipp", f"{self.host}:{self.port}", "-sf", str(scen), "-inf", str(inj),
-            "-s", self.service, "-m", str(len(plans)), "-l", str(concurrency), "-r", str(rate),
-            "-i", "127.0.0.1", "-mi", "127.0.0.1",
-            "-p", str(self.local_port_base + index), "-mp", str(self.media_port_base + index * 200),
-            "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-nostdin",
-        ]  # fmt: skip
+            "sipp",
+            f"{self.host}:{self.port}",
+            "-sf",
+            str(scen),
+            "-inf",
+            str(inj),
+            "-s",
+            self.service,
+            "-m",
+            str(len(plans)),
+            "-l",
+            str(concurrency),
+            "-r",
+            str(rate),
+            "-i",
+            "127.0.0.1",
+            "-mi",
+            "127.0.0.1",
+            "-p",
+            str(self.local_port_base + index),
+            "-mp",
+            str(self.media_port_base + index * 200),
+            "-timeout",
+            f"{int(timeout_s)}s",
+            "-timeout_error",
+            "-nostdin",
+        ]
         proc = await asyncio.create_subprocess_exec(
-            *cmd, cwd=tmp, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            *cmd,
+            cwd=tmp,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         out, _ = await proc.communicate()
         stats = dict(_STATS.findall(out.decode(errors="replace")))
         ok, failed = int(stats.get("Successful", 0)), int(stats.get("Failed", 0))

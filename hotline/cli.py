@@ -53,7 +53,9 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
     sandbox = Sandbox(settings)
     if args.action == "up":
-        status = sandbox.up()
+        from hotline.documents import live_document
+
+        status = sandbox.up(live_document(settings))
         print(f"sandbox Asterisk running (pid {status.pid}), files in {status.directory}")
         sip = f"{settings.sandbox.sip_host}:{settings.sandbox.sip_port}"
         print(f"SIP udp {sip}, AMI 127.0.0.1:{settings.asterisk[0].ami_port}")
@@ -71,9 +73,10 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from hotline.documents import live_document
     from hotline.sandbox import Sandbox
 
-    Sandbox(settings).up()
+    Sandbox(settings).up(live_document(settings))
     http = settings.http
     print(
         "hotline demo is up:\n"
@@ -83,6 +86,8 @@ def _run(settings: Settings) -> int:
         f"  records:   http://{http.host}:{http.port}/api/calls\n"
         f"  metrics:   http://{http.host}:{http.port}/metrics\n"
         f"  health:    http://{http.host}:{http.port}/healthz\n"
+        f"  admin:     http://{http.host}:{http.port}/admin/"
+        f"  (token in {settings.var_dir}/secrets/admin-token)\n"
         f"  Asterisk:  hotline sandbox cli 'queue show'\n",
         flush=True,
     )
@@ -106,12 +111,12 @@ def _call(settings: Settings, args: argparse.Namespace) -> int:
 def _render(settings: Settings, args: argparse.Namespace) -> int:
     from dialplan.check import check
     from dialplan.render import render, server_target, write
+    from hotline.documents import live_document
 
-    permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit) or (
-        "127.0.0.1/32",
-    )
-    write(render(settings, server_target(settings, permit)), args.out)
-    check(args.out, [q.name for q in settings.queues])
+    permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit)
+    doc = live_document(settings)
+    write(render(settings, server_target(settings, permit or ("127.0.0.1/32",)), doc), args.out)
+    check(args.out, doc.queue_names())
     print(f"Asterisk configuration written to {args.out}")
     return 0
 

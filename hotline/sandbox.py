@@ -25,6 +25,7 @@ from pathlib import Path
 from dialplan.check import check
 from dialplan.render import render, sandbox_target, write
 from hotline.settings import Settings
+from ivr.model import IvrDocument
 
 MOUNT_POINT = "/srv/hotline"
 SUITE = "forky"
@@ -39,7 +40,7 @@ PACKAGES = (
 )
 # Bump when PACKAGES or the build steps change: the cache is rebuilt.
 BUILD_STAMP = "hotline-sandbox-1 " + " ".join(PACKAGES)
-INSTANCE_DIRS = ("etc", "log", "spool", "run", "lib", "cache")
+INSTANCE_DIRS = ("etc", "log", "spool", "run", "lib", "cache", "sounds")
 
 
 class SandboxError(RuntimeError):
@@ -56,9 +57,7 @@ class SandboxStatus:
 
 def _run(cmd: list[str], what: str, timeout: float = 900) -> None:
     try:
-        subprocess.run(
-            cmd, check=True, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
+        subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except FileNotFoundError as exc:
         raise SandboxError(f"{what}: {cmd[0]} is not installed") from exc
     except subprocess.CalledProcessError as exc:
@@ -118,19 +117,19 @@ class Sandbox:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     # -- one instance -------------------------------------------------------------------------
-    def render(self) -> None:
+    def render(self, doc: IvrDocument) -> None:
         for name in INSTANCE_DIRS:
             (self.directory / name).mkdir(parents=True, exist_ok=True)
         etc = self.directory / "etc"
-        write(render(self.settings, sandbox_target(self.settings, MOUNT_POINT)), etc)
-        check(etc, [q.name for q in self.settings.queues])
+        write(render(self.settings, sandbox_target(self.settings, MOUNT_POINT), doc), etc)
+        check(etc, doc.queue_names())
 
-    def up(self) -> SandboxStatus:
+    def up(self, doc: IvrDocument) -> SandboxStatus:
         _require_root()
         self.ensure_root()
         if self.status().running:
             self.down()
-        self.render()
+        self.render(doc)
         pid = self._start()
         self._wait_booted(pid)
         return self.status()
@@ -196,18 +195,25 @@ class Sandbox:
         if pid is None:
             raise SandboxError("the sandbox Asterisk is not running: hotline sandbox up")
         cmd = [
-            "nsenter", f"--target={pid}", "--mount", "--",
-            "chroot", str(self.root), "/usr/sbin/asterisk",
-            "-C", f"{MOUNT_POINT}/etc/asterisk.conf", "-n", "-rx", command,
-        ]  # fmt: skip
+            "nsenter",
+            f"--target={pid}",
+            "--mount",
+            "--",
+            "chroot",
+            str(self.root),
+            "/usr/sbin/asterisk",
+            "-C",
+            f"{MOUNT_POINT}/etc/asterisk.conf",
+            "-n",
+            "-rx",
+            command,
+        ]
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             raise SandboxError(f"asterisk -rx {command!r} timed out") from exc
         if done.returncode != 0:
-            raise SandboxError(
-                f"asterisk -rx {command!r} failed: {done.stderr.decode(errors='replace')}"
-            )
+            raise SandboxError(f"asterisk -rx {command!r} failed: {done.stderr.decode(errors='replace')}")
         return done.stdout.decode(errors="replace")
 
     def status(self) -> SandboxStatus:
@@ -216,9 +222,7 @@ class Sandbox:
         if pid is not None:
             with contextlib.suppress(SandboxError):
                 booted = "fully booted" in self.cli("core waitfullybooted", timeout=5).lower()
-        return SandboxStatus(
-            running=pid is not None, pid=pid, booted=booted, directory=self.directory
-        )
+        return SandboxStatus(running=pid is not None, pid=pid, booted=booted, directory=self.directory)
 
     def down(self, timeout: float = 15) -> None:
         pid = self._pid()

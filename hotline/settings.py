@@ -43,6 +43,12 @@ class AsteriskNodeSettings(BaseModel):
     ami_secret_file: Path | None = None
     # The address this node's Asterisk connects from (FastAGI allow-list).
     address: str = "127.0.0.1"
+    # Where this service writes the node's rendered configuration on publish (then reloads it
+    # through AMI); None: the node's configuration is managed elsewhere.
+    config_dir: Path | None = None
+    layout: Literal["sandbox", "server"] = "sandbox"
+    # Networks allowed to reach AMI and SIP on a server layout.
+    permit: list[str] = Field(default_factory=lambda: ["127.0.0.1/32"])
 
     @field_validator("name")
     @classmethod
@@ -72,51 +78,6 @@ class HttpSettings(BaseModel):
     port: int = 8080
 
 
-class QueueSettings(BaseModel):
-    name: str
-    strategy: Literal["rrmemory", "leastrecent", "fewestcalls", "linear", "ringall", "random"] = (
-        "leastrecent"
-    )
-    service_level_seconds: int = Field(20, ge=1, le=3600)
-    wrapup_seconds: int = Field(0, ge=0, le=3600)
-    ring_seconds: int = Field(15, ge=5, le=300)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if v == "general":
-            raise ValueError("queue name 'general' is reserved by Asterisk's queues.conf")
-        return _check_name(v, "queue name")
-
-
-class TopicSettings(BaseModel):
-    id: str
-    name: str
-    queue: str
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        return _check_name(v, "topic id")
-
-
-class MenuSettings(BaseModel):
-    greeting: str = "hello-world"
-    prompt: str = "vm-enter-num-to-call"
-    timeout_seconds: int = Field(5, ge=1, le=60)
-    attempts: int = Field(2, ge=1, le=5)
-    options: dict[str, str] = Field(default_factory=dict)
-    default_queue: str = "main"
-
-    @field_validator("options")
-    @classmethod
-    def _digits(cls, v: dict[str, str]) -> dict[str, str]:
-        for digit in v:
-            if digit not in "0123456789" or len(digit) != 1:
-                raise ValueError(f"menu option key {digit!r} must be one digit 0-9")
-        return v
-
-
 class SandboxSettings(BaseModel):
     # Cached Debian testing chroot with Asterisk 22 (shared by checkouts of this machine).
     root_cache: Path = Path.home() / ".cache" / "hotline" / "asterisk-forky"
@@ -142,10 +103,15 @@ class Settings(BaseSettings):
     asterisk: list[AsteriskNodeSettings] = Field(default_factory=lambda: [AsteriskNodeSettings()])
     agi: AgiSettings = Field(default_factory=AgiSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
-    queues: list[QueueSettings] = Field(default_factory=list)
-    topics: list[TopicSettings] = Field(default_factory=list)
-    menu: MenuSettings = Field(default_factory=MenuSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    # The IVR document imported as version 1 into an empty database.
+    ivr_seed: Path = Path("hotline-ivr.yaml")
+    # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.
+    prompts_dir: Path = Path("var/sandbox/sounds")
+    asterisk_prompts_dir: Path = Path("/srv/hotline/sounds")
+    # The SIP trunk referral calls to partner lines leave through (host[:port]).
+    referral_trunk: str = "127.0.0.1:5090"
+    admin_token: SecretStr | None = None
     # Set from the YAML file's location; relative paths in the file resolve against it.
     config_file: Path | None = None
 
@@ -162,25 +128,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        queues = {q.name for q in self.queues}
         names = [n.name for n in self.asterisk]
         if len(set(names)) != len(names):
             raise ValueError(f"asterisk node names must be unique, got {names}")
         if not self.asterisk:
             raise ValueError("asterisk: at least one node is required")
-        if self.menu.default_queue not in queues:
-            raise ValueError(f"menu.default_queue {self.menu.default_queue!r} is not in queues")
-        topics = {t.id: t for t in self.topics}
-        for t in self.topics:
-            if t.queue not in queues:
-                raise ValueError(f"topic {t.id!r}: queue {t.queue!r} is not in queues")
-        for digit, topic in self.menu.options.items():
-            if topic not in topics:
-                raise ValueError(f"menu.options[{digit!r}]: topic {topic!r} is not in topics")
         return self
-
-    def queue(self, name: str) -> QueueSettings:
-        return next(q for q in self.queues if q.name == name)
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -205,13 +158,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     """Relative paths in the YAML file are relative to the file, not to the working dir."""
-    for key in ("var_dir", "log_file"):
+    for key in ("var_dir", "log_file", "ivr_seed", "prompts_dir"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     sandbox = data.get("sandbox")
     directory = sandbox.get("directory") if isinstance(sandbox, dict) else None
     if isinstance(directory, str) and not Path(directory).is_absolute():
         data["sandbox"]["directory"] = str(base / directory)
+    for node in data.get("asterisk") or []:
+        if isinstance(node, dict) and isinstance(node.get("config_dir"), str):
+            node["config_dir"] = str(base / node["config_dir"])
     url = data.get("database_url")
     if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         data["database_url"] = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
@@ -241,7 +197,14 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 
 
 def _ensure_secrets(settings: Settings) -> None:
-    """Production refuses a missing AMI secret; development makes one per var dir."""
+    """Production refuses a missing secret; development makes one per var dir."""
+    if settings.admin_token is None:
+        if os.environ.get("HOTLINE_ADMIN_TOKEN"):
+            settings.admin_token = SecretStr(os.environ["HOTLINE_ADMIN_TOKEN"])
+        elif settings.environment == "development":
+            settings.admin_token = SecretStr(_dev_secret(settings.var_dir, "admin-token"))
+        else:
+            raise SettingsError("no admin token outside development; set HOTLINE_ADMIN_TOKEN")
     for node in settings.asterisk:
         env_name = f"HOTLINE_AMI_SECRET_{node.name.upper().replace('-', '_')}"
         if node.secret():
@@ -249,7 +212,7 @@ def _ensure_secrets(settings: Settings) -> None:
         if os.environ.get(env_name):
             node.ami_secret = SecretStr(os.environ[env_name])
         elif settings.environment == "development":
-            node.ami_secret = SecretStr(_dev_secret(settings.var_dir, node.name))
+            node.ami_secret = SecretStr(_dev_secret(settings.var_dir, f"ami-{node.name}"))
         else:
             raise SettingsError(
                 f"asterisk node {node.name!r}: no AMI secret outside development;"
@@ -257,8 +220,8 @@ def _ensure_secrets(settings: Settings) -> None:
             )
 
 
-def _dev_secret(var_dir: Path, node: str) -> str:
-    path = var_dir / "secrets" / f"ami-{node}"
+def _dev_secret(var_dir: Path, name: str) -> str:
+    path = var_dir / "secrets" / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

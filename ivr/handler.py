@@ -1,4 +1,5 @@
-"""Drive a :class:`MenuRun` over FastAGI: prompts out, DTMF in, the route back to the dialplan."""
+"""Drive a caller's :class:`ivr.engine.Walk` over FastAGI: prompts out, DTMF in, the route
+back to the dialplan as channel variables."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from dialplan import variables as v
-from ivr.menu import Ask, Menu, MenuRun, Route
+from ivr.engine import Ask, Engine, Route, RouteKind
 from ivr.observer import CallRef, IvrObserver
 from telephony.agi import AgiChannel, AgiHangup, AgiRequest
 
@@ -22,40 +23,75 @@ def call_ref(request: AgiRequest) -> CallRef:
     return CallRef(node=node, call_id=call_id)
 
 
+def route_variables(route: Route) -> list[tuple[str, str]]:
+    """What the dialplan needs to carry out the route (see asterisk-config/extensions.conf)."""
+    if route.kind is RouteKind.REFERRAL:
+        return [(v.REFERRAL_NUMBER, route.referral_number or ""), (v.IVR_RESULT, v.IVR_REFERRAL)]
+    return [
+        (v.QUEUE, route.queue or ""),
+        (v.PRIORITY, str(route.priority)),
+        (v.OVERFLOW_QUEUE, route.overflow_queue or ""),
+        (v.OVERFLOW_AFTER, str(route.overflow_after_seconds or "")),
+        (
+            v.OVERFLOW_WAITING,
+            "" if route.overflow_waiting_over is None else str(route.overflow_waiting_over),
+        ),
+        (v.IVR_RESULT, v.IVR_OK),  # last: the dialplan trusts the rest only once this is set
+    ]
+
+
 class IvrHandler:
     """The FastAGI handler for the ``ivr`` script."""
 
     def __init__(
         self,
-        menu: Callable[[], Menu],
+        engine: Callable[[], Engine],
         observer: IvrObserver,
         clock: Callable[[], datetime] = _now,
     ) -> None:
-        self._menu = menu
+        self._engine = engine
         self._observer = observer
         self._clock = clock
 
     async def __call__(self, request: AgiRequest, channel: AgiChannel) -> None:
         call = call_ref(request)
-        menu = self._menu()  # one snapshot per call: a call finishes on the menu it started with
-        run = MenuRun(menu)
-        self._observer.ivr_started(call, self._clock(), request.language, menu.version)
+        engine = self._engine()  # one version per call: a call finishes on the one it started on
+        started = self._clock()
+        walk = engine.walk(started, request.language)
+        self._observer.ivr_started(call, started, walk.language, str(engine.version))
         try:
-            route = await self._walk(menu, run, channel)
-            await channel.set_variable(v.QUEUE, route.queue)
-            await channel.set_variable(v.IVR_RESULT, v.IVR_OK)
+            route = await self._walk(walk.start(), walk.answer, channel, request.language)
+            for prompt in route.announce:
+                await channel.stream_file(prompt)
+            for name, value in route_variables(route):
+                await channel.set_variable(name, value)
         except AgiHangup:
-            self._observer.ivr_hangup(call, self._clock(), run.path)
+            self._observer.ivr_hangup(call, self._clock(), walk.path)
             return
         except Exception:
-            self._observer.ivr_failed(call, self._clock(), run.path)
+            self._observer.ivr_failed(call, self._clock(), walk.path)
             raise
         self._observer.ivr_routed(call, self._clock(), route)
 
-    async def _walk(self, menu: Menu, run: MenuRun, channel: AgiChannel) -> Route:
-        pressed = await channel.stream_file(menu.greeting, escape_digits=menu.digits)
-        step: Ask | Route = run.answer(pressed) if pressed else run.ask()
+    async def _walk(
+        self,
+        step: Ask | Route,
+        answer: Callable[[str], Ask | Route],
+        channel: AgiChannel,
+        language: str,
+    ) -> Route:
         while isinstance(step, Ask):
-            result = await channel.get_data(step.prompt, step.timeout_ms, step.max_digits)
-            step = run.answer(result.digits)
+            if step.language != language:
+                await channel.set_language(step.language)
+                language = step.language
+            step = answer(await self._ask(step, channel))
         return step
+
+    @staticmethod
+    async def _ask(step: Ask, channel: AgiChannel) -> str:
+        for prompt in step.prompts[:-1]:
+            pressed = await channel.stream_file(prompt, escape_digits=step.escape)
+            if pressed:
+                return pressed
+        result = await channel.get_data(step.prompts[-1], step.timeout_ms, step.max_digits)
+        return result.digits

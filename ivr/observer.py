@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ivr.menu import Route
+from ivr.engine import Route
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,7 @@ class CallRef:
 
 
 class IvrObserver(Protocol):
-    def ivr_started(
-        self, call: CallRef, at: datetime, language: str, menu_version: str
-    ) -> None: ...
+    def ivr_started(self, call: CallRef, at: datetime, language: str, menu_version: str) -> None: ...
 
     def ivr_routed(self, call: CallRef, at: datetime, route: Route) -> None: ...
 

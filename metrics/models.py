@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Index, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class Base(DeclarativeBase):
-    pass
+from hotline.orm import Base
 
 
 class CallRecordRow(Base):
@@ -39,3 +37,7 @@ class CallRecordRow(Base):
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     operator: Mapped[str | None] = mapped_column(String(80))
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    referral: Mapped[str | None] = mapped_column(String(40))
+    overflowed: Mapped[bool] = mapped_column(Boolean, default=False)

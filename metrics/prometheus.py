@@ -54,9 +54,7 @@ class LiveCollector(Collector):
         self._nodes = nodes
 
     def collect(self) -> Iterator[Metric]:
-        waiting = GaugeMetricFamily(
-            "hotline_calls_waiting", "Calls waiting in a queue", labels=["queue"]
-        )
+        waiting = GaugeMetricFamily("hotline_calls_waiting", "Calls waiting in a queue", labels=["queue"])
         counts = self._board.waiting()
         for queue in sorted(set(self._queues) | set(counts)):
             waiting.add_metric([queue], counts.get(queue, 0))

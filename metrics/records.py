@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from ivr.menu import Route
+from ivr.engine import Route, RouteKind
 from ivr.observer import CallRef
 from telephony.events import (
     AgentComplete,
     AgentConnect,
     AmiEvent,
     BaseEvent,
+    Hangup,
     QueueCallerAbandon,
     QueueCallerJoin,
 )
@@ -33,6 +34,7 @@ class Outcome(StrEnum):
     ANSWERED = "answered"
     ABANDONED_IN_IVR = "abandoned_in_ivr"
     ABANDONED_IN_QUEUE = "abandoned_in_queue"
+    REFERRED = "referred"
     FAILED = "failed"
 
 
@@ -58,6 +60,10 @@ class CallRecord:
     talk_seconds: float | None = None
     operator: str | None = None
     complete: bool = True
+    priority: int = 0
+    after_hours: bool = False
+    referral: str | None = None
+    overflowed: bool = False
 
 
 RecordSink = Callable[[CallRecord], None]
@@ -94,9 +100,22 @@ class CallAssembler:
 
     def ivr_routed(self, call: CallRef, at: datetime, route: Route) -> None:
         self._update(
-            call, at, ivr_ended_at=at, path=route.path, topic=route.topic,
-            queue=route.queue, route_reason=route.reason.value,
-        )  # fmt: skip
+            call,
+            at,
+            ivr_ended_at=at,
+            path=route.path,
+            topic=route.topic,
+            queue=route.queue,
+            route_reason=route.reason.value,
+            priority=route.priority,
+            language=route.language,
+            after_hours=route.after_hours,
+            referral=route.referral,
+        )
+        if route.kind is RouteKind.REFERRAL:
+            # Finished when the caller hangs up (see _on_hangup), unless the partner line did
+            # not answer and the dialplan put the caller in our queue instead.
+            self._update(call, at, queue=None)
 
     def ivr_hangup(self, call: CallRef, at: datetime, path: str) -> None:
         self._update(call, at, ivr_ended_at=at, ended_at=at, path=path)
@@ -117,20 +136,39 @@ class CallAssembler:
         entered = record.queue_entered_at if record and record.queue_entered_at else e.at
         # No IVR route before the queue: the dialplan took its fallback path.
         fallback = record is None or record.fallback or record.ivr_ended_at is None
-        self._update(call, e.at, queue=e.queue, queue_entered_at=entered, fallback=fallback)
+        overflowed = record is not None and (
+            record.overflowed or (record.queue is not None and record.queue != e.queue)
+        )
+        self._update(
+            call,
+            e.at,
+            queue=e.queue,
+            queue_entered_at=entered,
+            fallback=fallback,
+            overflowed=overflowed,
+        )
 
     def _on_connect(self, e: AgentConnect) -> None:
         self._update(
-            CallRef(e.node, e.call_id), e.at, queue=e.queue, answered_at=e.at,
-            wait_seconds=float(e.hold_seconds), operator=e.member or None,
-        )  # fmt: skip
+            CallRef(e.node, e.call_id),
+            e.at,
+            queue=e.queue,
+            answered_at=e.at,
+            wait_seconds=float(e.hold_seconds),
+            operator=e.member or None,
+        )
 
     def _on_complete(self, e: AgentComplete) -> None:
         call = CallRef(e.node, e.call_id)
         self._update(
-            call, e.at, queue=e.queue, ended_at=e.at, talk_seconds=float(e.talk_seconds),
-            wait_seconds=float(e.hold_seconds), operator=e.member or None,
-        )  # fmt: skip
+            call,
+            e.at,
+            queue=e.queue,
+            ended_at=e.at,
+            talk_seconds=float(e.talk_seconds),
+            wait_seconds=float(e.hold_seconds),
+            operator=e.member or None,
+        )
         self._finish(call, Outcome.ANSWERED)
 
     def _on_abandon(self, e: QueueCallerAbandon) -> None:
@@ -138,11 +176,21 @@ class CallAssembler:
         self._update(call, e.at, queue=e.queue, ended_at=e.at, wait_seconds=float(e.hold_seconds))
         self._finish(call, Outcome.ABANDONED_IN_QUEUE)
 
+    def _on_hangup(self, e: Hangup) -> None:
+        call = CallRef(e.node, e.call_id)
+        record = self._open.get(call)
+        if e.uniqueid != e.call_id or record is None:
+            return  # another leg of the call, or a call already recorded
+        if record.referral and record.queue_entered_at is None:
+            self._update(call, e.at, ended_at=e.at)
+            self._finish(call, Outcome.REFERRED)
+
     _handlers: ClassVar[dict[type, Callable[[CallAssembler, AmiEvent], None]]] = {
         QueueCallerJoin: _on_join,  # type: ignore[dict-item]
         AgentConnect: _on_connect,  # type: ignore[dict-item]
         AgentComplete: _on_complete,  # type: ignore[dict-item]
         QueueCallerAbandon: _on_abandon,  # type: ignore[dict-item]
+        Hangup: _on_hangup,  # type: ignore[dict-item]
     }
 
     # -- bookkeeping ----------------------------------------------------------------------------
@@ -151,9 +199,7 @@ class CallAssembler:
             return  # late or repeated event for a call already recorded
         record = self._open.get(call)
         if record is None:
-            record = CallRecord(
-                id=uuid.uuid4().hex, node=call.node, call_id=call.call_id, started_at=at
-            )
+            record = CallRecord(id=uuid.uuid4().hex, node=call.node, call_id=call.call_id, started_at=at)
         self._open[call] = replace(record, **changes)  # type: ignore[arg-type]
 
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:

@@ -55,9 +55,7 @@ class RecordStore:
                 for name, value in values.items():
                     setattr(row, name, value)
 
-    def list(
-        self, limit: int = 100, offset: int = 0, since: datetime | None = None
-    ) -> list[CallRecord]:
+    def list(self, limit: int = 100, offset: int = 0, since: datetime | None = None) -> list[CallRecord]:
         query = select(CallRecordRow).order_by(CallRecordRow.started_at, CallRecordRow.id)
         if since is not None:
             query = query.where(CallRecordRow.started_at >= since)

@@ -40,6 +40,7 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_./-]{1,255}")
 _DTMF_CHARS = frozenset("0123456789*#ABCD")
 _CHAR_CODE = re.compile(r"[1-9][0-9]{0,2}")
 _MAX_USAGE_LINES = 256
+_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 _CLOSE_TIMEOUT = 1.0
 
 
@@ -243,6 +244,12 @@ class AgiChannel:
         _check_name(name, "variable name")
         await self.command(f"SET VARIABLE {name} {_quote(value)}")
 
+    async def set_language(self, language: str) -> None:
+        """The channel's language: Asterisk's own sounds and hold music follow it."""
+        if not _LANGUAGE.fullmatch(language):
+            raise ValueError("language must look like 'ru' or 'en_GB'")
+        await self.command(f"SET VARIABLE CHANNEL(language) {language}")
+
     async def verbose(self, message: str, level: int = 1) -> None:
         if not 1 <= level <= 4:
             raise ValueError("verbose level must be 1..4")
@@ -369,9 +376,7 @@ class FastAgiServer:
         self._handler = handler
         self._host = host
         self._requested_port = port
-        self._allowed = (
-            None if allowed_peers is None else frozenset(map(_normalize_ip, allowed_peers))
-        )
+        self._allowed = None if allowed_peers is None else frozenset(map(_normalize_ip, allowed_peers))
         self._header_timeout = header_timeout
         self._max_header_lines = max_header_lines
         self._max_line_bytes = max_line_bytes
@@ -443,9 +448,7 @@ class FastAgiServer:
             return False
         return True
 
-    async def _session(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
-    ) -> None:
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
         request = await self._read_request(reader, peer)
         if request is None:
             return

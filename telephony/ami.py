@@ -117,9 +117,15 @@ class AmiNode:
     @property
     def status(self) -> NodeStatus:
         return NodeStatus(
-            self.name, *self._state, _datetime(self._since), self._last_error, self._reconnects,
-            self._events_total, _datetime(self._last_event_at), self._events_failed,
-        )  # fmt: skip
+            self.name,
+            *self._state,
+            _datetime(self._since),
+            self._last_error,
+            self._reconnects,
+            self._events_total,
+            _datetime(self._last_event_at),
+            self._events_failed,
+        )
 
     async def run(self) -> None:
         """Connect, log in, resync, heartbeat; reconnect with backoff until :meth:`stop`.

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from hotline.settings import Settings, load_settings
+from ivr.document import from_yaml
+from ivr.model import IvrDocument
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,3 +23,12 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+def seed_document() -> IvrDocument:
+    return from_yaml((ROOT / "hotline-ivr.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def document() -> IvrDocument:
+    return seed_document()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from metrics.models import Base
+import ivr.models  # noqa: F401 - registers the IVR tables
+import metrics.models  # noqa: F401 - registers the call records table
+from hotline.orm import Base
 
 target_metadata = Base.metadata
 

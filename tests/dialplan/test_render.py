@@ -10,23 +10,24 @@ from dialplan import variables as v
 from dialplan.check import ConfigCheckError, check, read
 from dialplan.render import render, sandbox_target, server_target, write
 from hotline.settings import Settings
+from ivr.model import IvrDocument
 from telephony.events import SUBSCRIBED_EVENTS
 
 
 @pytest.fixture
-def rendered(settings: Settings, tmp_path: Path) -> Path:
+def rendered(settings: Settings, document: IvrDocument, tmp_path: Path) -> Path:
     out = tmp_path / "etc"
-    write(render(settings, sandbox_target(settings)), out)
+    write(render(settings, sandbox_target(settings), document), out)
     return out
 
 
-def test_rendered_files_pass_the_privacy_check(rendered: Path, settings: Settings) -> None:
-    check(rendered, [q.name for q in settings.queues])
+def test_rendered_files_pass_the_privacy_check(rendered: Path, document: IvrDocument) -> None:
+    check(rendered, document.queue_names())
 
 
-def test_every_queue_is_rendered_hotline_fit(rendered: Path, settings: Settings) -> None:
+def test_every_queue_is_rendered_hotline_fit(rendered: Path, document: IvrDocument) -> None:
     queues = read(rendered / "queues.conf")
-    for q in settings.queues:
+    for q in document.queues:
         values = dict(queues[q.name])
         assert values["ringinuse"] == "no"
         assert values["joinempty"] == "yes" and values["leavewhenempty"] == "no"
@@ -57,9 +58,9 @@ def test_dialplan_calls_the_ivr_then_falls_back_to_the_default_queue(rendered: P
 
 
 def test_server_target_listens_beyond_loopback_only_for_permitted_networks(
-    settings: Settings, tmp_path: Path
+    settings: Settings, document: IvrDocument, tmp_path: Path
 ) -> None:
-    write(render(settings, server_target(settings, ("10.1.0.0/16",))), tmp_path)
+    write(render(settings, server_target(settings, ("10.1.0.0/16",)), document), tmp_path)
     user = dict(read(tmp_path / "manager.conf")[settings.asterisk[0].ami_user])
     assert user["permit"] == "10.1.0.0/16" and user["deny"] == "0.0.0.0/0.0.0.0"
     assert dict(read(tmp_path / "asterisk.conf")["directories"])["astetcdir"] == "/etc/asterisk"
@@ -102,10 +103,10 @@ def test_server_target_listens_beyond_loopback_only_for_permitted_networks(
     ],
 )
 def test_check_refuses_unsafe_files(
-    rendered: Path, settings: Settings, file: str, find: str, replace: str, message: str
+    rendered: Path, document: IvrDocument, file: str, find: str, replace: str, message: str
 ) -> None:
     path = rendered / file
     path.write_text(path.read_text().replace(find, replace))
     with pytest.raises(ConfigCheckError) as info:
-        check(rendered, [q.name for q in settings.queues])
+        check(rendered, document.queue_names())
     assert message in str(info.value)

@@ -20,18 +20,19 @@ import httpx
 import pytest
 import yaml
 
+from hotline.documents import live_document
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings, load_settings
 from tests.conftest import ROOT
 
 HTTP_PORT = 18080
 HOLD_SECONDS = 3
+REFERRAL_PORT = 15090
+HERE = Path(__file__).resolve().parent
 
 
 def _require_real_asterisk() -> None:
-    missing = [
-        what for what, ok in (("root", os.geteuid() == 0), ("sipp", shutil.which("sipp"))) if not ok
-    ]
+    missing = [what for what, ok in (("root", os.geteuid() == 0), ("sipp", shutil.which("sipp"))) if not ok]
     if missing:
         reason = f"real-Asterisk tests need {', '.join(missing)}"
         if os.environ.get("CI"):
@@ -52,7 +53,10 @@ def e2e_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         http={"host": "127.0.0.1", "port": HTTP_PORT},
     )
     data["asterisk"][0]["ami_port"] = 15038
-    data["menu"]["timeout_seconds"] = 2
+    data["asterisk"][0]["config_dir"] = str(tmp / "sandbox" / "etc")
+    data["ivr_seed"] = str(HERE / "ivr.yaml")
+    data["prompts_dir"] = str(tmp / "sandbox" / "sounds")
+    data["referral_trunk"] = f"127.0.0.1:{REFERRAL_PORT}"
     data["sandbox"] = {
         "directory": str(tmp / "sandbox"),
         "sip_port": 15060,
@@ -74,7 +78,7 @@ def e2e_settings(e2e_config: Path) -> Settings:
 @pytest.fixture(scope="session")
 def sandbox(e2e_settings: Settings) -> Iterator[Sandbox]:
     box = Sandbox(e2e_settings)
-    box.up()
+    box.up(live_document(e2e_settings))
     yield box
     box.down()
 
@@ -85,17 +89,27 @@ class Service:
     log_file: Path
     proc: subprocess.Popen[bytes] | None = None
 
+    token: str = ""
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{HTTP_PORT}"
 
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
     def start(self, timeout: float = 30) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "hotline.cli", "--config", str(self.config), "serve"],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log_file.read_text(errors="replace")[-3000:]
@@ -122,5 +136,15 @@ class Service:
 def service(e2e_config: Path, e2e_settings: Settings, sandbox: Sandbox) -> Iterator[Service]:
     # The service's own stdout/stderr, every line of it, is scanned later for caller numbers.
     svc = Service(e2e_config, e2e_settings.var_dir / "log" / "service-output.log")
+    assert e2e_settings.admin_token is not None
+    svc.token = e2e_settings.admin_token.get_secret_value()
     yield svc
     svc.stop()
+
+
+_LAST = ("test_callers_reach_a_human_when_the_service_is_down", "test_no_caller_number_reached_any_store")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The service-down test stops the service; the privacy scan must see every call first."""
+    items.sort(key=lambda item: _LAST.index(item.name) + 1 if item.name in _LAST else 0)

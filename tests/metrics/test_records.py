@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ivr.menu import Route, RouteReason
+from ivr.engine import Route, RouteKind, RouteReason
 from ivr.observer import CallRef
 from metrics.records import CallAssembler, CallRecord, Outcome
 from telephony.events import (
@@ -41,7 +41,11 @@ def assembler() -> tuple[CallAssembler, list[CallRecord]]:
 def test_answered_call_after_the_ivr_is_one_complete_record() -> None:
     a, out = assembler()
     a.ivr_started(CALL, at(0), "en", "config")
-    a.ivr_routed(CALL, at(3), Route("crisis", "crisis", RouteReason.CHOSEN, "1"))
+    a.ivr_routed(
+        CALL,
+        at(3),
+        Route(RouteKind.QUEUE, RouteReason.CHOSEN, "en", "1", ("root",), queue="crisis", topic="crisis"),
+    )
     for event in (
         join(3.1),
         QueueCallerLeave("local", at(7), CALL.call_id, "", "crisis", 1, 0),

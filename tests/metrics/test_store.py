@@ -52,13 +52,22 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def record(call_id: str, start: float = 0, **changes: object) -> CallRecord:
     base = CallRecord(
-        id=uuid.uuid4().hex, node="local", call_id=call_id,
+        id=uuid.uuid4().hex,
+        node="local",
+        call_id=call_id,
         started_at=T0 + timedelta(seconds=start),
-        topic="crisis", queue="crisis", outcome=Outcome.ANSWERED,
-        wait_seconds=4.0, talk_seconds=30.0,
-        operator="sim-crisis-1", path="1", language="en", menu_version="config",
-        answered_at=T0 + timedelta(seconds=start + 4), ended_at=T0 + timedelta(seconds=start + 34),
-    )  # fmt: skip
+        topic="crisis",
+        queue="crisis",
+        outcome=Outcome.ANSWERED,
+        wait_seconds=4.0,
+        talk_seconds=30.0,
+        operator="sim-crisis-1",
+        path="1",
+        language="en",
+        menu_version="config",
+        answered_at=T0 + timedelta(seconds=start + 4),
+        ended_at=T0 + timedelta(seconds=start + 34),
+    )
     return CallRecord(**{**base.__dict__, **changes})
 
 

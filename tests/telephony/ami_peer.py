@@ -168,6 +168,4 @@ class FakeAsterisk:
     @staticmethod
     def _queue_status(action_id: str) -> str:
         lines = read_stream("queue_status.txt").split(EOL)
-        return EOL.join(
-            f"ActionID: {action_id}" if line.startswith("ActionID: ") else line for line in lines
-        )
+        return EOL.join(f"ActionID: {action_id}" if line.startswith("ActionID: ") else line for line in lines)

@@ -83,9 +83,7 @@ async def test_get_data_returns_digit(start_server: StartServer) -> None:
         ("200 result=1234", DigitsResult(digits="1234", timed_out=False)),
     ],
 )
-async def test_get_data_timeout_marker(
-    start_server: StartServer, line: str, expected: DigitsResult
-) -> None:
+async def test_get_data_timeout_marker(start_server: StartServer, line: str, expected: DigitsResult) -> None:
     probe = Probe(lambda ch: ch.get_data("crisis/menu", 3000, 4))
     server = await start_server(probe)
     peer = await FakeAsterisk.connect(server.port)
@@ -433,9 +431,7 @@ async def test_handler_crash_is_contained(
     assert server.sessions_total == 2
 
 
-async def test_request_is_scrubbed(
-    start_server: StartServer, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_request_is_scrubbed(start_server: StartServer, caplog: pytest.LogCaptureFixture) -> None:
     async def script(ch: AgiChannel) -> None:
         await ch.get_data("crisis/menu", 5000, 1)
         raise RuntimeError("handler bug")

@@ -126,10 +126,18 @@ async def test_pushed_events_arrive_typed(peer: FakeAsterisk) -> None:
             "FullyBooted",
         ]
         assert kinds[2:] == [
-            "QueueCallerJoin", "AgentCalled", "QueueCallerLeave", "AgentConnect",
-            "AgentComplete", "Hangup", "Hangup",
-            "QueueMemberAdded", "QueueMemberPause", "QueueMemberStatus", "QueueMemberRemoved",
-        ]  # fmt: skip
+            "QueueCallerJoin",
+            "AgentCalled",
+            "QueueCallerLeave",
+            "AgentConnect",
+            "AgentComplete",
+            "Hangup",
+            "Hangup",
+            "QueueMemberAdded",
+            "QueueMemberPause",
+            "QueueMemberStatus",
+            "QueueMemberRemoved",
+        ]
         [complete] = run.of(AgentComplete)
         assert (complete.call_id, complete.talk_seconds, complete.reason) == (
             "1732280400.17",

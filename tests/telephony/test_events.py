@@ -62,9 +62,7 @@ EXPECTED: dict[str, list[AmiEvent | None]] = {
         AgentCalled(NODE, ts("1732280404.100220"), *CALLER_1, "support", "op-1001"),
         QueueCallerLeave(NODE, ts("1732280409.734001"), *CALLER_1, "support", 1, 0),
         AgentConnect(NODE, ts("1732280409.734512"), *CALLER_1, "support", "op-1001", 8, 5),
-        AgentComplete(
-            NODE, ts("1732280731.002117"), *CALLER_1, "support", "op-1001", 8, 321, "caller"
-        ),
+        AgentComplete(NODE, ts("1732280731.002117"), *CALLER_1, "support", "op-1001", 8, 321, "caller"),
         Hangup(NODE, ts("1732280731.010442"), *CALLER_1, 16),
         Hangup(NODE, ts("1732280731.020881"), "1732280400.17", "1732280404.19", 16),
     ],
@@ -242,10 +240,31 @@ def test_event_name_and_header_case_do_not_matter() -> None:
 
 
 HEADER_NAMES = st.sampled_from(
-    ["Event", "Timestamp", "Queue", "Position", "Count", "HoldTime", "RingTime", "TalkTime",
-     "MemberName", "Name", "Interface", "Location", "Status", "Paused", "InCall", "Linkedid",
-     "Uniqueid", "Wait", "ServicelevelPerf", "Cause", "CallsTaken", "Max"]
-)  # fmt: skip
+    [
+        "Event",
+        "Timestamp",
+        "Queue",
+        "Position",
+        "Count",
+        "HoldTime",
+        "RingTime",
+        "TalkTime",
+        "MemberName",
+        "Name",
+        "Interface",
+        "Location",
+        "Status",
+        "Paused",
+        "InCall",
+        "Linkedid",
+        "Uniqueid",
+        "Wait",
+        "ServicelevelPerf",
+        "Cause",
+        "CallsTaken",
+        "Max",
+    ]
+)
 VALUES = st.one_of(
     st.text(max_size=30),
     st.lists(st.text(max_size=10), max_size=3),

@@ -1,0 +1,25 @@
+"""The IVR document Asterisk should run now: the live version, or the seed on a new install."""
+
+from __future__ import annotations
+
+import json
+
+from hotline.db import make_engine, migrate
+from hotline.settings import Settings
+from ivr.document import from_data, from_yaml
+from ivr.model import IvrDocument
+from ivr.store import IvrStore
+
+
+def live_document(settings: Settings) -> IvrDocument:
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        store = IvrStore(engine)
+        number = store.active_number()
+        stored = store.version(number) if number is not None else None
+    finally:
+        engine.dispose()
+    if stored is not None:
+        return from_data(json.loads(stored.document))
+    return from_yaml(settings.ivr_seed.read_text(encoding="utf-8"))

@@ -1,0 +1,171 @@
+"""HTTP API of the IVR room: the draft, validation, publish, versions, rollback, simulate,
+prompt recordings (admin), and the referral directory (readable by operators)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import PlainTextResponse
+
+from ivr.document import from_data, from_yaml, to_data, to_yaml
+from ivr.schedule import is_open
+from ivr.schemas import (
+    DraftPublic,
+    IssuesPublic,
+    PublishedPublic,
+    PublishRequest,
+    ReferralPublic,
+    RollbackRequest,
+    RoutePublic,
+    SimulateRequest,
+    SimulationPublic,
+    VersionPublic,
+)
+from ivr.service import IvrService, NotFound, UploadTooLarge
+from ivr.store import IvrStore
+from ivr.validation import validate
+
+Section = Literal["topics", "schedules", "referrals", "queues", "prompts", "nodes"]
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def ivr_router(
+    service: IvrService, store: IvrStore, require_admin: Callable[[Request], Awaitable[None]]
+) -> APIRouter:
+    router = APIRouter(prefix="/api/ivr", tags=["ivr"], dependencies=[Depends(require_admin)])
+
+    @router.get("/draft", response_model=DraftPublic)
+    async def get_draft() -> DraftPublic:
+        doc = await service.draft()
+        draft = await asyncio.to_thread(store.draft)
+        issues = IssuesPublic.of(validate(doc))
+        return DraftPublic(
+            document=to_data(doc), based_on=draft.based_on if draft else None, **issues.model_dump()
+        )
+
+    @router.put("/draft", response_model=IssuesPublic)
+    async def put_draft(document: Annotated[dict[str, Any], Body()]) -> IssuesPublic:
+        return IssuesPublic.of(await service.save_draft(from_data(document)))
+
+    @router.get("/draft/yaml", response_class=PlainTextResponse)
+    async def get_draft_yaml() -> str:
+        return to_yaml(await service.draft())
+
+    @router.put("/draft/yaml", response_model=IssuesPublic)
+    async def put_draft_yaml(request: Request) -> IssuesPublic:
+        text = (await request.body()).decode("utf-8", errors="replace")
+        return IssuesPublic.of(await service.save_draft(from_yaml(text)))
+
+    @router.put("/draft/{section}/{item_id}", response_model=IssuesPublic)
+    async def put_item(
+        section: Section, item_id: str, value: Annotated[dict[str, Any], Body()]
+    ) -> IssuesPublic:
+        return IssuesPublic.of(await service.edit_draft(section, item_id, value))
+
+    @router.delete("/draft/{section}/{item_id}", response_model=IssuesPublic)
+    async def delete_item(section: Section, item_id: str) -> IssuesPublic:
+        return IssuesPublic.of(await service.edit_draft(section, item_id, None))
+
+    @router.post("/validate", response_model=IssuesPublic)
+    async def validate_draft() -> IssuesPublic:
+        return IssuesPublic.of(validate(await service.draft()))
+
+    @router.post("/publish", response_model=PublishedPublic)
+    async def publish(request: PublishRequest) -> PublishedPublic:
+        return PublishedPublic(version=await service.publish(request.author, request.note))
+
+    @router.post("/rollback", response_model=PublishedPublic)
+    async def rollback(request: RollbackRequest) -> PublishedPublic:
+        await service.rollback(request.version, request.author)
+        return PublishedPublic(version=request.version)
+
+    @router.get("/versions", response_model=list[VersionPublic])
+    async def versions() -> list[VersionPublic]:
+        stored, active = await asyncio.gather(
+            asyncio.to_thread(store.versions), asyncio.to_thread(store.active_number)
+        )
+        return [
+            VersionPublic(
+                number=v.number,
+                created_at=v.created_at,
+                author=v.author,
+                note=v.note,
+                checksum=v.checksum,
+                active=v.number == active,
+            )
+            for v in stored
+        ]
+
+    @router.get("/versions/{number}/yaml", response_class=PlainTextResponse)
+    async def version_yaml(number: str) -> str:
+        wanted = await asyncio.to_thread(store.active_number) if number == "active" else _int(number)
+        stored = await asyncio.to_thread(store.version, wanted) if wanted is not None else None
+        if stored is None:
+            raise NotFound(f"version {number} does not exist")
+        return to_yaml(from_data(_json(stored.document)))
+
+    @router.post("/simulate", response_model=SimulationPublic)
+    async def simulate(request: SimulateRequest) -> SimulationPublic:
+        at = request.at or datetime.now(UTC)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        doc = await service.draft() if request.draft else None
+        result = service.simulate(request.keys, at, request.language, doc)
+        return SimulationPublic(
+            version=result.version,
+            steps=result.steps,
+            route=RoutePublic.of(result.route) if result.route else None,
+            waiting_at=result.waiting.node if result.waiting else None,
+        )
+
+    @router.put("/prompts/{prompt_id}/{language}/recording", response_model=IssuesPublic)
+    async def upload_recording(
+        prompt_id: str,
+        language: str,
+        request: Request,
+        x_filename: Annotated[str, Header()] = "recording.wav",
+    ) -> IssuesPublic:
+        data = await request.body()
+        if len(data) > MAX_UPLOAD:
+            raise UploadTooLarge(f"prompt '{prompt_id}' ({language}): recording larger than 20 MB")
+        return IssuesPublic.of(await service.upload_recording(prompt_id, language, data, x_filename))
+
+    return router
+
+
+def referrals_router(service: IvrService) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["referrals"])
+
+    @router.get("/referrals", response_model=list[ReferralPublic])
+    async def referrals() -> list[ReferralPublic]:
+        doc = service.engine().document
+        now = datetime.now(UTC)
+        out = []
+        for r in doc.referrals:
+            schedule = doc.schedule(r.schedule) if r.schedule else None
+            out.append(
+                ReferralPublic(
+                    id=r.id,
+                    organisation=r.organisation,
+                    description=r.description,
+                    number=r.number,
+                    topics=list(r.topics),
+                    open_now=schedule is None or is_open(schedule, now),
+                )
+            )
+        return out
+
+    return router
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def _json(text: str) -> Any:
+    return json.loads(text)

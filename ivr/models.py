@@ -1,0 +1,47 @@
+"""SQLAlchemy models of the IVR room: published versions (immutable), the draft, activations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.orm import Base
+
+
+class IvrVersionRow(Base):
+    """A published document: never changed once written."""
+
+    __tablename__ = "ivr_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[str] = mapped_column(Text)  # JSON
+    prompt_paths: Mapped[str] = mapped_column(Text)  # JSON: [[prompt, language, path], ...]
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    author: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class IvrActivationRow(Base):
+    """Which version is live, as a log: the newest row wins (publish and rollback append)."""
+
+    __tablename__ = "ivr_activations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer)
+    activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(80))
+
+
+class IvrDraftRow(Base):
+    """The one working copy administrators edit; may be invalid until published."""
+
+    __tablename__ = "ivr_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    based_on: Mapped[int | None] = mapped_column(Integer)

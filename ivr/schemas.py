@@ -1,0 +1,119 @@
+"""Pydantic I/O models of the IVR admin API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ivr.engine import Route
+from ivr.validation import Issue
+
+
+class IssuePublic(BaseModel):
+    where: str
+    problem: str
+    message: str
+
+    @classmethod
+    def of(cls, issue: Issue) -> IssuePublic:
+        return cls(where=issue.where, problem=issue.problem, message=str(issue))
+
+
+class IssuesPublic(BaseModel):
+    valid: bool
+    issues: list[IssuePublic]
+
+    @classmethod
+    def of(cls, issues: list[Issue]) -> IssuesPublic:
+        return cls(valid=not issues, issues=[IssuePublic.of(i) for i in issues])
+
+
+class DraftPublic(IssuesPublic):
+    document: dict[str, Any]
+    based_on: int | None
+
+
+class PublishRequest(BaseModel):
+    note: str = Field("", max_length=500)
+    author: str = Field("admin", min_length=1, max_length=80)
+
+
+class PublishedPublic(BaseModel):
+    version: int
+
+
+class RollbackRequest(BaseModel):
+    version: int
+    author: str = Field("admin", min_length=1, max_length=80)
+
+
+class VersionPublic(BaseModel):
+    number: int
+    created_at: datetime
+    author: str
+    note: str
+    checksum: str
+    active: bool
+
+
+class SimulateRequest(BaseModel):
+    keys: list[str] = Field(default_factory=list, description="keys pressed at each step; '' = silence")
+    at: datetime | None = None
+    language: str | None = None
+    draft: bool = False
+
+
+class RoutePublic(BaseModel):
+    kind: str
+    reason: str
+    language: str
+    path: str
+    nodes: list[str]
+    queue: str | None
+    topic: str | None
+    priority: int
+    overflow_queue: str | None
+    overflow_after_seconds: int | None
+    overflow_waiting_over: int | None
+    referral: str | None
+    referral_number: str | None
+    after_hours: bool
+    announce: list[str]
+
+    @classmethod
+    def of(cls, route: Route) -> RoutePublic:
+        return cls(
+            kind=route.kind.value,
+            reason=route.reason.value,
+            language=route.language,
+            path=route.path,
+            nodes=list(route.nodes),
+            queue=route.queue,
+            topic=route.topic,
+            priority=route.priority,
+            overflow_queue=route.overflow_queue,
+            overflow_after_seconds=route.overflow_after_seconds,
+            overflow_waiting_over=route.overflow_waiting_over,
+            referral=route.referral,
+            referral_number=route.referral_number,
+            after_hours=route.after_hours,
+            announce=list(route.announce),
+        )
+
+
+class SimulationPublic(BaseModel):
+    version: int | None
+    steps: list[dict[str, Any]]
+    route: RoutePublic | None
+    waiting_at: str | None
+
+
+class ReferralPublic(BaseModel):
+    id: str
+    organisation: str
+    description: str
+    number: str
+    topics: list[str]
+    open_now: bool

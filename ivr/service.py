@@ -1,0 +1,265 @@
+"""Administering the IVR: edit a draft, validate, publish atomically, roll back, simulate.
+
+Publishing order: validate -> produce prompt audio -> render and reload Asterisk -> write the
+version and its activation in one transaction -> swap the engine new calls get. A failure at
+any step leaves the live version untouched. Calls already in the IVR keep the engine they
+started with (they hold a reference to it), so they finish on their version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ivr.document import from_data, from_yaml, to_data
+from ivr.engine import Ask, Engine, Route
+from ivr.model import IvrDocument
+from ivr.prompts import PromptError, PromptStudio
+from ivr.store import IvrStore, PromptPaths
+from ivr.validation import Issue, validate
+
+log = logging.getLogger("hotline.ivr")
+ApplyAsterisk = Callable[[IvrDocument], Awaitable[None]]
+
+
+class IvrError(Exception):
+    error_id: ClassVar[str] = "ivr_error"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, issues: list[Issue] | None = None) -> None:
+        super().__init__(message)
+        self.issues = issues or []
+
+    def details(self) -> list[dict[str, str]]:
+        return [{"where": i.where, "problem": i.problem, "message": str(i)} for i in self.issues]
+
+
+class PublishRefused(IvrError):
+    error_id = "ivr_publish_refused"
+    status = 422
+
+
+class DraftInvalid(IvrError):
+    """A draft that would not pass validation cannot be walked either."""
+
+    error_id = "ivr_draft_invalid"
+    status = 422
+
+
+class UnknownVersion(IvrError):
+    error_id = "ivr_unknown_version"
+    status = 404
+
+
+class NotFound(IvrError):
+    error_id = "ivr_not_found"
+    status = 404
+
+
+class UploadTooLarge(IvrError):
+    error_id = "ivr_upload_too_large"
+    status = 413
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dumps(doc: IvrDocument) -> str:
+    return json.dumps(to_data(doc), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    version: int | None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    route: Route | None = None
+    waiting: Ask | None = None
+
+
+class IvrService:
+    def __init__(
+        self,
+        store: IvrStore,
+        studio: PromptStudio,
+        apply_asterisk: ApplyAsterisk,
+        asterisk_prompts_dir: Path,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._store = store
+        self._studio = studio
+        self._apply = apply_asterisk
+        self._asterisk_dir = asterisk_prompts_dir
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._engine: Engine | None = None
+
+    # -- the live engine ----------------------------------------------------------------------
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise IvrError("no IVR version is active yet")
+        return self._engine
+
+    async def start(self, seed: Path) -> None:
+        """Load the live version; on a fresh database publish the seed file as version 1."""
+        if await asyncio.to_thread(self._store.active_number) is None:
+            doc = from_yaml(await asyncio.to_thread(seed.read_text, encoding="utf-8"))
+            await self.save_draft(doc)
+            number = await self.publish(author="seed", note=f"imported from {seed.name}")
+            log.info("IVR seeded from %s as version %d", seed.name, number)
+        await self.refresh()
+        if await asyncio.to_thread(self._store.draft) is None:
+            await self.save_draft(self.engine().document)
+
+    async def refresh(self) -> bool:
+        """Follow the live version (another process may have published); True if it changed."""
+        number = await asyncio.to_thread(self._store.active_number)
+        if number is None or (self._engine and self._engine.version == number):
+            return False
+        stored = await asyncio.to_thread(self._store.version, number)
+        assert stored is not None
+        self._engine = Engine(number, from_data(json.loads(stored.document)), stored.prompt_paths)
+        log.info("IVR version %d is live", number)
+        return True
+
+    # -- the draft ----------------------------------------------------------------------------
+    async def draft(self) -> IvrDocument:
+        draft = await asyncio.to_thread(self._store.draft)
+        if draft is None:
+            return self.engine().document
+        return from_data(json.loads(draft.document))
+
+    async def save_draft(self, doc: IvrDocument) -> list[Issue]:
+        """Drafts may be invalid; the issues are returned, publishing refuses them."""
+        based_on = self._engine.version if self._engine else None
+        await asyncio.to_thread(self._store.save_draft, _dumps(doc), self._clock(), based_on)
+        return validate(doc)
+
+    async def edit_draft(self, section: str, item_id: str, value: dict[str, Any] | None) -> list[Issue]:
+        """Replace (or with None delete) one topic, schedule, referral, queue, prompt or node."""
+        data = to_data(await self.draft())
+        _edit(data, section, item_id, value)
+        return await self.save_draft(from_data(data))
+
+    # -- publish and roll back ---------------------------------------------------------------
+    async def publish(self, author: str, note: str = "") -> int:
+        async with self._lock:
+            doc = await self.draft()
+            issues = validate(doc)
+            if issues:
+                raise PublishRefused(f"the draft has {len(issues)} problem(s)", issues)
+            paths = await asyncio.to_thread(self._produce_prompts, doc)
+            await self._apply(doc)
+            number = await asyncio.to_thread(
+                self._store.publish, _dumps(doc), paths, author, note, self._clock()
+            )
+            self._engine = Engine(number, doc, paths)
+            log.info("IVR version %d published by %s", number, author)
+            return number
+
+    async def rollback(self, number: int, author: str) -> None:
+        async with self._lock:
+            stored = await asyncio.to_thread(self._store.version, number)
+            if stored is None:
+                raise UnknownVersion(f"version {number} does not exist")
+            doc = from_data(json.loads(stored.document))
+            await self._apply(doc)
+            await asyncio.to_thread(self._store.activate, number, author, self._clock())
+            self._engine = Engine(number, doc, stored.prompt_paths)
+            log.info("IVR rolled back to version %d by %s", number, author)
+
+    def _produce_prompts(self, doc: IvrDocument) -> PromptPaths:
+        paths: PromptPaths = {}
+        issues: list[Issue] = []
+        for prompt_id, sources in doc.prompts.items():
+            for lang, source in sources.items():
+                try:
+                    paths[(prompt_id, lang)] = self._prompt_path(
+                        prompt_id, lang, source.text, source.recording
+                    )
+                except PromptError as exc:
+                    issues.append(Issue(f"prompt {prompt_id} ({lang})", exc.problem))
+        if issues:
+            raise PublishRefused("prompt audio could not be produced", issues)
+        return paths
+
+    def _prompt_path(self, prompt_id: str, lang: str, text: str | None, recording: str | None) -> str:
+        if text is not None:
+            file = self._studio.synthesize(prompt_id, lang, text).path
+        else:
+            assert recording is not None
+            file = self._studio.path_for(prompt_id, lang, recording)
+            if not file.with_suffix(".wav").exists():
+                raise PromptError(prompt_id, lang, f"recording {recording[:12]} was never uploaded")
+        return str(self._asterisk_dir / file.relative_to(self._studio.directory))
+
+    async def upload_recording(self, prompt_id: str, lang: str, data: bytes, filename: str) -> list[Issue]:
+        file = await asyncio.to_thread(self._studio.accept_upload, prompt_id, lang, data, filename)
+        doc = to_data(await self.draft())
+        doc.setdefault("prompts", {}).setdefault(prompt_id, {})[lang] = {"recording": file.sha256}
+        return await self.save_draft(from_data(doc))
+
+    # -- simulate -----------------------------------------------------------------------------
+    def simulate(
+        self,
+        keys: list[str],
+        at: datetime,
+        language: str | None = None,
+        doc: IvrDocument | None = None,
+    ) -> Simulation:
+        """Walk the menu with these keys ('' = silence) at this time; no call needed."""
+        if doc is None:
+            engine = self.engine()
+        else:
+            issues = validate(doc)
+            if issues:
+                raise DraftInvalid(f"the draft has {len(issues)} problem(s); simulate it once fixed", issues)
+            labels = {(p, lang): f"{lang}/{p}" for p, by_lang in doc.prompts.items() for lang in by_lang}
+            engine = Engine(0, doc, labels)
+        walk = engine.walk(at, language)
+        step: Ask | Route = walk.start()
+        steps: list[dict[str, Any]] = []
+        for key in keys:
+            if isinstance(step, Route):
+                break
+            steps.append(
+                {
+                    "node": step.node,
+                    "prompts": list(step.prompts),
+                    "language": step.language,
+                    "pressed": key,
+                }
+            )
+            step = walk.answer(key)
+        version = engine.version if doc is None else None
+        if isinstance(step, Route):
+            return Simulation(version, steps, route=step)
+        return Simulation(version, steps, waiting=step)
+
+
+_SECTIONS = {"topics": "id", "schedules": "id", "referrals": "id", "queues": "name"}
+
+
+def _edit(data: dict[str, Any], section: str, item_id: str, value: dict[str, Any] | None) -> None:
+    if section in _SECTIONS:
+        key = _SECTIONS[section]
+        items = [i for i in data.get(section, []) if i.get(key) != item_id]
+        if value is None and len(items) == len(data.get(section, [])):
+            raise NotFound(f"{section[:-1]} '{item_id}' does not exist")
+        if value is not None:
+            items.append({**value, key: item_id})
+        data[section] = items
+    elif section in ("prompts", "nodes"):
+        table = data["prompts"] if section == "prompts" else data["menu"]["nodes"]
+        if value is None and table.pop(item_id, None) is None:
+            raise NotFound(f"{section[:-1]} '{item_id}' does not exist")
+        if value is not None:
+            table[item_id] = value
+    else:
+        raise NotFound(f"unknown section '{section}'")

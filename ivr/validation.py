@@ -1,0 +1,303 @@
+"""Rules across the whole IVR document: a broken menu cannot be published.
+
+Every issue names its place as the path a caller would take from the entry node
+(``language > root > violence, option 2``) or the document section, and says what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ivr.model import (
+    CORE_PREFIX,
+    TERMINAL,
+    Action,
+    BackAction,
+    IvrDocument,
+    LanguageAction,
+    MenuNode,
+    OperatorAction,
+    ReferralAction,
+    RepeatAction,
+    SubmenuAction,
+    Topic,
+    TopicAction,
+)
+
+
+@dataclass(frozen=True)
+class Issue:
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+def validate(doc: IvrDocument) -> list[Issue]:
+    """All problems of the document, in a stable order; empty when it may be published."""
+    paths = _paths(doc)
+    checks = (
+        _check_languages(doc),
+        _check_queues(doc),
+        _check_nodes(doc, paths),
+        _check_reachable(doc, paths),
+        _check_exits(doc, paths),
+        _check_topics(doc),
+        _check_referrals(doc),
+        _check_prompts(doc, paths),
+    )
+    return [issue for check in checks for issue in check]
+
+
+# -- node paths ----------------------------------------------------------------------------------
+def _next_nodes(node: MenuNode) -> Iterator[tuple[str, Action]]:
+    for label, action in _labelled_actions(node):
+        if isinstance(action, (SubmenuAction, LanguageAction)):
+            yield label, action
+
+
+def _target(action: Action) -> str | None:
+    if isinstance(action, SubmenuAction):
+        return action.node
+    if isinstance(action, LanguageAction):
+        return action.next
+    return None
+
+
+def _labelled_actions(node: MenuNode) -> Iterator[tuple[str, Action]]:
+    for digit, action in node.options.items():
+        yield f"option {digit}", action
+    yield "no-input", node.no_input
+    yield "invalid input", node.invalid
+
+
+def _paths(doc: IvrDocument) -> dict[str, str]:
+    """Node id -> the shortest caller path from the entry, e.g. 'language > root'."""
+    entry = doc.menu.entry
+    if entry not in doc.menu.nodes:
+        return {}
+    paths = {entry: entry}
+    todo = deque([entry])
+    while todo:
+        current = todo.popleft()
+        for _, action in _next_nodes(doc.menu.nodes[current]):
+            target = _target(action)
+            if target in doc.menu.nodes and target not in paths:
+                paths[target] = f"{paths[current]} > {target}"
+                todo.append(target)
+    return paths
+
+
+def _where(paths: dict[str, str], node_id: str, label: str | None = None) -> str:
+    base = paths.get(node_id, f"node {node_id}")
+    return f"{base}, {label}" if label else base
+
+
+# -- checks --------------------------------------------------------------------------------------
+def _check_languages(doc: IvrDocument) -> Iterable[Issue]:
+    if doc.default_language not in doc.languages:
+        yield Issue(
+            "default_language",
+            f"'{doc.default_language}' is not one of the languages {doc.languages}",
+        )
+    if len(set(doc.languages)) != len(doc.languages):
+        yield Issue("languages", "a language is listed twice")
+
+
+def _check_queues(doc: IvrDocument) -> Iterable[Issue]:
+    names = doc.queue_names()
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        yield Issue(f"queue {name}", "is defined twice")
+    if "general" in names:
+        yield Issue("queue general", "the name 'general' is reserved by Asterisk's queues.conf")
+    if doc.fallback_queue not in names:
+        yield Issue("fallback_queue", f"queue '{doc.fallback_queue}' does not exist")
+
+
+def _check_nodes(doc: IvrDocument, paths: dict[str, str]) -> Iterable[Issue]:
+    if doc.menu.entry not in doc.menu.nodes:
+        yield Issue("menu.entry", f"node '{doc.menu.entry}' does not exist")
+        return
+    for node_id, node in doc.menu.nodes.items():
+        for label, action in _labelled_actions(node):
+            problem = _action_problem(doc, node_id, action)
+            if problem:
+                yield Issue(_where(paths, node_id, label), problem)
+
+
+def _action_problem(doc: IvrDocument, node_id: str, action: Action) -> str | None:
+    if isinstance(action, SubmenuAction | LanguageAction):
+        target = _target(action)
+        if target not in doc.menu.nodes:
+            return f"node '{target}' does not exist"
+        if isinstance(action, LanguageAction) and action.language not in doc.languages:
+            return f"language '{action.language}' is not one of the languages {doc.languages}"
+    elif isinstance(action, TopicAction) and doc.topic(action.topic) is None:
+        return f"topic '{action.topic}' does not exist"
+    elif isinstance(action, ReferralAction) and doc.referral(action.referral) is None:
+        return f"referral '{action.referral}' does not exist"
+    elif isinstance(action, OperatorAction) and action.queue and action.queue not in doc.queue_names():
+        return f"queue '{action.queue}' does not exist"
+    elif isinstance(action, BackAction) and node_id == doc.menu.entry:
+        return "'back' on the entry node has nowhere to go"
+    return None
+
+
+def _check_reachable(doc: IvrDocument, paths: dict[str, str]) -> Iterable[Issue]:
+    if not paths:
+        return
+    for node_id in doc.menu.nodes:
+        if node_id not in paths:
+            yield Issue(f"node {node_id}", f"is not reachable from the entry node '{doc.menu.entry}'")
+
+
+def _check_exits(doc: IvrDocument, paths: dict[str, str]) -> Iterable[Issue]:
+    """From every node a caller must be able to end at a queue, a referral or a human, and
+    silence or wrong keys must end there too (never an endless loop)."""
+    nodes = doc.menu.nodes
+    exits = _nodes_with_exit(doc)
+    for node_id in paths:
+        if node_id not in exits:
+            yield Issue(
+                _where(paths, node_id),
+                "no path from here ends at a queue, a referral or an operator",
+            )
+        node = nodes[node_id]
+        for label, action in (("no-input", node.no_input), ("invalid input", node.invalid)):
+            if isinstance(action, RepeatAction):
+                yield Issue(_where(paths, node_id, label), "'repeat' would loop forever; end at an operator")
+            elif isinstance(action, BackAction | SubmenuAction) and not _falls_through_to_exit(
+                doc, node_id, action
+            ):
+                yield Issue(
+                    _where(paths, node_id, label),
+                    "leads into a cycle without exit for a silent caller",
+                )
+
+
+def _nodes_with_exit(doc: IvrDocument) -> set[str]:
+    nodes = doc.menu.nodes
+    good = {
+        n for n, node in nodes.items() if any(isinstance(a, TERMINAL) for _, a in _labelled_actions(node))
+    }
+    changed = True
+    while changed:
+        changed = False
+        for node_id, node in nodes.items():
+            if node_id not in good and any(_target(a) in good for _, a in _next_nodes(node)):
+                good.add(node_id)
+                changed = True
+    return good
+
+
+def _silent_next(doc: IvrDocument, node_id: str, parents: dict[str, str]) -> str | None:
+    action = doc.menu.nodes[node_id].no_input
+    if isinstance(action, BackAction):
+        return parents.get(node_id)
+    return _target(action)
+
+
+def _falls_through_to_exit(doc: IvrDocument, start: str, action: Action) -> bool:
+    """Follow what silence does from node to node: it must reach a terminal action."""
+    parents = _parents(doc)
+    seen = {start}
+    current = parents.get(start) if isinstance(action, BackAction) else _target(action)
+    while current is not None and current in doc.menu.nodes and current not in seen:
+        seen.add(current)
+        if isinstance(doc.menu.nodes[current].no_input, (*TERMINAL, RepeatAction)):
+            return True  # an exit, or a 'repeat' that is reported at its own node
+        current = _silent_next(doc, current, parents)
+    return False
+
+
+def _parents(doc: IvrDocument) -> dict[str, str]:
+    parents: dict[str, str] = {}
+    for node_id, node in doc.menu.nodes.items():
+        for _, action in _next_nodes(node):
+            target = _target(action)
+            if target and target not in parents and target != node_id:
+                parents[target] = node_id
+    return parents
+
+
+def _check_topics(doc: IvrDocument) -> Iterable[Issue]:
+    queues = set(doc.queue_names())
+    ids = [t.id for t in doc.topics]
+    for topic in doc.topics:
+        where = f"topic {topic.id}"
+        if ids.count(topic.id) > 1:
+            yield Issue(where, "is defined twice")
+        if topic.queue not in queues:
+            yield Issue(where, f"queue '{topic.queue}' does not exist")
+        if topic.overflow and topic.overflow.queue not in queues:
+            yield Issue(f"{where}, overflow", f"queue '{topic.overflow.queue}' does not exist")
+        if topic.overflow and topic.overflow.queue == topic.queue:
+            yield Issue(f"{where}, overflow", "must name another queue than the topic's own")
+        if (
+            topic.overflow
+            and topic.overflow.after_seconds is None
+            and topic.overflow.when_waiting_over is None
+        ):
+            yield Issue(f"{where}, overflow", "needs after_seconds, when_waiting_over or both")
+        missing = [lang for lang in doc.languages if lang not in topic.names]
+        if missing:
+            yield Issue(where, f"has no name in {', '.join(missing)}")
+        yield from _check_schedule_ref(doc, where, topic.schedule)
+        yield from _check_after_hours(doc, topic)
+
+
+def _check_after_hours(doc: IvrDocument, topic: Topic) -> Iterable[Issue]:
+    where = f"topic {topic.id}, after hours"
+    after = topic.after_hours
+    if topic.schedule and after is None:
+        yield Issue(where, "a topic with a schedule needs a referral or a 24/7 queue for after hours")
+        return
+    if after is None:
+        return
+    if after.referral is None and after.queue is None:
+        yield Issue(where, "needs a referral or a 24/7 queue")
+    if after.referral and doc.referral(after.referral) is None:
+        yield Issue(where, f"referral '{after.referral}' does not exist")
+    if after.queue and after.queue not in doc.queue_names():
+        yield Issue(where, f"queue '{after.queue}' does not exist")
+    if after.prompt and not after.prompt.startswith(CORE_PREFIX) and after.prompt not in doc.prompts:
+        yield Issue(where, f"prompt '{after.prompt}' does not exist")
+
+
+def _check_schedule_ref(doc: IvrDocument, where: str, schedule_id: str | None) -> Iterable[Issue]:
+    if schedule_id and doc.schedule(schedule_id) is None:
+        yield Issue(where, f"schedule '{schedule_id}' does not exist")
+
+
+def _check_referrals(doc: IvrDocument) -> Iterable[Issue]:
+    for referral in doc.referrals:
+        where = f"referral {referral.id}"
+        yield from _check_schedule_ref(doc, where, referral.schedule)
+        for topic_id in referral.topics:
+            if doc.topic(topic_id) is None:
+                yield Issue(where, f"topic '{topic_id}' does not exist")
+
+
+def _check_prompts(doc: IvrDocument, paths: dict[str, str]) -> Iterable[Issue]:
+    used: dict[str, str] = {}
+    for node_id, node in doc.menu.nodes.items():
+        used.setdefault(node.prompt, _where(paths, node_id))
+    for topic in doc.topics:
+        if topic.after_hours and topic.after_hours.prompt:
+            used.setdefault(topic.after_hours.prompt, f"topic {topic.id}, after hours")
+    for prompt_id, where in used.items():
+        if prompt_id.startswith(CORE_PREFIX):
+            continue
+        sources = doc.prompts.get(prompt_id)
+        if sources is None:
+            yield Issue(where, f"prompt '{prompt_id}' does not exist")
+            continue
+        missing = [lang for lang in doc.languages if lang not in sources]
+        if missing:
+            yield Issue(f"prompt {prompt_id}", f"has no {', '.join(missing)} version (used at {where})")
+        for lang, source in sources.items():
+            if (source.text is None) == (source.recording is None):
+                yield Issue(f"prompt {prompt_id} ({lang})", "needs exactly one of text or recording")

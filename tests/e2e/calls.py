@@ -1,0 +1,55 @@
+"""Helpers of the real-Asterisk tests: synthetic callers (every number used is remembered for
+the final privacy scan), the records API, Prometheus samples."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from hotline.callgen import Callgen, CallgenResult, CallPlan
+from hotline.settings import Settings
+from tests.e2e.conftest import Service
+
+NUMBERS: list[str] = []
+NAME = "Synth Caller"
+
+
+def plan(digits: str, **kw: Any) -> CallPlan:
+    number = f"+7900000{len(NUMBERS) + 1:04d}"
+    NUMBERS.append(number)
+    return CallPlan(number=number, digits=digits, name=f"{NAME} {len(NUMBERS):03d}", **kw)
+
+
+async def place_async(
+    settings: Settings, plans: list[CallPlan], base: int, timeout_s: float = 90
+) -> CallgenResult:
+    gen = Callgen(port=settings.sandbox.sip_port, local_port_base=base, media_port_base=base + 1000)
+    return await gen.place(plans, concurrency=20, rate=20, timeout_s=timeout_s)
+
+
+def place(settings: Settings, plans: list[CallPlan], base: int) -> None:
+    result = asyncio.run(place_async(settings, plans, base))
+    assert (result.successful, result.failed) == (len(plans), 0), result
+
+
+def records(service: Service, expected: int, timeout: float = 20) -> list[dict[str, Any]]:
+    """All records, once at least ``expected`` exist (records are written when calls end)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: list[dict[str, Any]] = httpx.get(f"{service.url}/api/calls", params={"limit": 1000}).json()
+        if len(body) >= expected or time.monotonic() > deadline:
+            return body
+        time.sleep(0.3)
+
+
+def samples(service: Service) -> dict[tuple[str, str], float]:
+    text = httpx.get(f"{service.url}/metrics/").text
+    out: dict[tuple[str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, s.labels.get("queue", s.labels.get("node", "")))] = s.value
+    return out
