@@ -1,0 +1,102 @@
+"""The admin page in headless Chromium (Debian's, driven by Playwright) against the real
+service: the same validation messages as the API, publishing, simulating, rolling back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import Service
+
+pytestmark = pytest.mark.asterisk
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium in a closed network: no background connections, no sandbox as root.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, service: Service) -> Iterator[Page]:
+    service.start()
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{service.url}/admin/")
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.get_by_label("Admin token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_wrong_token_is_refused(page: Page) -> None:
+    sign_in(page, "not-the-token")
+    expect(page.get_by_role("status")).to_have_text("That token was refused.")
+    expect(page.locator("#app")).to_be_hidden()
+
+
+def test_broken_menu_shows_the_validators_message_and_cannot_be_published(
+    page: Page, service: Service
+) -> None:
+    live_before = httpx.get(f"{service.url}/healthz").json()["ivr"]["version"]
+    sign_in(page, service.token)
+    editor = page.get_by_label("IVR document (YAML)")
+    expect(editor).to_have_value(re.compile("entry: language"))
+    good = editor.input_value()
+    editor.fill(good.replace("topic: addiction", "topic: gambling", 1))
+    page.get_by_role("button", name="Publish").click()
+    problems = page.get_by_role("list", name="problems")
+    expect(problems).to_contain_text("language > root, option 4: topic 'gambling' does not exist")
+    expect(page.get_by_role("status")).to_have_text("Draft saved with 1 problem(s).")
+    assert httpx.get(f"{service.url}/healthz").json()["ivr"]["version"] == live_before
+
+    editor.fill(good)
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_role("status")).to_have_text("Draft saved; it is valid.")
+    expect(problems).to_be_empty()
+
+
+def test_publish_simulate_and_roll_back(page: Page, service: Service) -> None:
+    live_before = httpx.get(f"{service.url}/healthz").json()["ivr"]["version"]
+    sign_in(page, service.token)
+    editor = page.get_by_label("IVR document (YAML)")
+    expect(editor).to_have_value(re.compile("entry: language"))
+    editor.fill(editor.input_value().replace("topic: addiction", "topic: crisis", 1))
+    page.get_by_label("version note").fill("4 goes to crisis")
+    page.get_by_role("button", name="Publish").click()
+    new = live_before + 1
+    expect(page.get_by_role("status")).to_have_text(f"Version {new} is live.")
+    expect(page.locator("#live")).to_have_text(f"live version: {new}")
+    expect(page.locator("#versions tr.active")).to_contain_text("4 goes to crisis")
+
+    page.get_by_label("Keys").fill("2 4")
+    page.locator("#simdraft").uncheck()
+    page.get_by_role("button", name="Simulate").click()
+    expect(page.get_by_label("simulation result")).to_contain_text(
+        "→ queue crisis; reason chosen; topic crisis"
+    )
+
+    page.get_by_role("button", name=f"Roll back to {live_before}").click()
+    expect(page.get_by_role("status")).to_have_text(f"Version {live_before} is live again.")
+    assert httpx.get(f"{service.url}/healthz").json()["ivr"]["version"] == live_before
