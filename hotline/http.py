@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, make_asgi_app
@@ -51,6 +52,11 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(AmiUnavailable)
     async def ami_unavailable(_: Request, exc: AmiUnavailable) -> JSONResponse:
         return _error(503, exc.error_id, str(exc), {"node": exc.node})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
+        return _error(422, "invalid_request", "the request does not fit this endpoint", details)
 
     @app.exception_handler(Unauthorized)
     async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sqlalchemy.exc import IntegrityError
+
 from ivr.document import from_data, from_yaml, to_data
 from ivr.engine import Ask, Engine, Route
 from ivr.model import IvrDocument
@@ -43,6 +45,11 @@ class IvrError(Exception):
 class PublishRefused(IvrError):
     error_id = "ivr_publish_refused"
     status = 422
+
+
+class PublishConflict(IvrError):
+    error_id = "ivr_publish_conflict"
+    status = 409
 
 
 class DraftInvalid(IvrError):
@@ -98,6 +105,7 @@ class IvrService:
         self._asterisk_dir = asterisk_prompts_dir
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._edit_lock = asyncio.Lock()
         self._engine: Engine | None = None
 
     # -- the live engine ----------------------------------------------------------------------
@@ -143,9 +151,10 @@ class IvrService:
 
     async def edit_draft(self, section: str, item_id: str, value: dict[str, Any] | None) -> list[Issue]:
         """Replace (or with None delete) one topic, schedule, referral, queue, prompt or node."""
-        data = to_data(await self.draft())
-        _edit(data, section, item_id, value)
-        return await self.save_draft(from_data(data))
+        async with self._edit_lock:  # read-modify-write: two admins' edits must not lose one
+            data = to_data(await self.draft())
+            _edit(data, section, item_id, value)
+            return await self.save_draft(from_data(data))
 
     # -- publish and roll back ---------------------------------------------------------------
     async def publish(self, author: str, note: str = "") -> int:
@@ -156,9 +165,12 @@ class IvrService:
                 raise PublishRefused(f"the draft has {len(issues)} problem(s)", issues)
             paths = await asyncio.to_thread(self._produce_prompts, doc)
             await self._apply(doc)
-            number = await asyncio.to_thread(
-                self._store.publish, _dumps(doc), paths, author, note, self._clock()
-            )
+            try:
+                number = await asyncio.to_thread(
+                    self._store.publish, _dumps(doc), paths, author, note, self._clock()
+                )
+            except IntegrityError as exc:
+                raise PublishConflict("another publish took this version number; publish again") from exc
             self._engine = Engine(number, doc, paths)
             log.info("IVR version %d published by %s", number, author)
             return number
@@ -201,9 +213,10 @@ class IvrService:
 
     async def upload_recording(self, prompt_id: str, lang: str, data: bytes, filename: str) -> list[Issue]:
         file = await asyncio.to_thread(self._studio.accept_upload, prompt_id, lang, data, filename)
-        doc = to_data(await self.draft())
-        doc.setdefault("prompts", {}).setdefault(prompt_id, {})[lang] = {"recording": file.sha256}
-        return await self.save_draft(from_data(doc))
+        async with self._edit_lock:
+            doc = to_data(await self.draft())
+            doc.setdefault("prompts", {}).setdefault(prompt_id, {})[lang] = {"recording": file.sha256}
+            return await self.save_draft(from_data(doc))
 
     # -- simulate -----------------------------------------------------------------------------
     def simulate(

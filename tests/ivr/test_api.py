@@ -388,3 +388,17 @@ async def test_a_referral_with_a_closed_schedule_is_not_open_now(client: httpx.A
     assert (await client.post("/api/ivr/publish", json={})).status_code == 200
     [listed] = (await client.get("/api/referrals")).json()
     assert (listed["id"], listed["open_now"], listed["description"]) == ("legal-aid", False, "")
+
+
+async def test_a_request_that_does_not_fit_gets_the_common_error_format(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/ivr/rollback", json={"version": "x"})
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["error_id"], body["message"]) == (
+        "invalid_request",
+        "the request does not fit this endpoint",
+    )
+    assert [d["where"] for d in body["details"]] == ["body.version"]
+    response = await client.put("/api/ivr/draft/widgets/x", json={})
+    assert response.json()["error_id"] == "invalid_request"
+    assert response.json()["details"][0]["where"] == "path.section"

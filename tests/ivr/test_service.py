@@ -13,17 +13,27 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine as Database
+from sqlalchemy.orm import Session
 
 from dialplan.apply import ApplyFailed
 from hotline.db import make_engine, migrate
 from ivr.document import DocumentError, to_data
 from ivr.engine import Ask, Route, RouteKind, RouteReason
 from ivr.model import IvrDocument, PromptSource
+from ivr.models import IvrVersionRow
 from ivr.prompts import PromptError, PromptStudio
-from ivr.service import DraftInvalid, IvrError, IvrService, NotFound, PublishRefused, UnknownVersion
-from ivr.store import IvrStore
+from ivr.service import (
+    DraftInvalid,
+    IvrError,
+    IvrService,
+    NotFound,
+    PublishConflict,
+    PublishRefused,
+    UnknownVersion,
+)
+from ivr.store import IvrStore, PromptPaths
 from ivr.validation import Issue
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seed_document
 
 SEED = ROOT / "hotline-ivr.yaml"
 ASTERISK_SOUNDS = Path("/srv/hotline/sounds")
@@ -425,3 +435,32 @@ async def test_an_upload_that_is_not_audio_changes_nothing(service: IvrService) 
     with pytest.raises(PromptError, match=r"'notes\.txt' is not an audio file sox can read"):
         await service.upload_recording("welcome", "en", b"hello", "notes.txt")
     assert await service.draft() == service.engine().document
+
+
+async def test_a_version_number_taken_by_another_process_is_a_conflict_not_a_crash(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate(engine)
+    store = IvrStore(engine)
+    store.publish("{}", {}, "other", "", datetime(2026, 1, 1, tzinfo=UTC))
+
+    class StaleStore(IvrStore):
+        """Numbers versions as if it had not seen the other process's publish."""
+
+        def publish(
+            self, document: str, prompt_paths: PromptPaths, author: str, note: str, at: datetime
+        ) -> int:
+            with Session(engine) as session, session.begin():
+                session.add(IvrVersionRow(number=1, document=document, prompt_paths="[]", checksum="x",
+                                          created_at=at, author=author, note=note))  # fmt: skip
+            return 1
+
+    async def apply(_: IvrDocument) -> None:
+        return None
+
+    service = IvrService(
+        StaleStore(engine), PromptStudio(tmp_path / "sounds"), apply, Path("/srv/hotline/sounds")
+    )
+    await service.save_draft(seed_document())
+    with pytest.raises(PublishConflict, match="another publish took this version number"):
+        await service.publish("admin")
+    assert store.active_number() == 1
