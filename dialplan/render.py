@@ -119,6 +119,7 @@ class Target:
     rtp_end: int
     simulated_operators: int = 0
     simulated_hold_seconds: int = 20
+    unstaffed_queues: tuple[str, ...] = ()
     indications_country: str = "us"
     # Where RTP is bound; None lets Asterisk choose (servers behind NAT set it explicitly).
     media_address: str | None = None
@@ -160,6 +161,7 @@ def sandbox_target(settings: Settings, root: str = "/srv/hotline") -> Target:
         rtp_end=sandbox.rtp_end,
         simulated_operators=sandbox.simulated_operators,
         simulated_hold_seconds=sandbox.simulated_hold_seconds,
+        unstaffed_queues=tuple(sandbox.unstaffed_queues),
         media_address=sandbox.sip_host,
     )
 
@@ -232,7 +234,10 @@ def context(settings: Settings, target: Target, doc: IvrDocument) -> dict[str, A
             "media_address": target.media_address,
         },
         "rtp": {"start": target.rtp_start, "end": target.rtp_end},
-        "queues": [_queue_view(q, target.simulated_operators) for q in doc.queues],
+        "queues": [
+            _queue_view(q, 0 if q.name in target.unstaffed_queues else target.simulated_operators)
+            for q in doc.queues
+        ],
         "node": node.name,
         "default_queue": doc.fallback_queue,
         "referral_trunk": settings.referral_trunk,

@@ -27,7 +27,7 @@ from ivr.service import IvrService
 from ivr.store import IvrStore
 from metrics.live import QueueBoard
 from metrics.prometheus import HotlineMetrics, LiveCollector
-from metrics.records import CallAssembler
+from metrics.records import CallAssembler, CallRecord
 from metrics.store import RecordStore, RecordWriter
 from telephony.agi import AgiChannel, AgiRequest, FastAgiServer
 from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
@@ -70,11 +70,11 @@ class Hotline:
         self.engine = make_engine(settings.database_url)
         self.store = RecordStore(self.engine)
         self.writer = RecordWriter(self.store)
-        self.assembler = CallAssembler(self.writer.submit)
         self.board = QueueBoard()
         queues = live_document(settings).queue_names()  # labels shown before the first call
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues)
+        self.assembler = CallAssembler(self._record_finished)
         self.fanout = EventFanout([self.board.on_event, self.metrics.on_event, self.assembler.on_event])
         self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
         self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
@@ -103,6 +103,10 @@ class Hotline:
             self.ivr_store,
             admin_guard(settings.admin_token.get_secret_value()),
         )
+
+    def _record_finished(self, record: CallRecord) -> None:
+        self.metrics.on_record(record)
+        self.writer.submit(record)
 
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]

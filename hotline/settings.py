@@ -89,6 +89,8 @@ class SandboxSettings(BaseModel):
     rtp_end: int = 10999
     simulated_operators: int = Field(2, ge=0, le=50)
     simulated_hold_seconds: int = Field(20, ge=1, le=3600)
+    # Queues left without simulated operators (e.g. to show overflow in a demo or a test).
+    unstaffed_queues: list[str] = Field(default_factory=list)
     boot_timeout_seconds: float = 60.0
 
 

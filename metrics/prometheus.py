@@ -9,8 +9,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from metrics.live import QueueBoard
+from metrics.records import CallRecord, Outcome
 from telephony.ami import NodeStatus
-from telephony.events import AgentConnect, AmiEvent, QueueCallerAbandon, QueueCallerJoin
+from telephony.events import AgentConnect, AmiEvent, QueueCallerJoin
 
 
 class HotlineMetrics:
@@ -31,13 +32,17 @@ class HotlineMetrics:
             for counter in (self.offered, self.answered, self.abandoned):
                 counter.labels(queue=queue)
 
+    def on_record(self, record: CallRecord) -> None:
+        """Abandons are counted from finished records: app_queue also reports a queue timeout
+        (an overflow) as an abandon, and only the caller's hangup tells the two apart."""
+        if record.outcome is Outcome.ABANDONED_IN_QUEUE and record.queue:
+            self.abandoned.labels(queue=record.queue).inc()
+
     def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, QueueCallerJoin):
             self.offered.labels(queue=event.queue).inc()
         elif isinstance(event, AgentConnect):
             self.answered.labels(queue=event.queue).inc()
-        elif isinstance(event, QueueCallerAbandon):
-            self.abandoned.labels(queue=event.queue).inc()
 
 
 class LiveCollector(Collector):

@@ -148,42 +148,68 @@ class CallAssembler:
             overflowed=overflowed,
         )
 
+    def _waited(self, call: CallRef, at: datetime, hold_seconds: int) -> float:
+        """Time in queues: from the first queue entry, so an overflow's second queue adds to the
+        first (Asterisk's HoldTime counts only the queue the caller is in now)."""
+        record = self._open.get(call)
+        entered = record.queue_entered_at if record else None
+        if entered is None:
+            return float(hold_seconds)
+        return round(max(float(hold_seconds), (at - entered).total_seconds()), 3)
+
     def _on_connect(self, e: AgentConnect) -> None:
+        call = CallRef(e.node, e.call_id)
         self._update(
-            CallRef(e.node, e.call_id),
+            call,
             e.at,
             queue=e.queue,
             answered_at=e.at,
-            wait_seconds=float(e.hold_seconds),
+            wait_seconds=self._waited(call, e.at, e.hold_seconds),
             operator=e.member or None,
         )
 
     def _on_complete(self, e: AgentComplete) -> None:
         call = CallRef(e.node, e.call_id)
+        record = self._open.get(call)
+        waited = record.wait_seconds if record and record.wait_seconds is not None else float(e.hold_seconds)
         self._update(
             call,
             e.at,
             queue=e.queue,
             ended_at=e.at,
             talk_seconds=float(e.talk_seconds),
-            wait_seconds=float(e.hold_seconds),
+            wait_seconds=waited,
             operator=e.member or None,
         )
         self._finish(call, Outcome.ANSWERED)
 
     def _on_abandon(self, e: QueueCallerAbandon) -> None:
+        """Left the queue unanswered: hung up, or timed out to an overflow queue (app_queue
+        reports both as an abandon). The caller's Hangup, or a new join, tells which."""
         call = CallRef(e.node, e.call_id)
-        self._update(call, e.at, queue=e.queue, ended_at=e.at, wait_seconds=float(e.hold_seconds))
-        self._finish(call, Outcome.ABANDONED_IN_QUEUE)
+        self._update(call, e.at, queue=e.queue, wait_seconds=self._waited(call, e.at, e.hold_seconds))
 
     def _on_hangup(self, e: Hangup) -> None:
+        """The caller's own channel hung up: whatever has not ended the call yet ends it now."""
         call = CallRef(e.node, e.call_id)
         record = self._open.get(call)
         if e.uniqueid != e.call_id or record is None:
             return  # another leg of the call, or a call already recorded
-        if record.referral and record.queue_entered_at is None:
+        if record.answered_at is not None:
+            talk = record.talk_seconds
+            if talk is None:
+                talk = round((e.at - record.answered_at).total_seconds(), 3)
+            self._update(call, e.at, ended_at=e.at, talk_seconds=talk)
+            self._finish(call, Outcome.ANSWERED)
+        elif record.queue_entered_at is not None:
+            self._update(call, e.at, ended_at=e.at, wait_seconds=self._waited(call, e.at, 0))
+            self._finish(call, Outcome.ABANDONED_IN_QUEUE)
+        elif record.referral:
             self._update(call, e.at, ended_at=e.at)
             self._finish(call, Outcome.REFERRED)
+        elif record.ivr_ended_at is None:
+            self._update(call, e.at, ended_at=e.at, ivr_ended_at=e.at)
+            self._finish(call, Outcome.ABANDONED_IN_IVR)
 
     _handlers: ClassVar[dict[type, Callable[[CallAssembler, AmiEvent], None]]] = {
         QueueCallerJoin: _on_join,  # type: ignore[dict-item]

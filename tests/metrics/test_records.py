@@ -8,6 +8,7 @@ from metrics.records import CallAssembler, CallRecord, Outcome
 from telephony.events import (
     AgentComplete,
     AgentConnect,
+    Hangup,
     QueueCallerAbandon,
     QueueCallerJoin,
     QueueCallerLeave,
@@ -31,6 +32,10 @@ def connect(s: float, hold: int = 4, call: str = CALL.call_id) -> AgentConnect:
 
 def complete(s: float, talk: int = 30, call: str = CALL.call_id) -> AgentComplete:
     return AgentComplete("local", at(s), call, call, "crisis", "sim-crisis-1", 4, talk, "agent")
+
+
+def hangup(s: float, call: str = CALL.call_id, leg: str | None = None) -> Hangup:
+    return Hangup("local", at(s), call, leg or call, 16)
 
 
 def assembler() -> tuple[CallAssembler, list[CallRecord]]:
@@ -90,8 +95,11 @@ def test_ivr_failure_is_marked_fallback_even_after_the_queue_join() -> None:
     a.ivr_failed(CALL, at(1), "")
     a.on_event(join(1.5, "main"))
     a.on_event(QueueCallerAbandon("local", at(9), CALL.call_id, "", "main", 1, 1, 7))
+    assert out == []  # app_queue says "abandon" on a timeout too: the hangup decides
+    a.on_event(hangup(9))
     [r] = out
-    assert (r.fallback, r.outcome, r.wait_seconds) == (True, Outcome.ABANDONED_IN_QUEUE, 7.0)
+    # Waited from the queue entry (1.5 s) to the abandon (9 s); HoldTime says a whole 7.
+    assert (r.fallback, r.outcome, r.wait_seconds) == (True, Outcome.ABANDONED_IN_QUEUE, 7.5)
 
 
 def test_hangup_in_the_ivr_is_recorded_with_the_path() -> None:
@@ -148,3 +156,54 @@ def test_events_without_a_call_id_are_ignored() -> None:
     a, out = assembler()
     a.on_event(join(0, call=""))
     assert a.open_calls == 0 and out == []
+
+
+def test_wait_counts_every_queue_of_an_overflowed_call() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "ru", "1")
+    a.ivr_routed(CALL, at(3), Route(RouteKind.QUEUE, RouteReason.CHOSEN, "ru", "6", ("root",), queue="quiet"))
+    a.on_event(join(3, "quiet"))
+    a.on_event(QueueCallerLeave("local", at(8), CALL.call_id, "", "quiet", 1, 0))
+    a.on_event(join(8, "main"))
+    a.on_event(AgentConnect("local", at(9.5), CALL.call_id, CALL.call_id, "main", "sim-main-1", 1, 0))
+    a.on_event(
+        AgentComplete("local", at(20), CALL.call_id, CALL.call_id, "main", "sim-main-1", 1, 10, "agent")
+    )
+    [r] = out
+    assert (r.queue, r.overflowed, r.wait_seconds, r.talk_seconds) == ("main", True, 6.5, 10.0)
+
+
+def test_a_queue_timeout_then_an_overflow_join_is_still_one_open_call() -> None:
+    a, out = assembler()
+    a.on_event(join(0, "quiet"))
+    a.on_event(QueueCallerAbandon("local", at(5), CALL.call_id, "", "quiet", 1, 1, 5))
+    a.on_event(join(5, "main"))
+    assert out == [] and a.open_calls == 1
+    a.on_event(hangup(7))
+    [r] = out
+    assert (r.outcome, r.queue, r.overflowed, r.wait_seconds) == (
+        Outcome.ABANDONED_IN_QUEUE,
+        "main",
+        True,
+        7.0,
+    )
+
+
+def test_the_callers_hangup_ends_whatever_is_open() -> None:
+    a, out = assembler()
+    a.on_event(join(0))
+    a.on_event(connect(2))
+    a.on_event(hangup(12, leg="1700000000.2"))  # the operator's leg: not the caller
+    assert out == []
+    a.on_event(hangup(12))  # no AgentComplete seen: talk from the event times
+    [r] = out
+    assert (r.outcome, r.talk_seconds, r.ended_at) == (Outcome.ANSWERED, 10.0, at(12))
+
+
+def test_a_hangup_before_the_ivr_reports_ends_the_call_in_the_ivr() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "ru", "1")
+    a.on_event(hangup(3))
+    a.ivr_hangup(CALL, at(3.1), "1")  # the IVR's own report comes late: one record still
+    [r] = out
+    assert (r.outcome, r.ended_at) == (Outcome.ABANDONED_IN_IVR, at(3))
