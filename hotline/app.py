@@ -29,9 +29,10 @@ from metrics.live import QueueBoard
 from metrics.prometheus import HotlineMetrics, LiveCollector
 from metrics.records import CallAssembler, CallRecord
 from metrics.store import RecordStore, RecordWriter
-from telephony.agi import AgiChannel, AgiRequest, FastAgiServer
+from telephony.agi import AgiChannel, AgiRequest
 from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
 from telephony.events import AmiEvent
+from telephony.fastagi import FastAgiServer
 
 log = logging.getLogger("hotline")
 SWEEP_INTERVAL_SECONDS = 60.0

@@ -18,8 +18,8 @@ from telephony.agi import (
     AgiReply,
     AgiRequest,
     DigitsResult,
-    FastAgiServer,
 )
+from telephony.fastagi import FastAgiServer
 from tests.telephony.agi_peer import (
     HEADERS,
     SYNTHETIC_CALLER,
