@@ -16,12 +16,12 @@ from ivr.schedule import (
     FULL_DAY,
     Schedule,
     TimeRange,
-    describe,
     hours_on,
     is_open,
     next_change,
     weekdays_of,
 )
+from ivr.schedule_text import describe
 
 UTC = dt.UTC
 MOSCOW = ZoneInfo("Europe/Moscow")
