@@ -61,9 +61,10 @@ from ivr.model import IvrDocument
 from ivr.validation import validate
 from metrics.records import CallAssembler
 from metrics.store import RecordStore, RecordWriter
-from telephony.agi import AgiChannel, AgiRequest, FastAgiServer
+from telephony.agi import AgiChannel, AgiRequest
 from telephony.ami_wire import WireAction, WireManager, wire_logger
-from telephony.events import QueueCallerAbandon
+from telephony.events import Hangup, QueueCallerJoin
+from telephony.fastagi import FastAgiServer
 
 HERE: Final = Path(__file__).resolve().parent
 ROOT: Final = HERE.parent
@@ -81,6 +82,9 @@ BENCH_USER: Final = "bench"
 DIGIT: Final = "2"
 TONE: Final = "bench/tone-1s"  # under the prompts directory, without extension
 TONE_SECONDS: Final = 1.0
+# Then digital silence: while the IVR waits for a key Asterisk sends no frames at all, so a
+# listening caller can only hear the prompt end as silence inside the prompt file.
+TAIL_SECONDS: Final = 0.5
 ENGINE, DIALPLAN = "engine", "dialplan"
 IVR_CONTEXT: Final = {ENGINE: "bench-engine", DIALPLAN: "bench-dialplan"}
 CALLER_CONTEXT: Final = {"listen": "bench-caller-listen", "fixed": "bench-caller-fixed"}
@@ -143,13 +147,14 @@ def load_document() -> IvrDocument:
 
 
 def make_tone(settings: Settings) -> str:
-    """A 1 s 440 Hz tone as 8 kHz 16-bit mono WAV; returns the path Asterisk plays."""
+    """A 1 s 440 Hz tone and a silent tail as 8 kHz 16-bit mono WAV; the path Asterisk plays."""
     if shutil.which("sox") is None:
         raise BenchError("sox is missing: apt-get install sox")
     wav = settings.prompts_dir / f"{TONE}.wav"
     wav.parent.mkdir(parents=True, exist_ok=True)
     command = ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(wav)]
-    subprocess.run([*command, "synth", str(TONE_SECONDS), "sine", "440", "gain", "-6"], check=True)
+    effects = ["synth", str(TONE_SECONDS), "sine", "440", "gain", "-6", "pad", "0", str(TAIL_SECONDS)]
+    subprocess.run([*command, *effects], check=True)
     return str(settings.asterisk_prompts_dir / TONE)
 
 
@@ -301,10 +306,11 @@ class FullEngine:
             await self.ivr(request, channel)
 
     def caller_left_queue(self, call_id: str, queue: str) -> None:
-        """What the AMI consumer hands over when the caller hangs up in the queue (scrubbed):
-        it finishes the call's record, which the writer saves to SQLite."""
+        """The scrubbed events the AMI consumer hands over when a routed caller joins the
+        queue and hangs up there: the second finishes the record, the writer saves it."""
         at = datetime.now(UTC)
-        self.assembler.on_event(QueueCallerAbandon(NODE, at, call_id, call_id, queue, 1, 1, 0))
+        self.assembler.on_event(QueueCallerJoin(NODE, at, call_id, call_id, queue, 1, 1))
+        self.assembler.on_event(Hangup(NODE, at, call_id, call_id, 16))
 
     async def close(self) -> None:
         await self.agi.close()
@@ -512,7 +518,6 @@ class Runner:
             slots.release()
 
     def _judge(self, variant: str, heard: Done) -> str | None:
-        print("DEBUG", heard, file=sys.stderr)
         if variant == ENGINE and heard.agi != "SUCCESS":
             return "AGI failed"
         if heard.result != v.IVR_OK or heard.queue != self._queue:

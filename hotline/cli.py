@@ -80,7 +80,7 @@ def _run(settings: Settings) -> int:
     http = settings.http
     print(
         "hotline demo is up:\n"
-        "  call it:   .venv/bin/hotline call --digits 1   (synthetic caller pressing 1), or a\n"
+        "  call it:   .venv/bin/hotline call --digits 21   (synthetic caller: English, crisis), or a\n"
         f"             softphone on this machine calling sip:8800@{settings.sandbox.sip_host}:"
         f"{settings.sandbox.sip_port}\n"
         f"  records:   http://{http.host}:{http.port}/api/calls\n"
