@@ -106,11 +106,7 @@ To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]"""
 
 
-def scenario(plan: CallPlan, wait_for_bye_ms: int, pcaps: Path) -> str:
-    """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one."""
-    if plan.hangup_after_ms is None:
-        ending = f"""<recv request="BYE" timeout="{wait_for_bye_ms}"/>
-<send><![CDATA[
+_OK_TO_BYE = """<send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -119,6 +115,13 @@ SIP/2.0 200 OK
 [last_CSeq:]
 Content-Length: 0
 ]]></send>"""
+
+
+def scenario(plan: CallPlan, wait_for_bye_ms: int, pcaps: Path) -> str:
+    """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one."""
+    if plan.hangup_after_ms is None:
+        ending = f"""<recv request="BYE" timeout="{wait_for_bye_ms}"/>
+{_OK_TO_BYE}"""
     else:
         pause = max(plan.hangup_after_ms - _elapsed_dtmf_ms(plan), 0)
         ending = f"""<pause milliseconds="{pause}"/>
@@ -274,3 +277,48 @@ class Callgen:
         ok, failed = int(stats.get("Successful", 0)), int(stats.get("Failed", 0))
         code = proc.returncode if proc.returncode is not None else -1
         return ok, failed if ok + failed else len(plans), code
+
+
+def partner_line_scenario(number: str, forbidden: str = "") -> str:
+    """A partner organisation's line (UAS): answers, and fails the call unless it was dialled
+    as ``number`` and ``forbidden`` (e.g. the start of the callers' numbers) is nowhere in it."""
+    if not re.fullmatch(r"\+?[0-9]{3,20}", number) or not re.fullmatch(r"[0-9+]*", forbidden):
+        raise CallgenError("a partner line needs a number of digits")
+    leak = (
+        f'<ereg regexp="{re.escape(forbidden)}" search_in="msg" check_it_inverse="true" assign_to="leak"/>'
+        if forbidden
+        else '<ereg regexp="." search_in="msg" assign_to="leak"/>'
+    )
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="partner line">
+<recv request="INVITE">
+  <action>
+    <ereg regexp="^INVITE sip:{re.escape(number)}@" search_in="msg" check_it="true" assign_to="uri"/>
+    {leak}
+  </action>
+</recv>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]partner[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=partner 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+<recv request="ACK"/>
+<Reference variables="uri,leak"/>
+<recv request="BYE"/>
+{_OK_TO_BYE}
+</scenario>
+"""

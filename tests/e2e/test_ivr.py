@@ -14,55 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
+from hotline.callgen import partner_line_scenario
 from hotline.settings import Settings
 from tests.e2e.calls import place, place_async, plan, records
 from tests.e2e.conftest import REFERRAL_PORT, Service
 
 pytestmark = pytest.mark.asterisk
-
-# A partner line: answers one call, checks it was dialled with the partner's number and that the
-# caller's number did not travel with it, then waits for the caller to hang up.
-PARTNER_LINE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="partner line">
-<recv request="INVITE">
-  <action>
-    <ereg regexp="^INVITE sip:88001000001@" search_in="msg" check_it="true" assign_to="uri"/>
-    <ereg regexp="7900000" search_in="msg" check_it_inverse="true" assign_to="leak"/>
-  </action>
-</recv>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]partner[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=partner 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
-<recv request="ACK"/>
-<Reference variables="uri,leak"/>
-<recv request="BYE"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-"""
 
 
 def new_records(service: Service, before: set[str], count: int) -> list[dict[str, Any]]:
@@ -111,7 +68,8 @@ def test_after_hours_goes_to_the_partner_line(service: Service, e2e_settings: Se
     before = record_ids(service)
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "partner.xml"
-        scenario.write_text(PARTNER_LINE, encoding="ascii")
+        # Dialled with the partner's number; the callers' numbers (+7 900 000 …) never travel.
+        scenario.write_text(partner_line_scenario("88001000001", forbidden="7900000"), encoding="ascii")
         partner = subprocess.Popen(
             ["sipp", "-sf", str(scenario), "-p", str(REFERRAL_PORT), "-i", "127.0.0.1",
              "-mi", "127.0.0.1", "-mp", "27000", "-m", "1", "-timeout", "60s", "-nostdin"],
