@@ -3,10 +3,12 @@ configuration, check it, write it, reload the affected modules through AMI. No r
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
+from agents.directory import Operator
 from dialplan.check import ConfigCheckError, check
 from dialplan.render import render, sandbox_target, server_target, write
 from hotline.settings import AsteriskNodeSettings, Settings
@@ -29,9 +31,17 @@ class ApplyFailed(Exception):
 
 
 class AsteriskApplier:
-    def __init__(self, settings: Settings, nodes: Mapping[str, AmiNode]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        nodes: Mapping[str, AmiNode],
+        operators: Callable[[], Sequence[Operator]] = tuple,
+        settle_seconds: float = 10.0,
+    ) -> None:
         self._settings = settings
         self._nodes = nodes
+        self._operators = operators
+        self._settle = settle_seconds
 
     async def __call__(self, doc: IvrDocument) -> None:
         for node in self._settings.asterisk:
@@ -45,7 +55,8 @@ class AsteriskApplier:
             if node.layout == "sandbox"
             else server_target(self._settings, tuple(node.permit))
         )
-        files = render(self._settings, target, doc)
+        operators = self._operators()
+        files = render(self._settings, target, doc, operators)
         staging = node.config_dir.with_name(node.config_dir.name + ".staging")
         write(files, staging)
         try:
@@ -58,7 +69,25 @@ class AsteriskApplier:
             raise ApplyFailed(node.name, "no AMI connection is configured")
         for module in RELOAD_MODULES:
             await self._reload(ami, node.name, module)
+        await self._settled(ami, node.name, {op.id for op in operators if op.active})
         log.info("asterisk node %s: configuration reloaded", node.name)
+
+    async def _settled(self, ami: AmiNode, node: str, softphones: set[str]) -> None:
+        """PJSIP applies a reload after AMI has answered: wait until every softphone account
+        is there, so an operator registering right after an API call meets the new config."""
+        deadline = asyncio.get_running_loop().time() + self._settle
+        while True:
+            try:
+                listing = await ami.send({"Action": "PJSIPShowEndpoints"})
+            except AmiUnavailable as exc:
+                raise ApplyFailed(node, f"listing endpoints failed: {exc.reason}") from exc
+            present = {str(m.get("ObjectName", "")) for m in listing if m.get("Event") == "EndpointList"}
+            if softphones <= present:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                missing = ", ".join(sorted(softphones - present))
+                raise ApplyFailed(node, f"softphone accounts not loaded after the reload: {missing}")
+            await asyncio.sleep(0.1)
 
     @staticmethod
     async def _reload(ami: AmiNode, node: str, module: str) -> None:

@@ -7,13 +7,14 @@ The same templates serve the sandbox (a chroot on the developer's machine) and u
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from agents.directory import SIP_REALM, Operator
 from dialplan import variables as v
 from hotline.settings import Settings
 from ivr.model import IvrDocument, Queue
@@ -211,7 +212,9 @@ def _refs(*names: str) -> dict[str, str]:
     return {name: "${%s}" % getattr(v, name.upper()) for name in names}  # noqa: UP031
 
 
-def context(settings: Settings, target: Target, doc: IvrDocument) -> dict[str, Any]:
+def context(
+    settings: Settings, target: Target, doc: IvrDocument, operators: Sequence[Operator] = ()
+) -> dict[str, Any]:
     node = settings.asterisk[0]
     agi = settings.agi
     return {
@@ -242,6 +245,9 @@ def context(settings: Settings, target: Target, doc: IvrDocument) -> dict[str, A
         "default_queue": doc.fallback_queue,
         "referral_trunk": settings.referral_trunk,
         "agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SCRIPT}",
+        "operator_agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_OPERATOR_SCRIPT}",
+        "operators": [op for op in operators if op.active],
+        "sip_realm": SIP_REALM,
         "simulated_hold_seconds": target.simulated_hold_seconds,
         "vars": {
             "ivr_result": v.IVR_RESULT,
@@ -273,10 +279,12 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render(settings: Settings, target: Target, doc: IvrDocument) -> dict[str, str]:
+def render(
+    settings: Settings, target: Target, doc: IvrDocument, operators: Sequence[Operator] = ()
+) -> dict[str, str]:
     """File name -> rendered text, for every template."""
     env = _environment()
-    values = context(settings, target, doc)
+    values = context(settings, target, doc, operators)
     return {name: env.get_template(name).render(values) for name in TEMPLATES}
 
 

@@ -23,3 +23,5 @@ CONTEXT_SIMULATED_OPERATOR: Final = "hotline-simop"
 
 # FastAGI script name the entry context calls (agi://host:port/<script>).
 AGI_SCRIPT: Final = "ivr"
+AGI_OPERATOR_SCRIPT: Final = "operator"
+CONTEXT_OPERATORS: Final = "hotline-operators"

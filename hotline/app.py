@@ -14,9 +14,15 @@ from collections.abc import Callable
 import uvicorn
 from prometheus_client import CollectorRegistry
 
+from agents.api import operators_router
+from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
+from agents.features import FeatureCodes
+from agents.presence import Presence
+from agents.schemas import SoftphonePublic
+from agents.state import OperatorBoard
 from dialplan import variables as v
 from dialplan.apply import AsteriskApplier
-from hotline.auth import admin_guard
+from hotline.auth import Authenticator
 from hotline.db import make_engine, migrate
 from hotline.documents import live_document
 from hotline.http import create_app
@@ -76,17 +82,25 @@ class Hotline:
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues)
         self.assembler = CallAssembler(self._record_finished)
-        self.fanout = EventFanout([self.board.on_event, self.metrics.on_event, self.assembler.on_event])
+        self.operators = OperatorBoard()
+        self.fanout = EventFanout(
+            [self.board.on_event, self.operators.on_event, self.metrics.on_event, self.assembler.on_event]
+        )
         self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
         self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
+        self.directory = OperatorDirectory(self.engine)
+        self.applier = AsteriskApplier(
+            settings, {n.status.node: n for n in self.nodes}, lambda: self.directory.all(active_only=True)
+        )
         self.ivr_store = IvrStore(self.engine)
         self.ivr_service = IvrService(
-            self.ivr_store,
-            PromptStudio(settings.prompts_dir),
-            AsteriskApplier(settings, {n.status.node: n for n in self.nodes}),
-            settings.asterisk_prompts_dir,
+            self.ivr_store, PromptStudio(settings.prompts_dir), self.applier, settings.asterisk_prompts_dir
         )
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
+        self.presence = Presence(
+            self.directory, self.nodes, lambda: self.ivr_service.engine().document, self.operators.logged_in
+        )
+        self.features = FeatureCodes(self.presence)
         self.agi = FastAgiServer(
             self._route_agi,
             host=settings.agi.host,
@@ -95,6 +109,10 @@ class Hotline:
         )
         self._agi_listening = False
         assert settings.admin_token is not None  # load_settings guarantees one
+        auth = Authenticator(settings.admin_token.get_secret_value(), self.directory)
+        operators = operators_router(
+            self.directory, self.presence, self.operators, auth, self._softphone, self._reapply
+        )
         self.app = create_app(
             self.store,
             self.registry,
@@ -102,8 +120,19 @@ class Hotline:
             lambda: self._agi_listening,
             self.ivr_service,
             self.ivr_store,
-            admin_guard(settings.admin_token.get_secret_value()),
+            auth.guard({Role.ADMIN}),
+            routers=[operators],
         )
+
+    def _softphone(self, operator: Operator) -> SoftphonePublic:
+        sandbox = self.settings.sandbox
+        return SoftphonePublic(
+            server=sandbox.sip_host, port=sandbox.sip_port, username=operator.id, realm=SIP_REALM
+        )
+
+    async def _reapply(self) -> None:
+        """Operators changed: Asterisk's softphone accounts follow, with the live IVR as it is."""
+        await self.applier(self.ivr_service.engine().document)
 
     def _record_finished(self, record: CallRecord) -> None:
         self.metrics.on_record(record)
@@ -115,6 +144,8 @@ class Hotline:
     async def _route_agi(self, request: AgiRequest, channel: AgiChannel) -> None:
         if request.script == v.AGI_SCRIPT:
             await self.ivr(request, channel)
+        elif request.script == v.AGI_OPERATOR_SCRIPT:
+            await self.features(request, channel)
         else:
             log.warning("FastAGI request for unknown script %r ignored", request.script[:40])
 

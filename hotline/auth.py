@@ -1,13 +1,19 @@
-"""Who may call what. For now one admin bearer token (from settings); operator accounts and
-roles (operator, senior, shift lead, admin) come with the operators room."""
+"""Who may call what. A bearer token is either the admin token from the settings or an
+operator's own API token; the operator's role decides the rest."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from fastapi import Request
+
+from agents.directory import OperatorDirectory, Role
+from agents.exceptions import Forbidden
+
+ADMIN = "admin"
 
 
 class Unauthorized(Exception):
@@ -15,13 +21,46 @@ class Unauthorized(Exception):
     status: ClassVar[int] = 401
 
 
-def admin_guard(token: str) -> Callable[[Request], Awaitable[None]]:
-    expected = token.encode()
+@dataclass(frozen=True)
+class Principal:
+    name: str  # "admin" for the settings' token, else the operator's pseudonym
+    role: Role
+    operator: bool
 
-    async def require_admin(request: Request) -> None:
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            raise Unauthorized("an admin token is required: Authorization: Bearer <token>")
 
-    return require_admin
+Guard = Callable[[Request], Awaitable[Principal]]
+
+
+class Authenticator:
+    def __init__(self, admin_token: str, directory: OperatorDirectory | None = None) -> None:
+        self._admin = admin_token.encode()
+        self._directory = directory
+
+    def principal(self, request: Request) -> Principal:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        token = given.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("a token is required: Authorization: Bearer <token>")
+        if hmac.compare_digest(token.encode(), self._admin):
+            return Principal(ADMIN, Role.ADMIN, operator=False)
+        operator = self._directory.authenticate(token) if self._directory else None
+        if operator is None:
+            raise Unauthorized("this token is not valid")
+        return Principal(operator.id, operator.role, operator=True)
+
+    def guard(self, roles: Iterable[Role]) -> Guard:
+        """A dependency that admits these roles (a 403 names the roles needed)."""
+        allowed = frozenset(roles)
+
+        async def check(request: Request) -> Principal:
+            principal = self.principal(request)
+            if principal.role not in allowed:
+                needed = ", ".join(sorted(r.value for r in allowed))
+                raise Forbidden(f"this needs the role {needed}; you are {principal.role.value}")
+            return principal
+
+        return check
+
+
+def admin_guard(token: str) -> Guard:
+    return Authenticator(token).guard({Role.ADMIN})

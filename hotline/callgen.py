@@ -322,3 +322,147 @@ a=rtpmap:0 PCMU/8000
 {_OK_TO_BYE}
 </scenario>
 """
+
+
+def softphone_register_scenario(username: str, password: str) -> str:
+    """REGISTER with digest authentication, as an operator's softphone does; then stay 1.5 s to
+    answer Asterisk's qualify OPTIONS (run sipp with -aa), or the phone counts as unreachable."""
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{1,39}", username) or not re.fullmatch(
+        r"[A-Za-z0-9_-]{8,64}", password
+    ):
+        raise CallgenError("a softphone needs a plain username and password")
+    register = f"""REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{username}@[remote_ip]>;tag=[pid]reg[call_number]
+To: <sip:{username}@[remote_ip]>
+Call-ID: [call_id]
+Contact: <sip:{username}@[local_ip]:[local_port]>
+Expires: 300
+Max-Forwards: 70
+Content-Length: 0"""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="softphone register">
+<send retrans="500"><![CDATA[
+{register.replace("[call_number]", "[call_number]")}
+CSeq: 1 REGISTER
+]]></send>
+<recv response="401" auth="true"/>
+<send retrans="500"><![CDATA[
+{register}
+CSeq: 2 REGISTER
+[authentication username={username} password={password}]
+]]></send>
+<recv response="200"/>
+<pause milliseconds="1500"/>
+</scenario>
+"""
+
+
+def softphone_feature_scenario(username: str, password: str, code: str) -> str:
+    """Dial a feature code (e.g. *41) from an operator's softphone; Asterisk hangs up after."""
+    if not re.fullmatch(r"\*[0-9]{2,4}", code):
+        raise CallgenError("a feature code looks like *41")
+    invite = f"""INVITE sip:{code}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{username}@[remote_ip]>;tag=[pid]ft[call_number]
+To: <sip:{code}@[remote_ip]>
+Call-ID: [call_id]
+Contact: <sip:{username}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]"""
+    sdp = """v=0
+o=op 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000"""
+    ack = f"""ACK sip:{code}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{username}@[remote_ip]>;tag=[pid]ft[call_number]
+To: <sip:{code}@[remote_ip]>[peer_tag_param]
+Call-ID: [call_id]
+Max-Forwards: 70
+Content-Length: 0"""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="softphone feature code">
+<send retrans="500"><![CDATA[
+{invite}
+CSeq: 1 INVITE
+
+{sdp}
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="401" auth="true"/>
+<send><![CDATA[
+{ack.replace("[peer_tag_param]", "[peer_tag_param]")}
+CSeq: 1 ACK
+]]></send>
+<send retrans="500"><![CDATA[
+{invite}
+CSeq: 2 INVITE
+[authentication username={username} password={password}]
+
+{sdp}
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="183" optional="true"/>
+<recv response="200"/>
+<send><![CDATA[
+{ack}
+CSeq: 2 ACK
+]]></send>
+<recv request="BYE" timeout="15000"/>
+{_OK_TO_BYE}
+</scenario>
+"""
+
+
+def softphone_answer_scenario(forbidden: str = "") -> str:
+    """An operator's softphone receiving one call (UAS): rings, answers, and waits for the
+    caller to hang up. Fails the call if ``forbidden`` (the callers' number prefix) reaches it."""
+    leak = (
+        f'<ereg regexp="{re.escape(forbidden)}" search_in="msg" check_it_inverse="true" assign_to="leak"/>'
+        if forbidden
+        else '<ereg regexp="." search_in="msg" assign_to="leak"/>'
+    )
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="softphone answers">
+<recv request="INVITE"><action>{leak}</action></recv>
+<send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]op[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+<send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]op[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=op 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+<recv request="ACK"/>
+<Reference variables="leak"/>
+<recv request="BYE" timeout="60000"/>
+{_OK_TO_BYE}
+</scenario>
+"""

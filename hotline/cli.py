@@ -53,9 +53,9 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
     sandbox = Sandbox(settings)
     if args.action == "up":
-        from hotline.documents import live_document
+        from hotline.documents import live_document, live_operators
 
-        status = sandbox.up(live_document(settings))
+        status = sandbox.up(live_document(settings), live_operators(settings))
         print(f"sandbox Asterisk running (pid {status.pid}), files in {status.directory}")
         sip = f"{settings.sandbox.sip_host}:{settings.sandbox.sip_port}"
         print(f"SIP udp {sip}, AMI 127.0.0.1:{settings.asterisk[0].ami_port}")
@@ -73,10 +73,10 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from hotline.documents import live_document
+    from hotline.documents import live_document, live_operators
     from hotline.sandbox import Sandbox
 
-    Sandbox(settings).up(live_document(settings))
+    Sandbox(settings).up(live_document(settings), live_operators(settings))
     http = settings.http
     print(
         "hotline demo is up:\n"
@@ -115,7 +115,10 @@ def _render(settings: Settings, args: argparse.Namespace) -> int:
 
     permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit)
     doc = live_document(settings)
-    write(render(settings, server_target(settings, permit or ("127.0.0.1/32",)), doc), args.out)
+    from hotline.documents import live_operators
+
+    target = server_target(settings, permit or ("127.0.0.1/32",))
+    write(render(settings, target, doc, live_operators(settings)), args.out)
     check(args.out, doc.queue_names())
     print(f"Asterisk configuration written to {args.out}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from agents.directory import Operator, OperatorDirectory
 from hotline.db import make_engine, migrate
 from hotline.settings import Settings
 from ivr.document import from_data, from_yaml
@@ -23,3 +24,13 @@ def live_document(settings: Settings) -> IvrDocument:
     if stored is not None:
         return from_data(json.loads(stored.document))
     return from_yaml(settings.ivr_seed.read_text(encoding="utf-8"))
+
+
+def live_operators(settings: Settings) -> list[Operator]:
+    """Active operators, whose softphone accounts Asterisk must know."""
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        return OperatorDirectory(engine).all(active_only=True)
+    finally:
+        engine.dispose()

@@ -3,16 +3,17 @@ place where domain errors become HTTP responses (stable ``error_id``, message, d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, make_asgi_app
 
+from agents.exceptions import AgentsError
 from dialplan.apply import ApplyFailed
 from hotline.auth import Unauthorized
 from ivr.api import ivr_router, referrals_router
@@ -58,6 +59,10 @@ def _install_errors(app: FastAPI) -> None:
         details = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
         return _error(422, "invalid_request", "the request does not fit this endpoint", details)
 
+    @app.exception_handler(AgentsError)
+    async def agents_error(_: Request, exc: AgentsError) -> JSONResponse:
+        return _error(exc.status, exc.error_id, str(exc))
+
     @app.exception_handler(Unauthorized)
     async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
         return _error(401, exc.error_id, str(exc))
@@ -70,10 +75,13 @@ def create_app(
     agi_listening: Callable[[], bool],
     ivr: IvrService,
     ivr_store: IvrStore,
-    require_admin: Callable[[Request], Awaitable[None]],
+    require_admin: Callable[[Request], Awaitable[object]],
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     app = FastAPI(title="Hotline", version="0.1.0")
     _install_errors(app)
+    for router in routers:
+        app.include_router(router)
     app.include_router(calls_router(store))
     app.include_router(ivr_router(ivr, ivr_store, require_admin))
     app.include_router(referrals_router(ivr))

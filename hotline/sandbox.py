@@ -18,10 +18,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.directory import Operator
 from dialplan.check import check
 from dialplan.render import render, sandbox_target, write
 from hotline.settings import Settings
@@ -117,19 +118,19 @@ class Sandbox:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     # -- one instance -------------------------------------------------------------------------
-    def render(self, doc: IvrDocument) -> None:
+    def render(self, doc: IvrDocument, operators: Sequence[Operator] = ()) -> None:
         for name in INSTANCE_DIRS:
             (self.directory / name).mkdir(parents=True, exist_ok=True)
         etc = self.directory / "etc"
-        write(render(self.settings, sandbox_target(self.settings, MOUNT_POINT), doc), etc)
+        write(render(self.settings, sandbox_target(self.settings, MOUNT_POINT), doc, operators), etc)
         check(etc, doc.queue_names())
 
-    def up(self, doc: IvrDocument) -> SandboxStatus:
+    def up(self, doc: IvrDocument, operators: Sequence[Operator] = ()) -> SandboxStatus:
         _require_root()
         self.ensure_root()
         if self.status().running:
             self.down()
-        self.render(doc)
+        self.render(doc, operators)
         pid = self._start()
         self._wait_booted(pid)
         return self.status()

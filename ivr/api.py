@@ -35,7 +35,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 
 def ivr_router(
-    service: IvrService, store: IvrStore, require_admin: Callable[[Request], Awaitable[None]]
+    service: IvrService, store: IvrStore, require_admin: Callable[[Request], Awaitable[object]]
 ) -> APIRouter:
     router = APIRouter(prefix="/api/ivr", tags=["ivr"], dependencies=[Depends(require_admin)])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import agents.models  # noqa: F401 - registers the operators table
 import ivr.models  # noqa: F401 - registers the IVR tables
 import metrics.models  # noqa: F401 - registers the call records table
 from hotline.orm import Base

@@ -1,0 +1,30 @@
+"""Domain errors of the agents room; hotline/http.py maps them to HTTP with their error_id."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AgentsError(Exception):
+    error_id: ClassVar[str] = "agents_error"
+    status: ClassVar[int] = 400
+
+
+class UnknownOperator(AgentsError):
+    error_id = "unknown_operator"
+    status = 404
+
+
+class OperatorExists(AgentsError):
+    error_id = "operator_exists"
+    status = 409
+
+
+class Forbidden(AgentsError):
+    error_id = "forbidden"
+    status = 403
+
+
+class NotLoggedIn(AgentsError):
+    error_id = "operator_not_logged_in"
+    status = 409

@@ -1,0 +1,24 @@
+"""SQLAlchemy models of the agents room. Operators are pseudonymous: no private numbers, no
+real names required; credentials are stored only as hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.orm import Base
+
+
+class OperatorRow(Base):
+    __tablename__ = "operators"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # pseudonym, the SIP username
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    skills: Mapped[str] = mapped_column(Text)  # JSON: {topic: level 1..3}
+    sip_md5: Mapped[str] = mapped_column(String(32))  # md5("id:realm:password"), what PJSIP needs
+    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the operator's API token
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

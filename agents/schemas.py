@@ -1,0 +1,95 @@
+"""Pydantic I/O models of the agents room."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from agents.directory import Operator, Role
+from agents.presence import PauseReason
+from agents.state import OperatorState
+
+OperatorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+Skills = dict[
+    Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")], Annotated[int, Field(ge=1, le=3)]
+]
+
+
+class OperatorCreate(BaseModel):
+    id: OperatorId = Field(description="a pseudonym; it is also the softphone's SIP username")
+    display_name: str = Field(min_length=1, max_length=80)
+    role: Role = Role.OPERATOR
+    skills: Skills = Field(default_factory=dict, description="topic id -> level 1..3")
+
+
+class OperatorUpdate(BaseModel):
+    display_name: str | None = Field(None, min_length=1, max_length=80)
+    role: Role | None = None
+    skills: Skills | None = None
+    active: bool | None = None
+
+
+class PauseRequest(BaseModel):
+    reason: PauseReason
+
+
+class StatePublic(BaseModel):
+    status: str
+    paused_reason: str
+    queues: list[str]
+    calls_taken: int
+
+    @classmethod
+    def of(cls, state: OperatorState) -> StatePublic:
+        return cls(
+            status=state.status.value,
+            paused_reason=state.paused_reason,
+            queues=list(state.queues),
+            calls_taken=state.calls_taken,
+        )
+
+
+class OperatorPublic(BaseModel):
+    id: str
+    display_name: str
+    role: Role
+    skills: dict[str, int]
+    active: bool
+    state: StatePublic
+
+    @classmethod
+    def of(cls, operator: Operator, state: StatePublic) -> OperatorPublic:
+        return cls(
+            id=operator.id,
+            display_name=operator.display_name,
+            role=operator.role,
+            skills=operator.skills,
+            active=operator.active,
+            state=state,
+        )
+
+
+class SoftphonePublic(BaseModel):
+    """What to type into a softphone. The password is shown only when it is made."""
+
+    server: str
+    port: int
+    transport: str = "udp"
+    username: str
+    realm: str
+    password: str | None = None
+    feature_codes: dict[str, str] = Field(
+        default_factory=lambda: {
+            "*41": "log in",
+            "*42": "log out",
+            "*431 … *435": "pause: break, supervision, training, debrief, after-call work",
+            "*40": "end the pause",
+        }
+    )
+
+
+class CreatedPublic(BaseModel):
+    operator: OperatorPublic
+    softphone: SoftphonePublic
+    api_token: str
