@@ -67,12 +67,6 @@ class Round:
         done = [c.done for c in self.completed if c.done is not None and start <= c.done <= end]
         return len(done) / (end - start)
 
-    @property
-    def rate(self) -> float:
-        """The headline calls/s: steady state where measured, else completed / wall time."""
-        steady = self.rate_steady
-        return self.rate_all if steady is None else steady
-
     def failures(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for call in self.calls:
@@ -89,6 +83,7 @@ class Outcome:
     feed_errors: int = 0
     agi_sessions: int = 0
     agi_errors: int = 0
+    idle_busy: float = 0.0  # % of all cores busy over 2 s before the first round, Asterisk idle
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -132,16 +127,23 @@ def report(plan: Plan, outcome: Outcome) -> None:
 
 def _summary(outcome: Outcome) -> None:
     by = {name: [r for r in outcome.rounds if r.variant == name] for name in VARIANTS}
-    rate = {name: statistics.median(r.rate for r in rounds) for name, rounds in by.items() if rounds}
+    steady = all(r.rate_steady is not None for r in outcome.rounds)
+
+    def rate_of(r: Round) -> float:
+        return (r.rate_steady or 0.0) if steady else r.rate_all
+
+    rate = {name: statistics.median(rate_of(r) for r in rounds) for name, rounds in by.items() if rounds}
     lat = {name: [x for r in rounds for x in r.latencies] for name, rounds in by.items()}
-    print("\nsummary: calls/s = median of rounds (steady state where measured); times over all rounds")
+    basis = "steady state" if steady else "completed / wall time (a round too short for a steady state)"
+    print(f"\nsummary: calls/s = median of rounds, {basis}; times over all rounds")
     for name in VARIANTS:
         if name in rate:
             p50, p99 = percentile(lat[name], 50), percentile(lat[name], 99)
             print(f"  {name:<9} {rate[name]:7.1f} calls/s   p50 {_ms(p50)} ms   p99 {_ms(p99)} ms")
     if len(rate) < 2 or not rate[DIALPLAN]:
         return
-    ratios = [e.rate / d.rate for d, e in zip(by[DIALPLAN], by[ENGINE], strict=False) if d.rate]
+    pairs = zip(by[DIALPLAN], by[ENGINE], strict=False)
+    ratios = [rate_of(e) / rate_of(d) for d, e in pairs if rate_of(d)]
     print(
         f"  ratio engine/dialplan: {rate[ENGINE] / rate[DIALPLAN]:.3f}x"
         f"  (per round: {', '.join(f'{x:.3f}' for x in ratios)};"
