@@ -20,7 +20,7 @@ PHASES: Final = (
     "originate -> answered",
     "answered -> BenchDone",
     "  answered -> IVR handler start",
-    "  IVR handler (GET DATA, SET VARIABLE x6)",
+    "  IVR handler (GET DATA, EXEC MSet)",
     "  IVR handler end -> BenchDone",
 )
 

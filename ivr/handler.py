@@ -63,8 +63,7 @@ class IvrHandler:
             route = await self._walk(walk.start(), walk.answer, channel, request.language)
             for prompt in route.announce:
                 await channel.stream_file(prompt)
-            for name, value in route_variables(route):
-                await channel.set_variable(name, value)
+            await channel.set_variables(route_variables(route))
         except AgiHangup:
             self._observer.ivr_hangup(call, self._clock(), walk.path)
             return

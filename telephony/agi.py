@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 logger = logging.getLogger("hotline.agi")
@@ -246,6 +246,19 @@ class AgiChannel:
     async def set_variable(self, name: str, value: str) -> None:
         _check_name(name, "variable name")
         await self.command(f"SET VARIABLE {name} {_quote(value)}")
+
+    async def set_variables(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Set several channel variables in one round trip (``EXEC MSet``), in order.
+
+        Values may not hold ``,`` ``"`` ``\\`` or ``=``, which MSet cannot carry."""
+        for name, value in pairs:
+            _check_name(name, "variable name")
+            if any(c in value for c in ',"\\=\r\n'):
+                raise ValueError(f"variable {name}: value cannot hold , \" \\ or =")
+        assignments = ",".join(f"{name}={value}" for name, value in pairs)
+        reply = await self.command(f"EXEC MSet {_quote(assignments)}")
+        if reply.result == "-2":
+            raise AgiCommandError(reply.code, "EXEC MSet")
 
     async def set_language(self, language: str) -> None:
         """The channel's language: Asterisk's own sounds and hold music follow it."""

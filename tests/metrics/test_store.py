@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 
 from hotline.db import make_engine, migrate
 from metrics.records import CallRecord, Outcome
-from metrics.store import RecordStore
+from metrics.store import RecordStore, RecordWriter
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -110,3 +111,44 @@ def test_list_pages_and_filters_by_start(engine: Engine) -> None:
         store.save(record(f"1.{i}", start=i * 60))
     assert [r.call_id for r in store.list(limit=2, offset=1)] == ["1.1", "1.2"]
     assert [r.call_id for r in store.list(since=T0 + timedelta(seconds=150))] == ["1.3", "1.4"]
+
+
+def test_a_batch_is_one_upsert_and_the_later_record_of_a_call_wins(engine: Engine) -> None:
+    store = RecordStore(engine)
+    store.save(record("1.1", outcome=Outcome.FAILED, complete=False))
+    store.save_many([record("1.2"), record("1.1", talk_seconds=12.0), record("1.1", talk_seconds=13.0)])
+    got = {r.call_id: r for r in store.list()}
+    assert set(got) == {"1.1", "1.2"}
+    assert (got["1.1"].outcome, got["1.1"].talk_seconds, got["1.1"].complete) == (
+        Outcome.ANSWERED,
+        13.0,
+        True,
+    )
+
+
+async def test_the_writer_batches_and_saves_everything(engine: Engine) -> None:
+    writer = RecordWriter(RecordStore(engine), batch_size=3, interval=0.05)
+    for i in range(7):
+        writer.submit(record(f"2.{i}", start=i))
+    await asyncio.sleep(0.2)  # the last, partial batch goes out on the timer
+    await writer.close()
+    assert (writer.saved_total, writer.failed_total) == (7, 0)
+    assert len(RecordStore(engine).list()) == 7
+
+
+class _Flaky(RecordStore):
+    """Refuses any batch holding the poisoned call, and that call on its own."""
+
+    def save_many(self, records: Sequence[CallRecord]) -> None:
+        if any(r.call_id == "poison" for r in records):
+            raise ValueError("refused")
+        super().save_many(records)
+
+
+async def test_one_bad_record_does_not_take_its_batch_with_it(engine: Engine) -> None:
+    writer = RecordWriter(_Flaky(engine), retries=2, batch_size=10, interval=0.01)
+    for call in ("3.1", "poison", "3.2"):
+        writer.submit(record(call))
+    await writer.close()
+    assert (writer.saved_total, writer.failed_total) == (2, 1)
+    assert {r.call_id for r in RecordStore(engine).list()} == {"3.1", "3.2"}

@@ -493,6 +493,36 @@ async def test_set_variable_and_verbose_quote_values(start_server: StartServer) 
     assert probe.error is None
 
 
+async def test_set_variables_is_one_mset_in_order(start_server: StartServer) -> None:
+    pairs = [("HOTLINE_QUEUE", "crisis"), ("HOTLINE_PRIO", "10"), ("HOTLINE_IVR_RESULT", "queue")]
+    probe = Probe(lambda ch: ch.set_variables(pairs))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    command = 'EXEC MSet "HOTLINE_QUEUE=crisis,HOTLINE_PRIO=10,HOTLINE_IVR_RESULT=queue"'
+    assert await peer.reply("200 result=0") == command
+    await probe.finished()
+    assert probe.error is None
+
+
+@pytest.mark.parametrize("value", ["a,b", 'a"b', "a=b", "a\\b"])
+async def test_set_variables_refuses_what_mset_cannot_carry(start_server: StartServer, value: str) -> None:
+    probe = Probe(lambda ch: ch.set_variables([("HOTLINE_QUEUE", value)]))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await probe.finished()
+    assert isinstance(probe.error, ValueError)
+    assert await peer.read_until_closed() == b""  # nothing was sent
+
+
+async def test_set_variables_without_mset_is_a_command_error(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.set_variables([("HOTLINE_QUEUE", "main")]))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.reply("200 result=-2")
+    await probe.finished()
+    assert isinstance(probe.error, AgiCommandError)
+
+
 async def test_unsafe_input_is_rejected_before_sending(start_server: StartServer) -> None:
     attempts: list[Callable[[AgiChannel], Awaitable[object]]] = [
         lambda ch: ch.command("ANSWER\nHANGUP"),
