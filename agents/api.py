@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from agents.directory import Operator, OperatorDirectory, Role
+from agents.directory import Credentials, Operator, OperatorDirectory, Role
 from agents.exceptions import Forbidden
 from agents.presence import Presence
 from agents.schemas import (
@@ -45,6 +45,15 @@ def operators_router(
     def public(operator: Operator) -> OperatorPublic:
         return OperatorPublic.of(operator, StatePublic.of(board.state(operator.id)))
 
+    async def created(operator_id: str, credentials: Credentials) -> CreatedPublic:
+        """The only answer that shows the secrets: right after they are made."""
+        operator = await asyncio.to_thread(directory.get, operator_id)
+        return CreatedPublic(
+            operator=public(operator),
+            softphone=softphone(operator).model_copy(update={"password": credentials.sip_password}),
+            api_token=credentials.api_token,
+        )
+
     def self_or_lead(principal: Principal, operator_id: str) -> None:
         if principal.name != operator_id and principal.role not in LEADS:
             raise Forbidden("operators may change only their own presence; shift leads and admins anyone's")
@@ -55,12 +64,7 @@ def operators_router(
             directory.create, body.id, body.display_name, body.role, body.skills
         )
         await reapply()  # Asterisk learns the new softphone account
-        operator = await asyncio.to_thread(directory.get, body.id)
-        return CreatedPublic(
-            operator=public(operator),
-            softphone=softphone(operator).model_copy(update={"password": credentials.sip_password}),
-            api_token=credentials.api_token,
-        )
+        return await created(body.id, credentials)
 
     @router.get("/operators", response_model=list[OperatorPublic])
     async def list_operators(_: lead) -> list[OperatorPublic]:
@@ -83,12 +87,7 @@ def operators_router(
     async def reset(operator_id: str, _: admin) -> CreatedPublic:
         credentials = await asyncio.to_thread(directory.reset_credentials, operator_id)
         await reapply()
-        operator = await asyncio.to_thread(directory.get, operator_id)
-        return CreatedPublic(
-            operator=public(operator),
-            softphone=softphone(operator).model_copy(update={"password": credentials.sip_password}),
-            api_token=credentials.api_token,
-        )
+        return await created(operator_id, credentials)
 
     @router.post("/operators/{operator_id}/login", response_model=OperatorPublic)
     async def login(operator_id: str, principal: anyone) -> OperatorPublic:

@@ -117,6 +117,29 @@ Content-Length: 0
 ]]></send>"""
 
 
+def _answer(party: str) -> str:
+    """A UAS's 200 OK with an SDP offer of PCMU; ``party`` names the To tag and the SDP origin."""
+    return f"""<send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]{party}[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o={party} 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>"""
+
+
 def scenario(plan: CallPlan, wait_for_bye_ms: int, pcaps: Path) -> str:
     """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one."""
     if plan.hangup_after_ms is None:
@@ -297,25 +320,7 @@ def partner_line_scenario(number: str, forbidden: str = "") -> str:
     {leak}
   </action>
 </recv>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]partner[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=partner 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
+{_answer("partner")}
 <recv request="ACK"/>
 <Reference variables="uri,leak"/>
 <recv request="BYE"/>
@@ -441,25 +446,7 @@ SIP/2.0 180 Ringing
 [last_CSeq:]
 Content-Length: 0
 ]]></send>
-<send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]op[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=op 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
+{_answer("op")}
 <recv request="ACK"/>
 <Reference variables="leak"/>
 <recv request="BYE" timeout="60000"/>
