@@ -210,6 +210,9 @@ class CallAssembler:
         elif record.ivr_ended_at is None:
             self._update(call, e.at, ended_at=e.at, ivr_ended_at=e.at)
             self._finish(call, Outcome.ABANDONED_IN_IVR)
+        else:  # routed to a queue, gone before joining it: waited no time, but was not served
+            self._update(call, e.at, ended_at=e.at, wait_seconds=0.0)
+            self._finish(call, Outcome.ABANDONED_IN_QUEUE)
 
     _handlers: ClassVar[dict[type, Callable[[CallAssembler, AmiEvent], None]]] = {
         QueueCallerJoin: _on_join,  # type: ignore[dict-item]

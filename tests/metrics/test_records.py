@@ -207,3 +207,19 @@ def test_a_hangup_before_the_ivr_reports_ends_the_call_in_the_ivr() -> None:
     a.ivr_hangup(CALL, at(3.1), "1")  # the IVR's own report comes late: one record still
     [r] = out
     assert (r.outcome, r.ended_at) == (Outcome.ABANDONED_IN_IVR, at(3))
+
+
+def test_a_caller_gone_between_the_ivr_and_the_queue_is_recorded_at_once() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "ru", "1")
+    a.ivr_routed(
+        CALL, at(3), Route(RouteKind.QUEUE, RouteReason.CHOSEN, "ru", "1", ("root",), queue="crisis")
+    )
+    a.on_event(hangup(3.01))  # before any QueueCallerJoin
+    [r] = out
+    assert (r.outcome, r.queue, r.wait_seconds, r.ended_at) == (
+        Outcome.ABANDONED_IN_QUEUE,
+        "crisis",
+        0.0,
+        at(3.01),
+    )
