@@ -45,6 +45,9 @@ def operators_router(
     def public(operator: Operator) -> OperatorPublic:
         return OperatorPublic.of(operator, StatePublic.of(board.state(operator.id)))
 
+    async def current(operator_id: str) -> OperatorPublic:
+        return public(await asyncio.to_thread(directory.get, operator_id))
+
     async def created(operator_id: str, credentials: Credentials) -> CreatedPublic:
         """The only answer that shows the secrets: right after they are made."""
         operator = await asyncio.to_thread(directory.get, operator_id)
@@ -73,7 +76,7 @@ def operators_router(
     @router.get("/operators/{operator_id}", response_model=OperatorPublic)
     async def get_operator(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
-        return public(await asyncio.to_thread(directory.get, operator_id))
+        return await current(operator_id)
 
     @router.patch("/operators/{operator_id}", response_model=OperatorPublic)
     async def update(operator_id: str, body: OperatorUpdate, _: admin) -> OperatorPublic:
@@ -93,25 +96,25 @@ def operators_router(
     async def login(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.login(operator_id)
-        return public(await asyncio.to_thread(directory.get, operator_id))
+        return await current(operator_id)
 
     @router.post("/operators/{operator_id}/logout", response_model=OperatorPublic)
     async def logout(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.logout(operator_id)
-        return public(await asyncio.to_thread(directory.get, operator_id))
+        return await current(operator_id)
 
     @router.post("/operators/{operator_id}/pause", response_model=OperatorPublic)
     async def pause(operator_id: str, body: PauseRequest, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.pause(operator_id, body.reason)
-        return public(await asyncio.to_thread(directory.get, operator_id))
+        return await current(operator_id)
 
     @router.post("/operators/{operator_id}/resume", response_model=OperatorPublic)
     async def resume(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.resume(operator_id)
-        return public(await asyncio.to_thread(directory.get, operator_id))
+        return await current(operator_id)
 
     @router.get("/me/softphone", response_model=SoftphonePublic)
     async def my_softphone(principal: anyone) -> SoftphonePublic:

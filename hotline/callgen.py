@@ -302,16 +302,20 @@ class Callgen:
         return ok, failed if ok + failed else len(plans), code
 
 
+def _leak_check(forbidden: str) -> str:
+    """An sipp action that fails the call if ``forbidden`` appears anywhere in the message
+    (assigned to ``leak`` either way, so scenarios can reference it)."""
+    if not forbidden:
+        return '<ereg regexp="." search_in="msg" assign_to="leak"/>'
+    return f'<ereg regexp="{re.escape(forbidden)}" search_in="msg" check_it_inverse="true" assign_to="leak"/>'
+
+
 def partner_line_scenario(number: str, forbidden: str = "") -> str:
     """A partner organisation's line (UAS): answers, and fails the call unless it was dialled
     as ``number`` and ``forbidden`` (e.g. the start of the callers' numbers) is nowhere in it."""
     if not re.fullmatch(r"\+?[0-9]{3,20}", number) or not re.fullmatch(r"[0-9+]*", forbidden):
         raise CallgenError("a partner line needs a number of digits")
-    leak = (
-        f'<ereg regexp="{re.escape(forbidden)}" search_in="msg" check_it_inverse="true" assign_to="leak"/>'
-        if forbidden
-        else '<ereg regexp="." search_in="msg" assign_to="leak"/>'
-    )
+    leak = _leak_check(forbidden)
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="partner line">
 <recv request="INVITE">
@@ -429,11 +433,7 @@ CSeq: 2 ACK
 def softphone_answer_scenario(forbidden: str = "") -> str:
     """An operator's softphone receiving one call (UAS): rings, answers, and waits for the
     caller to hang up. Fails the call if ``forbidden`` (the callers' number prefix) reaches it."""
-    leak = (
-        f'<ereg regexp="{re.escape(forbidden)}" search_in="msg" check_it_inverse="true" assign_to="leak"/>'
-        if forbidden
-        else '<ereg regexp="." search_in="msg" assign_to="leak"/>'
-    )
+    leak = _leak_check(forbidden)
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="softphone answers">
 <recv request="INVITE"><action>{leak}</action></recv>

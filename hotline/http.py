@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, make_asgi_app
 
@@ -93,9 +93,7 @@ def create_app(
         return RedirectResponse("/admin/")
 
     @app.get("/admin/", include_in_schema=False)
-    async def admin_page() -> Any:
-        from fastapi.responses import FileResponse
-
+    async def admin_page() -> FileResponse:
         return FileResponse(STATIC / "admin.html")
 
     @app.get("/healthz")

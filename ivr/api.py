@@ -107,7 +107,7 @@ def ivr_router(
         stored = await asyncio.to_thread(store.version, wanted) if wanted is not None else None
         if stored is None:
             raise NotFound(f"version {number} does not exist")
-        return to_yaml(from_data(_json(stored.document)))
+        return to_yaml(from_data(json.loads(stored.document)))
 
     @router.post("/simulate", response_model=SimulationPublic)
     async def simulate(request: SimulateRequest) -> SimulationPublic:
@@ -165,7 +165,3 @@ def referrals_router(service: IvrService) -> APIRouter:
 
 def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
-
-
-def _json(text: str) -> Any:
-    return json.loads(text)

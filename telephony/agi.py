@@ -254,7 +254,7 @@ class AgiChannel:
         for name, value in pairs:
             _check_name(name, "variable name")
             if any(c in value for c in ',"\\=\r\n'):
-                raise ValueError(f"variable {name}: value cannot hold , \" \\ or =")
+                raise ValueError(f'variable {name}: value cannot hold , " \\ or =')
         assignments = ",".join(f"{name}={value}" for name, value in pairs)
         reply = await self.command(f"EXEC MSet {_quote(assignments)}")
         if reply.result == "-2":
@@ -347,12 +347,3 @@ class AgiChannel:
 
 
 AgiHandler = Callable[[AgiRequest, AgiChannel], Awaitable[None]]
-
-
-def __getattr__(name: str) -> object:
-    # Temporary: the server moved to telephony/fastagi.py; removed once bench/ imports it there.
-    if name == "FastAgiServer":
-        from telephony.fastagi import FastAgiServer
-
-        return FastAgiServer
-    raise AttributeError(name)
