@@ -94,6 +94,18 @@ class SandboxSettings(BaseModel):
     boot_timeout_seconds: float = 60.0
 
 
+class PrivacySettings(BaseModel):
+    """What the records keep and for how long; what exports and reports may show."""
+
+    # Repeat callers: the secret key (memory only) is replaced, and every hash dropped, this often.
+    repeat_window_days: float = Field(7, gt=0, le=366)
+    repeat_cap: int = Field(1_000_000, ge=1)  # numbers held at most (~150 bytes each)
+    # Call records older than this are rolled up into 15-minute interval statistics and deleted.
+    retention_days: int = Field(400, ge=1)
+    # A cell (e.g. topic x interval) of an export or report with fewer calls is merged or hidden.
+    small_cell_k: int = Field(5, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__")
 
@@ -106,6 +118,7 @@ class Settings(BaseSettings):
     agi: AgiSettings = Field(default_factory=AgiSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     # The IVR document imported as version 1 into an empty database.
     ivr_seed: Path = Path("hotline-ivr.yaml")
     # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.
