@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.orm import Base
@@ -22,3 +22,19 @@ class OperatorRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the operator's API token
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PauseRow(Base):
+    """Every pause an operator took, whoever started it (the operator, a shift lead, the
+    burnout guard), and why."""
+
+    __tablename__ = "operator_pauses"
+    __table_args__ = (Index("ix_operator_pauses_started_at", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operator: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(24))
+    source: Mapped[str] = mapped_column(String(16))  # operator | shift_lead | guard
+    rule: Mapped[str | None] = mapped_column(String(40))  # the guard's rule, when it paused
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -41,3 +41,7 @@ class CallRecordRow(Base):
     after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     referral: Mapped[str | None] = mapped_column(String(40))
     overflowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    survey_score: Mapped[int | None] = mapped_column(Integer)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)
+    repeat_count: Mapped[int | None] = mapped_column(Integer)

@@ -1,9 +1,10 @@
 """One record per call, assembled from the IVR's reports and the queue events.
 
 Nothing here ever holds a caller number: the IVR reports only topics and paths, and AMI events
-arrive already scrubbed (telephony/events.py). A call is finished by its terminal event
-(operator hung up, caller abandoned, caller left the IVR); a call whose terminal event never
-comes is finished by :meth:`CallAssembler.sweep` and marked incomplete, never lost.
+arrive already scrubbed (telephony/events.py). A call ends with the caller's own hangup: after
+an operator hangs up the caller may still rate the call or be handed to a senior, so the
+operator's AgentComplete only adds talk time. A call whose final event never comes is finished
+by :meth:`CallAssembler.sweep` and marked incomplete, never lost.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
@@ -38,8 +39,10 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CallRecord:
+    """Changed only by the assembler while the call is open; read-only once handed out."""
+
     id: str
     node: str
     call_id: str
@@ -64,6 +67,10 @@ class CallRecord:
     after_hours: bool = False
     referral: str | None = None
     overflowed: bool = False
+    escalated: bool = False  # an operator handed the caller to the senior queue
+    survey_score: int | None = None  # 1-5, pressed by the caller after the call
+    wrapup_seconds: float | None = None  # the operator's after-call work
+    repeat_count: int | None = None  # calls from the same number within the window, this one included
 
 
 RecordSink = Callable[[CallRecord], None]
@@ -74,7 +81,10 @@ def _now() -> datetime:
 
 
 class CallAssembler:
-    """Folds IVR reports and queue events into call records; hands finished ones to ``sink``."""
+    """Folds IVR reports and queue events into call records; hands finished ones to ``sink``.
+
+    ``wrapup_for(queue)`` gives a queue's wrap-up seconds (the operator's after-call work).
+    """
 
     def __init__(
         self,
@@ -82,11 +92,17 @@ class CallAssembler:
         clock: Callable[[], datetime] = _now,
         stale_after: timedelta = timedelta(hours=6),
         remember_finished: int = 10_000,
+        wrapup_for: Callable[[str], float | None] = lambda _queue: None,
+        settle_after: timedelta = timedelta(minutes=15),
     ) -> None:
         self._sink = sink
         self._clock = clock
         self._stale_after = stale_after
+        self._settle_after = settle_after
+        self._wrapup_for = wrapup_for
         self._open: dict[CallRef, CallRecord] = {}
+        self._seen: dict[CallRef, datetime] = {}  # last report or event of each open call
+        self._talking: dict[CallRef, datetime] = {}  # answered and not completed yet: since when
         self._finished: OrderedDict[CallRef, None] = OrderedDict()
         self._remember = remember_finished
 
@@ -94,35 +110,40 @@ class CallAssembler:
     def open_calls(self) -> int:
         return len(self._open)
 
+    def topic_of(self, call: CallRef) -> str | None:
+        record = self._open.get(call)
+        return record.topic if record else None
+
     # -- IVR reports (ivr.observer.IvrObserver) -----------------------------------------------
-    def ivr_started(self, call: CallRef, at: datetime, language: str, menu_version: str) -> None:
-        self._update(call, at, language=language or None, menu_version=menu_version)
+    def ivr_started(
+        self, call: CallRef, at: datetime, language: str, menu_version: str, repeat_count: int | None = None
+    ) -> None:
+        if r := self._draft(call, at):
+            r.language, r.menu_version, r.repeat_count = language or None, menu_version, repeat_count
 
     def ivr_routed(self, call: CallRef, at: datetime, route: Route) -> None:
-        self._update(
-            call,
-            at,
-            ivr_ended_at=at,
-            path=route.path,
-            topic=route.topic,
-            queue=route.queue,
-            route_reason=route.reason.value,
-            priority=route.priority,
-            language=route.language,
-            after_hours=route.after_hours,
-            referral=route.referral,
-        )
-        if route.kind is RouteKind.REFERRAL:
-            # Finished when the caller hangs up (see _on_hangup), unless the partner line did
-            # not answer and the dialplan put the caller in our queue instead.
-            self._update(call, at, queue=None)
+        if (r := self._draft(call, at)) is None:
+            return
+        r.ivr_ended_at, r.path, r.topic, r.route_reason = at, route.path, route.topic, route.reason.value
+        r.priority, r.language, r.after_hours = route.priority, route.language, route.after_hours
+        r.referral = route.referral
+        # A referral is finished when the caller hangs up (see _on_hangup), unless the partner
+        # line did not answer and the dialplan put the caller in our queue instead.
+        r.queue = None if route.kind is RouteKind.REFERRAL else route.queue
 
     def ivr_hangup(self, call: CallRef, at: datetime, path: str) -> None:
-        self._update(call, at, ivr_ended_at=at, ended_at=at, path=path)
-        self._finish(call, Outcome.ABANDONED_IN_IVR)
+        if r := self._draft(call, at):
+            r.ivr_ended_at, r.ended_at, r.path = at, at, path
+            self._finish(call, Outcome.ABANDONED_IN_IVR)
 
     def ivr_failed(self, call: CallRef, at: datetime, path: str) -> None:
-        self._update(call, at, ivr_ended_at=at, path=path, fallback=True)
+        if r := self._draft(call, at):
+            r.ivr_ended_at, r.path, r.fallback = at, path, True
+
+    def surveyed(self, call: CallRef, at: datetime, score: int) -> None:
+        """The caller rated the call (1-5) after the operator hung up."""
+        if 1 <= score <= 5 and (r := self._draft(call, at)):
+            r.survey_score = score
 
     # -- queue events ---------------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
@@ -132,87 +153,79 @@ class CallAssembler:
 
     def _on_join(self, e: QueueCallerJoin) -> None:
         call = CallRef(e.node, e.call_id)
-        record = self._open.get(call)
-        entered = record.queue_entered_at if record and record.queue_entered_at else e.at
+        known = self._open.get(call)
+        if (r := self._draft(call, e.at)) is None:
+            return
+        if r.answered_at is not None:  # an operator handed the caller on: an escalation
+            r.escalated = True
+            return
         # No IVR route before the queue: the dialplan took its fallback path.
-        fallback = record is None or record.fallback or record.ivr_ended_at is None
-        overflowed = record is not None and (
-            record.overflowed or (record.queue is not None and record.queue != e.queue)
-        )
-        self._update(
-            call,
-            e.at,
-            queue=e.queue,
-            queue_entered_at=entered,
-            fallback=fallback,
-            overflowed=overflowed,
-        )
+        r.fallback = known is None or r.fallback or r.ivr_ended_at is None
+        r.overflowed = r.overflowed or (r.queue is not None and r.queue != e.queue)
+        r.queue = e.queue
+        if r.queue_entered_at is None:
+            r.queue_entered_at = e.at
 
-    def _waited(self, call: CallRef, at: datetime, hold_seconds: int) -> float:
+    def _waited(self, r: CallRecord, at: datetime, hold_seconds: int) -> float:
         """Time in queues: from the first queue entry, so an overflow's second queue adds to the
         first (Asterisk's HoldTime counts only the queue the caller is in now)."""
-        record = self._open.get(call)
-        entered = record.queue_entered_at if record else None
-        if entered is None:
+        if r.queue_entered_at is None:
             return float(hold_seconds)
-        return round(max(float(hold_seconds), (at - entered).total_seconds()), 3)
+        return round(max(float(hold_seconds), (at - r.queue_entered_at).total_seconds()), 3)
 
     def _on_connect(self, e: AgentConnect) -> None:
         call = CallRef(e.node, e.call_id)
-        self._update(
-            call,
-            e.at,
-            queue=e.queue,
-            answered_at=e.at,
-            wait_seconds=self._waited(call, e.at, e.hold_seconds),
-            operator=e.member or None,
-        )
+        if (r := self._draft(call, e.at)) is None:
+            return
+        self._talking[call] = e.at
+        if r.answered_at is None:  # the first operator is the call's; a senior's leg adds talk
+            r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
+            r.wait_seconds = self._waited(r, e.at, e.hold_seconds)
 
     def _on_complete(self, e: AgentComplete) -> None:
         call = CallRef(e.node, e.call_id)
-        record = self._open.get(call)
-        waited = record.wait_seconds if record and record.wait_seconds is not None else float(e.hold_seconds)
-        self._update(
-            call,
-            e.at,
-            queue=e.queue,
-            ended_at=e.at,
-            talk_seconds=float(e.talk_seconds),
-            wait_seconds=waited,
-            operator=e.member or None,
-        )
-        self._finish(call, Outcome.ANSWERED)
+        if (r := self._draft(call, e.at)) is None:
+            return
+        if self._talking.pop(call, None) is None and r.answered_at is not None:
+            return  # this leg was counted already (a repeated event)
+        if r.answered_at is None:  # the connect event was lost
+            r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
+            r.wait_seconds = float(e.hold_seconds)
+        r.talk_seconds = (r.talk_seconds or 0.0) + float(e.talk_seconds)
+        if r.wrapup_seconds is None:
+            r.wrapup_seconds = self._wrapup_for(e.queue)
 
     def _on_abandon(self, e: QueueCallerAbandon) -> None:
         """Left the queue unanswered: hung up, or timed out to an overflow queue (app_queue
         reports both as an abandon). The caller's Hangup, or a new join, tells which."""
-        call = CallRef(e.node, e.call_id)
-        self._update(call, e.at, queue=e.queue, wait_seconds=self._waited(call, e.at, e.hold_seconds))
+        if (r := self._draft(CallRef(e.node, e.call_id), e.at)) and r.answered_at is None:
+            r.queue, r.wait_seconds = e.queue, self._waited(r, e.at, e.hold_seconds)
 
     def _on_hangup(self, e: Hangup) -> None:
-        """The caller's own channel hung up: whatever has not ended the call yet ends it now."""
+        """The caller's own channel hung up: the call ends."""
         call = CallRef(e.node, e.call_id)
-        record = self._open.get(call)
-        if e.uniqueid != e.call_id or record is None:
+        if e.uniqueid != e.call_id or call not in self._open:
             return  # another leg of the call, or a call already recorded
-        if record.answered_at is not None:
-            talk = record.talk_seconds
-            if talk is None:
-                talk = round((e.at - record.answered_at).total_seconds(), 3)
-            self._update(call, e.at, ended_at=e.at, talk_seconds=talk)
-            self._finish(call, Outcome.ANSWERED)
-        elif record.queue_entered_at is not None:
-            self._update(call, e.at, ended_at=e.at, wait_seconds=self._waited(call, e.at, 0))
-            self._finish(call, Outcome.ABANDONED_IN_QUEUE)
-        elif record.referral:
-            self._update(call, e.at, ended_at=e.at)
-            self._finish(call, Outcome.REFERRED)
-        elif record.ivr_ended_at is None:
-            self._update(call, e.at, ended_at=e.at, ivr_ended_at=e.at)
-            self._finish(call, Outcome.ABANDONED_IN_IVR)
-        else:  # routed to a queue, gone before joining it: waited no time, but was not served
-            self._update(call, e.at, ended_at=e.at, wait_seconds=0.0)
-            self._finish(call, Outcome.ABANDONED_IN_QUEUE)
+        r = self._open[call]
+        self._seen[call] = e.at
+        r.ended_at = e.at
+        if since := self._talking.pop(call, None):  # hung up while talking, before AgentComplete
+            r.talk_seconds = round((r.talk_seconds or 0.0) + (e.at - since).total_seconds(), 3)
+        self._finish(call, self._outcome_at_hangup(r, e.at))
+
+    def _outcome_at_hangup(self, r: CallRecord, at: datetime) -> Outcome:
+        if r.answered_at is not None:
+            return Outcome.ANSWERED
+        if r.queue_entered_at is not None:
+            r.wait_seconds = self._waited(r, at, 0)
+            return Outcome.ABANDONED_IN_QUEUE
+        if r.referral:
+            return Outcome.REFERRED
+        if r.ivr_ended_at is None:
+            r.ivr_ended_at = at
+            return Outcome.ABANDONED_IN_IVR
+        r.wait_seconds = 0.0  # routed to a queue, gone before joining it: not served
+        return Outcome.ABANDONED_IN_QUEUE
 
     _handlers: ClassVar[dict[type, Callable[[CallAssembler, AmiEvent], None]]] = {
         QueueCallerJoin: _on_join,  # type: ignore[dict-item]
@@ -223,42 +236,49 @@ class CallAssembler:
     }
 
     # -- bookkeeping ----------------------------------------------------------------------------
-    def _update(self, call: CallRef, at: datetime, **changes: object) -> None:
+    def _draft(self, call: CallRef, at: datetime) -> CallRecord | None:
+        """The open record of the call, made on its first report; None once it is recorded
+        (a late or repeated event)."""
         if call in self._finished:
-            return  # late or repeated event for a call already recorded
+            return None
         record = self._open.get(call)
         if record is None:
-            record = CallRecord(id=uuid.uuid4().hex, node=call.node, call_id=call.call_id, started_at=at)
-        self._open[call] = replace(record, **changes)  # type: ignore[arg-type]
+            record = self._open[call] = CallRecord(uuid.uuid4().hex, call.node, call.call_id, at)
+        self._seen[call] = at
+        return record
 
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:
         record = self._open.pop(call, None)
+        self._seen.pop(call, None)
+        self._talking.pop(call, None)
         if record is None:
             return
         self._finished[call] = None
         while len(self._finished) > self._remember:
             self._finished.popitem(last=False)
-        self._sink(replace(record, outcome=outcome, complete=complete))
+        record.outcome, record.complete = outcome, complete
+        self._sink(record)
 
     def sweep(self) -> int:
-        """Finish calls silent for longer than ``stale_after`` as incomplete; returns how many."""
-        limit = self._clock() - self._stale_after
-        stale = [c for c, r in self._open.items() if _last_seen(r) < limit]
+        """Finish calls whose last event is long past as incomplete; returns how many. A call
+        an operator finished settles sooner: only the caller's hangup event is missing."""
+        now = self._clock()
+        stale = [
+            call
+            for call, seen in self._seen.items()
+            if seen < now - self._stale_after
+            or (seen < now - self._settle_after and self._settled(self._open[call]))
+        ]
         for call in stale:
-            record = self._open[call]
-            outcome = Outcome.ANSWERED if record.answered_at else Outcome.FAILED
-            self._finish(call, outcome, complete=False)
+            self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
         return len(stale)
+
+    def _settled(self, record: CallRecord) -> bool:
+        return record.talk_seconds is not None and CallRef(record.node, record.call_id) not in self._talking
 
     def flush_all(self) -> int:
         """On shutdown: nothing is lost; open calls are recorded as incomplete."""
         calls = list(self._open)
         for call in calls:
-            record = self._open[call]
-            self._finish(call, Outcome.ANSWERED if record.answered_at else Outcome.FAILED, False)
+            self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
         return len(calls)
-
-
-def _last_seen(record: CallRecord) -> datetime:
-    stamps = [record.started_at, record.ivr_ended_at, record.queue_entered_at, record.answered_at]
-    return max(s for s in stamps if s is not None)

@@ -33,31 +33,11 @@ class CallRecordPublic(BaseModel):
     after_hours: bool
     referral: str | None
     overflowed: bool
+    escalated: bool
+    survey_score: int | None
+    wrapup_seconds: float | None
+    repeat_count: int | None
 
     @classmethod
     def of(cls, record: CallRecord) -> CallRecordPublic:
-        return cls(
-            id=record.id,
-            node=record.node,
-            started_at=record.started_at,
-            ivr_ended_at=record.ivr_ended_at,
-            queue_entered_at=record.queue_entered_at,
-            answered_at=record.answered_at,
-            ended_at=record.ended_at,
-            language=record.language,
-            menu_version=record.menu_version,
-            path=record.path,
-            topic=record.topic,
-            queue=record.queue,
-            route_reason=record.route_reason,
-            fallback=record.fallback,
-            outcome=record.outcome.value,
-            wait_seconds=record.wait_seconds,
-            talk_seconds=record.talk_seconds,
-            operator=record.operator,
-            complete=record.complete,
-            priority=record.priority,
-            after_hours=record.after_hours,
-            referral=record.referral,
-            overflowed=record.overflowed,
-        )
+        return cls.model_validate(record, from_attributes=True)

@@ -58,6 +58,8 @@ def test_answered_call_after_the_ivr_is_one_complete_record() -> None:
         complete(37),
     ):
         a.on_event(event)
+    assert out == []  # the caller may still rate the call: their hangup ends it
+    a.on_event(hangup(37.2))
     [r] = out
     assert (r.topic, r.queue, r.path, r.outcome, r.fallback) == (
         "crisis",
@@ -70,7 +72,7 @@ def test_answered_call_after_the_ivr_is_one_complete_record() -> None:
         at(0),
         at(3.1),
         at(7),
-        at(37),
+        at(37.2),
     )
     assert (r.wait_seconds, r.talk_seconds, r.operator, r.language) == (
         4.0,
@@ -83,7 +85,7 @@ def test_answered_call_after_the_ivr_is_one_complete_record() -> None:
 
 def test_call_that_never_met_the_ivr_is_marked_fallback() -> None:
     a, out = assembler()
-    for event in (join(0, "main"), connect(2), complete(12)):
+    for event in (join(0, "main"), connect(2), complete(12), hangup(12)):
         a.on_event(event)
     [r] = out
     assert (r.queue, r.topic, r.fallback, r.outcome) == ("crisis", None, True, Outcome.ANSWERED)
@@ -117,10 +119,14 @@ def test_late_and_repeated_events_never_make_a_second_record() -> None:
         connect(2),
         complete(12),
         complete(12),
+        hangup(12.5),
+        hangup(12.5),
         QueueCallerLeave("local", at(13), CALL.call_id, "", "crisis", 1, 0),
+        complete(14),
     ):
         a.on_event(event)
     assert len(out) == 1 and a.open_calls == 0
+    assert out[0].talk_seconds == 30.0  # the repeated AgentComplete did not add its talk twice
 
 
 def test_calls_are_kept_apart_by_node_and_call_id() -> None:
@@ -128,6 +134,7 @@ def test_calls_are_kept_apart_by_node_and_call_id() -> None:
     a.on_event(join(0, call="a"))
     a.on_event(join(0, call="b"))
     a.on_event(complete(5, call="b"))
+    a.on_event(hangup(5, call="b"))
     assert [r.call_id for r in out] == ["b"] and a.open_calls == 1
 
 
@@ -169,6 +176,7 @@ def test_wait_counts_every_queue_of_an_overflowed_call() -> None:
     a.on_event(
         AgentComplete("local", at(20), CALL.call_id, CALL.call_id, "main", "sim-main-1", 1, 10, "agent")
     )
+    a.on_event(hangup(20))
     [r] = out
     assert (r.queue, r.overflowed, r.wait_seconds, r.talk_seconds) == ("main", True, 6.5, 10.0)
 
@@ -223,3 +231,50 @@ def test_a_caller_gone_between_the_ivr_and_the_queue_is_recorded_at_once() -> No
         0.0,
         at(3.01),
     )
+
+
+def test_an_escalation_keeps_one_record_with_both_operators_talk() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "en", "3")
+    a.on_event(join(1))
+    a.on_event(connect(5))
+    a.on_event(
+        AgentComplete(
+            "local", at(65), CALL.call_id, CALL.call_id, "crisis", "sim-crisis-1", 4, 60, "transfer"
+        )
+    )
+    a.on_event(join(65, "senior"))
+    a.on_event(AgentConnect("local", at(70), CALL.call_id, CALL.call_id, "senior", "senior-1", 5, 1))
+    a.on_event(hangup(100))  # the caller hung up on the senior: no AgentComplete yet
+    a.on_event(
+        AgentComplete("local", at(100), CALL.call_id, CALL.call_id, "senior", "senior-1", 5, 30, "caller")
+    )
+    [r] = out
+    assert (r.escalated, r.queue, r.operator, r.wait_seconds) == (True, "crisis", "sim-crisis-1", 4.0)
+    assert (r.talk_seconds, r.outcome, r.overflowed) == (90.0, Outcome.ANSWERED, False)
+
+
+def test_survey_score_and_wrapup_land_in_the_record() -> None:
+    out: list[CallRecord] = []
+    a = CallAssembler(out.append, clock=lambda: at(0), wrapup_for={"crisis": 45.0}.get)
+    a.ivr_started(CALL, at(0), "en", "3", repeat_count=2)
+    a.on_event(join(1))
+    a.on_event(connect(5))
+    a.on_event(complete(35))
+    a.surveyed(CALL, at(40), 4)
+    a.surveyed(CALL, at(40), 9)  # out of range: ignored
+    a.on_event(hangup(41))
+    [r] = out
+    assert (r.survey_score, r.wrapup_seconds, r.repeat_count, r.escalated) == (4, 45.0, 2, False)
+
+
+def test_a_call_an_operator_finished_settles_sooner_when_the_hangup_is_lost() -> None:
+    now = [at(0)]
+    out: list[CallRecord] = []
+    a = CallAssembler(out.append, clock=lambda: now[0], settle_after=timedelta(minutes=15))
+    for event in (join(0), connect(2), complete(12)):
+        a.on_event(event)
+    now[0] = at(15 * 60 + 13)
+    assert a.sweep() == 1
+    [r] = out
+    assert (r.outcome, r.complete, r.talk_seconds) == (Outcome.ANSWERED, False, 30.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,7 @@ def record(call_id: str, start: float = 0, **changes: object) -> CallRecord:
         answered_at=T0 + timedelta(seconds=start + 4),
         ended_at=T0 + timedelta(seconds=start + 34),
     )
-    return CallRecord(**{**base.__dict__, **changes})
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_migrations_create_the_schema_and_rerun_cleanly(engine: Engine) -> None:
