@@ -45,3 +45,29 @@ class CallRecordRow(Base):
     survey_score: Mapped[int | None] = mapped_column(Integer)
     wrapup_seconds: Mapped[float | None] = mapped_column(Float)
     repeat_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class CallIntervalRow(Base):
+    """Interval statistics of calls older than the retention period (metrics/retention.py):
+    one row per 15 minutes, node, topic and queue ('' when none). Counts only, never a call."""
+
+    __tablename__ = "call_intervals"
+
+    interval_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    node: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned_in_queue: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned_in_ivr: Mapped[int] = mapped_column(Integer, default=0)
+    referred: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    after_hours: Mapped[int] = mapped_column(Integer, default=0)
+    overflowed: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_sl: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    talk_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    max_wait_seconds: Mapped[float] = mapped_column(Float, default=0.0)
