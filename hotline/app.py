@@ -31,6 +31,7 @@ from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
+from metrics.export import CallExporter
 from metrics.live import QueueBoard
 from metrics.prometheus import HotlineMetrics, LiveCollector
 from metrics.records import CallAssembler, CallRecord
@@ -122,6 +123,8 @@ class Hotline:
             self.ivr_store,
             auth.guard({Role.ADMIN}),
             routers=[operators],
+            require_lead=auth.guard({Role.SHIFT_LEAD, Role.ADMIN}),
+            exporter=CallExporter(self.engine, settings.privacy.small_cell_k, self._service_levels),
         )
 
     def _softphone(self, operator: Operator) -> SoftphonePublic:
@@ -137,6 +140,10 @@ class Hotline:
     def _record_finished(self, record: CallRecord) -> None:
         self.metrics.on_record(record)
         self.writer.submit(record)
+
+    def _service_levels(self) -> dict[str, int]:
+        """Each queue's service-level threshold in the live IVR, for exports."""
+        return {q.name: q.service_level_seconds for q in self.ivr_service.engine().document.queues}
 
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]

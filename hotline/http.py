@@ -22,6 +22,8 @@ from ivr.prompts import PromptError
 from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from metrics.api import calls_router
+from metrics.exceptions import MetricsError
+from metrics.export import CallExporter
 from metrics.store import RecordStore
 from telephony.ami import AmiUnavailable, NodeStatus
 
@@ -63,6 +65,10 @@ def _install_errors(app: FastAPI) -> None:
     async def agents_error(_: Request, exc: AgentsError) -> JSONResponse:
         return _error(exc.status, exc.error_id, str(exc))
 
+    @app.exception_handler(MetricsError)
+    async def metrics_error(_: Request, exc: MetricsError) -> JSONResponse:
+        return _error(exc.status, exc.error_id, str(exc), exc.details)
+
     @app.exception_handler(Unauthorized)
     async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
         return _error(401, exc.error_id, str(exc))
@@ -77,12 +83,15 @@ def create_app(
     ivr_store: IvrStore,
     require_admin: Callable[[Request], Awaitable[object]],
     routers: Sequence[APIRouter] = (),
+    require_lead: Callable[[Request], Awaitable[object]] | None = None,
+    exporter: CallExporter | None = None,
 ) -> FastAPI:
+    """``require_lead`` guards call records and exports (default: admins only)."""
     app = FastAPI(title="Hotline", version="0.1.0")
     _install_errors(app)
     for router in routers:
         app.include_router(router)
-    app.include_router(calls_router(store))
+    app.include_router(calls_router(store, require_lead or require_admin, exporter))
     app.include_router(ivr_router(ivr, ivr_store, require_admin))
     app.include_router(referrals_router(ivr))
     app.mount("/metrics", make_asgi_app(registry))

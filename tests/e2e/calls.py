@@ -40,7 +40,9 @@ def records(service: Service, expected: int, timeout: float = 20) -> list[dict[s
     """All records, once at least ``expected`` exist (records are written when calls end)."""
     deadline = time.monotonic() + timeout
     while True:
-        body: list[dict[str, Any]] = httpx.get(f"{service.url}/api/calls", params={"limit": 1000}).json()
+        body: list[dict[str, Any]] = httpx.get(
+            f"{service.url}/api/calls", params={"limit": 1000}, headers=service.admin
+        ).json()
         if len(body) >= expected or time.monotonic() > deadline:
             return body
         time.sleep(0.3)

@@ -24,7 +24,9 @@ def test_no_caller_number_reached_any_store(
     needles = [n for number in NUMBERS for n in needles_for(number)] + [NAME]
     service.start()
     texts = {
-        "/api/calls": httpx.get(f"{service.url}/api/calls", params={"limit": 1000}).text,
+        "/api/calls": httpx.get(
+            f"{service.url}/api/calls", params={"limit": 1000}, headers=service.admin
+        ).text,
         "/metrics": httpx.get(f"{service.url}/metrics/").text,
         "/healthz": httpx.get(f"{service.url}/healthz").text,
     }
