@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--digits", default="1", help="keys to press ('' presses nothing)")
     call.add_argument("--count", type=int, default=1)
     call.add_argument("--hangup-after", type=float, help="caller hangs up after this many seconds")
+    sub.add_parser(
+        "retention", help="roll call records older than privacy.retention_days into interval statistics"
+    )
     render = sub.add_parser("render-asterisk", help="write Asterisk config for a server")
     render.add_argument("--out", type=Path, required=True)
     render.add_argument(
@@ -124,6 +127,28 @@ def _render(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention(settings: Settings) -> int:
+    from datetime import timedelta
+
+    from hotline.db import make_engine, migrate
+    from hotline.documents import live_document
+    from metrics.retention import Retention, service_levels
+
+    levels = {q.name: q.service_level_seconds for q in live_document(settings).queues}
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        keep = timedelta(days=settings.privacy.retention_days)
+        result = Retention(engine, keep, service_levels(levels)).run_once()
+    finally:
+        engine.dispose()
+    print(
+        f"{result.records} call records that started before {result.cutoff:%Y-%m-%d %H:%M} UTC"
+        f" rolled into {result.cells} interval cells and deleted"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -143,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _call(settings, args)
         if args.command == "render-asterisk":
             return _render(settings, args)
+        if args.command == "retention":
+            return _retention(settings)
         from hotline.db import make_engine, migrate
 
         migrate(make_engine(settings.database_url))
