@@ -10,18 +10,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from agents.directory import Credentials, Operator, OperatorDirectory, Role
-from agents.exceptions import Forbidden
-from agents.presence import Presence
+from agents.exceptions import Forbidden, NoEscalationQueue, NotInCall
+from agents.guard import BurnoutGuard
+from agents.pauses import PauseLog
+from agents.presence import PauseSource, Presence
 from agents.schemas import (
     CreatedPublic,
     OperatorCreate,
     OperatorPublic,
     OperatorUpdate,
+    PausePublic,
     PauseRequest,
     SoftphonePublic,
     StatePublic,
 )
 from agents.state import OperatorBoard
+from dialplan import variables as v
 from hotline.auth import Authenticator, Principal
 
 LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
@@ -36,6 +40,9 @@ def operators_router(
     auth: Authenticator,
     softphone: Callable[[Operator], SoftphonePublic],
     reapply: Reapply,
+    guard: BurnoutGuard,
+    pauses: PauseLog,
+    escalation_queue: Callable[[], str | None],
 ) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["operators"])
     admin = Annotated[Principal, Depends(auth.guard({Role.ADMIN}))]
@@ -43,7 +50,9 @@ def operators_router(
     anyone = Annotated[Principal, Depends(auth.guard(EVERYONE))]
 
     def public(operator: Operator) -> OperatorPublic:
-        return OperatorPublic.of(operator, StatePublic.of(board.state(operator.id)))
+        return OperatorPublic.of(
+            operator, StatePublic.of(board.state(operator.id), guard.notices(operator.id))
+        )
 
     async def current(operator_id: str) -> OperatorPublic:
         return public(await asyncio.to_thread(directory.get, operator_id))
@@ -102,12 +111,14 @@ def operators_router(
     async def logout(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.logout(operator_id)
+        guard.forget(operator_id)
         return await current(operator_id)
 
     @router.post("/operators/{operator_id}/pause", response_model=OperatorPublic)
     async def pause(operator_id: str, body: PauseRequest, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
-        await presence.pause(operator_id, body.reason)
+        source = PauseSource.OPERATOR if principal.name == operator_id else PauseSource.SHIFT_LEAD
+        await presence.pause(operator_id, body.reason, source)
         return await current(operator_id)
 
     @router.post("/operators/{operator_id}/resume", response_model=OperatorPublic)
@@ -115,6 +126,30 @@ def operators_router(
         self_or_lead(principal, operator_id)
         await presence.resume(operator_id)
         return await current(operator_id)
+
+    @router.post("/operators/{operator_id}/escalate", response_model=OperatorPublic)
+    async def escalate(operator_id: str, principal: anyone) -> OperatorPublic:
+        """Hand the caller the operator is talking to on to the escalation queue, first in line."""
+        self_or_lead(principal, operator_id)
+        await asyncio.to_thread(directory.get, operator_id)  # unknown operator: 404
+        if escalation_queue() is None:
+            raise NoEscalationQueue("the live IVR names no escalation_queue; an admin can add one")
+        in_call = board.call_channel(operator_id)
+        if in_call is None:
+            raise NotInCall(f"operator '{operator_id}' is not in a call")
+        await presence.escalate(operator_id, in_call[0], in_call[1], v.CONTEXT_ESCALATE)
+        return await current(operator_id)
+
+    @router.get("/operators/{operator_id}/pauses", response_model=list[PausePublic])
+    async def pause_history(operator_id: str, principal: anyone) -> list[PausePublic]:
+        self_or_lead(principal, operator_id)
+        return [PausePublic.of(p) for p in await asyncio.to_thread(pauses.recent, operator_id)]
+
+    @router.get("/me", response_model=OperatorPublic)
+    async def me(principal: anyone) -> OperatorPublic:
+        if not principal.operator:
+            raise Forbidden("the admin token is not an operator; use an operator's token")
+        return await current(principal.name)
 
     @router.get("/me/softphone", response_model=SoftphonePublic)
     async def my_softphone(principal: anyone) -> SoftphonePublic:

@@ -28,3 +28,13 @@ class Forbidden(AgentsError):
 class NotLoggedIn(AgentsError):
     error_id = "operator_not_logged_in"
     status = 409
+
+
+class NotInCall(AgentsError):
+    error_id = "operator_not_in_call"
+    status = 409
+
+
+class NoEscalationQueue(AgentsError):
+    error_id = "no_escalation_queue"
+    status = 409

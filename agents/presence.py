@@ -3,13 +3,16 @@ each queue the operator's skills cover, QueueRemove, QueuePause with a reason.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from agents.directory import Operator, OperatorDirectory, memberships
 from agents.exceptions import AgentsError, NotLoggedIn
+from agents.pauses import PauseLog
 from ivr.model import IvrDocument
 from telephony.ami import AmiNode, AmiUnavailable
 
@@ -35,6 +38,12 @@ FEATURE_REASONS: Mapping[str, PauseReason] = {
 }
 
 
+class PauseSource(StrEnum):
+    OPERATOR = "operator"
+    SHIFT_LEAD = "shift_lead"
+    GUARD = "guard"
+
+
 class PresenceFailed(AgentsError):
     error_id = "presence_failed"
     status = 502
@@ -51,11 +60,15 @@ class Presence:
         nodes: Sequence[AmiNode],
         document: Callable[[], IvrDocument],
         is_logged_in: Callable[[str], bool],
+        pauses: PauseLog | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._directory = directory
         self._nodes = nodes
         self._document = document
         self._is_logged_in = is_logged_in
+        self._pauses = pauses
+        self._clock = clock
 
     async def login(self, operator_id: str) -> list[str]:
         """Join every queue the skills cover; returns the queues."""
@@ -85,9 +98,16 @@ class Presence:
                 {"Action": "QueueRemove", "Queue": queue, "Interface": operator.interface},
                 accept=("not there", "unable to remove"),
             )
+        await self._record(self._pauses.ended if self._pauses else None, operator.id, self._clock())
         log.info("operator %s logged out", operator.id)
 
-    async def pause(self, operator_id: str, reason: PauseReason) -> None:
+    async def pause(
+        self,
+        operator_id: str,
+        reason: PauseReason,
+        source: PauseSource = PauseSource.OPERATOR,
+        rule: str | None = None,
+    ) -> None:
         operator = self._logged_in(operator_id)
         await self._each_node(
             {
@@ -97,12 +117,32 @@ class Presence:
                 "Reason": reason.value,
             }
         )
-        log.info("operator %s paused: %s", operator.id, reason.value)
+        if self._pauses is not None:
+            at = self._clock()
+            await asyncio.to_thread(self._pauses.started, operator.id, reason.value, source.value, at, rule)
+        log.info("operator %s paused: %s (%s)", operator.id, reason.value, source.value)
 
     async def resume(self, operator_id: str) -> None:
         operator = self._logged_in(operator_id)
         await self._each_node({"Action": "QueuePause", "Interface": operator.interface, "Paused": "false"})
+        await self._record(self._pauses.ended if self._pauses else None, operator.id, self._clock())
         log.info("operator %s resumed", operator.id)
+
+    async def escalate(self, operator_id: str, node: str, channel: str, context: str) -> None:
+        """Hand the operator's caller on: a blind transfer from the operator's channel, so the
+        caller's own channel (whose name may hold their number) is never named here."""
+        target = next((n for n in self._nodes if n.name == node), None)
+        if target is None:
+            raise PresenceFailed(f"node '{node}' of the call is not configured")
+        await self._send(
+            target, {"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": "s"}
+        )
+        log.info("operator %s escalated a call", operator_id)
+
+    @staticmethod
+    async def _record(action: Callable[[str, datetime], None] | None, operator: str, at: datetime) -> None:
+        if action is not None:
+            await asyncio.to_thread(action, operator, at)
 
     def _logged_in(self, operator_id: str) -> Operator:
         operator = self._directory.get(operator_id)
@@ -112,11 +152,15 @@ class Presence:
 
     async def _each_node(self, action: dict[str, str], accept: tuple[str, ...] = ()) -> None:
         for node in self._nodes:
-            try:
-                reply = await node.send(action)
-            except AmiUnavailable as exc:
-                what = f"{action['Action']} on node '{node.name}'"
-                raise PresenceFailed(f"{what} failed: {exc.reason}") from exc
-            message = str(reply.get("Message", "")).lower()
-            if not _ok(reply) and not any(text in message for text in accept):
-                raise PresenceFailed(f"{action['Action']} on node '{node.name}' refused: {message}")
+            await self._send(node, action, accept)
+
+    @staticmethod
+    async def _send(node: AmiNode, action: dict[str, str], accept: tuple[str, ...] = ()) -> None:
+        try:
+            reply = await node.send(action)
+        except AmiUnavailable as exc:
+            what = f"{action['Action']} on node '{node.name}'"
+            raise PresenceFailed(f"{what} failed: {exc.reason}") from exc
+        message = str(reply.get("Message", "")).lower()
+        if not _ok(reply) and not any(text in message for text in accept):
+            raise PresenceFailed(f"{action['Action']} on node '{node.name}' refused: {message}")

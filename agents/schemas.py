@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from agents.directory import Operator, Role
+from agents.guard import Notice
+from agents.pauses import PauseEntry
 from agents.presence import PauseReason
 from agents.state import OperatorState
 
@@ -34,20 +37,52 @@ class PauseRequest(BaseModel):
     reason: PauseReason
 
 
+class NoticePublic(BaseModel):
+    """The burnout guard speaking: a recovery pause it started, or a break it suggests."""
+
+    rule: str
+    message: str
+    at: datetime
+    until: datetime | None
+
+
 class StatePublic(BaseModel):
     status: str
     paused_reason: str
     queues: list[str]
     calls_taken: int
+    since: datetime | None
+    wrapup_until: datetime | None
+    notices: list[NoticePublic]
 
     @classmethod
-    def of(cls, state: OperatorState) -> StatePublic:
+    def of(cls, state: OperatorState, notices: list[Notice] | None = None) -> StatePublic:
         return cls(
             status=state.status.value,
             paused_reason=state.paused_reason,
             queues=list(state.queues),
             calls_taken=state.calls_taken,
+            since=state.since,
+            wrapup_until=state.wrapup_until,
+            notices=[
+                NoticePublic(rule=n.rule, message=n.message, at=n.at, until=n.until) for n in notices or []
+            ],
         )
+
+
+class PausePublic(BaseModel):
+    model_config = {"from_attributes": True}
+
+    operator: str
+    reason: str
+    source: str
+    rule: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: PauseEntry) -> PausePublic:
+        return cls.model_validate(entry)
 
 
 class OperatorPublic(BaseModel):

@@ -17,9 +17,11 @@ import jinja2
 from agents.directory import SIP_REALM, Operator
 from dialplan import variables as v
 from hotline.settings import Settings
-from ivr.model import IvrDocument, Queue
+from ivr.model import CORE_PREFIX, IvrDocument, Queue
 from telephony.events import SUBSCRIBED_EVENTS
 
+# An escalated caller nobody senior takes within this long goes to the fallback queue (first).
+ESCALATION_WAIT_SECONDS = 120
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "asterisk-config"
 DEBIAN_MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
 
@@ -64,6 +66,7 @@ MODULES: tuple[str, ...] = (
     "app_stack.so",
     "app_verbose.so",
     "app_exec.so",
+    "app_channelredirect.so",
     "func_callerid.so",
     "func_channel.so",
     "func_strings.so",
@@ -140,6 +143,12 @@ class QueueView:
     wrapup_seconds: int
     service_level_seconds: int
     members: tuple[Member, ...] = field(default_factory=tuple)
+    when_unstaffed: str = "wait"
+    announce_position: bool = False
+    announce_holdtime: bool = False
+    announce_frequency: int = 0
+    periodic_announce: str | None = None
+    periodic_frequency: int = 0
 
 
 def sandbox_target(settings: Settings, root: str = "/srv/hotline") -> Target:
@@ -197,7 +206,20 @@ def simulated_members(queue: str, count: int) -> tuple[Member, ...]:
     )
 
 
-def _queue_view(queue: Queue, simulated: int) -> QueueView:
+ANNOUNCE_PREFIX = "queue-announce-"
+
+
+def announcement_file(prompt: str, prompts_dir: str) -> str:
+    """What queues.conf names for a periodic announcement: one name for every language (Asterisk
+    looks in ``<dir>/<language>/``); the IVR service puts each language's audio there."""
+    if prompt.startswith(CORE_PREFIX):
+        return prompt.removeprefix(CORE_PREFIX)
+    return f"{prompts_dir.rstrip('/')}/{ANNOUNCE_PREFIX}{prompt}"
+
+
+def _queue_view(queue: Queue, simulated: int, prompts_dir: str) -> QueueView:
+    said = queue.announcements
+    periodic = said.periodic_prompt
     return QueueView(
         name=queue.name,
         strategy=queue.strategy,
@@ -205,6 +227,12 @@ def _queue_view(queue: Queue, simulated: int) -> QueueView:
         wrapup_seconds=queue.wrapup_seconds,
         service_level_seconds=queue.service_level_seconds,
         members=simulated_members(queue.name, simulated),
+        when_unstaffed=queue.when_unstaffed,
+        announce_position=said.position,
+        announce_holdtime=said.hold_time,
+        announce_frequency=said.every_seconds if said.position or said.hold_time else 0,
+        periodic_announce=announcement_file(periodic, prompts_dir) if periodic else None,
+        periodic_frequency=said.periodic_seconds,
     )
 
 
@@ -238,9 +266,21 @@ def context(
         },
         "rtp": {"start": target.rtp_start, "end": target.rtp_end},
         "queues": [
-            _queue_view(q, 0 if q.name in target.unstaffed_queues else target.simulated_operators)
+            _queue_view(
+                q,
+                0 if q.name in target.unstaffed_queues else target.simulated_operators,
+                str(settings.asterisk_prompts_dir),
+            )
             for q in doc.queues
         ],
+        "served": v.CONTEXT_SERVED,
+        "escalate": v.CONTEXT_ESCALATE,
+        "escalate_feature": v.ESCALATE_FEATURE,
+        "escalate_digits": v.ESCALATE_DIGITS,
+        "escalation_queue": doc.escalation_queue,
+        "escalation_priority": v.ESCALATION_PRIORITY,
+        "escalation_wait": ESCALATION_WAIT_SECONDS,
+        "survey_agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SURVEY_SCRIPT}",
         "node": node.name,
         "default_queue": doc.fallback_queue,
         "referral_trunk": settings.referral_trunk,
@@ -264,6 +304,7 @@ def context(
             "overflow_after",
             "overflow_waiting",
             "referral_number",
+            "survey",
         ),
         "ivr_ok": v.IVR_OK,
         "ivr_referral": v.IVR_REFERRAL,

@@ -13,6 +13,7 @@ OVERFLOW_AFTER: Final = "HOTLINE_OVERFLOW_AFTER"
 OVERFLOW_WAITING: Final = "HOTLINE_OVERFLOW_WAITING"
 REFERRAL_NUMBER: Final = "HOTLINE_REFERRAL_NUMBER"
 FALLBACK: Final = "HOTLINE_FALLBACK"
+SURVEY: Final = "HOTLINE_SURVEY"  # "1": ask the caller to rate the call after the operator hangs up
 
 # Dialplan contexts.
 CONTEXT_INCOMING: Final = "hotline-in"
@@ -20,8 +21,15 @@ CONTEXT_ENTRY: Final = "hotline-entry"
 CONTEXT_QUEUE: Final = "hotline-queue"
 CONTEXT_REFERRAL: Final = "hotline-referral"
 CONTEXT_SIMULATED_OPERATOR: Final = "hotline-simop"
+CONTEXT_ESCALATE: Final = "hotline-escalate"  # the caller, handed on to the escalation queue
+CONTEXT_SERVED: Final = "hotline-served"  # after the operator hung up: the survey, then goodbye
+# The operator's DTMF feature (features.conf applicationmap) that hands the caller on.
+ESCALATE_FEATURE: Final = "hotline-escalate"
+ESCALATE_DIGITS: Final = "*9"
+ESCALATION_PRIORITY: Final = 100  # above every topic's priority (at most 10): first in line
 
 # FastAGI script name the entry context calls (agi://host:port/<script>).
 AGI_SCRIPT: Final = "ivr"
 AGI_OPERATOR_SCRIPT: Final = "operator"
+AGI_SURVEY_SCRIPT: Final = "survey"
 CONTEXT_OPERATORS: Final = "hotline-operators"

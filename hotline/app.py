@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry
 from agents.api import operators_router
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
 from agents.features import FeatureCodes
+from agents.guard import BurnoutGuard
+from agents.pauses import PauseLog
 from agents.presence import Presence
 from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard
@@ -31,6 +33,7 @@ from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
+from ivr.survey import SurveyHandler
 from metrics.export import CallExporter
 from metrics.live import QueueBoard
 from metrics.prometheus import HotlineMetrics, LiveCollector
@@ -63,6 +66,9 @@ class EventFanout:
         self._consumers = consumers
         self.errors_total = 0
 
+    def add(self, consumer: Callable[[AmiEvent], None]) -> None:
+        self._consumers.append(consumer)
+
     def __call__(self, event: AmiEvent) -> None:
         for consume in self._consumers:
             try:
@@ -82,11 +88,10 @@ class Hotline:
         queues = live_document(settings).queue_names()  # labels shown before the first call
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues)
-        self.assembler = CallAssembler(self._record_finished)
-        self.operators = OperatorBoard()
-        self.fanout = EventFanout(
-            [self.board.on_event, self.operators.on_event, self.metrics.on_event, self.assembler.on_event]
-        )
+        self.assembler = CallAssembler(self._record_finished, wrapup_for=self._wrapup_for)
+        self.operators = OperatorBoard(wrapup_for=self._wrapup_for)
+        consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event]
+        self.fanout = EventFanout([*consumers, self.assembler.on_event])
         self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
         self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
         self.directory = OperatorDirectory(self.engine)
@@ -98,10 +103,18 @@ class Hotline:
             self.ivr_store, PromptStudio(settings.prompts_dir), self.applier, settings.asterisk_prompts_dir
         )
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
+        self.pauses = PauseLog(self.engine)
         self.presence = Presence(
-            self.directory, self.nodes, lambda: self.ivr_service.engine().document, self.operators.logged_in
+            self.directory,
+            self.nodes,
+            lambda: self.ivr_service.engine().document,
+            self.operators.logged_in,
+            self.pauses,
         )
+        self.guard = BurnoutGuard(settings.burnout, self.presence, self.assembler.topic_of)
+        self.fanout.add(self.guard.on_event)
         self.features = FeatureCodes(self.presence)
+        self.survey = SurveyHandler(self.ivr_service.engine, self.assembler)
         self.agi = FastAgiServer(
             self._route_agi,
             host=settings.agi.host,
@@ -112,7 +125,15 @@ class Hotline:
         assert settings.admin_token is not None  # load_settings guarantees one
         auth = Authenticator(settings.admin_token.get_secret_value(), self.directory)
         operators = operators_router(
-            self.directory, self.presence, self.operators, auth, self._softphone, self._reapply
+            self.directory,
+            self.presence,
+            self.operators,
+            auth,
+            self._softphone,
+            self._reapply,
+            self.guard,
+            self.pauses,
+            lambda: self.ivr_service.engine().document.escalation_queue,
         )
         self.app = create_app(
             self.store,
@@ -137,6 +158,10 @@ class Hotline:
         """Operators changed: Asterisk's softphone accounts follow, with the live IVR as it is."""
         await self.applier(self.ivr_service.engine().document)
 
+    def _wrapup_for(self, queue: str) -> float | None:
+        found = self.ivr_service.engine().document.queue(queue)
+        return float(found.wrapup_seconds) if found else None
+
     def _record_finished(self, record: CallRecord) -> None:
         self.metrics.on_record(record)
         self.writer.submit(record)
@@ -153,6 +178,8 @@ class Hotline:
             await self.ivr(request, channel)
         elif request.script == v.AGI_OPERATOR_SCRIPT:
             await self.features(request, channel)
+        elif request.script == v.AGI_SURVEY_SCRIPT:
+            await self.survey(request, channel)
         else:
             log.warning("FastAGI request for unknown script %r ignored", request.script[:40])
 
@@ -206,6 +233,7 @@ class Hotline:
         await self.agi.close()
         for node in self.nodes:
             await node.stop()
+        await self.guard.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

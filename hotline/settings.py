@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agents.guard import GuardRules
+
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -119,6 +121,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    burnout: GuardRules = Field(default_factory=GuardRules)
     # The IVR document imported as version 1 into an empty database.
     ivr_seed: Path = Path("hotline-ivr.yaml")
     # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.

@@ -77,6 +77,7 @@ class Route:
     referral_number: str | None = None
     announce: tuple[str, ...] = ()
     after_hours: bool = False
+    survey: bool = False  # the caller is asked to rate the call after the operator hangs up
 
 
 # (prompt id, language) -> what Asterisk plays (a path without extension).
@@ -210,6 +211,7 @@ class Walk:
             overflow_queue=overflow.queue if overflow else None,
             overflow_after_seconds=overflow.after_seconds if overflow else None,
             overflow_waiting_over=overflow.when_waiting_over if overflow else None,
+            survey=topic.survey,
         )
 
     def _after_hours(self, topic: Topic) -> Route:
@@ -235,6 +237,7 @@ class Walk:
             priority=topic.priority,
             announce=announce,
             after_hours=True,
+            survey=topic.survey,
         )
 
     def _referral_open(self, referral_id: str) -> bool:

@@ -36,6 +36,7 @@ def route_variables(route: Route) -> list[tuple[str, str]]:
             v.OVERFLOW_WAITING,
             "" if route.overflow_waiting_over is None else str(route.overflow_waiting_over),
         ),
+        (v.SURVEY, "1" if route.survey else ""),
         (v.IVR_RESULT, v.IVR_OK),  # last: the dialplan trusts the rest only once this is set
     ]
 

@@ -96,12 +96,28 @@ class Menu(_Model):
 
 
 # -- where calls go ------------------------------------------------------------------------------
+class Announcements(_Model):
+    """What a waiting caller hears besides the music: their position and the expected wait
+    (Asterisk's own sounds) every ``every_seconds``, and a prompt of the document's own."""
+
+    position: bool = False
+    hold_time: bool = False
+    every_seconds: int = Field(60, ge=15, le=3600)
+    periodic_prompt: str | None = Field(None, min_length=1, max_length=80)
+    periodic_seconds: int = Field(60, ge=15, le=3600)
+
+
 class Queue(_Model):
     name: Slug
     strategy: Literal["rrmemory", "leastrecent", "fewestcalls", "linear", "ringall", "random"] = "leastrecent"
     service_level_seconds: int = Field(20, ge=1, le=3600)
-    wrapup_seconds: int = Field(0, ge=0, le=3600)
+    # After each call the operator gets this long before the next one is offered.
+    wrapup_seconds: int = Field(30, ge=0, le=3600)
     ring_seconds: int = Field(15, ge=5, le=300)
+    announcements: Announcements = Field(default_factory=Announcements)
+    # Nobody logged in: "wait" keeps callers queued (music, announcements) until someone
+    # logs in; "fallback" sends them on to the fallback queue (never used by that queue).
+    when_unstaffed: Literal["wait", "fallback"] = "wait"
 
 
 class Overflow(_Model):
@@ -128,6 +144,7 @@ class Topic(_Model):
     overflow: Overflow | None = None
     schedule: Slug | None = None  # None: always open
     after_hours: AfterHours | None = None
+    survey: bool = False  # after the operator hangs up, the caller may rate the call 1-5
 
 
 class Referral(_Model):
@@ -148,10 +165,21 @@ class PromptSource(_Model):
     recording: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
+class Survey(_Model):
+    """The post-call question (press 1 to 5) and the thanks; prompts of the document."""
+
+    prompt: str = Field(min_length=1, max_length=80)
+    thanks: str | None = Field(None, min_length=1, max_length=80)
+    timeout_seconds: int = Field(6, ge=2, le=30)
+
+
 class IvrDocument(_Model):
     languages: list[Language] = Field(min_length=1)
     default_language: Language
     fallback_queue: Slug
+    # Where an operator hands a caller on (seniors serve it); the caller goes first there.
+    escalation_queue: Slug | None = None
+    survey: Survey | None = None
     queues: list[Queue]
     topics: list[Topic] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
@@ -170,3 +198,6 @@ class IvrDocument(_Model):
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.queues]
+
+    def queue(self, name: str) -> Queue | None:
+        return next((q for q in self.queues if q.name == name), None)

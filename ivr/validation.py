@@ -115,6 +115,14 @@ def _check_queues(doc: IvrDocument) -> Iterable[Issue]:
         yield Issue("queue general", "the name 'general' is reserved by Asterisk's queues.conf")
     if doc.fallback_queue not in names:
         yield Issue("fallback_queue", f"queue '{doc.fallback_queue}' does not exist")
+    fallback = doc.queue(doc.fallback_queue)
+    if fallback is not None and fallback.when_unstaffed != "wait":
+        yield Issue(
+            f"queue {fallback.name}",
+            "is the fallback queue: when_unstaffed must be 'wait' (its callers have nowhere else to go)",
+        )
+    if doc.escalation_queue is not None and doc.escalation_queue not in names:
+        yield Issue("escalation_queue", f"queue '{doc.escalation_queue}' does not exist")
 
 
 def _check_nodes(doc: IvrDocument, paths: dict[str, str]) -> Iterable[Issue]:
@@ -247,6 +255,8 @@ def _check_topics(doc: IvrDocument) -> Iterable[Issue]:
             yield Issue(where, f"has no name in {', '.join(missing)}")
         yield from _check_schedule_ref(doc, where, topic.schedule)
         yield from _check_after_hours(doc, topic)
+        if topic.survey and doc.survey is None:
+            yield Issue(f"{where}, survey", "the document has no survey section (its prompt)")
 
 
 def _check_after_hours(doc: IvrDocument, topic: Topic) -> Iterable[Issue]:
@@ -288,6 +298,12 @@ def _check_prompts(doc: IvrDocument, paths: dict[str, str]) -> Iterable[Issue]:
     for topic in doc.topics:
         if topic.after_hours and topic.after_hours.prompt:
             used.setdefault(topic.after_hours.prompt, f"topic {topic.id}, after hours")
+    for queue in doc.queues:
+        if queue.announcements.periodic_prompt:
+            used.setdefault(queue.announcements.periodic_prompt, f"queue {queue.name}, announcements")
+    if doc.survey:
+        for prompt_id in filter(None, (doc.survey.prompt, doc.survey.thanks)):
+            used.setdefault(prompt_id, "survey")
     for prompt_id, where in used.items():
         if prompt_id.startswith(CORE_PREFIX):
             continue

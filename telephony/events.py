@@ -85,6 +85,9 @@ class AgentConnect(BaseEvent):
     member: str
     hold_seconds: int
     ring_seconds: int
+    # The operator's channel (PJSIP/<pseudonym>-<n>), for a blind transfer to a senior. Never
+    # the caller's channel: its name may hold their number (an endpoint named after it).
+    member_channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,7 @@ class MemberState(BaseEvent):
     paused_reason: str
     in_call: bool
     calls_taken: int
+    last_call: int = 0  # epoch seconds the member's last call ended (0: none yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +309,7 @@ def _agent_ring_no_answer(get: _Get, node: str, at: datetime) -> AmiEvent:
 def _agent_connect(get: _Get, node: str, at: datetime) -> AmiEvent:
     queue, member = _text(get("queue")), _text(get("membername"))
     hold, ring = _int(get("holdtime")), _int(get("ringtime"))
-    return AgentConnect(node, at, *_ids(get), queue, member, hold, ring)
+    return AgentConnect(node, at, *_ids(get), queue, member, hold, ring, _text(get("destchannel")))
 
 
 def _agent_complete(get: _Get, node: str, at: datetime) -> AmiEvent:
@@ -314,7 +318,7 @@ def _agent_complete(get: _Get, node: str, at: datetime) -> AmiEvent:
     return AgentComplete(node, at, *_ids(get), queue, member, hold, talk, _text(get("reason")))
 
 
-def _member_args(get: _Get) -> tuple[str, str, str, int, bool, str, bool, int]:
+def _member_args(get: _Get) -> tuple[str, str, str, int, bool, str, bool, int, int]:
     """Member fields; QueueStatus's QueueMember says Name/Location for MemberName/Interface."""
     member = get("membername")
     interface = get("interface")
@@ -327,6 +331,7 @@ def _member_args(get: _Get) -> tuple[str, str, str, int, bool, str, bool, int]:
         _text(get("pausedreason")),
         _bool(get("incall")),
         _int(get("callstaken")),
+        _int(get("lastcall")),
     )
 
 

@@ -1,0 +1,146 @@
+"""The burnout guard: rules that protect operators, applied from the queue events.
+
+- a recovery pause after a call longer than ``long_call_minutes`` or on a heavy topic;
+- a recovery pause after ``max_calls_in_a_row`` calls without any pause;
+- a suggested break after ``break_after_hours`` on the line without one (a notice only).
+
+A guard pause is an ordinary pause with reason ``recovery``, recorded like every pause; it ends
+by itself after ``recovery_minutes`` unless the operator has ended or changed it before. The
+operator and the shift lead see the guard's notices on their pages and in the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from agents.exceptions import AgentsError
+from agents.presence import PauseReason, PauseSource, Presence
+from ivr.observer import CallRef
+from telephony.events import AgentComplete, AmiEvent, QueueMemberAdded, QueueMemberPause
+
+log = logging.getLogger("hotline.agents")
+
+
+class GuardRules(BaseModel):
+    """Configured under ``burnout:`` in hotline.yaml."""
+
+    enabled: bool = True
+    long_call_minutes: float = Field(20, gt=0)
+    heavy_topics: list[str] = Field(default_factory=lambda: ["crisis"])
+    max_calls_in_a_row: int = Field(6, ge=1)
+    recovery_minutes: float = Field(5, gt=0)
+    break_after_hours: float = Field(2, gt=0)
+
+
+@dataclass(frozen=True)
+class Notice:
+    rule: str  # long_call | heavy_topic | calls_in_a_row | break_due
+    message: str
+    at: datetime
+    until: datetime | None = None  # a recovery pause's planned end
+
+
+@dataclass
+class _Shift:
+    on_line_since: datetime  # logged in, or back from the last pause
+    calls_in_a_row: int = 0
+    recovery: Notice | None = None
+
+
+class BurnoutGuard:
+    def __init__(
+        self,
+        rules: GuardRules,
+        presence: Presence,
+        topic_of: Callable[[CallRef], str | None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._rules = rules
+        self._presence = presence
+        self._topic_of = topic_of
+        self._clock = clock
+        self._shifts: dict[str, _Shift] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- events ----------------------------------------------------------------------------------
+    def on_event(self, event: AmiEvent) -> None:
+        if isinstance(event, QueueMemberAdded):
+            self._shifts.setdefault(event.member, _Shift(event.at))
+        elif isinstance(event, QueueMemberPause):
+            self._on_pause(event.member, event.paused, event.at)
+        elif isinstance(event, AgentComplete) and self._rules.enabled:
+            self._on_call_done(event)
+
+    def _on_pause(self, member: str, paused: bool, at: datetime) -> None:
+        shift = self._shifts.setdefault(member, _Shift(at))
+        shift.calls_in_a_row = 0
+        if paused:
+            return
+        shift.on_line_since = at
+        shift.recovery = None
+
+    def _on_call_done(self, e: AgentComplete) -> None:
+        shift = self._shifts.setdefault(e.member, _Shift(e.at))
+        shift.calls_in_a_row += 1
+        rule = self._rule_hit(e, shift)
+        if rule is None or shift.recovery is not None:
+            return
+        until = e.at + timedelta(minutes=self._rules.recovery_minutes)
+        shift.recovery = Notice(rule[0], rule[1], e.at, until)
+        task = asyncio.get_running_loop().create_task(self._recover(e.member, rule[0]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _rule_hit(self, e: AgentComplete, shift: _Shift) -> tuple[str, str] | None:
+        rules = self._rules
+        minutes = e.talk_seconds / 60
+        if minutes >= rules.long_call_minutes:
+            return "long_call", f"a {minutes:.0f}-minute call: take {rules.recovery_minutes:g} minutes"
+        topic = self._topic_of(CallRef(e.node, e.call_id))
+        if topic is not None and topic in rules.heavy_topics:
+            return "heavy_topic", f"a call on {topic}: take {rules.recovery_minutes:g} minutes"
+        if shift.calls_in_a_row >= rules.max_calls_in_a_row:
+            return (
+                "calls_in_a_row",
+                f"{shift.calls_in_a_row} calls in a row: take {rules.recovery_minutes:g} minutes",
+            )
+        return None
+
+    async def _recover(self, operator: str, rule: str) -> None:
+        try:
+            await self._presence.pause(operator, PauseReason.RECOVERY, PauseSource.GUARD, rule)
+            await asyncio.sleep(self._rules.recovery_minutes * 60)
+            shift = self._shifts.get(operator)
+            if shift is not None and shift.recovery is not None:  # not ended by hand meanwhile
+                await self._presence.resume(operator)
+        except AgentsError as exc:  # logged out meanwhile, or Asterisk unreachable
+            log.warning("burnout guard: recovery pause for %s not applied: %s", operator[:40], exc)
+
+    # -- what the operator and the shift lead see ------------------------------------------------
+    def notices(self, operator: str) -> list[Notice]:
+        shift = self._shifts.get(operator)
+        if shift is None:
+            return []
+        found = [shift.recovery] if shift.recovery else []
+        on_line = self._clock() - shift.on_line_since
+        if shift.recovery is None and on_line >= timedelta(hours=self._rules.break_after_hours):
+            hours = on_line.total_seconds() / 3600
+            found.append(
+                Notice("break_due", f"{hours:.1f} hours on the line: time for a break", self._clock())
+            )
+        return found
+
+    def forget(self, operator: str) -> None:
+        """Logged out: the next login starts a new shift."""
+        self._shifts.pop(operator, None)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
