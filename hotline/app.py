@@ -36,6 +36,7 @@ from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
 from metrics.export import CallExporter
 from metrics.live import QueueBoard
+from metrics.planning_api import planning_router
 from metrics.prometheus import HotlineMetrics, LiveCollector
 from metrics.records import CallAssembler, CallRecord
 from metrics.store import RecordStore, RecordWriter
@@ -143,7 +144,7 @@ class Hotline:
             self.ivr_service,
             self.ivr_store,
             auth.guard({Role.ADMIN}),
-            routers=[operators],
+            routers=[operators, planning_router(self.engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}))],
             require_lead=auth.guard({Role.SHIFT_LEAD, Role.ADMIN}),
             exporter=CallExporter(self.engine, settings.privacy.small_cell_k, self._service_levels),
         )
