@@ -1,0 +1,191 @@
+"""The planning page in headless Chromium (Debian's, driven by Playwright) against the real app
+served by uvicorn on a free port, over a SQLite database seeded with generated records: no
+Asterisk needed. Forecast table and charts, a roster, refusals, and nothing fetched elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from prometheus_client import CollectorRegistry
+
+from agents.directory import OperatorDirectory, Role
+from hotline.auth import Authenticator
+from hotline.db import make_engine, migrate
+from hotline.http import create_app
+from ivr.prompts import PromptStudio
+from ivr.service import IvrService
+from ivr.store import IvrStore
+from metrics.planning_api import planning_router
+from metrics.store import RecordStore
+from tests.metrics.test_planning_api import START, TEMPLATES, seed
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "planning-admin-t0ken"
+
+
+@dataclass
+class Served:
+    url: str
+    operator_token: str
+
+
+async def _nothing(_: object) -> None:
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("planning-page")
+    engine = make_engine(f"sqlite:///{tmp / 'hotline.sqlite3'}")
+    migrate(engine)
+    seed(engine, weeks=3)
+    directory = OperatorDirectory(engine)
+    operator = directory.create("op-page", "op-page", Role.OPERATOR, {}).api_token
+    auth = Authenticator(TOKEN, directory)
+    ivr_store = IvrStore(engine)
+    app = create_app(
+        RecordStore(engine),
+        CollectorRegistry(),
+        nodes=lambda: [],
+        agi_listening=lambda: True,
+        ivr=IvrService(ivr_store, PromptStudio(tmp / "sounds"), _nothing, Path("/srv/hotline/sounds")),
+        ivr_store=ivr_store,
+        require_admin=auth.guard({Role.ADMIN}),
+        routers=[planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}))],
+    )
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield Served(f"http://127.0.0.1:{port}", operator)
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is needed")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, served: Served) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    elsewhere: list[str] = []
+
+    def note(request: Request) -> None:
+        if not request.url.startswith(served.url):
+            elsewhere.append(request.url)
+
+    page.on("request", note)
+    page.goto(f"{served.url}/planning/")
+    yield page
+    context.close()
+    assert elsewhere == []  # assets served locally: no CDN, nothing fetched elsewhere
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def plan_form(page: Page, days: int = 7, interval: str = "30") -> None:
+    page.get_by_label("First day").fill(START.isoformat())
+    page.get_by_label("Days").fill(str(days))
+    page.get_by_label("Interval").select_option(interval)
+    page.get_by_label("History").fill("3")
+
+
+def test_an_operators_token_and_a_wrong_token_are_refused(page: Page, served: Served) -> None:
+    for token in ("not-a-token", served.operator_token):
+        sign_in(page, token)
+        expect(page.get_by_role("status")).to_have_text("That token was refused.")
+        expect(page.locator("#app")).to_be_hidden()
+
+
+def test_forecast_table_and_charts(page: Page) -> None:
+    sign_in(page, TOKEN)
+    expect(page.get_by_role("status")).to_have_text("Signed in.")
+    plan_form(page)
+    page.get_by_role("button", name="Forecast").click()
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile(r"Forecast for 2 queue\(s\); peak \d+ positions\.")
+    )
+    rows = page.get_by_role("table", name="queues").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("crisis")
+    expect(rows.first).to_contain_text(re.compile(r"\d+\.\d%"))  # the backtest WAPE
+    calls = page.locator("#forecast-chart polyline.calls")
+    expect(calls).to_have_count(1)
+    assert len(calls.get_attribute("points").split()) == 7 * 48  # type: ignore[union-attr]
+    expect(page.locator("#staffing-chart polyline.required")).to_have_count(1)
+    expect(page.locator("#forecast-chart text")).to_contain_text(["Mon 11-23"])
+    all_queues = calls.get_attribute("points")
+    page.get_by_label("chart queue").select_option("legal")
+    expect(calls).not_to_have_attribute("points", all_queues or "")
+
+
+def test_a_roster_draws_scheduled_against_required(page: Page) -> None:
+    sign_in(page, TOKEN)
+    plan_form(page, days=7, interval="60")
+    request = {
+        "templates": TEMPLATES,
+        "operators": [{"id": f"op-{i}"} for i in range(8)],
+        "time_limit_seconds": 5,
+    }
+    page.get_by_label("roster request (JSON)").fill(json.dumps(request))
+    page.get_by_role("button", name="Make roster").click()
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile(r"Roster (optimal|feasible): [\d.]+ h scheduled, under-coverage \d+ interval-positions\.")
+    )
+    expect(page.locator("#staffing-chart polyline.scheduled")).to_have_count(1)
+    expect(page.get_by_role("table", name="operators").locator("tbody tr")).to_have_count(8)
+
+
+def test_bad_input_shows_the_field(page: Page) -> None:
+    sign_in(page, TOKEN)
+    plan_form(page)
+    page.get_by_label("Service level").fill("150")
+    page.get_by_role("button", name="Forecast").click()
+    expect(page.get_by_role("status")).to_contain_text("body.targets.service_level")
