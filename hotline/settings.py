@@ -13,6 +13,7 @@ import secrets
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -108,6 +109,33 @@ class PrivacySettings(BaseModel):
     small_cell_k: int = Field(5, ge=1)
 
 
+class QueueTargetSettings(BaseModel):
+    target: float = Field(0.8, gt=0, le=1)
+
+
+class MetricsSettings(BaseModel):
+    """Service level, wallboard and reports. Each queue's threshold T is the IVR document's
+    ``service_level_seconds``; ``service_level_seconds`` here serves queues it does not know."""
+
+    service_level_seconds: int = Field(20, ge=1, le=3600)
+    service_level_target: float = Field(0.8, gt=0, le=1)  # share of offered calls answered within T
+    queues: dict[str, QueueTargetSettings] = Field(default_factory=dict)  # per-queue target
+    timezone: str = "UTC"  # wallboard's "since midnight", reports' default time zone
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"metrics.timezone: unknown time zone {v!r}") from exc
+        return v
+
+    def target(self, queue: str) -> float:
+        override = self.queues.get(queue)
+        return override.target if override else self.service_level_target
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__")
 
@@ -121,6 +149,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     burnout: GuardRules = Field(default_factory=GuardRules)
     # The IVR document imported as version 1 into an empty database.
     ivr_seed: Path = Path("hotline-ivr.yaml")

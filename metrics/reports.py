@@ -1,0 +1,459 @@
+"""Historical reports over the call records, computed in SQL (one GROUP BY per time-zone offset).
+
+A call counts in the interval of its ``started_at`` (the caller's arrival), in the report's time
+zone. Definitions (shared with the live metrics, see :func:`is_offered`):
+
+- offered: calls that reached a queue (``queue_entered_at`` set), plus calls recorded as answered
+  or abandoned in a queue without that stamp (a caller gone between the IVR's route and the
+  queue: the records call it an abandon, so it is offered too, or abandons could exceed offers);
+- answered: outcome ``answered``; abandoned: outcome ``abandoned_in_queue``;
+- short abandons (optional, ``short_abandon_seconds`` > 0): abandons that waited less are left
+  out of offered and abandoned and counted on their own;
+- service level: answered within T (the call's queue's threshold, or one T for the report) over
+  offered; answer rate: answered over offered; abandonment: abandoned over offered;
+- ASA: mean wait of answered calls; AHT: mean talk + wrap-up (when recorded) of answered calls;
+  longest wait: the longest wait of an offered call.
+
+Sums, counts and maxima only come from SQL, so rows of the same local interval merge exactly:
+a report that spans a daylight-saving change runs one query per offset; days, weeks and months
+are days summed in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+
+from metrics.models import CallRecordRow
+from metrics.records import CallRecord, Outcome
+
+ANSWERED = Outcome.ANSWERED.value
+ABANDONED = Outcome.ABANDONED_IN_QUEUE.value
+MAX_BUCKETS = 40_000
+# Epoch seconds of a stored time: unixepoch() (SQLite 3.38+) is exact and a third faster.
+_SQLITE_EPOCH = (
+    "unixepoch(call_records.started_at)"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', call_records.started_at) AS INTEGER)"
+)  # a year of 15-minute intervals is 35,040
+
+
+class ReportError(Exception):
+    """A report that cannot be made as asked; ``where`` names the parameter."""
+
+    error_id: ClassVar[str] = "report_invalid"
+    status: ClassVar[int] = 422
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+
+
+class ReportRangeError(ReportError):
+    error_id = "report_invalid_range"
+
+
+class ReportTimezoneError(ReportError):
+    error_id = "report_unknown_timezone"
+
+
+class Interval(StrEnum):
+    M15 = "15m"
+    M30 = "30m"
+    M60 = "60m"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Dimension(StrEnum):
+    QUEUE = "queue"
+    TOPIC = "topic"
+
+
+# SQL bucket width per interval; weeks and months are days summed in Python.
+_WIDTH = {Interval.M15: 900, Interval.M30: 1800, Interval.M60: 3600}
+_DAY = 86400
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """Each queue's threshold T (seconds, from the IVR document) and target (share answered
+    within T, from the settings); the defaults serve queues neither names."""
+
+    thresholds: Mapping[str, float]
+    targets: Mapping[str, float] = field(default_factory=dict)
+    default_seconds: float = 20.0
+    default_target: float = 0.8
+
+    def threshold(self, queue: str) -> float:
+        return self.thresholds.get(queue, self.default_seconds)
+
+    def target(self, queue: str) -> float:
+        return self.targets.get(queue, self.default_target)
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    start: datetime  # aware
+    end: datetime  # aware, exclusive
+    interval: Interval = Interval.M30
+    group_by: tuple[Dimension, ...] = ()
+    queues: tuple[str, ...] = ()  # only these (empty: all)
+    topics: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    short_abandon_seconds: float = 0.0
+    threshold_seconds: float | None = None  # one T for every queue instead of each queue's own
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The additive part of a report cell."""
+
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    answered_within: int = 0
+    answer_wait_sum: float = 0.0
+    handle_sum: float = 0.0
+    handled: int = 0
+    longest_wait: float | None = None
+
+    def __add__(self, other: Totals) -> Totals:
+        longest = [w for w in (self.longest_wait, other.longest_wait) if w is not None]
+        return Totals(
+            self.offered + other.offered,
+            self.answered + other.answered,
+            self.abandoned + other.abandoned,
+            self.short_abandoned + other.short_abandoned,
+            self.answered_within + other.answered_within,
+            self.answer_wait_sum + other.answer_wait_sum,
+            self.handle_sum + other.handle_sum,
+            self.handled + other.handled,
+            max(longest) if longest else None,
+        )
+
+    @property
+    def answer_rate(self) -> float | None:
+        return _ratio(self.answered, self.offered)
+
+    @property
+    def service_level(self) -> float | None:
+        return _ratio(self.answered_within, self.offered)
+
+    @property
+    def abandonment(self) -> float | None:
+        return _ratio(self.abandoned, self.offered)
+
+    @property
+    def asa_seconds(self) -> float | None:
+        return _mean(self.answer_wait_sum, self.answered)
+
+    @property
+    def aht_seconds(self) -> float | None:
+        return _mean(self.handle_sum, self.handled)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _mean(total: float, count: int) -> float | None:
+    return round(total / count, 3) if count else None
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    start: datetime  # the interval's start, in the report's time zone
+    queue: str | None
+    topic: str | None
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class Report:
+    query: ReportQuery
+    rows: list[ReportRow]
+    total: Totals
+
+
+def is_offered(record: CallRecord) -> bool:
+    """The same rule as the SQL: reached a queue, or recorded as answered or abandoned there."""
+    return record.queue_entered_at is not None or record.outcome in (
+        Outcome.ANSWERED,
+        Outcome.ABANDONED_IN_QUEUE,
+    )
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ReportTimezoneError("tz", f"unknown time zone {name!r}") from exc
+
+
+def check(query: ReportQuery) -> None:
+    if query.start.tzinfo is None or query.end.tzinfo is None:
+        raise ReportRangeError("start", "start and end need a time zone")
+    if query.end <= query.start:
+        raise ReportRangeError("end", "end must be after start")
+    zone(query.timezone)
+    width = _WIDTH.get(query.interval, _DAY)
+    buckets = (query.end - query.start).total_seconds() / width
+    if buckets > MAX_BUCKETS:
+        raise ReportRangeError("end", f"{buckets:.0f} intervals of {query.interval}; at most {MAX_BUCKETS}")
+    if query.short_abandon_seconds < 0 or not math.isfinite(query.short_abandon_seconds):
+        raise ReportError("short_abandon_seconds", "must be a number of seconds, 0 or more")
+
+
+class ReportService:
+    """Reports over ``call_records``; ``levels`` gives each queue's threshold T when asked."""
+
+    def __init__(self, engine: Engine, levels: Callable[[], ServiceLevels] | None = None) -> None:
+        self._engine = engine
+        self._levels = levels or (lambda: ServiceLevels({}))
+
+    def report(self, query: ReportQuery) -> Report:
+        check(query)
+        tz = zone(query.timezone)
+        width = _WIDTH.get(query.interval, _DAY)
+        cells: dict[tuple[datetime, str | None, str | None], Totals] = {}
+        starts: dict[int, datetime] = {}
+        with self._engine.connect() as conn, conn.begin():
+            self._tune(conn)
+            for seg_start, seg_end, offset in offset_segments(query.start, query.end, tz):
+                statement = self._statement(query, seg_start, seg_end, offset, width)
+                for bucket, queue, topic, *figures in conn.execute(statement):
+                    start = starts.get(bucket) or starts.setdefault(bucket, _bucket_start(bucket, width, tz))
+                    _merge(cells, (start, queue, topic), _totals(figures, query.short_abandon_seconds))
+        if query.interval in (Interval.WEEK, Interval.MONTH):
+            cells = _roll_up(cells, query.interval, tz)
+        rows = [ReportRow(start, q, t, cells[(start, q, t)]) for start, q, t in sorted(cells, key=_order)]
+        total = sum((r.totals for r in rows), Totals())
+        return Report(query, rows, total)
+
+    def _tune(self, conn: Connection) -> None:
+        """PostgreSQL, this transaction only: JIT compiling costs more than it saves on this
+        one-pass aggregate, and the hash of intervals must not spill to disk."""
+        if self._engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL jit = off"))
+            conn.execute(text("SET LOCAL work_mem = '64MB'"))
+
+    # -- SQL ------------------------------------------------------------------------------------
+    def _statement(self, query: ReportQuery, start: datetime, end: datetime, offset: int, width: int) -> Any:
+        c = CallRecordRow
+        answered = c.outcome == ANSWERED
+        abandoned = c.outcome == ABANDONED
+        wait = func.coalesce(c.wait_seconds, 0.0)
+        short = and_(abandoned, wait < query.short_abandon_seconds)
+        handle = c.talk_seconds + func.coalesce(c.wrapup_seconds, 0.0)
+        bucket = self._bucket(offset, width).label("bucket")
+        queue = (c.queue if Dimension.QUEUE in query.group_by else literal(None)).label("queue")
+        topic = (c.topic if Dimension.TOPIC in query.group_by else literal(None)).label("topic")
+        columns = [
+            bucket,
+            queue,
+            topic,
+            func.count().label("offered"),
+            _count(answered).label("answered"),
+            _count(abandoned).label("abandoned"),
+            _count(short).label("short_abandoned"),
+            _count(and_(answered, wait <= self._threshold(query))).label("answered_within"),
+            func.sum(case((answered, wait), else_=0.0)).label("answer_wait_sum"),
+            func.sum(case((and_(answered, c.talk_seconds.is_not(None)), handle), else_=0.0)).label(
+                "handle_sum"
+            ),
+            _count(and_(answered, c.talk_seconds.is_not(None))).label("handled"),
+            func.max(c.wait_seconds).label("longest_wait"),
+        ]
+        where = [
+            c.started_at >= start,
+            c.started_at < end,
+            or_(c.queue_entered_at.is_not(None), c.outcome.in_((ANSWERED, ABANDONED))),
+        ]
+        if query.queues:
+            where.append(c.queue.in_(query.queues))
+        if query.topics:
+            where.append(c.topic.in_(query.topics))
+        dims = ((queue, Dimension.QUEUE), (topic, Dimension.TOPIC))
+        groups = [bucket, *(col for col, dim in dims if dim in query.group_by)]
+        return select(*columns).where(*where).group_by(*groups)
+
+    def _bucket(self, offset: int, width: int) -> ColumnElement[Any]:
+        """floor((epoch seconds + offset) / width), exact for whole seconds on both databases.
+        Written out (integers only) so GROUP BY repeats the very expression of the SELECT."""
+        shift, size = int(offset), int(width)
+        if self._engine.dialect.name == "postgresql":
+            sql = f"floor((date_part('epoch', call_records.started_at) + {shift}) / {size})"
+        else:  # integer division; times after 1970 are positive
+            sql = f"(({_SQLITE_EPOCH} + {shift}) / {size})"
+        return literal_column(sql)
+
+    def _threshold(self, query: ReportQuery) -> ColumnElement[Any] | float:
+        if query.threshold_seconds is not None:
+            return query.threshold_seconds
+        levels = self._levels()
+        if not levels.thresholds:
+            return levels.default_seconds
+        whens = {queue: float(t) for queue, t in levels.thresholds.items()}
+        return case(whens, value=CallRecordRow.queue, else_=float(levels.default_seconds))
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _totals(figures: list[Any], short_abandon_seconds: float) -> Totals:
+    offered, answered, abandoned, short, within, wait_sum, handle_sum, handled, longest = figures
+    short = int(short or 0) if short_abandon_seconds > 0 else 0
+    return Totals(
+        int(offered) - short,
+        int(answered or 0),
+        int(abandoned or 0) - short,
+        short,
+        int(within or 0),
+        float(wait_sum or 0.0),
+        float(handle_sum or 0.0),
+        int(handled or 0),
+        None if longest is None else float(longest),
+    )
+
+
+def _merge(cells: dict[Any, Totals], key: Any, totals: Totals) -> None:
+    previous = cells.get(key)
+    cells[key] = totals if previous is None else previous + totals
+
+
+def _order(key: tuple[datetime, str | None, str | None]) -> tuple[datetime, str, str]:
+    return key[0], key[1] or "", key[2] or ""
+
+
+def _bucket_start(bucket: Any, width: int, tz: ZoneInfo) -> datetime:
+    """The interval's local wall-clock start (bucket counts from the local epoch), so the
+    rows of one local interval from two offsets (an autumn change) get the same key."""
+    wall = datetime.fromtimestamp(int(bucket) * width, UTC)
+    return wall.replace(tzinfo=tz)
+
+
+def _roll_up(
+    cells: Mapping[tuple[datetime, str | None, str | None], Totals], interval: Interval, tz: ZoneInfo
+) -> dict[tuple[datetime, str | None, str | None], Totals]:
+    out: dict[tuple[datetime, str | None, str | None], Totals] = {}
+    for (day, queue, topic), totals in cells.items():
+        _merge(out, (_period_start(day.date(), interval, tz), queue, topic), totals)
+    return out
+
+
+def _period_start(day: date, interval: Interval, tz: ZoneInfo) -> datetime:
+    first = day.replace(day=1) if interval is Interval.MONTH else day - timedelta(days=day.weekday())
+    return datetime(first.year, first.month, first.day, tzinfo=tz)
+
+
+def offset_segments(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where the zone's UTC offset changes: (from, to, offset seconds)."""
+    segments: list[tuple[datetime, datetime, int]] = []
+    seg_start, offset = start, _offset(start, tz)
+    probe = start
+    while probe < end:
+        step = min(probe + timedelta(days=1), end)
+        if _offset(step, tz) != offset and step < end:
+            change = _find_change(probe, step, offset, tz)
+            segments.append((seg_start, change, offset))
+            seg_start, offset = change, _offset(change, tz)
+        probe = step
+    segments.append((seg_start, end, offset))
+    return segments
+
+
+def _offset(at: datetime, tz: ZoneInfo) -> int:
+    delta = at.astimezone(tz).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+def _find_change(low: datetime, high: datetime, offset: int, tz: ZoneInfo) -> datetime:
+    """The first instant in (low, high] whose offset differs, to the second."""
+    while (high - low) > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle <= low:
+            break
+        if _offset(middle, tz) == offset:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def rows_from_records(
+    records: Iterable[CallRecord],
+    query: ReportQuery,
+    levels: ServiceLevels,
+) -> dict[tuple[datetime, str | None, str | None], Totals]:
+    """The same report computed record by record in Python: what tests compare SQL against."""
+    tz = zone(query.timezone)
+    width = _WIDTH.get(query.interval, _DAY)
+    cells: dict[tuple[datetime, str | None, str | None], Totals] = {}
+    for r in records:
+        if not (query.start <= r.started_at < query.end) or not is_offered(r):
+            continue
+        if (query.queues and r.queue not in query.queues) or (query.topics and r.topic not in query.topics):
+            continue
+        offset = _offset(r.started_at, tz)
+        bucket = math.floor((math.floor(r.started_at.timestamp()) + offset) / width)
+        key = (
+            _bucket_start(bucket, width, tz),
+            r.queue if Dimension.QUEUE in query.group_by else None,
+            r.topic if Dimension.TOPIC in query.group_by else None,
+        )
+        t = query.threshold_seconds
+        threshold = t if t is not None else levels.threshold(r.queue or "")
+        _merge(cells, key, _record_totals(r, threshold, query.short_abandon_seconds))
+    if query.interval in (Interval.WEEK, Interval.MONTH):
+        cells = _roll_up(cells, query.interval, tz)
+    return cells
+
+
+def _record_totals(r: CallRecord, threshold: float, short_seconds: float) -> Totals:
+    wait = r.wait_seconds or 0.0
+    answered = r.outcome is Outcome.ANSWERED
+    abandoned = r.outcome is Outcome.ABANDONED_IN_QUEUE
+    short = abandoned and short_seconds > 0 and wait < short_seconds
+    handled = answered and r.talk_seconds is not None
+    return Totals(
+        offered=0 if short else 1,
+        answered=int(answered),
+        abandoned=int(abandoned and not short),
+        short_abandoned=int(short),
+        answered_within=int(answered and wait <= threshold),
+        answer_wait_sum=wait if answered else 0.0,
+        handle_sum=(r.talk_seconds or 0.0) + (r.wrapup_seconds or 0.0) if handled else 0.0,
+        handled=int(handled),
+        longest_wait=r.wait_seconds,
+    )
+
+
+def small_cells(rows: Iterable[ReportRow], k: int) -> list[tuple[ReportRow, bool]]:
+    """The small-cell rule for exports (until the shared rule of metrics/suppression.py is
+    used here): a cell with fewer than ``k`` offered calls is hidden, all of its figures."""
+    return [(row, 0 < row.totals.offered + row.totals.short_abandoned < k) for row in rows]
