@@ -269,7 +269,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
 def solve(
     problem: RosterProblem,
     time_limit: float = 30.0,
-    workers: int = 2,
+    workers: int = 1,  # one worker proved best on 2 shared cores (bench/README.md)
     progress: Callable[[Progress], None] | None = None,
 ) -> Roster:
     """The best roster found within ``time_limit`` seconds (optimal if the solver proves it)."""
