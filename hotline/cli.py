@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hotline import logs
+from hotline import logs, planning_cli
 from hotline.settings import Settings, SettingsError, load_settings
 
 
@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "retention", help="roll call records older than privacy.retention_days into interval statistics"
     )
+    check = sub.add_parser(
+        "privacy-check",
+        help="place synthetic calls on the sandbox hotline, then search every store for their numbers",
+    )
+    check.add_argument("--calls", type=int, default=24, help="synthetic calls to place (24)")
+    check.add_argument("--first", type=int, default=1, help="first synthetic number: +7900000NNNN (1)")
+    planning_cli.add_parser(sub)
     render = sub.add_parser("render-asterisk", help="write Asterisk config for a server")
     render.add_argument("--out", type=Path, required=True)
     render.add_argument(
@@ -170,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _render(settings, args)
         if args.command == "retention":
             return _retention(settings)
+        if args.command == "plan":
+            return planning_cli.run(settings, args)
+        if args.command == "privacy-check":
+            from hotline.privacy_check import run as privacy_check
+
+            return privacy_check(settings, args.calls, args.first)
         from hotline.db import make_engine, migrate
 
         migrate(make_engine(settings.database_url))
