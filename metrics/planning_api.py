@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -80,10 +80,12 @@ def planning_router(
 
     @api.get("/now", response_model=NowOut)
     async def now(
-        interval_minutes: Annotated[Literal[15, 30, 60], Query()] = 30,
+        interval_minutes: Annotated[int, Query()] = 30,
         timezone: Annotated[str, Query(max_length=64)] = "Europe/Moscow",
     ) -> NowOut:
         """The current interval's required positions per queue (for the wallboard)."""
+        if interval_minutes not in (15, 30, 60):
+            raise PlanningError("the interval is 15, 30 or 60 minutes", "query.interval_minutes")
         try:
             zone = ZoneInfo(timezone).key
         except (ZoneInfoNotFoundError, ValueError):

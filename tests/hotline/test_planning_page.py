@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,10 @@ from hotline.http import create_app
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
+from metrics.planning import PlanningService
 from metrics.planning_api import planning_router
 from metrics.store import RecordStore
-from tests.metrics.test_planning_api import START, TEMPLATES, seed
+from tests.metrics.test_planning_api import NOW, START, TEMPLATES, seed
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -70,6 +72,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = OperatorDirectory(engine)
     operator = directory.create("op-page", "op-page", Role.OPERATOR, {}).api_token
     auth = Authenticator(TOKEN, directory)
+    service = PlanningService(engine, clock=lambda: NOW.astimezone(UTC))  # within the seeded history
     ivr_store = IvrStore(engine)
     app = create_app(
         RecordStore(engine),
@@ -79,7 +82,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         ivr=IvrService(ivr_store, PromptStudio(tmp / "sounds"), _nothing, Path("/srv/hotline/sounds")),
         ivr_store=ivr_store,
         require_admin=auth.guard({Role.ADMIN}),
-        routers=[planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}))],
+        routers=[planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), service)],
     )
     port = _free_port()
     server = uvicorn.Server(
@@ -147,6 +150,7 @@ def test_an_operators_token_and_a_wrong_token_are_refused(page: Page, served: Se
 def test_forecast_table_and_charts(page: Page) -> None:
     sign_in(page, TOKEN)
     expect(page.get_by_role("status")).to_have_text("Signed in.")
+    expect(page.locator("#now")).to_have_text(re.compile(r"now \(.+\): \d+ positions"))
     plan_form(page)
     page.get_by_role("button", name="Forecast").click()
     expect(page.get_by_role("status")).to_have_text(

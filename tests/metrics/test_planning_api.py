@@ -277,10 +277,27 @@ async def test_no_history_is_a_clear_error(app: App) -> None:
     assert body["details"][0]["where"] == "body.history_weeks"
 
 
-async def test_an_unknown_time_zone_for_now_is_refused(app: App) -> None:
+async def test_now_takes_the_interval_length_as_a_query_parameter(app: App) -> None:
     client, tokens = app
     response = await client.get(
-        "/api/planning/now", params={"timezone": "Nowhere/City"}, headers=bearer(tokens[Role.ADMIN])
+        "/api/planning/now", params={"interval_minutes": "60"}, headers=bearer(tokens[Role.ADMIN])
     )
+    assert response.status_code == 200, response.text
+    assert (response.json()["interval_minutes"], response.json()["interval_start"]) == (
+        60,
+        "2026-11-25T20:00:00+03:00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "where"),
+    [
+        ({"timezone": "Nowhere/City"}, "query.timezone"),
+        ({"interval_minutes": "20"}, "query.interval_minutes"),
+    ],
+)
+async def test_bad_parameters_for_now_are_refused(app: App, params: dict[str, str], where: str) -> None:
+    client, tokens = app
+    response = await client.get("/api/planning/now", params=params, headers=bearer(tokens[Role.ADMIN]))
     assert response.status_code == 422
-    assert response.json()["details"][0]["where"] == "query.timezone"
+    assert response.json()["details"][0]["where"] == where
