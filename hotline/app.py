@@ -10,8 +10,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import uvicorn
+from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 
 from agents.api import operators_router
@@ -21,25 +24,28 @@ from agents.guard import BurnoutGuard
 from agents.pauses import PauseLog
 from agents.presence import Presence
 from agents.schemas import SoftphonePublic
-from agents.state import OperatorBoard
+from agents.state import OperatorBoard, OperatorState
 from dialplan import variables as v
 from dialplan.apply import AsteriskApplier
 from hotline.auth import Authenticator
 from hotline.db import make_engine, migrate
 from hotline.documents import live_document
-from hotline.http import create_app
+from hotline.http import STATIC, create_app
 from hotline.settings import AsteriskNodeSettings, Settings
 from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
-from ivr.service import IvrService
+from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
 from metrics.export import CallExporter
 from metrics.live import QueueBoard
 from metrics.planning_api import planning_router
-from metrics.prometheus import HotlineMetrics, LiveCollector
+from metrics.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records import CallAssembler, CallRecord
+from metrics.reports import ReportService, ServiceLevels
+from metrics.reports_api import reports_router, wallboard_router
 from metrics.store import RecordStore, RecordWriter
+from metrics.wallboard import Wallboard, WallboardSources, recent_totals
 from telephony.agi import AgiChannel, AgiRequest
 from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
 from telephony.events import AmiEvent
@@ -86,15 +92,29 @@ class Hotline:
         self.store = RecordStore(self.engine)
         self.writer = RecordWriter(self.store)
         self.board = QueueBoard()
-        queues = live_document(settings).queue_names()  # labels shown before the first call
+        seed = live_document(settings)
+        queues = seed.queue_names()  # labels shown before the first call
+        self._seed_queues = seed.queues
         self.registry = CollectorRegistry()
-        self.metrics = HotlineMetrics(self.registry, queues)
+        self.metrics = HotlineMetrics(self.registry, queues, self._levels)
         self.assembler = CallAssembler(self._record_finished, wrapup_for=self._wrapup_for)
         self.operators = OperatorBoard(wrapup_for=self._wrapup_for)
         consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event]
         self.fanout = EventFanout([*consumers, self.assembler.on_event])
         self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
-        self.registry.register(LiveCollector(self.board, queues, self.node_statuses))
+        live = LiveSources(self._operator_states, self._levels, lambda: self.agi.errors_total)
+        self.registry.register(LiveCollector(self.board, self._queue_names, self.node_statuses, live))
+        self.wallboard = Wallboard(
+            WallboardSources(
+                self.board,
+                self._queue_names,
+                self._operator_states,
+                self._levels,
+                ZoneInfo(settings.metrics.timezone),
+            )
+        )
+        self.fanout.add(self.wallboard.on_event)  # after the boards it reads
+        self.reports = ReportService(self.engine, self._levels)
         self.directory = OperatorDirectory(self.engine)
         self.applier = AsteriskApplier(
             settings, {n.status.node: n for n in self.nodes}, lambda: self.directory.all(active_only=True)
@@ -144,7 +164,11 @@ class Hotline:
             self.ivr_service,
             self.ivr_store,
             auth.guard({Role.ADMIN}),
-            routers=[operators, planning_router(self.engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}))],
+            routers=[
+                operators,
+                planning_router(self.engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN})),
+                *self._lead_routers(auth),
+            ],
             require_lead=auth.guard({Role.SHIFT_LEAD, Role.ADMIN}),
             exporter=CallExporter(self.engine, settings.privacy.small_cell_k, self._service_levels),
         )
@@ -163,8 +187,39 @@ class Hotline:
         found = self.ivr_service.engine().document.queue(queue)
         return float(found.wrapup_seconds) if found else None
 
+    def _lead_routers(self, auth: Authenticator) -> list[APIRouter]:
+        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
+        m = self.settings.metrics
+        k = self.settings.privacy.small_cell_k
+        return [
+            reports_router(self.reports, self._levels, lead, m.timezone, k, STATIC),
+            wallboard_router(self.wallboard, lead, STATIC),
+        ]
+
+    def _levels(self) -> ServiceLevels:
+        """Each queue's threshold from the live IVR (the seed until it runs), targets from the settings."""
+        queues = self._seed_queues
+        service: IvrService | None = getattr(self, "ivr_service", None)
+        if service is not None:
+            with contextlib.suppress(IvrError):
+                queues = service.engine().document.queues
+        m = self.settings.metrics
+        return ServiceLevels(
+            {q.name: float(q.service_level_seconds) for q in queues},
+            {name: t.target for name, t in m.queues.items()},
+            float(m.service_level_seconds),
+            m.service_level_target,
+        )
+
+    def _queue_names(self) -> list[str]:
+        return list(self._levels().thresholds)
+
+    def _operator_states(self) -> list[OperatorState]:
+        return [self.operators.state(name) for name in self.operators.operators()]
+
     def _record_finished(self, record: CallRecord) -> None:
         self.metrics.on_record(record)
+        self.wallboard.on_record(record)
         self.writer.submit(record)
 
     def _service_levels(self) -> dict[str, int]:
@@ -207,12 +262,15 @@ class Hotline:
 
     async def run(self) -> None:
         await asyncio.to_thread(migrate, self.engine)
+        # Before AMI: a call that ends from now on is counted once, by on_record.
+        self.wallboard.preload(await asyncio.to_thread(recent_totals, self.reports, datetime.now(UTC)))
         tasks = [asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes]
         await self._start_ivr()
         await self.agi.start()
         self._agi_listening = True
         tasks.append(asyncio.create_task(self._sweep(), name="records-sweep"))
         tasks.append(asyncio.create_task(self._follow_ivr(), name="ivr-follow"))
+        tasks.append(asyncio.create_task(self.wallboard.run(), name="wallboard"))
         http = self.settings.http
         server = uvicorn.Server(
             uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None, access_log=False)

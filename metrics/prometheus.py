@@ -119,6 +119,12 @@ class HotlineMetrics:
             topic,
             registry=registry,
         )
+        self.topic_within = Counter(
+            "hotline_topic_calls_answered_within_threshold",
+            "Finished calls answered within their queue's service-level threshold",
+            topic,
+            registry=registry,
+        )
         self.fallbacks = Counter(
             "hotline_ivr_fallbacks",
             "Callers sent to a human on the fallback path, by why",
@@ -169,11 +175,14 @@ class HotlineMetrics:
             self._count_offered(record)
 
     def _count_offered(self, record: CallRecord) -> None:
-        self._follow_thresholds()
+        levels = self._follow_thresholds()
         queue, topic = record.queue or "", record.topic or NO_TOPIC
         self.topic_offered.labels(queue=queue, topic=topic).inc()
+        within = self.topic_within.labels(queue=queue, topic=topic)  # 0 shown until the first
         if record.outcome is Outcome.ANSWERED:
             self.topic_answered.labels(queue=queue, topic=topic).inc()
+            if (record.wait_seconds or 0.0) <= levels.threshold(queue):
+                within.inc()
             self.wait.observe((queue, "answered"), record.wait_seconds or 0.0)
             if record.talk_seconds is not None:
                 self.talk.observe((queue,), record.talk_seconds)

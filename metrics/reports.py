@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -44,6 +44,7 @@ from sqlalchemy import (
     text,
 )
 
+from metrics.exceptions import MetricsError
 from metrics.models import CallRecordRow
 from metrics.records import CallRecord, Outcome
 
@@ -58,14 +59,15 @@ _SQLITE_EPOCH = (
 )  # a year of 15-minute intervals is 35,040
 
 
-class ReportError(Exception):
-    """A report that cannot be made as asked; ``where`` names the parameter."""
+class ReportError(MetricsError):
+    """A report that cannot be made as asked; ``where`` names the parameter (HTTP: 422 with
+    the common error format, through the metrics room's handler in hotline/http.py)."""
 
-    error_id: ClassVar[str] = "report_invalid"
-    status: ClassVar[int] = 422
+    error_id = "report_invalid"
+    status = 422
 
     def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {message}", where=where)
         self.where = where
 
 
@@ -287,9 +289,9 @@ class ReportService:
             _count(and_(answered, c.talk_seconds.is_not(None))).label("handled"),
             func.max(c.wait_seconds).label("longest_wait"),
         ]
-        where = [
-            c.started_at >= start,
-            c.started_at < end,
+        where = [  # UTC: SQLite stores times without their offset
+            c.started_at >= start.astimezone(UTC),
+            c.started_at < end.astimezone(UTC),
             or_(c.queue_entered_at.is_not(None), c.outcome.in_((ANSWERED, ABANDONED))),
         ]
         if query.queues:

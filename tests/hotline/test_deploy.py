@@ -3,15 +3,20 @@ the settings file loads and renders a server configuration that passes the priva
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from dialplan.check import check, read
 from dialplan.render import render, server_target, write
+from hotline.app import Hotline
 from hotline.settings import load_settings
-from tests.conftest import ROOT, seed_document
+from tests.conftest import ROOT, make_settings, seed_document
 
 
 def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,3 +49,60 @@ def test_compose_file_wires_the_shared_volumes() -> None:
     assert "hotline-sounds:/var/lib/hotline/sounds:ro" in services["asterisk"]["volumes"]
     assert "hotline-sounds:/var/lib/hotline/sounds" in services["hotline"]["volumes"]
     assert set(services) >= {"asterisk", "hotline", "postgres", "prometheus", "grafana"}
+
+
+def _families(tmp_path: Path) -> set[str]:
+    """Every metric family of the real service's /metrics (the composition root's registry)."""
+    hotline = Hotline(make_settings(tmp_path))
+    try:
+        text = generate_latest(hotline.registry).decode()
+    finally:
+        hotline.engine.dispose()
+    return {family.name for family in text_string_to_metric_families(text)}
+
+
+def _exprs(panel: dict[str, object]) -> list[str]:
+    targets = panel.get("targets") or []
+    return [t["expr"] for t in targets if isinstance(t, dict) and "expr" in t]  # type: ignore[misc]
+
+
+def test_every_metric_the_dashboard_queries_exists(tmp_path: Path) -> None:
+    dashboard = json.loads(
+        (ROOT / "deploy" / "grafana" / "dashboards" / "hotline.json").read_text(encoding="utf-8")
+    )
+    exprs = [e for panel in dashboard["panels"] for e in _exprs(panel)]
+    exprs += [v["query"] for v in dashboard.get("templating", {}).get("list", [])]
+    used = {m for e in exprs for m in re.findall(r"\bhotline_[a-z_]+", e)}
+    families = _families(tmp_path)
+    missing = sorted(m for m in used if re.sub(r"_(total|bucket|sum|count)$", "", m) not in families)
+    assert len(used) >= 15 and not missing, missing
+    panels = " ".join(p["title"].lower() for p in dashboard["panels"])
+    for figure in ("waiting", "longest", "service level", "abandoned", "topic", "operators", "ivr", "ami"):
+        assert figure in panels, figure
+
+
+def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    prom = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    [job] = [j for j in prom["scrape_configs"] if j["job_name"] == "hotline"]
+    assert job["metrics_path"] == "/metrics/" and job["static_configs"][0]["targets"] == ["hotline:8080"]
+    assert (
+        "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
+        in services["prometheus"]["volumes"]
+    )
+    grafana = services["grafana"]["volumes"]
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana
+    provider = yaml.safe_load(
+        (ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "hotline.yml").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    source = yaml.safe_load(
+        (ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text(
+            encoding="utf-8"
+        )
+    )["datasources"][0]
+    assert (source["url"], source["uid"]) == ("http://prometheus:9090", "prometheus")

@@ -271,3 +271,13 @@ def test_bad_ranges_name_the_parameter(engine: Engine) -> None:
 def test_no_calls_no_rows(store: RecordStore, engine: Engine, tmp_path: Path) -> None:
     report = ReportService(engine).report(ReportQuery(T0, T0 + timedelta(days=1), Interval.M15))
     assert (report.rows, report.total.offered, report.total.service_level) == ([], 0, None)
+
+
+def test_bounds_in_another_zone_select_the_same_instants(store: RecordStore, engine: Engine) -> None:
+    store.save_many(known_calls())
+    moscow = zone("Europe/Moscow")  # T0 is 03:00 in Moscow
+    query = ReportQuery(
+        datetime(2026, 3, 2, 3, 0, tzinfo=moscow), datetime(2026, 3, 2, 3, 30, tzinfo=moscow), Interval.M30
+    )
+    [row] = ReportService(engine, lambda: LEVELS).report(query).rows
+    assert (row.start, row.totals.offered) == (T0, 4)  # rows in the report's zone (UTC)
