@@ -17,7 +17,7 @@ import jinja2
 from agents.directory import SIP_REALM, Operator
 from dialplan import variables as v
 from hotline.settings import Settings
-from ivr.model import CORE_PREFIX, IvrDocument, Queue
+from ivr.model import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony.events import SUBSCRIBED_EVENTS
 
 # An escalated caller nobody senior takes within this long goes to the fallback queue (first).
@@ -204,9 +204,6 @@ def simulated_members(queue: str, count: int) -> tuple[Member, ...]:
         Member(f"Local/op-{queue}-{n}@{v.CONTEXT_SIMULATED_OPERATOR}/n", f"sim-{queue}-{n}")
         for n in range(1, count + 1)
     )
-
-
-ANNOUNCE_PREFIX = "queue-announce-"
 
 
 def announcement_file(prompt: str, prompts_dir: str) -> str:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -42,6 +42,7 @@ from metrics.live import QueueBoard
 from metrics.planning_api import planning_router
 from metrics.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records import CallAssembler, CallRecord
+from metrics.repeat import RepeatCallers
 from metrics.reports import ReportService, ServiceLevels
 from metrics.reports_api import reports_router, wallboard_router
 from metrics.store import RecordStore, RecordWriter
@@ -136,11 +137,15 @@ class Hotline:
         self.fanout.add(self.guard.on_event)
         self.features = FeatureCodes(self.presence)
         self.survey = SurveyHandler(self.ivr_service.engine, self.assembler)
+        self.repeats = RepeatCallers(
+            timedelta(days=settings.privacy.repeat_window_days), settings.privacy.repeat_cap
+        )
         self.agi = FastAgiServer(
             self._route_agi,
             host=settings.agi.host,
             port=settings.agi.port,
             allowed_peers=frozenset(n.address for n in settings.asterisk),
+            caller_counter=self._count_caller,
         )
         self._agi_listening = False
         assert settings.admin_token is not None  # load_settings guarantees one
@@ -182,6 +187,10 @@ class Hotline:
     async def _reapply(self) -> None:
         """Operators changed: Asterisk's softphone accounts follow, with the live IVR as it is."""
         await self.applier(self.ivr_service.engine().document)
+
+    def _count_caller(self, number: str) -> int | None:
+        """The caller's number, as it arrives with the IVR's AGI request, becomes a count."""
+        return self.repeats.observe(number, datetime.now(UTC))
 
     def _wrapup_for(self, queue: str) -> float | None:
         found = self.ivr_service.engine().document.queue(queue)

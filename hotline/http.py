@@ -97,6 +97,10 @@ def create_app(
     app.mount("/metrics", make_asgi_app(registry))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    @app.get("/operator/", include_in_schema=False)
+    async def operator_page() -> FileResponse:
+        return FileResponse(STATIC / "operator.html")
+
     @app.get("/admin", include_in_schema=False)
     async def admin_redirect() -> RedirectResponse:
         return RedirectResponse("/admin/")

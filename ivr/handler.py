@@ -59,7 +59,7 @@ class IvrHandler:
         engine = self._engine()  # one version per call: a call finishes on the one it started on
         started = self._clock()
         walk = engine.walk(started, request.language)
-        self._observer.ivr_started(call, started, walk.language, str(engine.version))
+        self._observer.ivr_started(call, started, walk.language, str(engine.version), request.repeat_count)
         try:
             route = await self._walk(walk.start(), walk.answer, channel, request.language)
             for prompt in route.announce:

@@ -20,6 +20,8 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Digit = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
 CORE_PREFIX = "core:"  # a prompt reference naming one of Asterisk's own sounds, e.g. core:beep
+# A queue's periodic announcement, one file name for every language: <dir>/<lang>/<prefix><prompt>.
+ANNOUNCE_PREFIX = "queue-announce-"
 
 
 class _Model(BaseModel):

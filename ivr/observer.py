@@ -18,7 +18,9 @@ class CallRef:
 
 
 class IvrObserver(Protocol):
-    def ivr_started(self, call: CallRef, at: datetime, language: str, menu_version: str) -> None: ...
+    def ivr_started(
+        self, call: CallRef, at: datetime, language: str, menu_version: str, repeat_count: int | None = None
+    ) -> None: ...
 
     def ivr_routed(self, call: CallRef, at: datetime, route: Route) -> None: ...
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ivr.document import from_data, from_yaml, to_data
 from ivr.engine import Ask, Engine, Route
-from ivr.model import IvrDocument
+from ivr.model import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument
 from ivr.prompts import PromptError, PromptStudio
 from ivr.store import IvrStore, PromptPaths
 from ivr.validation import Issue, validate
@@ -181,10 +183,25 @@ class IvrService:
             if stored is None:
                 raise UnknownVersion(f"version {number} does not exist")
             doc = from_data(json.loads(stored.document))
+            await asyncio.to_thread(self._link_announcements, doc, stored.prompt_paths)
             await self._apply(doc)
             await asyncio.to_thread(self._store.activate, number, author, self._clock())
             self._engine = Engine(number, doc, stored.prompt_paths)
             log.info("IVR rolled back to version %d by %s", number, author)
+
+    def _link_announcements(self, doc: IvrDocument, paths: PromptPaths) -> None:
+        """Queue announcements are named once in queues.conf for every language: each language's
+        audio of the live version is copied to ``<dir>/<language>/queue-announce-<prompt>.wav``."""
+        for queue in doc.queues:
+            prompt = queue.announcements.periodic_prompt
+            if prompt is None or prompt.startswith(CORE_PREFIX):
+                continue
+            for lang in doc.languages:
+                source = self._studio.directory / Path(paths[(prompt, lang)]).relative_to(self._asterisk_dir)
+                target = self._studio.directory / lang / f"{ANNOUNCE_PREFIX}{prompt}.wav"
+                tmp = target.with_suffix(".tmp")
+                shutil.copyfile(source.with_name(source.name + ".wav"), tmp)
+                os.replace(tmp, target)
 
     def _produce_prompts(self, doc: IvrDocument) -> PromptPaths:
         paths: PromptPaths = {}
@@ -199,6 +216,7 @@ class IvrService:
                     issues.append(Issue(f"prompt {prompt_id} ({lang})", exc.problem))
         if issues:
             raise PublishRefused("prompt audio could not be produced", issues)
+        self._link_announcements(doc, paths)
         return paths
 
     def _prompt_path(self, prompt_id: str, lang: str, text: str | None, recording: str | None) -> str:

@@ -87,6 +87,14 @@ class AgiRequest:
     language: str
     args: tuple[str, ...]
     peer: str
+    # Calls from the same number within the repeat window (metrics/repeat.py), counted where
+    # the number arrives; the number itself is not kept.
+    repeat_count: int | None = None
+
+
+# Sees the caller's number once, as it arrives, and returns only a count (or None).
+CallerCounter = Callable[[str], "int | None"]
+HEADER_CALLERID = "agi_callerid"
 
 
 async def _read_line(reader: asyncio.StreamReader) -> str | None:
@@ -100,9 +108,13 @@ async def _read_line(reader: asyncio.StreamReader) -> str | None:
     return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
-async def _read_headers(reader: asyncio.StreamReader, max_lines: int) -> dict[str, str]:
-    """Read header lines up to the blank line, keeping only the allowed keys."""
+async def _read_headers(
+    reader: asyncio.StreamReader, max_lines: int, counter: CallerCounter | None = None
+) -> tuple[dict[str, str], int | None]:
+    """Read header lines up to the blank line, keeping only the allowed keys; the caller's
+    number goes to ``counter`` only, and only its count comes back."""
     kept: dict[str, str] = {}
+    repeat: int | None = None
     for count in range(max_lines + 1):
         line = await _read_line(reader)
         if line is None:
@@ -110,7 +122,10 @@ async def _read_headers(reader: asyncio.StreamReader, max_lines: int) -> dict[st
         if not line:
             if count == 0:
                 raise AgiProtocolError("empty header block")
-            return kept
+            return kept, repeat
+        if counter is not None and line.startswith(HEADER_CALLERID + ":"):
+            repeat = counter(line.partition(":")[2].strip())
+            continue
         _keep_header(kept, line)
     raise AgiProtocolError("too many header lines")
 
@@ -123,7 +138,7 @@ def _keep_header(kept: dict[str, str], line: str) -> None:
         kept[key] = value.removeprefix(" ")
 
 
-def _build_request(kept: dict[str, str], peer: str) -> AgiRequest:
+def _build_request(kept: dict[str, str], peer: str, repeat: int | None = None) -> AgiRequest:
     numbered = [(int(m.group(1)), v) for k, v in kept.items() if (m := _ARG_HEADER.fullmatch(k))]
     return AgiRequest(
         script=kept.get(HEADER_SCRIPT, ""),
@@ -131,12 +146,16 @@ def _build_request(kept: dict[str, str], peer: str) -> AgiRequest:
         language=kept.get(HEADER_LANGUAGE, ""),
         args=tuple(value for _, value in sorted(numbered)),
         peer=peer,
+        repeat_count=repeat,
     )
 
 
-async def read_request(reader: asyncio.StreamReader, peer: str, max_lines: int) -> AgiRequest:
+async def read_request(
+    reader: asyncio.StreamReader, peer: str, max_lines: int, counter: CallerCounter | None = None
+) -> AgiRequest:
     """The scrubbed request of one FastAGI connection: only the allowed headers survive."""
-    return _build_request(await _read_headers(reader, max_lines), peer)
+    kept, repeat = await _read_headers(reader, max_lines, counter)
+    return _build_request(kept, peer, repeat)
 
 
 def _parse_reply(line: str) -> AgiReply:

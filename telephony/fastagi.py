@@ -15,6 +15,7 @@ from telephony.agi import (
     AgiHangup,
     AgiProtocolError,
     AgiRequest,
+    CallerCounter,
     read_request,
 )
 
@@ -61,8 +62,10 @@ class FastAgiServer:
         max_header_lines: int = 128,
         max_line_bytes: int = 4096,
         command_timeout: float = 300.0,
+        caller_counter: CallerCounter | None = None,
     ) -> None:
         self._handler = handler
+        self._counter = caller_counter
         self._host = host
         self._requested_port = port
         self._allowed = None if allowed_peers is None else frozenset(map(_normalize_ip, allowed_peers))
@@ -147,7 +150,7 @@ class FastAgiServer:
     async def _read_request(self, reader: asyncio.StreamReader, peer: str) -> AgiRequest | None:
         try:
             async with asyncio.timeout(self._header_timeout):
-                return await read_request(reader, peer, self._max_header_lines)
+                return await read_request(reader, peer, self._max_header_lines, self._counter)
         except (TimeoutError, AgiProtocolError) as exc:
             reason = "header timeout" if isinstance(exc, TimeoutError) else str(exc)
             self._errors_total += 1

@@ -110,3 +110,39 @@ def test_check_refuses_unsafe_files(
     with pytest.raises(ConfigCheckError) as info:
         check(rendered, document.queue_names())
     assert message in str(info.value)
+
+
+def test_queue_announcements_and_unstaffed_policy_are_rendered(
+    settings: Settings, document: IvrDocument, tmp_path: Path
+) -> None:
+    data = document.model_dump(mode="json", exclude_none=True)
+    crisis = next(q for q in data["queues"] if q["name"] == "crisis")
+    crisis["announcements"] = {"position": True, "every_seconds": 45, "periodic_prompt": "welcome"}
+    crisis["when_unstaffed"] = "fallback"
+    doc = IvrDocument.model_validate(data)
+    write(render(settings, sandbox_target(settings), doc), tmp_path)
+    values = dict(read(tmp_path / "queues.conf")["crisis"])
+    assert (values["announce-position"], values["announce-holdtime"], values["announce-frequency"]) == (
+        "yes",
+        "no",
+        "45",
+    )
+    assert values["periodic-announce"] == f"{settings.asterisk_prompts_dir}/queue-announce-welcome"
+    assert values["joinempty"] == values["leavewhenempty"] == "paused,penalty,invalid,unavailable,unknown"
+    loss = dict(read(tmp_path / "queues.conf")["loss"])
+    assert (loss["joinempty"], loss["announce-frequency"]) == ("yes", "0")
+    assert "periodic-announce" not in loss
+
+
+def test_escalation_is_rendered_only_with_an_escalation_queue(
+    settings: Settings, document: IvrDocument, tmp_path: Path
+) -> None:
+    doc = document.model_copy(update={"escalation_queue": "main"})
+    files = render(settings, sandbox_target(settings), doc)
+    assert (
+        f"{v.ESCALATE_FEATURE} => {v.ESCALATE_DIGITS},self,Gosub({v.CONTEXT_ESCALATE}-op,s,1)"
+        in files["features.conf"]
+    )
+    assert f"Set(QUEUE_PRIO={v.ESCALATION_PRIORITY})" in files["extensions.conf"]
+    plain = render(settings, sandbox_target(settings), document.model_copy(update={"escalation_queue": None}))
+    assert v.CONTEXT_ESCALATE not in plain["extensions.conf"] + plain["features.conf"]

@@ -133,7 +133,8 @@ async def test_prompt_paths_point_where_asterisk_reads_and_the_files_exist(
     service: IvrService, store: IvrStore, sounds: Path
 ) -> None:
     paths = service.engine().prompt_paths
-    expected = {(p, lang) for p in ("language", "welcome", "violence", "closed") for lang in ("ru", "en")}
+    shipped = ("language", "welcome", "violence", "closed", "stay-on-line", "survey", "survey-thanks")
+    expected = {(p, lang) for p in shipped for lang in ("ru", "en")}
     assert set(paths) == expected
     for (prompt, lang), path in paths.items():
         assert re.fullmatch(rf"/srv/hotline/sounds/{lang}/{prompt}-[0-9a-f]{{12}}", path), path
@@ -142,6 +143,10 @@ async def test_prompt_paths_point_where_asterisk_reads_and_the_files_exist(
     assert paths[("welcome", "ru")] != paths[("welcome", "en")]
     stored = store.version(1)
     assert stored is not None and stored.prompt_paths == paths
+    for lang in ("ru", "en"):  # queues.conf names one file for every language (see dialplan/render.py)
+        announcement = sounds / lang / "queue-announce-stay-on-line.wav"
+        hashed = sounds / Path(paths[("stay-on-line", lang)]).relative_to(ASTERISK_SOUNDS)
+        assert announcement.read_bytes() == hashed.with_name(hashed.name + ".wav").read_bytes()
 
 
 async def test_a_restart_loads_the_live_version_without_publishing_again(

@@ -160,3 +160,45 @@ def test_a_digit_that_is_no_key_is_refused() -> None:
     with pytest.raises(DocumentError) as info:
         from_data(data)
     assert [i.where for i in info.value.issues] == ["menu.nodes.root.options.A.[key]"]
+
+
+def test_the_fallback_queue_never_sends_callers_away() -> None:
+    def change(d: Data) -> None:
+        next(q for q in d["queues"] if q["name"] == "main")["when_unstaffed"] = "fallback"
+
+    assert broken(change) == [
+        "queue main: is the fallback queue: when_unstaffed must be 'wait' (its callers have nowhere else to go)"
+    ]
+
+
+def test_escalation_queue_must_exist() -> None:
+    def change(d: Data) -> None:
+        d["escalation_queue"] = "seniors"
+
+    assert broken(change) == ["escalation_queue: queue 'seniors' does not exist"]
+
+
+def test_a_survey_topic_needs_the_survey_section() -> None:
+    def change(d: Data) -> None:
+        d.pop("survey", None)
+        d["topics"][0]["survey"] = True
+
+    surveyed = [t["id"] for t in to_data(seed_document())["topics"] if t.get("survey")]
+    topics = sorted(
+        {to_data(seed_document())["topics"][0]["id"], *surveyed},
+        key=[t["id"] for t in to_data(seed_document())["topics"]].index,
+    )
+    assert broken(change) == [
+        f"topic {t}, survey: the document has no survey section (its prompt)" for t in topics
+    ]
+
+
+def test_survey_and_announcement_prompts_must_exist() -> None:
+    def change(d: Data) -> None:
+        d["survey"] = {"prompt": "rate-us"}
+        d["queues"][0]["announcements"] = {"periodic_prompt": "still-waiting"}
+
+    assert broken(change) == [
+        f"queue {to_data(seed_document())['queues'][0]['name']}, announcements: prompt 'still-waiting' does not exist",
+        "survey: prompt 'rate-us' does not exist",
+    ]

@@ -18,6 +18,7 @@ from telephony.agi import (
     AgiReply,
     AgiRequest,
     DigitsResult,
+    read_request,
 )
 from telephony.fastagi import FastAgiServer
 from tests.telephony.agi_peer import (
@@ -567,3 +568,21 @@ async def test_close_with_session_in_progress(start_server: StartServer) -> None
     assert server.active_sessions == 0
     assert server.errors_total == 0  # cancellation is not a handler failure
     assert await peer.read_until_closed() == b""
+
+
+async def test_the_callers_number_becomes_a_count_and_is_not_kept() -> None:
+    reader = asyncio.StreamReader()
+    reader.feed_data(
+        f"agi_network_script: ivr\nagi_callerid: {SYNTHETIC_CALLER}\nagi_uniqueid: 1.1\n\n".encode()
+    )
+    seen: list[str] = []
+
+    def count(number: str) -> int:
+        seen.append(number)
+        return 3
+
+    request = await read_request(reader, "127.0.0.1", 32, count)
+    assert seen == [SYNTHETIC_CALLER] and request.repeat_count == 3
+    assert SYNTHETIC_CALLER not in repr(request)
+    reader.feed_data(b"agi_network_script: ivr\nagi_callerid: x\n\n")
+    assert (await read_request(reader, "127.0.0.1", 32)).repeat_count is None  # no counter: dropped

@@ -61,7 +61,9 @@ EXPECTED: dict[str, list[AmiEvent | None]] = {
         QueueCallerJoin(NODE, ts("1732280401.512034"), *CALLER_1, "support", 1, 1),
         AgentCalled(NODE, ts("1732280404.100220"), *CALLER_1, "support", "op-1001"),
         QueueCallerLeave(NODE, ts("1732280409.734001"), *CALLER_1, "support", 1, 0),
-        AgentConnect(NODE, ts("1732280409.734512"), *CALLER_1, "support", "op-1001", 8, 5, "PJSIP/op-1001-00000012"),
+        AgentConnect(
+            NODE, ts("1732280409.734512"), *CALLER_1, "support", "op-1001", 8, 5, "PJSIP/op-1001-00000012"
+        ),
         AgentComplete(NODE, ts("1732280731.002117"), *CALLER_1, "support", "op-1001", 8, 321, "caller"),
         Hangup(NODE, ts("1732280731.010442"), *CALLER_1, 16),
         Hangup(NODE, ts("1732280731.020881"), "1732280400.17", "1732280404.19", 16),

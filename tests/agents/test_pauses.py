@@ -1,0 +1,28 @@
+"""Every pause recorded, on a migrated SQLite database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from agents.pauses import PauseLog
+from hotline.db import make_engine, migrate
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def test_pauses_are_recorded_and_a_new_one_ends_the_open_one(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    migrate(engine)
+    log = PauseLog(engine)
+    log.started("op-anna", "break", "operator", T0)
+    log.started("op-anna", "recovery", "guard", T0 + timedelta(minutes=10), rule="long_call")
+    log.ended("op-anna", T0 + timedelta(minutes=15))
+    log.started("op-boris", "training", "shift_lead", T0)
+    mine = log.recent("op-anna")
+    assert [(p.reason, p.source, p.rule, p.started_at, p.ended_at) for p in mine] == [
+        ("recovery", "guard", "long_call", T0 + timedelta(minutes=10), T0 + timedelta(minutes=15)),
+        ("break", "operator", None, T0, T0 + timedelta(minutes=10)),
+    ]
+    assert [p.operator for p in log.recent()] == ["op-anna", "op-boris", "op-anna"]  # newest first
+    engine.dispose()
