@@ -103,6 +103,7 @@ class CallAssembler:
         self._open: dict[CallRef, CallRecord] = {}
         self._seen: dict[CallRef, datetime] = {}  # last report or event of each open call
         self._talking: dict[CallRef, datetime] = {}  # answered and not completed yet: since when
+        self._completed: dict[CallRef, datetime] = {}  # the last operator leg's end
         self._finished: OrderedDict[CallRef, None] = OrderedDict()
         self._remember = remember_finished
 
@@ -127,6 +128,8 @@ class CallAssembler:
         r.ivr_ended_at, r.path, r.topic, r.route_reason = at, route.path, route.topic, route.reason.value
         r.priority, r.language, r.after_hours = route.priority, route.language, route.after_hours
         r.referral = route.referral
+        if r.queue_entered_at is not None:
+            return  # a report repeated after the queue join: the queue events know better
         # A referral is finished when the caller hangs up (see _on_hangup), unless the partner
         # line did not answer and the dialplan put the caller in our queue instead.
         r.queue = None if route.kind is RouteKind.REFERRAL else route.queue
@@ -156,8 +159,10 @@ class CallAssembler:
         known = self._open.get(call)
         if (r := self._draft(call, e.at)) is None:
             return
-        if r.answered_at is not None:  # an operator handed the caller on: an escalation
-            r.escalated = True
+        if r.answered_at is not None:
+            # After an answer: an operator handed the caller on (an escalation), unless this is
+            # the first join repeated (it happened before the answer).
+            r.escalated = r.escalated or e.at > r.answered_at
             return
         # No IVR route before the queue: the dialplan took its fallback path.
         r.fallback = known is None or r.fallback or r.ivr_ended_at is None
@@ -177,6 +182,9 @@ class CallAssembler:
         call = CallRef(e.node, e.call_id)
         if (r := self._draft(call, e.at)) is None:
             return
+        done = self._completed.get(call)
+        if done is not None and e.at <= done:
+            return  # a leg already completed, reported again
         self._talking[call] = e.at
         if r.answered_at is None:  # the first operator is the call's; a senior's leg adds talk
             r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
@@ -188,6 +196,7 @@ class CallAssembler:
             return
         if self._talking.pop(call, None) is None and r.answered_at is not None:
             return  # this leg was counted already (a repeated event)
+        self._completed[call] = e.at
         if r.answered_at is None:  # the connect event was lost
             r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
             r.wait_seconds = float(e.hold_seconds)
@@ -251,6 +260,7 @@ class CallAssembler:
         record = self._open.pop(call, None)
         self._seen.pop(call, None)
         self._talking.pop(call, None)
+        self._completed.pop(call, None)
         if record is None:
             return
         self._finished[call] = None
