@@ -21,9 +21,10 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 from agents.state import OperatorState
 from ivr.engine import RouteReason
@@ -42,12 +43,18 @@ DIALPLAN_FALLBACK = "dialplan"  # the IVR failed or never answered: Asterisk's o
 
 
 class Histogram(Collector):
-    """A labelled histogram whose bucket bounds can be replaced (which resets it)."""
+    """A labelled histogram whose bucket bounds can be replaced (which resets it).
+
+    A scrape reuses each series' samples until that series observes again: most series do not
+    move between two scrapes, and building 14 samples per series was most of the collect time."""
 
     def __init__(self, name: str, documentation: str, labels: Sequence[str], bounds: Iterable[float]) -> None:
         self._name, self._doc, self._labels = name, documentation, tuple(labels)
         self._bounds: tuple[float, ...] = ()
+        self._edges: list[str] = []
         self._series: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}
+        self._samples: dict[tuple[str, ...], list[Sample]] = {}  # per series, until it moves
+        self._order: list[tuple[str, ...]] | None = None  # sorted series, until a new one
         self.set_bounds(bounds)
 
     @property
@@ -58,27 +65,91 @@ class Histogram(Collector):
         wanted = tuple(sorted(set(bounds)))
         if wanted != self._bounds:
             self._bounds = wanted
-            self._series = {}
+            self._edges = [_le(b) for b in wanted] + ["+Inf"]
+            self._series, self._samples, self._order = {}, {}, None
 
     def observe(self, labels: tuple[str, ...], value: float) -> None:
-        counts, total = self._series.setdefault(labels, ([0] * (len(self._bounds) + 1), [0.0]))
+        series = self._series.get(labels)
+        if series is None:
+            series = self._series[labels] = ([0] * (len(self._bounds) + 1), [0.0])
+            self._order = None
+        counts, total = series
         counts[bisect_left(self._bounds, value)] += 1
         total[0] += value
+        self._samples.pop(labels, None)
 
     def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(self._name, self._doc, labels=self._labels)
-        edges = [_le(b) for b in self._bounds] + ["+Inf"]
-        for labels, (counts, total) in sorted(self._series.items()):
-            running, buckets = 0, []
-            for edge, count in zip(edges, counts, strict=True):
-                running += count
-                buckets.append((edge, float(running)))
-            family.add_metric(list(labels), buckets, total[0])
+        if self._order is None:
+            self._order = sorted(self._series)
+        for labels in self._order:
+            samples = self._samples.get(labels)
+            if samples is None:
+                samples = self._samples[labels] = self._build(labels)
+            family.samples.extend(samples)
         yield family
+
+    def _build(self, labels: tuple[str, ...]) -> list[Sample]:
+        counts, total = self._series[labels]
+        one = HistogramMetricFamily(self._name, self._doc, labels=self._labels)
+        running, buckets = 0, []
+        for edge, count in zip(self._edges, counts, strict=True):
+            running += count
+            buckets.append((edge, float(running)))
+        one.add_metric(list(labels), buckets, total[0])
+        return one.samples
 
 
 def _le(bound: float) -> str:
     return f"{bound:g}" if bound != int(bound) else f"{int(bound)}.0"
+
+
+class CounterFamily(Collector):
+    """A labelled counter in a plain dict, its samples reused between scrapes until they move.
+
+    prometheus_client's ``Counter`` builds every child's samples anew at each scrape (with a
+    ``_created`` sample per child unless disabled); the exposition is the same ``_total`` lines.
+    """
+
+    def __init__(self, name: str, documentation: str, labels: Sequence[str] = ()) -> None:
+        self._name, self._doc, self._labels = name, documentation, tuple(labels)
+        self._values: dict[tuple[str, ...], float] = {}
+        self._samples: dict[tuple[str, ...], Sample] = {}
+        self._order: list[tuple[str, ...]] | None = None
+
+    def touch(self, *labels: str) -> None:
+        """Show this series (at 0) before its first increment."""
+        if labels not in self._values:
+            self._check(labels)
+            self._values[labels] = 0.0
+            self._order = None
+
+    def inc(self, *labels: str, amount: float = 1.0) -> None:
+        self.touch(*labels)
+        self._values[labels] += amount
+        self._samples.pop(labels, None)
+
+    def value(self, *labels: str) -> float:
+        return self._values.get(labels, 0.0)
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self._name, self._doc, labels=self._labels)
+        if self._order is None:
+            self._order = sorted(self._values)
+        for labels in self._order:
+            sample = self._samples.get(labels)
+            if sample is None:
+                sample = self._samples[labels] = self._sample(labels)
+            family.samples.append(sample)
+        yield family
+
+    def _sample(self, labels: tuple[str, ...]) -> Sample:
+        names = dict(zip(self._labels, labels, strict=True))
+        return Sample(f"{self._name}_total", names, self._values[labels], None, None)
+
+    def _check(self, labels: tuple[str, ...]) -> None:
+        if len(labels) != len(self._labels):
+            raise ValueError(f"{self._name}: labels {self._labels} expected, got {len(labels)} values")
 
 
 class HotlineMetrics:
@@ -91,49 +162,31 @@ class HotlineMetrics:
         levels: Callable[[], ServiceLevels] | None = None,
     ) -> None:
         self._levels = levels or (lambda: ServiceLevels({}))
-        self.offered = Counter(
-            "hotline_calls_offered", "Calls that entered a queue", ["queue"], registry=registry
+        q, qt = ("queue",), ("queue", "topic")
+        self.offered = CounterFamily("hotline_calls_offered", "Calls that entered a queue", q)
+        self.answered = CounterFamily("hotline_calls_answered", "Calls answered by an operator", q)
+        self.abandoned = CounterFamily("hotline_calls_abandoned", "Callers who hung up while waiting", q)
+        self.topic_offered = CounterFamily(
+            "hotline_topic_calls_offered", "Finished calls offered, by last queue and topic", qt
         )
-        self.answered = Counter(
-            "hotline_calls_answered", "Calls answered by an operator", ["queue"], registry=registry
+        self.topic_answered = CounterFamily(
+            "hotline_topic_calls_answered", "Finished calls answered, by queue and topic", qt
         )
-        self.abandoned = Counter(
-            "hotline_calls_abandoned", "Callers who hung up while waiting", ["queue"], registry=registry
+        self.topic_abandoned = CounterFamily(
+            "hotline_topic_calls_abandoned", "Finished calls abandoned in a queue, by topic", qt
         )
-        topic = ["queue", "topic"]
-        self.topic_offered = Counter(
-            "hotline_topic_calls_offered",
-            "Finished calls offered, by last queue and topic",
-            topic,
-            registry=registry,
-        )
-        self.topic_answered = Counter(
-            "hotline_topic_calls_answered",
-            "Finished calls answered, by queue and topic",
-            topic,
-            registry=registry,
-        )
-        self.topic_abandoned = Counter(
-            "hotline_topic_calls_abandoned",
-            "Finished calls abandoned in a queue, by topic",
-            topic,
-            registry=registry,
-        )
-        self.topic_within = Counter(
+        self.topic_within = CounterFamily(
             "hotline_topic_calls_answered_within_threshold",
             "Finished calls answered within their queue's service-level threshold",
-            topic,
-            registry=registry,
+            qt,
         )
-        self.fallbacks = Counter(
-            "hotline_ivr_fallbacks",
-            "Callers sent to a human on the fallback path, by why",
-            ["reason"],
-            registry=registry,
+        self.fallbacks = CounterFamily(
+            "hotline_ivr_fallbacks", "Callers sent to a human on the fallback path, by why", ("reason",)
         )
-        self.ivr_errors = Counter(
-            "hotline_ivr_errors", "Calls the IVR started but could not route (an error)", registry=registry
+        self.ivr_errors = CounterFamily(
+            "hotline_ivr_errors", "Calls the IVR started but could not route (an error)"
         )
+        self.ivr_errors.touch()
         self.wait = Histogram(
             "hotline_wait_seconds",
             "Time offered calls waited, by queue and outcome",
@@ -144,13 +197,15 @@ class HotlineMetrics:
             "hotline_talk_seconds", "Talk time of answered calls, by queue", ["queue"], TALK_BUCKETS
         )
         self._follow_thresholds()
-        registry.register(self.wait)
-        registry.register(self.talk)
+        per_queue = (self.offered, self.answered, self.abandoned)
+        per_topic = (self.topic_offered, self.topic_answered, self.topic_abandoned, self.topic_within)
+        for collector in (*per_queue, *per_topic, self.fallbacks, self.ivr_errors, self.wait, self.talk):
+            registry.register(collector)
         for queue in queues:  # every configured queue shows 0 before its first call
-            for counter in (self.offered, self.answered, self.abandoned):
-                counter.labels(queue=queue)
+            for counter in per_queue:
+                counter.touch(queue)
         for reason in (*sorted(FALLBACK_REASONS), DIALPLAN_FALLBACK):
-            self.fallbacks.labels(reason=reason)
+            self.fallbacks.touch(reason)
 
     def _follow_thresholds(self) -> ServiceLevels:
         levels = self._levels()
@@ -161,15 +216,15 @@ class HotlineMetrics:
 
     def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, QueueCallerJoin):
-            self.offered.labels(queue=event.queue).inc()
+            self.offered.inc(event.queue)
         elif isinstance(event, AgentConnect):
-            self.answered.labels(queue=event.queue).inc()
+            self.answered.inc(event.queue)
 
     def on_record(self, record: CallRecord) -> None:
         """Abandons are counted from finished records: app_queue also reports a queue timeout
         (an overflow) as an abandon, and only the caller's hangup tells the two apart."""
         if record.outcome is Outcome.ABANDONED_IN_QUEUE and record.queue:
-            self.abandoned.labels(queue=record.queue).inc()
+            self.abandoned.inc(record.queue)
         self._count_ivr(record)
         if is_offered(record):
             self._count_offered(record)
@@ -177,26 +232,26 @@ class HotlineMetrics:
     def _count_offered(self, record: CallRecord) -> None:
         levels = self._follow_thresholds()
         queue, topic = record.queue or "", record.topic or NO_TOPIC
-        self.topic_offered.labels(queue=queue, topic=topic).inc()
-        within = self.topic_within.labels(queue=queue, topic=topic)  # 0 shown until the first
+        self.topic_offered.inc(queue, topic)
+        self.topic_within.touch(queue, topic)  # 0 shown until the first
         if record.outcome is Outcome.ANSWERED:
-            self.topic_answered.labels(queue=queue, topic=topic).inc()
+            self.topic_answered.inc(queue, topic)
             if (record.wait_seconds or 0.0) <= levels.threshold(queue):
-                within.inc()
+                self.topic_within.inc(queue, topic)
             self.wait.observe((queue, "answered"), record.wait_seconds or 0.0)
             if record.talk_seconds is not None:
                 self.talk.observe((queue,), record.talk_seconds)
         elif record.outcome is Outcome.ABANDONED_IN_QUEUE:
-            self.topic_abandoned.labels(queue=queue, topic=topic).inc()
+            self.topic_abandoned.inc(queue, topic)
             self.wait.observe((queue, "abandoned"), record.wait_seconds or 0.0)
 
     def _count_ivr(self, record: CallRecord) -> None:
         if record.fallback:
-            self.fallbacks.labels(reason=DIALPLAN_FALLBACK).inc()
+            self.fallbacks.inc(DIALPLAN_FALLBACK)
             if record.menu_version is not None and record.route_reason is None:
                 self.ivr_errors.inc()  # the IVR answered the call, then failed (ivr_failed)
         elif record.route_reason in FALLBACK_REASONS:
-            self.fallbacks.labels(reason=record.route_reason).inc()
+            self.fallbacks.inc(record.route_reason)
 
 
 @dataclass(frozen=True)
