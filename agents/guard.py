@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from agents.exceptions import AgentsError
+from agents.exceptions import AgentsError, UnknownOperator
 from agents.presence import PauseReason, PauseSource, Presence
 from ivr.observer import CallRef
 from telephony.events import AgentComplete, AmiEvent, QueueMemberAdded, QueueMemberPause
@@ -119,6 +119,8 @@ class BurnoutGuard:
             shift = self._shifts.get(operator)
             if shift is not None and shift.recovery is not None:  # not ended by hand meanwhile
                 await self._presence.resume(operator)
+        except UnknownOperator:
+            return  # a member that is no operator of ours (the sandbox's simulated ones)
         except AgentsError as exc:  # logged out meanwhile, or Asterisk unreachable
             log.warning("burnout guard: recovery pause for %s not applied: %s", operator[:40], exc)
 
