@@ -16,6 +16,7 @@ import fcntl
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -130,10 +131,31 @@ class Sandbox:
         self.ensure_root()
         if self.status().running:
             self.down()
+        self._ports_free()
         self.render(doc, operators)
         pid = self._start()
         self._wait_booted(pid)
         return self.status()
+
+    def _ports_free(self) -> None:
+        """Another Asterisk (an earlier sandbox that was never stopped) on our ports would take
+        our callers and refuse our AMI login: say so instead of starting a second one."""
+        sandbox, node = self.settings.sandbox, self.settings.asterisk[0]
+        for kind, host, port in (
+            (socket.SOCK_DGRAM, sandbox.sip_host, sandbox.sip_port),
+            (socket.SOCK_STREAM, node.ami_host, node.ami_port),
+        ):
+            with socket.socket(socket.AF_INET, kind) as probe:
+                if kind == socket.SOCK_STREAM:  # a closed AMI port in TIME_WAIT is free
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind((host, port))
+                except OSError as exc:
+                    what = "SIP (UDP)" if kind == socket.SOCK_DGRAM else "AMI (TCP)"
+                    raise SandboxError(
+                        f"{what} port {host}:{port} is in use: another Asterisk or sandbox still runs"
+                        f" (see `ss -lunpt | grep {port}`); stop it first ({exc.strerror})"
+                    ) from exc
 
     def _start(self) -> int:
         (self.root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
