@@ -8,7 +8,8 @@ usual spelling (hotline/privacy.py) in:
 * the database: every row of every table, and the database file itself when it is SQLite;
 * the service's files: ``var_dir`` (logs, secrets, prompts, SQLite WAL) and ``log_file``;
 * every JSON API of the service (each GET route its OpenAPI schema lists without a path
-  parameter, with the admin token, each ``format`` it offers), ``/metrics`` and ``/healthz``;
+  parameter, with the admin token, each ``format`` it offers; of an event stream, what arrives
+  in 3 s), ``/metrics`` and ``/healthz``;
 * Asterisk's files: the sandbox directory (config, logs, spool, astdb, run, cache) and the
   chroot's ``/var/log/asterisk``, ``/var/spool/asterisk``, ``/var/lib/asterisk`` and ``/tmp``
   (where CDR CSV, CEL, queue_log and astdb would land with a stock configuration).
@@ -39,6 +40,7 @@ from hotline.privacy import Finding, Scanner
 from hotline.settings import Settings
 
 NAME: Final = "Synth Caller"
+STREAM_SECONDS: Final = 3.0
 CHROOT_DIRS: Final = ("var/log/asterisk", "var/spool/asterisk", "var/lib/asterisk", "tmp")
 
 
@@ -224,13 +226,32 @@ class PrivacyCheck:
         ]
         requests += self._api_requests(report)
         for path, params in requests:
-            response = httpx.get(f"{self.url}{path}", params=params, headers=self.headers, timeout=30)
             where = f"GET {path}" + (f"?{httpx.QueryParams(params)}" if params else "")
-            if response.status_code >= 500:
-                report.skipped.append(f"{where}: HTTP {response.status_code}")
-            found += scanner.scan_text(f"{where} (HTTP {response.status_code})", response.text)
+            status, body = self._get(path, params)
+            if status >= 500:
+                report.skipped.append(f"{where}: HTTP {status}")
+            found += scanner.scan_bytes(f"{where} (HTTP {status})", body)
         report.scanned["HTTP responses"] = len(requests)
         return found
+
+    def _get(self, path: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        """The body; of an event stream (it never ends), what comes in STREAM_SECONDS."""
+        body = bytearray()
+        timeout = httpx.Timeout(30, read=STREAM_SECONDS)
+        with httpx.stream(
+            "GET", f"{self.url}{path}", params=params, headers=self.headers, timeout=timeout
+        ) as r:
+            streaming = r.headers.get("content-type", "").startswith("text/event-stream")
+            deadline = time.monotonic() + STREAM_SECONDS
+            try:
+                for chunk in r.iter_bytes():
+                    body += chunk
+                    if streaming and time.monotonic() > deadline:
+                        break
+            except httpx.ReadTimeout:
+                if not streaming:
+                    raise
+            return r.status_code, bytes(body)
 
     def _api_requests(self, report: PrivacyReport) -> list[tuple[str, dict[str, Any]]]:
         """Every GET of the OpenAPI schema without a path parameter; once per ``format``."""
