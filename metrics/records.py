@@ -20,6 +20,7 @@ from typing import ClassVar
 from ivr.engine import Route, RouteKind
 from ivr.observer import CallRef
 from telephony.events import (
+    AgentCalled,
     AgentComplete,
     AgentConnect,
     AmiEvent,
@@ -27,6 +28,7 @@ from telephony.events import (
     Hangup,
     QueueCallerAbandon,
     QueueCallerJoin,
+    QueueCallerLeave,
 )
 
 
@@ -204,6 +206,14 @@ class CallAssembler:
         if r.wrapup_seconds is None:
             r.wrapup_seconds = self._wrapup_for(e.queue)
 
+    def _on_in_queue(self, e: QueueCallerLeave | AgentCalled) -> None:
+        """Events that show the caller was in a queue: enough to keep the call, should its join
+        be lost (then its entry is known no earlier than this event)."""
+        if (r := self._draft(CallRef(e.node, e.call_id), e.at)) and r.answered_at is None:
+            r.queue = r.queue or e.queue
+            if r.queue_entered_at is None:
+                r.queue_entered_at = e.at
+
     def _on_abandon(self, e: QueueCallerAbandon) -> None:
         """Left the queue unanswered: hung up, or timed out to an overflow queue (app_queue
         reports both as an abandon). The caller's Hangup, or a new join, tells which."""
@@ -241,6 +251,8 @@ class CallAssembler:
         AgentConnect: _on_connect,  # type: ignore[dict-item]
         AgentComplete: _on_complete,  # type: ignore[dict-item]
         QueueCallerAbandon: _on_abandon,  # type: ignore[dict-item]
+        QueueCallerLeave: _on_in_queue,  # type: ignore[dict-item]
+        AgentCalled: _on_in_queue,  # type: ignore[dict-item]
         Hangup: _on_hangup,  # type: ignore[dict-item]
     }
 
