@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from fastapi import APIRouter
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from agents.api import operators_router
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
@@ -45,6 +45,7 @@ from metrics.records import CallAssembler, CallRecord
 from metrics.repeat import RepeatCallers
 from metrics.reports import ReportService, ServiceLevels
 from metrics.reports_api import reports_router, wallboard_router
+from metrics.retention import Retention, run_retention_forever, service_levels
 from metrics.store import RecordStore, RecordWriter
 from metrics.wallboard import Wallboard, WallboardSources, recent_totals
 from telephony.agi import AgiChannel, AgiRequest
@@ -96,6 +97,7 @@ class Hotline:
         seed = live_document(settings)
         queues = seed.queue_names()  # labels shown before the first call
         self._seed_queues = seed.queues
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # process-wide: no _created samples
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues, self._levels)
         self.assembler = CallAssembler(self._record_finished, wrapup_for=self._wrapup_for)
@@ -188,6 +190,11 @@ class Hotline:
         """Operators changed: Asterisk's softphone accounts follow, with the live IVR as it is."""
         await self.applier(self.ivr_service.engine().document)
 
+    def _retention(self) -> Retention:
+        doc = self.ivr_service.engine().document
+        levels = service_levels({q.name: q.service_level_seconds for q in doc.queues})
+        return Retention(self.engine, timedelta(days=self.settings.privacy.retention_days), levels)
+
     def _count_caller(self, number: str) -> int | None:
         """The caller's number, as it arrives with the IVR's AGI request, becomes a count."""
         return self.repeats.observe(number, datetime.now(UTC))
@@ -253,6 +260,7 @@ class Hotline:
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
             if swept := self.assembler.sweep():
                 log.warning("%d calls without a final event recorded as incomplete", swept)
+            self.repeats.rotate_if_due()  # a quiet line must not keep an old key
 
     async def _follow_ivr(self) -> None:
         while True:
@@ -278,6 +286,7 @@ class Hotline:
         await self.agi.start()
         self._agi_listening = True
         tasks.append(asyncio.create_task(self._sweep(), name="records-sweep"))
+        tasks.append(asyncio.create_task(run_retention_forever(self._retention()), name="retention"))
         tasks.append(asyncio.create_task(self._follow_ivr(), name="ivr-follow"))
         tasks.append(asyncio.create_task(self.wallboard.run(), name="wallboard"))
         http = self.settings.http
