@@ -217,11 +217,15 @@ class Callgen:
         service: str = "8800",
         local_port_base: int = 25060,
         media_port_base: int = 26000,
+        trace_dir: Path | None = None,
     ) -> None:
+        """``trace_dir``: keep sipp's message and error logs there (they hold the synthetic
+        numbers the callers send: for debugging synthetic calls only)."""
         if shutil.which("sipp") is None:
             raise CallgenError("sipp is not installed (Debian package sip-tester)")
         self.host, self.port, self.service = host, port, service
         self.local_port_base, self.media_port_base = local_port_base, media_port_base
+        self.trace_dir = trace_dir
 
     async def place(
         self,
@@ -287,6 +291,7 @@ class Callgen:
             f"{int(timeout_s)}s",
             "-timeout_error",
             "-nostdin",
+            *(["-trace_msg", "-trace_err"] if self.trace_dir else []),
         ]
         proc = await asyncio.create_subprocess_exec(
             *cmd,
@@ -296,6 +301,8 @@ class Callgen:
             stdin=asyncio.subprocess.DEVNULL,
         )
         out, _ = await proc.communicate()
+        if self.trace_dir is not None:
+            await asyncio.to_thread(_keep_logs, tmp, f"caller{index}_", self.trace_dir)
         stats = dict(_STATS.findall(out.decode(errors="replace")))
         ok, failed = int(stats.get("Successful", 0)), int(stats.get("Failed", 0))
         code = proc.returncode if proc.returncode is not None else -1
@@ -308,6 +315,12 @@ def _leak_check(forbidden: str) -> str:
     if not forbidden:
         return '<ereg regexp="." search_in="msg" assign_to="leak"/>'
     return f'<ereg regexp="{re.escape(forbidden)}" search_in="msg" check_it_inverse="true" assign_to="leak"/>'
+
+
+def _keep_logs(tmp: Path, prefix: str, trace_dir: Path) -> None:
+    trace_dir.mkdir(parents=True, exist_ok=True)
+    for log in tmp.glob(f"{prefix}*.log"):
+        shutil.copy(log, trace_dir / log.name)
 
 
 def partner_line_scenario(number: str, forbidden: str = "") -> str:
@@ -430,13 +443,55 @@ CSeq: 2 ACK
 """
 
 
-def softphone_answer_scenario(forbidden: str = "") -> str:
-    """An operator's softphone receiving one call (UAS): rings, answers, and waits for the
-    caller to hang up. Fails the call if ``forbidden`` (the callers' number prefix) reaches it."""
+# The caller leg's From tag, which a BYE from the softphone must name as its To tag.
+_FAR_TAG = (
+    '<ereg regexp="tag=([^;> \\r\\n]+)" search_in="hdr" header="From:" check_it="true" '
+    'assign_to="far_tag_all,far_tag"/>'
+)
+
+
+def softphone_answer_scenario(
+    forbidden: str = "",
+    keys: str = "",
+    hangup_after_ms: int | None = None,
+    pcaps: Path | None = None,
+    keys_after_ms: int = 1000,
+    stop_after_call: bool = True,
+) -> str:
+    """An operator's softphone receiving one call (UAS): rings, answers, presses ``keys`` one
+    ``keys_after_ms`` after answering (a feature code such as *9, needs ``pcaps``, a directory for the
+    key files), then hangs up after ``hangup_after_ms`` or waits for the far end to. Fails the
+    call if ``forbidden`` (the callers' number prefix) reaches it. ``stop_after_call``: sipp
+    exits after this call; run it without ``-m``, because sipp counts the qualify OPTIONS it
+    answers (``-aa``) as calls, so ``-m 1`` could end before any INVITE came."""
     leak = _leak_check(forbidden)
+    stop = '<nop><action><exec int_cmd="stop_gracefully"/></action></nop>' if stop_after_call else ""
+    pressed = ""
+    if keys:
+        assert pcaps is not None, "keys need a directory for their pcap files"
+        pressed = _dtmf_actions(
+            CallPlan(number="0", digits=keys, first_digit_ms=keys_after_ms, gap_ms=300), pcaps
+        )
+    unused = ",far_tag" if hangup_after_ms is None else ""  # sipp refuses unused variables
+    if hangup_after_ms is None:
+        ending = f"""<recv request="BYE" timeout="60000"/>
+{_OK_TO_BYE}"""
+    else:
+        ending = f"""<pause milliseconds="{hangup_after_ms}"/>
+<send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:op@[local_ip]:[local_port]>;tag=[pid]op[call_number]
+To: <sip:hotline@[remote_ip]:[remote_port]>;tag=[$far_tag]
+[last_Call-ID:]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+<recv response="200"/>"""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="softphone answers">
-<recv request="INVITE"><action>{leak}</action></recv>
+<recv request="INVITE" rrs="true"><action>{leak}{_FAR_TAG}</action></recv>
 <send><![CDATA[
 SIP/2.0 180 Ringing
 [last_Via:]
@@ -448,8 +503,9 @@ Content-Length: 0
 ]]></send>
 {_answer("op")}
 <recv request="ACK"/>
-<Reference variables="leak"/>
-<recv request="BYE" timeout="60000"/>
-{_OK_TO_BYE}
+<Reference variables="leak,far_tag_all{unused}"/>
+{pressed}
+{ending}
+{stop}
 </scenario>
 """

@@ -4,7 +4,9 @@ the final privacy scan), the records API, Prometheus samples."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +29,13 @@ def plan(digits: str, **kw: Any) -> CallPlan:
 async def place_async(
     settings: Settings, plans: list[CallPlan], base: int, timeout_s: float = 90
 ) -> CallgenResult:
-    gen = Callgen(port=settings.sandbox.sip_port, local_port_base=base, media_port_base=base + 1000)
+    trace = os.environ.get("HOTLINE_CALLGEN_TRACE")  # a directory: keep sipp's logs to debug a test
+    gen = Callgen(
+        port=settings.sandbox.sip_port,
+        local_port_base=base,
+        media_port_base=base + 1000,
+        trace_dir=Path(trace) if trace else None,
+    )
     return await gen.place(plans, concurrency=20, rate=20, timeout_s=timeout_s)
 
 

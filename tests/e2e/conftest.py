@@ -64,7 +64,7 @@ def e2e_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "rtp_end": 11999,
         "simulated_operators": 2,
         "simulated_hold_seconds": HOLD_SECONDS,
-        "unstaffed_queues": ["quiet", "peer"],
+        "unstaffed_queues": ["quiet", "peer", "senior"],
     }
     path = tmp / "hotline.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -8,11 +8,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from hotline.app import endpoint
 from hotline.callgen import (
@@ -21,18 +24,25 @@ from hotline.callgen import (
     softphone_feature_scenario,
     softphone_register_scenario,
 )
+from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from telephony.ami import AmiNode
-from telephony.events import AgentCalled, AmiEvent
+from telephony.events import AgentCalled, AgentComplete, AmiEvent, QueueCallerJoin
 from tests.e2e.calls import place, place_async, plan, records
 from tests.e2e.conftest import Service
+from tests.e2e.test_admin_page import ARGS as CHROMIUM_ARGS
+from tests.e2e.test_admin_page import CHROMIUM
 
 pytestmark = pytest.mark.asterisk
 
 PHONE_PORT = 15111  # the softphone registers from here and receives its calls here
+# A softphone answering calls: sipp counts the qualify OPTIONS it answers as calls, so no "-m 1";
+# the answer scenario stops sipp itself after its call.
+ANSWERING = ("-m", "1000")
 
 
 def sipp(settings: Settings, scenario: str, tmp: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    """One softphone; ``extra`` sipp options come last (a later ``-m`` wins)."""
     path = tmp / f"scenario-{port}-{time.monotonic_ns()}.xml"
     path.write_text(scenario, encoding="ascii")
     return subprocess.Popen(
@@ -67,15 +77,16 @@ def tmp() -> Iterator[Path]:
         yield Path(name)
 
 
-async def _observe(settings: Settings, plans: list[CallPlan]) -> list[AmiEvent]:
+async def _observe(settings: Settings, plans: list[CallPlan], base: int = 26400) -> list[AmiEvent]:
     """Place calls while watching Asterisk's own queue events."""
     events: list[AmiEvent] = []
     observer = AmiNode(endpoint(settings.asterisk[0]), events.append)
     task = asyncio.create_task(observer.run())
     try:
         await observer.wait_logged_in(10)
-        result = await place_async(settings, plans, base=26400)
-        assert result.failed == 0, result
+        result = await place_async(settings, plans, base=base)
+        offers = [(type(e).__name__, e.member, e.at.time()) for e in events if hasattr(e, "member")]
+        assert result.failed == 0, (result, offers)
     finally:
         await observer.stop()
         task.cancel()
@@ -86,6 +97,27 @@ def state(service: Service, token: str) -> dict[str, Any]:
     got = httpx.get(f"{service.url}/api/operators/op-anna", headers={"Authorization": f"Bearer {token}"})
     assert got.status_code == 200, got.text
     return got.json()["state"]  # type: ignore[no-any-return]
+
+
+def new_records(service: Service, before: set[str], since: datetime, count: int) -> list[dict[str, Any]]:
+    """The records of calls this test placed: new, and started after ``since`` (a record of an
+    earlier test's call may still be on its way to the database)."""
+    deadline = time.monotonic() + 20
+    while True:
+        got = [
+            r
+            for r in records(service, 0)
+            if r["id"] not in before and datetime.fromisoformat(r["started_at"]) >= since
+        ]
+        if len(got) >= count or time.monotonic() > deadline:
+            return got
+        time.sleep(0.3)
+
+
+def reachable(service: Service, token: str) -> None:
+    """A softphone just started answers Asterisk's next qualify (every 30 s): until then a
+    contact a killed softphone left behind may still count as unreachable."""
+    wait_for(lambda: state(service, token)["status"] == "available", timeout=40)
 
 
 def wait_for(check: Any, timeout: float = 10) -> None:
@@ -113,7 +145,9 @@ def test_a_softphone_registers_logs_in_and_answers(
     assert state(service, token)["queues"] == ["main", "peer"]
 
     before = {r["id"] for r in records(service, 0)}
-    answering = sipp(e2e_settings, softphone_answer_scenario(forbidden="7900000"), tmp, PHONE_PORT)
+    answering = sipp(
+        e2e_settings, softphone_answer_scenario(forbidden="7900000"), tmp, PHONE_PORT, *ANSWERING
+    )
     time.sleep(0.5)
     place(e2e_settings, [plan("18", hangup_after_ms=12000)], base=26300)  # Russian, peer support
     finished(answering)
@@ -130,7 +164,7 @@ def test_a_pause_with_a_reason_stops_offers(
     assert state(service, token)["paused_reason"] == "break"
 
     before = {r["id"] for r in records(service, 0)}
-    ringing = sipp(e2e_settings, softphone_answer_scenario(), tmp, PHONE_PORT)  # reachable, answers
+    ringing = sipp(e2e_settings, softphone_answer_scenario(), tmp, PHONE_PORT, *ANSWERING)  # answers
     try:
         events = asyncio.run(_observe(e2e_settings, [plan("18", hangup_after_ms=9000)]))  # gives up
         assert ringing.poll() is None  # never offered a call
@@ -147,6 +181,135 @@ def test_a_pause_with_a_reason_stops_offers(
     )
     assert resumed.status_code == 200, resumed.text
     wait_for(lambda: state(service, token)["status"] == "available")
+
+
+def test_wrapup_is_respected_before_the_next_offer(
+    service: Service, e2e_settings: Settings, anna: dict[str, Any], tmp: Path, sandbox: Sandbox
+) -> None:
+    """The peer queue gives 4 s of wrap-up: the next waiting caller is offered only after it,
+    and meanwhile the operator shows as in wrap-up."""
+    token = anna["api_token"]
+    answers = softphone_answer_scenario(hangup_after_ms=1000, stop_after_call=False)
+    phone = sipp(e2e_settings, answers, tmp, PHONE_PORT, *ANSWERING)  # killed at the end
+    reachable(service, token)
+    seen: set[str] = set()
+    watching = True
+
+    shown: list[str] = []
+
+    def watch() -> None:
+        started = time.monotonic()
+        while watching:
+            seen.add(state(service, token)["status"])
+            if not shown and time.monotonic() - started > 20:
+                shown.append(sandbox.cli("queue show peer") + sandbox.cli("pjsip show contacts"))
+                shown.append(
+                    str(httpx.get(f"{service.url}/api/operators/op-anna", headers=service.admin).json())
+                )
+            time.sleep(0.3)
+
+    with ThreadPoolExecutor(1) as pool:
+        watcher = pool.submit(watch)
+        try:
+            try:
+                events = asyncio.run(_observe(e2e_settings, [plan("18"), plan("18")], base=26500))
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; {shown}") from None
+        finally:
+            watching = False
+            phone.kill()
+        watcher.result(timeout=10)
+    done = [e.at for e in events if isinstance(e, AgentComplete) and e.member == "op-anna"]
+    offered = [e.at for e in events if isinstance(e, AgentCalled) and e.member == "op-anna"]
+    assert len(offered) == 2 and done, (offered, done)
+    assert (offered[1] - done[0]).total_seconds() >= 3.5  # wrap-up 4 s, event times to 1 ms
+    assert "wrap_up" in seen
+
+
+def test_an_escalation_puts_the_caller_first_in_the_senior_queue(
+    service: Service, e2e_settings: Settings, anna: dict[str, Any], tmp: Path
+) -> None:
+    token = anna["api_token"]
+    since = datetime.now(UTC)
+    before = {r["id"] for r in records(service, 0)}
+    escalating = sipp(
+        e2e_settings,
+        softphone_answer_scenario(keys="*9", pcaps=tmp, keys_after_ms=6000),
+        tmp,
+        PHONE_PORT,
+        *ANSWERING,
+    )  # answers, presses *9 6 s later (the others wait by then); Asterisk hangs up its leg
+    reachable(service, token)
+    waiting = [plan("123", hangup_after_ms=22000) for _ in range(2)]  # Russian, violence, seniors
+    handed_on = plan("18", hangup_after_ms=20000)
+    try:
+        events = asyncio.run(_observe(e2e_settings, [*waiting, handed_on], base=26600))
+        finished(escalating)
+    finally:
+        escalating.kill()
+    joins = [e for e in events if isinstance(e, QueueCallerJoin) and e.queue == "senior"]
+    assert len(joins) == 3, joins
+    last = joins[-1]
+    assert (last.position, last.count) == (1, 3)  # ahead of the two who waited longer
+    got = new_records(service, before, since, 3)
+    escalated = [r for r in got if r["escalated"]]
+    assert [(r["topic"], r["queue"], r["operator"], r["outcome"]) for r in escalated] == [
+        ("peer", "peer", "op-anna", "answered")
+    ]
+    assert sorted(r["outcome"] for r in got if not r["escalated"]) == ["abandoned_in_queue"] * 2
+
+
+def test_the_caller_may_rate_the_call_after_the_operator_hangs_up(
+    service: Service, e2e_settings: Settings, anna: dict[str, Any], tmp: Path
+) -> None:
+    token = anna["api_token"]
+    since = datetime.now(UTC)
+    before = {r["id"] for r in records(service, 0)}
+    answering = sipp(
+        e2e_settings, softphone_answer_scenario(hangup_after_ms=500), tmp, PHONE_PORT, *ANSWERING
+    )
+    reachable(service, token)
+    try:
+        place(e2e_settings, [plan("184")], base=26700)  # peer support; "4" after the operator left
+    finally:
+        answering.kill()
+    [r] = new_records(service, before, since, 1)
+    assert (r["topic"], r["operator"], r["outcome"], r["survey_score"]) == ("peer", "op-anna", "answered", 4)
+    assert r["wrapup_seconds"] == 4.0
+
+
+def test_the_operator_page_shows_state_and_changes_presence(
+    service: Service, e2e_settings: Settings, anna: dict[str, Any], tmp: Path
+) -> None:
+    """The operator's own page in headless chromium: state, a pause with its reason recorded,
+    its end, and a clear refusal when there is no call to hand on."""
+    idle = sipp(e2e_settings, softphone_answer_scenario(), tmp, PHONE_PORT, *ANSWERING)  # registered, idle
+    reachable(service, anna["api_token"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{service.url}/operator/")
+            page.fill("#token", anna["api_token"])
+            page.click("#enter")
+            expect(page.locator("#who")).to_have_text("Anna (volunteer) (op-anna)")
+            expect(page.locator("#op-status")).to_have_attribute("data-status", "available", timeout=10_000)
+            page.select_option("#reason", "training")
+            page.click("#pause")
+            expect(page.locator("#op-status")).to_have_attribute("data-status", "paused", timeout=10_000)
+            expect(page.locator("#op-reason")).to_have_text("(training)")
+            expect(page.locator("#pauses tr").first).to_contain_text("training")
+            expect(page.locator("#pauses tr").first).to_contain_text("operator")
+            page.click("#resume")
+            expect(page.locator("#op-status")).to_have_attribute("data-status", "available", timeout=10_000)
+            page.click("#escalate")
+            expect(page.locator("#message")).to_have_text("operator 'op-anna' is not in a call")
+        finally:
+            browser.close()
+            idle.kill()
+            idle.wait()
+    history = httpx.get(f"{service.url}/api/operators/op-anna/pauses", headers=service.admin).json()
+    assert history[0]["reason"] == "training" and history[0]["ended_at"] is not None
 
 
 def test_refusals_are_clear(service: Service, anna: dict[str, Any]) -> None:
