@@ -3,13 +3,20 @@ burnout guard), why, and when it ended. Shift leads read it back; so does the op
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agents.models import PauseRow
+from telephony.events import AmiEvent, QueueSnapshot
+
+log = logging.getLogger("hotline.agents")
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,12 @@ class PauseLog:
             .values(ended_at=at)
         )
 
+    def open_reasons(self) -> dict[str, str]:
+        """Operator -> reason of every pause not ended yet."""
+        query = select(PauseRow.operator, PauseRow.reason).where(PauseRow.ended_at.is_(None))
+        with Session(self._engine) as session:
+            return {operator: reason for operator, reason in session.execute(query)}
+
     def recent(self, operator: str | None = None, limit: int = 100) -> list[PauseEntry]:
         query = select(PauseRow).order_by(PauseRow.started_at.desc(), PauseRow.id.desc()).limit(limit)
         if operator is not None:
@@ -64,3 +77,36 @@ class PauseLog:
                 )
                 for r in session.scalars(query)
             ]
+
+
+class PauseKeeper:
+    """Asterisk 22 forgets pauses when it restarts (its members come back, unpaused). After each
+    QueueStatus resync, pauses this log still holds open are applied again, so an operator on a
+    break is not offered calls because Asterisk restarted. The log is the source of truth:
+    every pause and its end go through :class:`agents.presence.Presence`."""
+
+    def __init__(self, pauses: PauseLog, reapply: Callable[[str, str], Awaitable[None]]) -> None:
+        self._pauses = pauses
+        self._reapply = reapply
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on_event(self, event: AmiEvent) -> None:
+        if isinstance(event, QueueSnapshot):
+            unpaused = {m.member for m in event.members if not m.paused}
+            if unpaused:
+                task = asyncio.get_running_loop().create_task(self._restore(unpaused))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _restore(self, unpaused: set[str]) -> None:
+        try:
+            open_now = await asyncio.to_thread(self._pauses.open_reasons)
+        except SQLAlchemyError as exc:
+            log.error("pauses could not be read back after a resync: %s", type(exc).__name__)
+            return
+        for operator in sorted(unpaused & open_now.keys()):
+            try:
+                await self._reapply(operator, open_now[operator])
+                log.info("pause of %s applied again after an Asterisk resync", operator)
+            except Exception as exc:  # one operator's failure never stops the others
+                log.warning("pause of %s not applied again: %s", operator[:40], type(exc).__name__)

@@ -107,7 +107,9 @@ class Presence:
         reason: PauseReason,
         source: PauseSource = PauseSource.OPERATOR,
         rule: str | None = None,
+        record: bool = True,
     ) -> None:
+        """``record=False``: a pause already in the log, applied again (after a restart)."""
         operator = self._logged_in(operator_id)
         await self._each_node(
             {
@@ -117,7 +119,7 @@ class Presence:
                 "Reason": reason.value,
             }
         )
-        if self._pauses is not None:
+        if self._pauses is not None and record:
             at = self._clock()
             await asyncio.to_thread(self._pauses.started, operator.id, reason.value, source.value, at, rule)
         log.info("operator %s paused: %s (%s)", operator.id, reason.value, source.value)

@@ -21,8 +21,8 @@ from agents.api import operators_router
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
 from agents.features import FeatureCodes
 from agents.guard import BurnoutGuard
-from agents.pauses import PauseLog
-from agents.presence import Presence
+from agents.pauses import PauseKeeper, PauseLog
+from agents.presence import PauseReason, Presence
 from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard, OperatorState
 from dialplan import variables as v
@@ -137,6 +137,7 @@ class Hotline:
         )
         self.guard = BurnoutGuard(settings.burnout, self.presence, self.assembler.topic_of)
         self.fanout.add(self.guard.on_event)
+        self.fanout.add(PauseKeeper(self.pauses, self._pause_again).on_event)
         self.features = FeatureCodes(self.presence)
         self.survey = SurveyHandler(self.ivr_service.engine, self.assembler)
         self.repeats = RepeatCallers(
@@ -189,6 +190,9 @@ class Hotline:
     async def _reapply(self) -> None:
         """Operators changed: Asterisk's softphone accounts follow, with the live IVR as it is."""
         await self.applier(self.ivr_service.engine().document)
+
+    async def _pause_again(self, operator: str, reason: str) -> None:
+        await self.presence.pause(operator, PauseReason(reason), record=False)
 
     def _retention(self) -> Retention:
         doc = self.ivr_service.engine().document
