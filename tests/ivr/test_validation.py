@@ -167,7 +167,8 @@ def test_the_fallback_queue_never_sends_callers_away() -> None:
         next(q for q in d["queues"] if q["name"] == "main")["when_unstaffed"] = "fallback"
 
     assert broken(change) == [
-        "queue main: is the fallback queue: when_unstaffed must be 'wait' (its callers have nowhere else to go)"
+        "queue main: is the fallback queue: when_unstaffed must be 'wait'"
+        " (its callers have nowhere else to go)"
     ]
 
 
@@ -198,7 +199,8 @@ def test_survey_and_announcement_prompts_must_exist() -> None:
         d["survey"] = {"prompt": "rate-us"}
         d["queues"][0]["announcements"] = {"periodic_prompt": "still-waiting"}
 
+    first = to_data(seed_document())["queues"][0]["name"]
     assert broken(change) == [
-        f"queue {to_data(seed_document())['queues'][0]['name']}, announcements: prompt 'still-waiting' does not exist",
+        f"queue {first}, announcements: prompt 'still-waiting' does not exist",
         "survey: prompt 'rate-us' does not exist",
     ]
