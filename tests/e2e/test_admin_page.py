@@ -10,21 +10,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.browser import ARGS, CHROMIUM
 from tests.e2e.conftest import Service
 
 pytestmark = pytest.mark.asterisk
-
-CHROMIUM = "/usr/bin/chromium"
-# Chromium in a closed network: no background connections, no sandbox as root.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

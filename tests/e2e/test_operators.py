@@ -28,10 +28,10 @@ from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from telephony.ami import AmiNode
 from telephony.events import AgentCalled, AgentComplete, AmiEvent, QueueCallerJoin
+from tests.browser import ARGS as CHROMIUM_ARGS
+from tests.browser import CHROMIUM
 from tests.e2e.calls import place, place_async, plan, records
 from tests.e2e.conftest import Service
-from tests.e2e.test_admin_page import ARGS as CHROMIUM_ARGS
-from tests.e2e.test_admin_page import CHROMIUM
 
 pytestmark = pytest.mark.asterisk
 

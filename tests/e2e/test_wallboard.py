@@ -27,10 +27,10 @@ from hotline.callgen import CallPlan
 from hotline.settings import Settings
 from telephony.ami import AmiNode
 from telephony.events import AmiEvent, QueueCallerAbandon, QueueCallerJoin, QueueCallerLeave
+from tests.browser import ARGS as CHROMIUM_ARGS
+from tests.browser import CHROMIUM
 from tests.e2e.calls import place_async, plan, records
 from tests.e2e.conftest import Service
-from tests.e2e.test_admin_page import ARGS as CHROMIUM_ARGS
-from tests.e2e.test_admin_page import CHROMIUM
 
 pytestmark = pytest.mark.asterisk
 

@@ -31,18 +31,9 @@ from ivr.store import IvrStore
 from metrics.planning import PlanningService
 from metrics.planning_api import planning_router
 from metrics.store import RecordStore
+from tests.browser import ARGS, CHROMIUM
 from tests.metrics.test_planning_api import NOW, START, TEMPLATES, seed
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOKEN = "planning-admin-t0ken"
 
 

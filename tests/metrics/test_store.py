@@ -10,46 +10,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect
 
-from hotline.db import make_engine, migrate
+from hotline.db import migrate
 from metrics.records import CallRecord, Outcome
 from metrics.store import RecordStore, RecordWriter
+from tests.metrics.databases import migrated_postgres, migrated_sqlite
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def _postgres_available() -> bool:
-    try:
-        with create_engine(PG_ADMIN_URL).connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:
-        return False
-    return True
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'db' / 'hotline.sqlite3'}")
-        migrate(eng)
+        eng = migrated_sqlite(tmp_path)
         yield eng
         eng.dispose()
-        return
-    if not _postgres_available():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    else:
+        yield from migrated_postgres()
 
 
 def record(call_id: str, start: float = 0, **changes: object) -> CallRecord:
