@@ -5,6 +5,7 @@ No ``from __future__ import annotations`` here: FastAPI must see the closure's d
 (the report query reader) in the endpoints' annotations."""
 
 import asyncio
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -219,7 +220,11 @@ async def _events(wallboard: Wallboard) -> AsyncIterator[str]:
             yield f"event: snapshot\ndata: {next_one.result()}\n\n"
             next_one = asyncio.ensure_future(anext(snapshots))
     finally:
+        # The pending read must have ended before the generator may be closed ("aclose():
+        # asynchronous generator is already running" otherwise, and the subscriber would stay).
         next_one.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await next_one
         await snapshots.aclose()
 
 
