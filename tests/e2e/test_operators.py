@@ -222,7 +222,9 @@ def test_wrapup_is_respected_before_the_next_offer(
     done = [e.at for e in events if isinstance(e, AgentComplete) and e.member == "op-anna"]
     offered = [e.at for e in events if isinstance(e, AgentCalled) and e.member == "op-anna"]
     assert len(offered) == 2 and done, (offered, done)
-    assert (offered[1] - done[0]).total_seconds() >= 3.5  # wrap-up 4 s, event times to 1 ms
+    # Wrap-up 4 s; Asterisk keeps the last call's end in whole seconds (time_t), so the next
+    # offer may come up to 1 s early. Without wrap-up it comes at once: the caller is waiting.
+    assert (offered[1] - done[0]).total_seconds() >= 2.9
     assert "wrap_up" in seen
 
 
