@@ -7,13 +7,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agents.models import PauseRow
+from hotline.orm import stored_utc
 from telephony.events import AmiEvent, QueueSnapshot
 
 log = logging.getLogger("hotline.agents")
@@ -27,10 +28,6 @@ class PauseEntry:
     rule: str | None
     started_at: datetime
     ended_at: datetime | None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class PauseLog:
@@ -72,8 +69,8 @@ class PauseLog:
                     r.reason,
                     r.source,
                     r.rule,
-                    _utc(r.started_at) or r.started_at,
-                    _utc(r.ended_at),
+                    stored_utc(r.started_at),
+                    stored_utc(r.ended_at),
                 )
                 for r in session.scalars(query)
             ]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from hotline.orm import stored_utc
 from ivr.models import IvrActivationRow, IvrDraftRow, IvrVersionRow
 
 PromptPaths = dict[tuple[str, str], str]
@@ -42,10 +43,6 @@ class Draft:
     based_on: int | None
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def checksum(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
@@ -53,7 +50,7 @@ def checksum(document: str) -> str:
 def _version(row: IvrVersionRow) -> StoredVersion:
     paths = {(p, lang): path for p, lang, path in json.loads(row.prompt_paths)}
     return StoredVersion(
-        row.number, row.document, paths, row.checksum, _utc(row.created_at), row.author, row.note
+        row.number, row.document, paths, row.checksum, stored_utc(row.created_at), row.author, row.note
     )
 
 
@@ -108,12 +105,12 @@ class IvrStore:
     def activations(self) -> list[Activation]:
         with Session(self._engine) as session:
             rows = session.scalars(select(IvrActivationRow).order_by(IvrActivationRow.id)).all()
-            return [Activation(r.version, _utc(r.activated_at), r.action, r.author) for r in rows]
+            return [Activation(r.version, stored_utc(r.activated_at), r.action, r.author) for r in rows]
 
     def draft(self) -> Draft | None:
         with Session(self._engine) as session:
             row = session.get(IvrDraftRow, 1)
-            return Draft(row.document, _utc(row.updated_at), row.based_on) if row else None
+            return Draft(row.document, stored_utc(row.updated_at), row.based_on) if row else None
 
     def save_draft(self, document: str, at: datetime, based_on: int | None) -> None:
         with Session(self._engine) as session, session.begin():

@@ -7,26 +7,20 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from hotline.orm import stored_utc
 from metrics.models import CallRecordRow
 from metrics.records import CallRecord, Outcome
 
 log = logging.getLogger("hotline.records")
 _FIELDS = tuple(f.name for f in fields(CallRecord))
 _STAMPS = ("started_at", "ivr_ended_at", "queue_entered_at", "answered_at", "ended_at")
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; every stored time is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _values(record: CallRecord) -> dict[str, object]:
@@ -38,7 +32,7 @@ def _values(record: CallRecord) -> dict[str, object]:
 def _to_record(row: CallRecordRow) -> CallRecord:
     values = {name: getattr(row, name) for name in _FIELDS}
     for name in _STAMPS:
-        values[name] = _utc(values[name])
+        values[name] = stored_utc(values[name])
     values["outcome"] = Outcome(values["outcome"])
     return CallRecord(**values)
 
