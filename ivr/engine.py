@@ -101,10 +101,13 @@ class Engine:
         nodes = self.document.menu.nodes.values()
         return max(MIN_ANSWERS, len(nodes) * max((n.tries for n in nodes), default=1) * 2)
 
-    def walk(self, at: datetime, language: str | None = None) -> Walk:
+    def language(self, requested: str | None) -> str:
+        """The channel's language if the document has it, else the document's default."""
         doc = self.document
-        lang = language if language in doc.languages else doc.default_language
-        return Walk(self, at, lang)
+        return requested if requested in doc.languages else doc.default_language
+
+    def walk(self, at: datetime, language: str | None = None) -> Walk:
+        return Walk(self, at, self.language(language))
 
 
 @dataclass

@@ -37,7 +37,7 @@ class SurveyHandler:
         survey = engine.document.survey
         if survey is None:  # the survey was removed from the live version meanwhile
             return
-        language = _language(request.language, engine)
+        language = engine.language(request.language)  # the one the IVR set on the channel
         try:
             result = await channel.get_data(
                 engine.play(survey.prompt, language), survey.timeout_seconds * 1000, 1
@@ -50,8 +50,3 @@ class SurveyHandler:
         except AgiHangup:
             return
 
-
-def _language(channel_language: str, engine: Engine) -> str:
-    """The language the IVR set on the channel, else the document's default."""
-    doc = engine.document
-    return channel_language if channel_language in doc.languages else doc.default_language
