@@ -31,6 +31,7 @@ import resource
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -242,6 +243,7 @@ async def run(
     conn: Connection,
     secret: str,
     profiler: cProfile.Profile | None,
+    perf_dir: Path | None = None,
 ) -> Outcome:
     full = FullEngine(settings, engine)
     feed = EndFeed(full, box_config.AMI_PORT, secret)
@@ -258,7 +260,8 @@ async def run(
             for variant in _order(number):
                 await runner.settle()
                 print(f"  round {number}: {variant} ...", file=sys.stderr, flush=True)
-                with _profiling(profiler if variant == ENGINE else None):
+                perf_out = perf_dir / f"{variant}-{number}.data" if perf_dir else None
+                with _profiling(profiler if variant == ENGINE else None), _perf_recording(box, perf_out):
                     outcome.rounds.append(await runner.round(variant, number))
         await runner.settle()
     finally:
@@ -286,6 +289,22 @@ def _profiling(profiler: cProfile.Profile | None) -> Iterator[None]:
         profiler.disable()
 
 
+@contextlib.contextmanager
+def _perf_recording(box: Sandbox, out: Path | None) -> Iterator[None]:
+    """``perf record -g`` of the Asterisk process for one round (where Asterisk's CPU goes)."""
+    pid = box._pid()
+    if out is None or pid is None:
+        yield
+        return
+    cmd = ["perf", "record", "-q", "-g", "-F", "499", "-p", str(pid), "-o", str(out)]
+    recorder = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(30)
+
+
 # -- main ------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None) -> tuple[Plan, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -305,6 +324,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Plan, argparse.Namespace]:
         "--profile", action="store_true", help="cProfile the engine's process in engine rounds"
     )
     parser.add_argument("--profile-out", type=Path, help="also write the cProfile stats to this file")
+    parser.add_argument("--perf", type=Path, help="perf record Asterisk per round into this directory")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, logs, database)")
     args = parser.parse_args(argv)
     calls, rounds = (400, 1) if args.quick else (args.calls, args.rounds)
@@ -363,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"starting the sandbox Asterisk in {box.directory} (open files {nofile})", file=sys.stderr)
         box_config.start_asterisk(box, doc, box_config.bench_dialplan(settings, engine, tone), secret)
         callers = start_callers(plan, secret)
-        outcome = asyncio.run(run(plan, settings, engine, box, callers[1], secret, profiler))
+        outcome = asyncio.run(run(plan, settings, engine, box, callers[1], secret, profiler, args.perf))
     except (BenchError, SandboxError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
