@@ -64,7 +64,7 @@ class IvrHandler:
             route = await self._walk(walk.start(), walk.answer, channel, request.language)
             for prompt in route.announce:
                 await channel.stream_file(prompt)
-            await channel.set_variables(route_variables(route))
+            await channel.set_variables(route_variables(route), last=True)
         except AgiHangup:
             self._observer.ivr_hangup(call, self._clock(), walk.path)
             return

@@ -49,4 +49,3 @@ class SurveyHandler:
                 await channel.stream_file(engine.play(survey.thanks, language))
         except AgiHangup:
             return
-

@@ -9,6 +9,7 @@ carry only counts, codes, the command verb, the script name and the peer IP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,6 +40,7 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_./-]{1,255}")
 _DTMF_CHARS = frozenset("0123456789*#ABCD")
 _CHAR_CODE = re.compile(r"[1-9][0-9]{0,2}")
 _MAX_USAGE_LINES = 256
+_LINGER_CHUNK = 4096
 _LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 
 
@@ -112,22 +114,51 @@ async def _read_headers(
     reader: asyncio.StreamReader, max_lines: int, counter: CallerCounter | None = None
 ) -> tuple[dict[str, str], int | None]:
     """Read header lines up to the blank line, keeping only the allowed keys; the caller's
-    number goes to ``counter`` only, and only its count comes back."""
+    number goes to ``counter`` only, and only its count comes back.
+
+    The block usually arrives whole and within the reader's limit: it is taken in one read
+    then. A block over the limit is read line by line, under the same per-line limit."""
+    try:
+        block = await reader.readuntil(b"\n\n")
+    except asyncio.LimitOverrunError:
+        return await _read_header_lines(reader, max_lines, counter)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        raise AgiProtocolError("connection closed before end of headers") from None
+    lines = block.decode("utf-8", errors="replace").split("\n")[:-2]
+    if len(lines) > max_lines:
+        raise AgiProtocolError("too many header lines")
+    kept: dict[str, str] = {}
+    repeat: int | None = None
+    for number, line in enumerate(lines):
+        repeat = _header_line(kept, line.rstrip("\r"), counter, repeat, first=number == 0)
+    return kept, repeat
+
+
+async def _read_header_lines(
+    reader: asyncio.StreamReader, max_lines: int, counter: CallerCounter | None
+) -> tuple[dict[str, str], int | None]:
     kept: dict[str, str] = {}
     repeat: int | None = None
     for count in range(max_lines + 1):
         line = await _read_line(reader)
         if line is None:
             raise AgiProtocolError("connection closed before end of headers")
-        if not line:
-            if count == 0:
-                raise AgiProtocolError("empty header block")
+        if not line and count:
             return kept, repeat
-        if counter is not None and line.startswith(HEADER_CALLERID + ":"):
-            repeat = counter(line.partition(":")[2].strip())
-            continue
-        _keep_header(kept, line)
+        repeat = _header_line(kept, line, counter, repeat, first=count == 0)
     raise AgiProtocolError("too many header lines")
+
+
+def _header_line(
+    kept: dict[str, str], line: str, counter: CallerCounter | None, repeat: int | None, *, first: bool
+) -> int | None:
+    """Take one header line; return the repeat count (changed only by the caller id line)."""
+    if not line:
+        raise AgiProtocolError("empty header block" if first else "malformed header line")
+    if counter is not None and line.startswith(HEADER_CALLERID + ":"):
+        return counter(line.partition(":")[2].strip())
+    _keep_header(kept, line)
+    return repeat
 
 
 def _keep_header(kept: dict[str, str], line: str) -> None:
@@ -223,6 +254,7 @@ class AgiChannel:
         self._command_timeout = command_timeout
         self._hungup = False
         self._out_of_sync = False
+        self._ended = False
 
     @property
     def hungup(self) -> bool:
@@ -266,18 +298,52 @@ class AgiChannel:
         _check_name(name, "variable name")
         await self.command(f"SET VARIABLE {name} {_quote(value)}")
 
-    async def set_variables(self, pairs: Sequence[tuple[str, str]]) -> None:
+    async def set_variables(self, pairs: Sequence[tuple[str, str]], *, last: bool = False) -> None:
         """Set several channel variables in one round trip (``EXEC MSet``), in order.
 
-        Values may not hold ``,`` ``"`` ``\\`` or ``=``, which MSet cannot carry."""
+        Values may not hold ``,`` ``"`` ``\\`` or ``=``, which MSet cannot carry. With ``last``
+        this is the session's final command (see :meth:`send_last`): its reply is not awaited."""
         for name, value in pairs:
             _check_name(name, "variable name")
             if any(c in value for c in ',"\\=\r\n'):
                 raise ValueError(f'variable {name}: value cannot hold , " \\ or =')
-        assignments = ",".join(f"{name}={value}" for name, value in pairs)
-        reply = await self.command(f"EXEC MSet {_quote(assignments)}")
+        command = "EXEC MSet " + _quote(",".join(f"{name}={value}" for name, value in pairs))
+        if last:
+            await self.send_last(command)
+            return
+        reply = await self.command(command)
         if reply.result == "-2":
             raise AgiCommandError(reply.code, "EXEC MSet")
+
+    async def send_last(self, verb_and_args: str) -> None:
+        """Send the session's last command together with the end of our side of the connection.
+
+        Asterisk reads the command before it reads the end, runs it, and leaves AGI by itself:
+        the call moves on without one more round trip through this process, which under load
+        is the slowest step of a call. The reply is not awaited, so use this only for a command
+        whose failure the dialplan after AGI already handles. Nothing can be sent afterwards;
+        the server then waits (:meth:`linger`) for Asterisk to close before it closes."""
+        verb = _verb(verb_and_args)
+        self._check_usable(verb)
+        await self._send(verb_and_args, verb)
+        self._ended = True
+        try:
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+        except (OSError, RuntimeError):
+            self._hungup = True
+
+    @property
+    def ended(self) -> bool:
+        """True once :meth:`send_last` ended our side of the session."""
+        return self._ended
+
+    async def linger(self) -> None:
+        """Discard what Asterisk still sends (the last reply) until it closes; the caller bounds
+        the wait (``asyncio.timeout``)."""
+        with contextlib.suppress(ConnectionError):
+            while await self._reader.read(_LINGER_CHUNK):
+                pass
 
     async def set_language(self, language: str) -> None:
         """The channel's language: Asterisk's own sounds and hold music follow it."""
@@ -305,6 +371,8 @@ class AgiChannel:
         raise AgiCommandError(reply.code, verb)
 
     def _check_usable(self, verb: str) -> None:
+        if self._ended:
+            raise AgiProtocolError(f"AGI {verb} not sent: the session was already ended")
         if self._hungup:
             raise AgiHangup(f"AGI {verb} not sent: channel hung up")
         if self._out_of_sync:

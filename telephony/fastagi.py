@@ -5,6 +5,7 @@ a caller hanging up at any moment ends only that session. The wire protocol is i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 
@@ -21,6 +22,7 @@ from telephony.agi import (
 
 logger = logging.getLogger("hotline.agi")
 _CLOSE_TIMEOUT = 1.0
+_LINGER_TIMEOUT = 5.0
 
 
 def _normalize_ip(text: str) -> str:
@@ -146,6 +148,10 @@ class FastAgiServer:
             return
         channel = AgiChannel(reader, writer, command_timeout=self._command_timeout)
         await self._run_handler(request, channel)
+        if channel.ended:  # let Asterisk close first: our close then cannot reset its last reply
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_LINGER_TIMEOUT):
+                    await channel.linger()
 
     async def _read_request(self, reader: asyncio.StreamReader, peer: str) -> AgiRequest | None:
         try:

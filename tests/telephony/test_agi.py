@@ -505,6 +505,55 @@ async def test_set_variables_is_one_mset_in_order(start_server: StartServer) -> 
     assert probe.error is None
 
 
+async def test_last_mset_is_sent_with_the_end_of_our_side(start_server: StartServer) -> None:
+    """Asterisk gets the command, then EOF, while its own reply can still be written; the
+    server closes only after Asterisk does, and nothing more can be sent."""
+    after: list[BaseException] = []
+
+    async def script(ch: AgiChannel) -> None:
+        await ch.set_variables([("HOTLINE_QUEUE", "crisis"), ("HOTLINE_IVR_RESULT", "queue")], last=True)
+        try:
+            await ch.command("NOOP")
+        except AgiProtocolError as exc:
+            after.append(exc)
+
+    probe = Probe(script)
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    assert await peer.expect_command() == 'EXEC MSet "HOTLINE_QUEUE=crisis,HOTLINE_IVR_RESULT=queue"'
+    assert await asyncio.wait_for(peer.reader.read(), WAIT) == b""  # our side ended, no NOOP
+    await probe.finished()
+    assert probe.error is None
+    assert [str(e) for e in after] == ["AGI NOOP not sent: the session was already ended"]
+    await peer.send("200 result=0")  # the reply still reaches an open socket
+    assert server.active_sessions == 1  # lingering until Asterisk closes
+    await peer.close()
+    await wait_idle(server)
+    assert server.errors_total == 0
+
+
+async def test_header_block_over_the_reader_limit_is_read_line_by_line(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe, max_line_bytes=256)
+    headers = dict(HEADERS) | {f"agi_arg_{n}": f"argument-{n:03d}-" + "x" * 150 for n in range(3, 30)}
+    assert len("".join(f"{k}: {v}\n" for k, v in headers.items())) > 256 * 10
+    peer = await FakeAsterisk.connect(server.port, headers=headers)
+    await probe.finished()
+    assert len(probe.requests[0].args) == 29 and probe.requests[0].args[28].startswith("argument-029-")
+    assert server.errors_total == 0
+    await peer.close()
+
+
+async def test_empty_header_block_is_refused(start_server: StartServer) -> None:
+    probe = Probe()
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port, headers=None)
+    await peer.send("", "agi_network: yes", "")
+    assert await peer.read_until_closed() == b""
+    await wait_idle(server)
+    assert server.errors_total == 1 and not probe.started.is_set()
+
+
 @pytest.mark.parametrize("value", ["a,b", 'a"b', "a=b", "a\\b"])
 async def test_set_variables_refuses_what_mset_cannot_carry(start_server: StartServer, value: str) -> None:
     probe = Probe(lambda ch: ch.set_variables([("HOTLINE_QUEUE", value)]))
