@@ -16,6 +16,7 @@ import jinja2
 
 from agents.directory import SIP_REALM, Operator
 from dialplan import variables as v
+from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from hotline.settings import Settings
 from ivr.model import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony.events import SUBSCRIBED_EVENTS
@@ -95,6 +96,7 @@ TEMPLATES: tuple[str, ...] = (
     "udptl.conf",
     "pjproject.conf",
     "ccss.conf",
+    "stasis.conf",
 )
 
 
@@ -245,6 +247,7 @@ def context(
     return {
         "dirs": target.dirs,
         "modules": MODULES,
+        "stasis_declined": sorted(DECLINED_MESSAGE_TYPES),
         "default_language": doc.default_language,
         "indications_country": target.indications_country,
         "ami": {

@@ -9,6 +9,7 @@ import pytest
 from dialplan import variables as v
 from dialplan.check import ConfigCheckError, check, read
 from dialplan.render import render, sandbox_target, server_target, write
+from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from hotline.settings import Settings
 from ivr.model import IvrDocument
 from telephony.events import SUBSCRIBED_EVENTS
@@ -45,6 +46,14 @@ def test_ami_user_sees_only_subscribed_events(rendered: Path, settings: Settings
     assert filters == {f"eventfilter(action(include),name({e}))" for e in SUBSCRIBED_EVENTS}
     assert dict(user)["secret"] == settings.asterisk[0].secret()
     assert (rendered / "manager.conf").stat().st_mode & 0o077 == 0
+
+
+def test_unconsumed_stasis_messages_are_declined(rendered: Path) -> None:
+    declined = [value for key, value in read(rendered / "stasis.conf")["declined_message_types"]]
+    assert sorted(declined) == sorted(DECLINED_MESSAGE_TYPES)
+    assert "agi_exec_start_type" in declined and "ast_rtp_rtcp_sent_type" in declined
+    produced = {event for events in DECLINED_MESSAGE_TYPES.values() for event in events}
+    assert not produced & SUBSCRIBED_EVENTS  # nothing the hotline reads is declined
 
 
 def test_dialplan_calls_the_ivr_then_falls_back_to_the_default_queue(rendered: Path) -> None:
