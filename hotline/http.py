@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client import CollectorRegistry
 
 from agents.exceptions import AgentsError
 from dialplan.apply import ApplyFailed
@@ -24,6 +24,7 @@ from ivr.store import IvrStore
 from metrics.api import calls_router
 from metrics.exceptions import MetricsError
 from metrics.export import CallExporter
+from metrics.exposition import metrics_app
 from metrics.store import RecordStore
 from telephony.ami import AmiUnavailable, NodeStatus
 
@@ -94,7 +95,7 @@ def create_app(
     app.include_router(calls_router(store, require_lead or require_admin, exporter))
     app.include_router(ivr_router(ivr, ivr_store, require_admin))
     app.include_router(referrals_router(ivr))
-    app.mount("/metrics", make_asgi_app(registry))
+    app.mount("/metrics", metrics_app(registry))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/operator/", include_in_schema=False)

@@ -16,18 +16,17 @@ Prometheus reads as a counter reset).
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.registry import Collector
-from prometheus_client.samples import Sample
+from prometheus_client.core import Metric
 
 from agents.state import OperatorState
 from ivr.engine import RouteReason
+from metrics.exposition import ExposedCollector, FamilyText, Format
+from metrics.families import CounterFamily, Histogram
 from metrics.live import QueueBoard, ServiceLevels
 from metrics.records import CallRecord, Outcome
 from metrics.reports import is_offered
@@ -40,116 +39,6 @@ NO_TOPIC = "none"  # the topic label of calls that reached a queue without choos
 # Route reasons that send a caller to a human on the fallback path instead of their choice.
 FALLBACK_REASONS = frozenset({RouteReason.NO_INPUT, RouteReason.INVALID_INPUT, RouteReason.TOO_MANY_STEPS})
 DIALPLAN_FALLBACK = "dialplan"  # the IVR failed or never answered: Asterisk's own fallback
-
-
-class Histogram(Collector):
-    """A labelled histogram whose bucket bounds can be replaced (which resets it).
-
-    A scrape reuses each series' samples until that series observes again: most series do not
-    move between two scrapes, and building 14 samples per series was most of the collect time."""
-
-    def __init__(self, name: str, documentation: str, labels: Sequence[str], bounds: Iterable[float]) -> None:
-        self._name, self._doc, self._labels = name, documentation, tuple(labels)
-        self._bounds: tuple[float, ...] = ()
-        self._edges: list[str] = []
-        self._series: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}
-        self._samples: dict[tuple[str, ...], list[Sample]] = {}  # per series, until it moves
-        self._order: list[tuple[str, ...]] | None = None  # sorted series, until a new one
-        self.set_bounds(bounds)
-
-    @property
-    def bounds(self) -> tuple[float, ...]:
-        return self._bounds
-
-    def set_bounds(self, bounds: Iterable[float]) -> None:
-        wanted = tuple(sorted(set(bounds)))
-        if wanted != self._bounds:
-            self._bounds = wanted
-            self._edges = [_le(b) for b in wanted] + ["+Inf"]
-            self._series, self._samples, self._order = {}, {}, None
-
-    def observe(self, labels: tuple[str, ...], value: float) -> None:
-        series = self._series.get(labels)
-        if series is None:
-            series = self._series[labels] = ([0] * (len(self._bounds) + 1), [0.0])
-            self._order = None
-        counts, total = series
-        counts[bisect_left(self._bounds, value)] += 1
-        total[0] += value
-        self._samples.pop(labels, None)
-
-    def collect(self) -> Iterator[Metric]:
-        family = HistogramMetricFamily(self._name, self._doc, labels=self._labels)
-        if self._order is None:
-            self._order = sorted(self._series)
-        for labels in self._order:
-            samples = self._samples.get(labels)
-            if samples is None:
-                samples = self._samples[labels] = self._build(labels)
-            family.samples.extend(samples)
-        yield family
-
-    def _build(self, labels: tuple[str, ...]) -> list[Sample]:
-        counts, total = self._series[labels]
-        one = HistogramMetricFamily(self._name, self._doc, labels=self._labels)
-        running, buckets = 0, []
-        for edge, count in zip(self._edges, counts, strict=True):
-            running += count
-            buckets.append((edge, float(running)))
-        one.add_metric(list(labels), buckets, total[0])
-        return one.samples
-
-
-def _le(bound: float) -> str:
-    return f"{bound:g}" if bound != int(bound) else f"{int(bound)}.0"
-
-
-class CounterFamily(Collector):
-    """A labelled counter in a plain dict, its samples reused between scrapes until they move.
-
-    prometheus_client's ``Counter`` builds every child's samples anew at each scrape (with a
-    ``_created`` sample per child unless disabled); the exposition is the same ``_total`` lines.
-    """
-
-    def __init__(self, name: str, documentation: str, labels: Sequence[str] = ()) -> None:
-        self._name, self._doc, self._labels = name, documentation, tuple(labels)
-        self._values: dict[tuple[str, ...], float] = {}
-        self._samples: dict[tuple[str, ...], Sample] = {}
-        self._order: list[tuple[str, ...]] | None = None
-
-    def touch(self, *labels: str) -> None:
-        """Show this series (at 0) before its first increment."""
-        if labels not in self._values:
-            self._check(labels)
-            self._values[labels] = 0.0
-            self._order = None
-
-    def inc(self, *labels: str, amount: float = 1.0) -> None:
-        self.touch(*labels)
-        self._values[labels] += amount
-        self._samples.pop(labels, None)
-
-    def value(self, *labels: str) -> float:
-        return self._values.get(labels, 0.0)
-
-    def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(self._name, self._doc, labels=self._labels)
-        if self._order is None:
-            self._order = sorted(self._values)
-        for labels in self._order:
-            sample = self._samples.get(labels)
-            if sample is None:
-                sample = self._samples[labels] = self._sample(labels)
-            family.samples.append(sample)
-        yield family
-
-    def _sample(self, labels: tuple[str, ...]) -> Sample:
-        names = dict(zip(self._labels, labels, strict=True))
-        return Sample(f"{self._name}_total", names, self._values[labels], None, None)
-
-    def _check(self, labels: tuple[str, ...]) -> None:
-        if len(labels) != len(self._labels):
-            raise ValueError(f"{self._name}: labels {self._labels} expected, got {len(labels)} values")
 
 
 class HotlineMetrics:
@@ -264,7 +153,10 @@ class LiveSources:
     clock: Callable[[], float] = time.time  # epoch seconds
 
 
-class LiveCollector(Collector):
+Series = list[tuple[tuple[str, ...], float]]  # label values and value, in exposition order
+
+
+class LiveCollector(ExposedCollector):
     """Gauges read from live state at scrape time. ``queues``: names shown even before their
     first call (a list, or a callable for names that follow the live IVR)."""
 
@@ -279,29 +171,71 @@ class LiveCollector(Collector):
         self._queues = queues if callable(queues) else _fixed(tuple(queues))
         self._nodes = nodes
         self._s = sources or LiveSources()
+        q, node = ("queue",), ("node",)
+        self._waiting = FamilyText("hotline_calls_waiting", "Calls waiting in a queue", "gauge", q)
+        self._longest = FamilyText(
+            "hotline_longest_wait_seconds", "How long the longest-waiting caller has waited", "gauge", q
+        )
+        self._everyone = FamilyText("hotline_operators", "Operators logged in, by state", "gauge", ("state",))
+        self._members = FamilyText(
+            "hotline_queue_operators", "Operators logged in to a queue, by state", "gauge", ("queue", "state")
+        )
+        self._threshold = FamilyText(
+            "hotline_service_level_threshold_seconds",
+            "Answered within this counts for the service level",
+            "gauge",
+            q,
+        )
+        self._target = FamilyText(
+            "hotline_service_level_target",
+            "Share of offered calls to answer within the threshold",
+            "gauge",
+            q,
+        )
+        self._up = FamilyText("hotline_ami_connected", "AMI session logged in (1) or not (0)", "gauge", node)
+        self._reconnects = FamilyText(
+            "hotline_ami_reconnects", "AMI connection attempts after the first", "counter", node
+        )
+        self._events = FamilyText("hotline_ami_events", "AMI events handled", "counter", node)
+        self._failed = FamilyText(
+            "hotline_ami_events_failed", "AMI events that failed to parse or apply", "counter", node
+        )
+        self._agi = FamilyText(
+            "hotline_agi_errors", "FastAGI sessions that failed (bad request or handler error)", "counter"
+        )
+
+    def texts(self) -> Sequence[FamilyText]:
+        fixed = (self._waiting, self._longest, self._everyone, self._members, self._threshold, self._target)
+        nodes = (self._up, self._reconnects, self._events, self._failed)
+        return (*fixed, *nodes) if self._s.agi_errors is None else (*fixed, *nodes, self._agi)
 
     def collect(self) -> Iterator[Metric]:
-        queues = sorted(set(self._queues()) | set(self._board.waiting()))
-        yield from self._queue_gauges(queues)
-        yield from self._operator_gauges(queues)
-        yield from self._levels(queues)
-        yield from self._node_gauges()
+        for text, series in self._families():
+            yield text.metric(series)
 
-    def _queue_gauges(self, queues: list[str]) -> Iterator[Metric]:
-        counts, oldest = self._board.waiting(), self._board.oldest()
-        now = self._now()
-        waiting = GaugeMetricFamily("hotline_calls_waiting", "Calls waiting in a queue", labels=["queue"])
-        longest = GaugeMetricFamily(
-            "hotline_longest_wait_seconds", "How long the longest-waiting caller has waited", labels=["queue"]
-        )
+    def exposition(self, fmt: Format) -> str:
+        return "".join([text.header(fmt) + text.lines(series) for text, series in self._families()])
+
+    def _families(self) -> list[tuple[FamilyText, Series]]:
+        """Every family's series, read now, in the order of the exposition."""
+        waiting = self._board.waiting()
+        queues = sorted(set(self._queues()) | set(waiting))
+        return [
+            *self._queue_gauges(queues, waiting),
+            *self._operator_gauges(),
+            *self._levels(queues),
+            *self._node_gauges(),
+        ]
+
+    def _queue_gauges(self, queues: list[str], counts: dict[str, int]) -> list[tuple[FamilyText, Series]]:
+        oldest, now = self._board.oldest(), self._s.clock()
+        longest: Series = []
         for queue in queues:
-            waiting.add_metric([queue], counts.get(queue, 0))
             since = oldest.get(queue)
-            longest.add_metric([queue], max(now - since.timestamp(), 0.0) if since else 0.0)
-        yield waiting
-        yield longest
+            longest.append(((queue,), max(now - since.timestamp(), 0.0) if since else 0.0))
+        return [(self._waiting, [((q,), counts.get(q, 0)) for q in queues]), (self._longest, longest)]
 
-    def _operator_gauges(self, queues: list[str]) -> Iterator[Metric]:
+    def _operator_gauges(self) -> list[tuple[FamilyText, Series]]:
         overall: Tally[str] = Tally()
         per_queue: Tally[tuple[str, str]] = Tally()
         for state in self._s.operators():
@@ -309,61 +243,29 @@ class LiveCollector(Collector):
             overall[status] += 1
             for queue in state.queues:
                 per_queue[(queue, status)] += 1
-        everyone = GaugeMetricFamily("hotline_operators", "Operators logged in, by state", labels=["state"])
-        for status, count in sorted(overall.items()):
-            everyone.add_metric([status], count)
-        yield everyone
-        members = GaugeMetricFamily(
-            "hotline_queue_operators", "Operators logged in to a queue, by state", labels=["queue", "state"]
-        )
-        for (queue, status), count in sorted(per_queue.items()):
-            members.add_metric([queue, status], count)
-        yield members
+        return [
+            (self._everyone, [((status,), count) for status, count in sorted(overall.items())]),
+            (self._members, [(pair, count) for pair, count in sorted(per_queue.items())]),
+        ]
 
-    def _levels(self, queues: list[str]) -> Iterator[Metric]:
+    def _levels(self, queues: list[str]) -> list[tuple[FamilyText, Series]]:
         levels = self._s.levels()
-        threshold = GaugeMetricFamily(
-            "hotline_service_level_threshold_seconds",
-            "Answered within this counts for the service level",
-            labels=["queue"],
-        )
-        target = GaugeMetricFamily(
-            "hotline_service_level_target",
-            "Share of offered calls to answer within the threshold",
-            labels=["queue"],
-        )
-        for queue in queues:
-            threshold.add_metric([queue], levels.threshold(queue))
-            target.add_metric([queue], levels.target(queue))
-        yield threshold
-        yield target
+        return [
+            (self._threshold, [((q,), levels.threshold(q)) for q in queues]),
+            (self._target, [((q,), levels.target(q)) for q in queues]),
+        ]
 
-    def _node_gauges(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "hotline_ami_connected", "AMI session logged in (1) or not (0)", labels=["node"]
-        )
-        reconnects = CounterMetricFamily(
-            "hotline_ami_reconnects", "AMI connection attempts after the first", labels=["node"]
-        )
-        events = CounterMetricFamily("hotline_ami_events", "AMI events handled", labels=["node"])
-        failed = CounterMetricFamily(
-            "hotline_ami_events_failed", "AMI events that failed to parse or apply", labels=["node"]
-        )
-        for status in self._nodes():
-            up.add_metric([status.node], 1.0 if status.logged_in else 0.0)
-            reconnects.add_metric([status.node], status.reconnects)
-            events.add_metric([status.node], status.events_total)
-            failed.add_metric([status.node], status.events_failed)
-        yield from (up, reconnects, events, failed)
+    def _node_gauges(self) -> list[tuple[FamilyText, Series]]:
+        statuses: list[tuple[tuple[str, ...], NodeStatus]] = [((s.node,), s) for s in self._nodes()]
+        out: list[tuple[FamilyText, Series]] = [
+            (self._up, [(node, 1.0 if s.logged_in else 0.0) for node, s in statuses]),
+            (self._reconnects, [(node, float(s.reconnects)) for node, s in statuses]),
+            (self._events, [(node, float(s.events_total)) for node, s in statuses]),
+            (self._failed, [(node, float(s.events_failed)) for node, s in statuses]),
+        ]
         if self._s.agi_errors is not None:
-            agi = CounterMetricFamily(
-                "hotline_agi_errors", "FastAGI sessions that failed (bad request or handler error)"
-            )
-            agi.add_metric([], self._s.agi_errors())
-            yield agi
-
-    def _now(self) -> float:
-        return self._s.clock()
+            out.append((self._agi, [((), float(self._s.agi_errors()))]))
+        return out
 
 
 def _fixed(names: tuple[str, ...]) -> Callable[[], Iterable[str]]:

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.state import OperatorState, OperatorStatus
+from metrics.exposition import exposition
 from metrics.live import QueueBoard
 from metrics.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records import CallRecord, Outcome
@@ -36,6 +37,7 @@ def record(queue: str | None, outcome: Outcome, wait: float | None = None, **kw:
 
 def samples(registry: CollectorRegistry) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     text = generate_latest(registry).decode()
+    assert exposition(registry).decode() == text  # what /metrics serves
     return {
         (s.name, frozenset(s.labels.items())): s.value
         for family in text_string_to_metric_families(text)

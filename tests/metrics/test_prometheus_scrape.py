@@ -1,5 +1,5 @@
-"""The cached collectors of metrics/prometheus.py: the same exposition as prometheus_client's
-own Counter, and samples that move as soon as their series does (no stale scrape)."""
+"""The cached collectors of metrics/families.py: the same exposition as prometheus_client's
+own Counter, and lines that move as soon as their series does (no stale scrape)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client import metrics as client_metrics
 
-from metrics.prometheus import CounterFamily, Histogram
+from metrics.exposition import exposition
+from metrics.families import CounterFamily, Histogram
 
 
 @pytest.fixture
@@ -22,7 +23,10 @@ def without_created() -> Iterator[None]:
 
 
 def lines(registry: CollectorRegistry) -> list[str]:
-    return sorted(generate_latest(registry).decode().splitlines())
+    """The client's exposition, sorted; what /metrics serves (our own writer) must be the same."""
+    text = generate_latest(registry).decode()
+    assert exposition(registry).decode() == text
+    return sorted(text.splitlines())
 
 
 def test_counter_family_exposes_what_a_client_counter_does(without_created: None) -> None:
