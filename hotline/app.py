@@ -45,7 +45,7 @@ from metrics.records import CallAssembler, CallRecord
 from metrics.repeat import RepeatCallers
 from metrics.reports import ReportService, ServiceLevels
 from metrics.reports_api import reports_router, wallboard_router
-from metrics.retention import Retention, run_retention_forever, service_levels
+from metrics.retention import Retention, run_retention_forever
 from metrics.store import RecordStore, RecordWriter
 from metrics.wallboard import Wallboard, WallboardSources, recent_totals
 from telephony.agi import AgiChannel, AgiRequest
@@ -91,7 +91,7 @@ class Hotline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
-        self.store = RecordStore(self.engine)
+        self.store = RecordStore(self.engine, self._levels)  # thresholds of the cells it writes
         self.writer = RecordWriter(self.store)
         self.board = QueueBoard()
         seed = live_document(settings)
@@ -178,7 +178,7 @@ class Hotline:
                 *self._lead_routers(auth),
             ],
             require_lead=auth.guard({Role.SHIFT_LEAD, Role.ADMIN}),
-            exporter=CallExporter(self.engine, settings.privacy.small_cell_k, self._service_levels),
+            exporter=CallExporter(self.engine, settings.privacy.small_cell_k),
         )
 
     def _softphone(self, operator: Operator) -> SoftphonePublic:
@@ -195,9 +195,7 @@ class Hotline:
         await self.presence.pause(operator, PauseReason(reason), record=False)
 
     def _retention(self) -> Retention:
-        doc = self.ivr_service.engine().document
-        levels = service_levels({q.name: q.service_level_seconds for q in doc.queues})
-        return Retention(self.engine, timedelta(days=self.settings.privacy.retention_days), levels)
+        return Retention(self.engine, timedelta(days=self.settings.privacy.retention_days))
 
     def _count_caller(self, number: str) -> int | None:
         """The caller's number, as it arrives with the IVR's AGI request, becomes a count."""
@@ -241,10 +239,6 @@ class Hotline:
         self.metrics.on_record(record)
         self.wallboard.on_record(record)
         self.writer.submit(record)
-
-    def _service_levels(self) -> dict[str, int]:
-        """Each queue's service-level threshold in the live IVR, for exports."""
-        return {q.name: q.service_level_seconds for q in self.ivr_service.engine().document.queues}
 
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]

@@ -1,8 +1,10 @@
 """Exports of call figures (CSV, JSON): calls per interval and topic, small cells suppressed.
 
-The export reads both stores of figures as one table: the call records still kept, and the
-interval statistics retention made of older ones (metrics/retention.py), folded into cells of
-``interval_minutes`` (15, 30, 60 or 1440) by topic, over every node and queue. A cell with fewer
+The export reads the interval statistics (``call_intervals``, metrics/intervals.py), which hold
+every call ever saved, whether its record is still kept or retention has deleted it, folded into
+cells of ``interval_minutes`` (15, 30, 60 or 1440) by topic, over every node and queue. It never
+reads the records as well, so no call is counted twice. ``answered_within_sl`` counts answers
+within the queue's threshold as it was when the call was saved. A cell with fewer
 than ``k`` calls is merged into "other" or hidden (metrics/suppression.py), so no row of an
 export can single a caller out. No record id, call id, operator or time finer than the interval
 leaves through here.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -22,17 +24,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from metrics.exceptions import InvalidExportRange
-from metrics.intervals import COUNT_FIELDS, MAXIMA, CellCounts, interval_start, roll_up, utc
-from metrics.models import CallIntervalRow, CallRecordRow
-from metrics.retention import RECORD_COLUMNS, service_levels
+from metrics.intervals import EXPORT_FIELDS, CellCounts, interval_start, utc
+from metrics.models import CallIntervalRow
 from metrics.suppression import suppress_small_cells
 
 INTERVALS: Final = (15, 30, 60, 1440)
 MAX_CELLS_IN_TIME: Final = 50_000  # intervals per export: 15 min over ~520 days
 DEFAULT_SPAN: Final = timedelta(days=7)
-COLUMNS: Final = ("interval_start", "topic", *COUNT_FIELDS)
-
-Thresholds = Callable[[], Mapping[str, int]]  # queue -> service-level seconds, read per export
+COLUMNS: Final = ("interval_start", "topic", *EXPORT_FIELDS)
 
 
 class ExportFormat(StrEnum):
@@ -103,12 +102,10 @@ class CallExporter:
         self,
         engine: Engine,
         k: int,
-        thresholds: Thresholds | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._engine = engine
         self._k = k
-        self._thresholds = thresholds or dict
         self._clock = clock
 
     def export(self, since: datetime | None, until: datetime | None, interval_minutes: int = 15) -> Export:
@@ -121,27 +118,18 @@ class CallExporter:
             for (at, topic), counts in sorted(cells.items())
         ]
         shown = suppress_small_cells(
-            rows, self._k, suppressed=["topic"], kept=["interval_start"], maxima=MAXIMA
+            rows, self._k, suppressed=["topic"], kept=["interval_start"], maxima=["max_wait_seconds"]
         )
         return Export(start, end, interval_minutes, self._k, shown.rows, shown.merged, shown.hidden)
 
     def _cells(
         self, start: datetime, end: datetime, minutes: int
     ) -> Iterator[tuple[tuple[datetime, str], CellCounts]]:
-        level = service_levels(self._thresholds())
+        cells = CallIntervalRow.__table__.c
+        query = select(cells.interval_start, cells.topic, *(cells[name] for name in EXPORT_FIELDS)).where(
+            cells.interval_start >= start, cells.interval_start < end
+        )
         with Session(self._engine) as session:
-            records = session.execute(
-                select(*RECORD_COLUMNS)
-                .where(CallRecordRow.started_at >= start, CallRecordRow.started_at < end)
-                .execution_options(yield_per=2000)
-            )
-            for key, counts in roll_up(records, level, minutes).items():
-                yield (key.interval_start, key.topic), counts
-            stored = session.scalars(
-                select(CallIntervalRow).where(
-                    CallIntervalRow.interval_start >= start, CallIntervalRow.interval_start < end
-                )
-            )
-            for row in stored:
-                counts = CellCounts(**{name: getattr(row, name) for name in COUNT_FIELDS})
+            for row in session.execute(query.execution_options(yield_per=2000)):
+                counts = CellCounts(**{name: getattr(row, name) for name in EXPORT_FIELDS})
                 yield (interval_start(row.interval_start, minutes), row.topic), counts

@@ -48,8 +48,10 @@ class CallRecordRow(Base):
 
 
 class CallIntervalRow(Base):
-    """Interval statistics of calls older than the retention period (metrics/retention.py):
-    one row per 15 minutes, node, topic and queue ('' when none). Counts only, never a call."""
+    """Interval statistics of every call ever saved (metrics/intervals.py): one row per UTC
+    quarter-hour, node, topic and queue ('' when none), kept up to date by the record store in
+    the transaction that saves the records. Counts only, never a call. The primary key leads
+    with ``interval_start``: reports and exports read ranges of it."""
 
     __tablename__ = "call_intervals"
 
@@ -71,3 +73,40 @@ class CallIntervalRow(Base):
     wait_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
     talk_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
     max_wait_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # report figures (migration 0006)
+    sl_seconds: Mapped[float | None] = mapped_column(Float)
+    report_offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered_wait_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    handle_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    longest_wait: Mapped[float | None] = mapped_column(Float)
+    answered_within_5s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_10s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_15s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_20s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_25s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_30s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_45s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_60s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_90s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_120s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_180s: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_300s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_2s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_3s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_5s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_10s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_15s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_20s: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned_30s: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallRetentionRow(Base):
+    """The one row (id 1) that says which quarter-hours retention has retired: records that
+    started before ``cutoff`` are deleted (their cells stay) and the store refuses them. Both
+    lock this row first, so a record cannot be saved into a quarter-hour while it is retired."""
+
+    __tablename__ = "call_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cutoff: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

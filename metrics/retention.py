@@ -1,45 +1,37 @@
-"""Retention: call records older than the retention period become interval statistics.
+"""Retention: call records older than the retention period are deleted; their figures stay.
 
-Each chunk is one transaction: the oldest records past the cutoff are deleted, and the rows the
-DELETE returned (``RETURNING``: exactly those, never more) are added to ``call_intervals``. A
-failed chunk changes nothing; a chunk that committed never counts its records again, because
-they are gone. Two runs at once cannot count a record twice: the second DELETE finds it gone.
-So a run can be repeated or interrupted at any point and the statistics stay exact.
+The record store adds every record to its 15-minute cell (``call_intervals``) when it saves it,
+so retention has nothing to roll up: it moves the cutoff of ``call_retention`` forward to the
+quarter-hour at or before now - keep (never back), then deletes the records that started before
+it, chunk by chunk, one transaction each. Cells are never touched, so a run can be repeated,
+interrupted or run twice at once and the statistics stay exact. Once the cutoff has passed a
+quarter-hour the store refuses records of it (metrics/store.py): a call counted there cannot be
+counted again after its record is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from metrics.intervals import COUNT_FIELDS, MAXIMA, CellCounts, CellKey, ServiceLevel, roll_up
-from metrics.models import CallIntervalRow, CallRecordRow
+from metrics.cells import advance_cutoff
+from metrics.intervals import cell_key, interval_start
+from metrics.models import CallRecordRow
 
 log = logging.getLogger("hotline.retention")
 CHUNK: Final = 1000
-_KEYS: Final = ("interval_start", "node", "topic", "queue")
-RECORD_COLUMNS: Final = (
+_CELL_COLUMNS: Final = (
     CallRecordRow.started_at,
     CallRecordRow.node,
     CallRecordRow.topic,
     CallRecordRow.queue,
-    CallRecordRow.outcome,
-    CallRecordRow.queue_entered_at,
-    CallRecordRow.answered_at,
-    CallRecordRow.wait_seconds,
-    CallRecordRow.talk_seconds,
-    CallRecordRow.after_hours,
-    CallRecordRow.overflowed,
-    CallRecordRow.escalated,
 )
 
 
@@ -50,15 +42,9 @@ def _now() -> datetime:
 @dataclass(frozen=True)
 class RetentionResult:
     cutoff: datetime
-    records: int  # records rolled up and deleted
-    cells: int  # interval cells written to (added to or created)
+    records: int  # records deleted
+    cells: int  # interval cells that hold them (counted per chunk)
     chunks: int
-
-
-def service_levels(levels: Mapping[str, int], default: int = 20) -> ServiceLevel:
-    """Per-queue thresholds (the IVR document's ``service_level_seconds``), else ``default``."""
-    table = dict(levels)
-    return lambda queue: table.get(queue, default)
 
 
 class Retention:
@@ -66,7 +52,6 @@ class Retention:
         self,
         engine: Engine,
         keep: timedelta,
-        service_level: ServiceLevel | None = None,
         chunk: int = CHUNK,
         clock: Callable[[], datetime] = _now,
     ) -> None:
@@ -74,22 +59,23 @@ class Retention:
             raise ValueError("the retention period must be positive")
         self._engine = engine
         self._keep = keep
-        self._level = service_level
         self._chunk = max(1, chunk)
         self._clock = clock
 
     def run_once(self) -> RetentionResult:
-        """Roll up and delete every record that started before now - keep, chunk by chunk."""
-        cutoff = self._clock() - self._keep
+        """Delete every record that started before the quarter-hour of now - keep, chunk by chunk."""
+        cutoff = interval_start(self._clock() - self._keep)
+        with Session(self._engine) as session, session.begin():
+            advance_cutoff(session, cutoff)
         records = cells = chunks = 0
         while True:
-            done, touched = self._roll_chunk(cutoff)
+            done, held = self._delete_chunk(cutoff)
             if not done:
                 break
-            records, cells, chunks = records + done, cells + touched, chunks + 1
+            records, cells, chunks = records + done, cells + held, chunks + 1
         return RetentionResult(cutoff, records, cells, chunks)
 
-    def _roll_chunk(self, cutoff: datetime) -> tuple[int, int]:
+    def _delete_chunk(self, cutoff: datetime) -> tuple[int, int]:
         oldest = (
             select(CallRecordRow.id)
             .where(CallRecordRow.started_at < cutoff)
@@ -101,38 +87,9 @@ class Retention:
             if not ids:
                 return 0, 0
             gone = session.execute(
-                delete(CallRecordRow).where(CallRecordRow.id.in_(ids)).returning(*RECORD_COLUMNS)
-            )
-            rows = list(gone)
-            cells = roll_up(rows, self._level)
-            if cells:
-                session.execute(self._add_statement(cells))
-        return len(rows), len(cells)
-
-    def _add_statement(self, cells: dict[CellKey, CellCounts]) -> Any:
-        """One upsert: a new cell is inserted, an existing one gets the counts added."""
-        values = [
-            {
-                "interval_start": k.interval_start,
-                "node": k.node,
-                "topic": k.topic,
-                "queue": k.queue,
-                **c.as_dict(),
-            }
-            for k, c in cells.items()
-        ]
-        postgres = self._engine.dialect.name == "postgresql"
-        insert = pg_insert if postgres else sqlite_insert
-        statement = insert(CallIntervalRow).values(values)
-        table = CallIntervalRow.__table__.c
-        larger = func.greatest if postgres else func.max
-        changed = {
-            name: larger(table[name], statement.excluded[name])
-            if name in MAXIMA
-            else table[name] + statement.excluded[name]
-            for name in COUNT_FIELDS
-        }
-        return statement.on_conflict_do_update(index_elements=list(_KEYS), set_=changed)
+                delete(CallRecordRow).where(CallRecordRow.id.in_(ids)).returning(*_CELL_COLUMNS)
+            ).all()
+        return len(gone), len({cell_key(row) for row in gone})
 
 
 async def run_retention_forever(retention: Retention, every: timedelta = timedelta(hours=1)) -> None:
@@ -146,7 +103,7 @@ async def run_retention_forever(retention: Retention, every: timedelta = timedel
         else:
             if result.records:
                 log.info(
-                    "retention: %d records before %s rolled into %d interval cells",
+                    "retention: %d records before %s deleted; their figures stay in %d interval cells",
                     result.records,
                     result.cutoff.isoformat(timespec="minutes"),
                     result.cells,

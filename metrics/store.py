@@ -1,22 +1,27 @@
-"""Call records in the database, and a writer that keeps database I/O off the event loop."""
+"""Call records and their interval cells in the database, and a writer that keeps database I/O
+off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hotline.orm import stored_utc
+from metrics.cells import RECORD_COLUMNS, add_cells, lock_cutoff, replace_cells
+from metrics.intervals import CellKey, cell_key, roll_up
 from metrics.models import CallRecordRow
 from metrics.records import CallRecord, Outcome
+from metrics.reports import ServiceLevels
 
 log = logging.getLogger("hotline.records")
 _FIELDS = tuple(f.name for f in fields(CallRecord))
@@ -38,25 +43,71 @@ def _to_record(row: CallRecordRow) -> CallRecord:
 
 
 class RecordStore:
-    def __init__(self, engine: Engine) -> None:
+    """Call records, and their 15-minute cells (metrics/intervals.py) kept in step with them: the
+    transaction that saves records adds their contributions to ``call_intervals``.
+
+    ``levels`` gives each queue's service-level threshold when a record is saved (the cell's
+    ``answered_within_sl``); reports read the threshold ladder, which needs none.
+    """
+
+    def __init__(self, engine: Engine, levels: Callable[[], ServiceLevels] | None = None) -> None:
         self._engine = engine
+        self._levels = levels or (lambda: ServiceLevels({}))
 
     def save(self, record: CallRecord) -> None:
         """Insert, or update the record of the same call (node, call_id): never two per call."""
         self.save_many([record])
 
     def save_many(self, records: Sequence[CallRecord]) -> None:
-        """One transaction, one upsert statement: the later of two records of a call wins."""
+        """One transaction: the later of two records of a call wins, and the cells follow.
+
+        A new record adds its contribution to its cell. A record saved again (same node and
+        call id) replaces the stored one, and the cells of both versions are recomputed from
+        their records, so nothing is counted twice and maxima stay exact. A record of a
+        quarter-hour retention has retired (before the cutoff) is refused and logged by id:
+        its call may already be counted there, and the record that counted it is gone.
+        """
         latest = {(r.node, r.call_id): r for r in records}
         if not latest:
             return
-        rows = [_values(r) for r in latest.values()]
-        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(CallRecordRow).values(rows)
-        changed = {name: statement.excluded[name] for name in _FIELDS if name != "id"}
-        statement = statement.on_conflict_do_update(index_elements=["node", "call_id"], set_=changed)
+        level = self._levels().threshold
         with Session(self._engine) as session, session.begin():
-            session.execute(statement)
+            cutoff = lock_cutoff(session)
+            fresh = _after(cutoff, latest)
+            if not fresh:
+                return
+            inserted = self._insert_new(session, fresh)
+            again = {key: r for key, r in fresh.items() if key not in inserted}
+            touched = self._replace(session, again, cutoff) if again else set()
+            new = [r for key, r in fresh.items() if key in inserted]
+            add_cells(session, {k: c for k, c in roll_up(new, level).items() if k not in touched})
+            replace_cells(session, touched, level)
+
+    def _insert_new(self, session: Session, records: dict[tuple[str, str], CallRecord]) -> set[Any]:
+        statement = self._insert()(CallRecordRow).values([_values(r) for r in records.values()])
+        returning = statement.on_conflict_do_nothing().returning(CallRecordRow.node, CallRecordRow.call_id)
+        return {tuple(row) for row in session.execute(returning)}
+
+    def _replace(
+        self, session: Session, again: dict[tuple[str, str], CallRecord], cutoff: datetime | None
+    ) -> set[CellKey]:
+        """Update records saved before; the cells of their old and new versions."""
+        keys = tuple_(CallRecordRow.node, CallRecordRow.call_id).in_(list(again))
+        old = session.execute(select(CallRecordRow.call_id, *RECORD_COLUMNS).where(keys)).all()
+        for row in old:
+            if cutoff is not None and stored_utc(row.started_at) < cutoff:
+                _refuse(again.pop((row.node, row.call_id)), cutoff)
+        if not again:
+            return set()
+        statement = self._insert()(CallRecordRow).values([_values(r) for r in again.values()])
+        changed = {name: statement.excluded[name] for name in _FIELDS if name != "id"}
+        session.execute(statement.on_conflict_do_update(index_elements=["node", "call_id"], set_=changed))
+        return {cell_key(row) for row in old if (row.node, row.call_id) in again} | {
+            cell_key(r) for r in again.values()
+        }
+
+    def _insert(self) -> Any:
+        return pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
 
     def list(self, limit: int = 100, offset: int = 0, since: datetime | None = None) -> list[CallRecord]:
         query = select(CallRecordRow).order_by(CallRecordRow.started_at, CallRecordRow.id)
@@ -65,6 +116,28 @@ class RecordStore:
         with Session(self._engine) as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             return [_to_record(row) for row in rows]
+
+
+def _after(
+    cutoff: datetime | None, records: dict[tuple[str, str], CallRecord]
+) -> dict[tuple[str, str], CallRecord]:
+    if cutoff is None:
+        return records
+    kept = {}
+    for key, record in records.items():
+        if record.started_at < cutoff:
+            _refuse(record, cutoff)
+        else:
+            kept[key] = record
+    return kept
+
+
+def _refuse(record: CallRecord, cutoff: datetime) -> None:
+    log.warning(
+        "record %s not saved: its quarter-hour is before the retention cutoff %s",
+        record.id,
+        cutoff.isoformat(timespec="minutes"),
+    )
 
 
 class RecordWriter:

@@ -1,4 +1,4 @@
-"""Exports on SQLite and PostgreSQL: records and rolled-up intervals as one table, small cells
+"""Exports on SQLite and PostgreSQL: the cells of kept and deleted records read once, small cells
 merged or hidden, whole intervals, clear errors."""
 
 from __future__ import annotations
@@ -66,11 +66,14 @@ def test_a_small_topic_is_merged_or_hidden(database: Engine) -> None:
     )
 
 
-def test_records_and_rolled_up_intervals_read_as_one(database: Engine) -> None:
-    RecordStore(database).save_many(crisis_and_legal(T0, crisis=4, legal=0))
-    now = T0 + timedelta(days=401)
-    Retention(database, timedelta(days=400), clock=lambda: now).run_once()
-    RecordStore(database).save_many(crisis_and_legal(T0 + timedelta(minutes=20), crisis=3, legal=0))
+def test_kept_and_deleted_records_are_read_once_from_the_cells(database: Engine) -> None:
+    retired = crisis_and_legal(T0, crisis=4, legal=0)
+    kept = crisis_and_legal(T0 + timedelta(minutes=20), crisis=3, legal=0)
+    RecordStore(database).save_many(retired + kept)
+    now = T0 + timedelta(days=400, minutes=15)  # the cutoff: 12:15, 400 days before
+    assert Retention(database, timedelta(days=400), clock=lambda: now).run_once().records == 4
+    RecordStore(database).save_many(retired + kept)  # saved again: retired refused, kept replaced
+    assert len(RecordStore(database).list()) == 3
     exporter = CallExporter(database, k=5, clock=lambda: now)
     [hour] = exporter.export(T0, T0 + timedelta(hours=1), interval_minutes=60).rows
     assert (hour["interval_start"], hour["topic"], hour["calls"], hour["answered"]) == (

@@ -1,8 +1,10 @@
-"""Retention on SQLite and PostgreSQL: old records become exact interval statistics, once."""
+"""Retention on SQLite and PostgreSQL: the cells the store wrote stay exact while retention deletes
+old records, and a retired quarter-hour takes no record again."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import uuid
@@ -14,10 +16,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import metrics.retention as retention_module
+from metrics.cells import advance_cutoff
 from metrics.intervals import interval_start
 from metrics.models import CallIntervalRow, CallRecordRow
 from metrics.records import CallRecord, Outcome
-from metrics.retention import Retention, run_retention_forever, service_levels
+from metrics.reports import ServiceLevels
+from metrics.retention import Retention, RetentionResult, run_retention_forever
 from metrics.store import RecordStore
 
 NOW = datetime(2027, 12, 1, 12, 0, tzinfo=UTC)
@@ -76,19 +80,26 @@ def record_count(engine: Engine) -> int:
         return int(session.scalar(select(func.count()).select_from(CallRecordRow)) or 0)
 
 
-def test_old_records_become_interval_statistics(database: Engine) -> None:
-    store = RecordStore(database)
-    recent = call(NOW - timedelta(days=3), Outcome.ANSWERED)
+def crisis_store(engine: Engine) -> RecordStore:
+    return RecordStore(engine, lambda: ServiceLevels({"crisis": 10}))
+
+
+def test_saved_records_are_cells_and_retention_only_deletes_them(database: Engine) -> None:
+    store = crisis_store(database)
+    recent = call(NOW - timedelta(days=3, minutes=-40), Outcome.ANSWERED)  # 12:40
     store.save_many([*old_calls(), recent])
-    result = Retention(database, KEEP, service_levels({"crisis": 10}), clock=lambda: NOW).run_once()
+    before = cells(database)
+    result = Retention(database, KEEP, clock=lambda: NOW).run_once()
     assert (result.records, result.cells, result.chunks) == (7, 4, 1)
     assert store.list() == [recent]
     got = cells(database)
+    assert got == before
     assert set(got) == {
         ("12:00", "crisis", "crisis"),
         ("12:00", "", ""),
         ("12:00", "legal", ""),
         ("12:15", "loss", "loss"),
+        ("12:30", "crisis", "crisis"),
     }
     crisis = got[("12:00", "crisis", "crisis")]
     assert crisis["interval_start"] == OLD
@@ -99,22 +110,33 @@ def test_old_records_become_interval_statistics(database: Engine) -> None:
         "abandoned_in_queue": 1,
         "failed": 1,
     }
-    assert crisis["answered_within_sl"] == 1  # 4 s within crisis's 10 s; 30 s is not
+    assert (crisis["answered_within_sl"], crisis["sl_seconds"]) == (1, 10.0)  # 4 s within 10 s; 30 s not
+    assert (crisis["answered_within_5s"], crisis["answered_within_30s"], crisis["short_abandoned_5s"]) == (
+        1,
+        2,
+        0,
+    )
     assert (crisis["wait_seconds_sum"], crisis["max_wait_seconds"], crisis["talk_seconds_sum"]) == (
         84.0,
         50.0,
         120.0,
     )
+    assert (crisis["report_offered"], crisis["longest_wait"], crisis["handled"]) == (3, 50.0, 2)
     assert crisis["overflowed"] == 1
     assert got[("12:00", "", "")]["abandoned_in_ivr"] == 1
     legal = got[("12:00", "legal", "")]
     assert (legal["referred"], legal["after_hours"], legal["offered"]) == (1, 1, 0)
+    assert legal["report_offered"] == 0
+    assert legal["longest_wait"] is None and legal["sl_seconds"] is None
     loss = got[("12:15", "loss", "loss")]
     assert (loss["answered"], loss["answered_within_sl"], loss["escalated"]) == (1, 1, 1)  # default 20 s
+    assert loss["sl_seconds"] == 20.0
 
 
-def test_a_second_run_changes_nothing_and_later_runs_add(database: Engine) -> None:
-    store = RecordStore(database)
+def test_a_second_run_changes_nothing_and_retired_quarter_hours_take_no_record(
+    database: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = crisis_store(database)
     store.save_many(old_calls())
     retention = Retention(database, KEEP, clock=lambda: NOW)
     retention.run_once()
@@ -122,29 +144,71 @@ def test_a_second_run_changes_nothing_and_later_runs_add(database: Engine) -> No
     again = retention.run_once()
     assert (again.records, again.chunks) == (0, 0)
     assert cells(database) == first
-    store.save_many([call(OLD + timedelta(minutes=7), Outcome.ANSWERED, wait_seconds=70.0)])
-    retention.run_once()
-    crisis = cells(database)[("12:00", "crisis", "crisis")]
-    assert (crisis["calls"], crisis["answered"], crisis["max_wait_seconds"]) == (5, 3, 70.0)
-    assert crisis["wait_seconds_sum"] == first[("12:00", "crisis", "crisis")]["wait_seconds_sum"] + 70.0
+    late = call(OLD + timedelta(minutes=7), Outcome.ANSWERED, wait_seconds=70.0)
+    with caplog.at_level(logging.WARNING, logger="hotline.records"):
+        store.save_many([late])
+    assert cells(database) == first and record_count(database) == 0
+    assert f"record {late.id} not saved" in caplog.text
 
 
-def test_chunks_give_the_same_figures_as_one_pass(database: Engine) -> None:
-    store = RecordStore(database)
+def test_a_record_saved_again_after_its_quarter_hour_retired_counts_once(database: Engine) -> None:
+    store = crisis_store(database)
+    first = call(OLD + timedelta(days=1), Outcome.ABANDONED_IN_QUEUE, wait_seconds=50.0)
+    store.save(first)
+    counted = cells(database)
+    now = OLD + timedelta(days=1, minutes=20) + KEEP
+    Retention(database, KEEP, clock=lambda: now).run_once()
+    store.save(dataclasses.replace(first, outcome=Outcome.ANSWERED, answered_at=first.started_at))
+    assert cells(database) == counted and record_count(database) == 0
+
+
+def test_a_stored_record_of_a_retired_quarter_hour_is_not_moved_out_of_it(database: Engine) -> None:
+    store = crisis_store(database)
+    first = call(OLD + timedelta(days=1), Outcome.ABANDONED_IN_QUEUE, wait_seconds=50.0)
+    store.save(first)
+    counted = cells(database)
+    cutoff = first.started_at + timedelta(minutes=15)
+    with Session(database) as session, session.begin():
+        advance_cutoff(session, cutoff)  # retention has closed the quarter-hour, not deleted yet
+    store.save(dataclasses.replace(first, started_at=cutoff, outcome=Outcome.ANSWERED))
+    assert cells(database) == counted
+    assert [r.started_at for r in store.list()] == [first.started_at]
+
+
+def test_the_cutoff_is_a_quarter_hour_and_never_moves_back(database: Engine) -> None:
+    store = crisis_store(database)
+    cutoff = NOW - KEEP
+    store.save_many([call(cutoff + timedelta(minutes=1), Outcome.ANSWERED)])
+    later = Retention(database, KEEP, clock=lambda: NOW + timedelta(minutes=7)).run_once()
+    assert later.cutoff == cutoff and later.records == 0  # 12:07 - keep is in the 12:00 quarter
+    Retention(database, KEEP, clock=lambda: NOW + timedelta(minutes=15)).run_once()
+    assert record_count(database) == 0
+    longer = Retention(database, KEEP + timedelta(days=30), clock=lambda: NOW + timedelta(minutes=15))
+    longer.run_once()
+    store.save(call(cutoff + timedelta(minutes=5), Outcome.ANSWERED))  # still retired
+    assert record_count(database) == 0
+    assert sum(c["calls"] for c in cells(database).values()) == 1
+
+
+def test_chunks_delete_everything_and_leave_the_cells(database: Engine) -> None:
+    store = crisis_store(database)
     calls = [call(OLD + timedelta(minutes=i), Outcome.ANSWERED, wait_seconds=float(i)) for i in range(40)]
     store.save_many(calls)
+    before = cells(database)
     result = Retention(database, KEEP, chunk=7, clock=lambda: NOW).run_once()
     assert (result.records, result.chunks) == (40, 6)
+    assert record_count(database) == 0
     got = cells(database)
-    assert sum(c["calls"] for c in got.values()) == 40
+    assert got == before
     assert {k[0] for k in got} == {"12:00", "12:15", "12:30"}
     assert got[("12:30", "crisis", "crisis")]["max_wait_seconds"] == 39.0
     assert sum(c["wait_seconds_sum"] for c in got.values()) == sum(range(40))
 
 
 def test_a_failed_chunk_changes_nothing(database: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    RecordStore(database).save_many([call(OLD + timedelta(minutes=i), Outcome.ANSWERED) for i in range(10)])
-    real = retention_module.roll_up
+    crisis_store(database).save_many([call(OLD + timedelta(minutes=i), Outcome.ANSWERED) for i in range(10)])
+    before = cells(database)
+    real = retention_module.delete
     calls = {"n": 0}
 
     def failing_second(*args: Any, **kw: Any) -> Any:
@@ -153,27 +217,27 @@ def test_a_failed_chunk_changes_nothing(database: Engine, monkeypatch: pytest.Mo
             raise RuntimeError("the database went away")
         return real(*args, **kw)
 
-    monkeypatch.setattr(retention_module, "roll_up", failing_second)
+    monkeypatch.setattr(retention_module, "delete", failing_second)
     retention = Retention(database, KEEP, chunk=4, clock=lambda: NOW)
     with pytest.raises(RuntimeError):
         retention.run_once()
     assert record_count(database) == 6  # the first chunk committed, the second rolled back
-    assert sum(c["calls"] for c in cells(database).values()) == 4
-    monkeypatch.setattr(retention_module, "roll_up", real)
+    monkeypatch.setattr(retention_module, "delete", real)
     retention.run_once()
     assert record_count(database) == 0
-    assert sum(c["calls"] for c in cells(database).values()) == 10
+    assert cells(database) == before
 
 
-def test_two_runs_at_once_count_every_record_once(database: Engine) -> None:
+def test_two_runs_at_once_delete_every_record_once(database: Engine) -> None:
     calls = [call(OLD + timedelta(seconds=20 * i), Outcome.ANSWERED) for i in range(300)]
-    RecordStore(database).save_many(calls)
+    crisis_store(database).save_many(calls)
     runs = [Retention(database, KEEP, chunk=9, clock=lambda: NOW) for _ in range(2)]
     errors: list[BaseException] = []
+    results: list[RetentionResult] = []
 
     def run(r: Retention) -> None:
         try:
-            r.run_once()
+            results.append(r.run_once())
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -183,19 +247,21 @@ def test_two_runs_at_once_count_every_record_once(database: Engine) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert record_count(database) == 0
+    assert record_count(database) == 0 and sum(r.records for r in results) == 300
     assert sum(c["calls"] for c in cells(database).values()) == 300
 
 
 def test_records_at_the_cutoff_stay(database: Engine) -> None:
     cutoff = NOW - KEEP
-    RecordStore(database).save_many(
+    crisis_store(database).save_many(
         [call(cutoff, Outcome.ANSWERED), call(cutoff - timedelta(seconds=1), Outcome.ANSWERED)]
     )
     result = Retention(database, KEEP, clock=lambda: NOW).run_once()
     assert result.records == 1 and record_count(database) == 1
-    [cell] = cells(database).values()
-    assert cell["interval_start"] == interval_start(cutoff - timedelta(seconds=1))
+    assert {c["interval_start"]: c["calls"] for c in cells(database).values()} == {
+        interval_start(cutoff - timedelta(seconds=1)): 1,
+        cutoff: 1,
+    }
 
 
 def test_bad_period_is_refused(database: Engine) -> None:
