@@ -14,6 +14,17 @@ zone. Definitions (shared with the live metrics, see :func:`is_offered`):
 - ASA: mean wait of answered calls; AHT: mean talk + wrap-up (when recorded) of answered calls;
   longest wait: the longest wait of an offered call.
 
+The figures come from the 15-minute cells the record store keeps (metrics/intervals.py) for
+every whole UTC quarter-hour of the range, and from the records only for the part of a
+quarter-hour at either end when a bound is not on one (metrics/report_sql.py): a year of
+reports reads some 35,000 quarter-hours per queue and topic, not millions of records. The cells
+keep the answers within each threshold of ``ANSWER_LADDER`` and the short abandons under each of
+``SHORT_ABANDON_LADDER``; a threshold off the ladder is exact where the cells counted their
+answers against that very threshold when the calls were saved (the queue's configured one), and
+refused otherwise (``ReportError``, never an approximation). ``short_abandon_seconds`` must be
+0 or on its ladder. A record whose quarter-hour retention has retired is in its cell but no
+longer in the records, so a bound inside such a quarter-hour misses its part of it.
+
 Sums, counts and maxima only come from SQL, so rows of the same local interval merge exactly:
 a report that spans a daylight-saving change runs one query per offset; days, weeks and months
 are days summed in Python.
@@ -22,7 +33,6 @@ are days summed in Python.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,33 +40,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    and_,
-    case,
-    func,
-    literal,
-    literal_column,
-    or_,
-    select,
-    text,
-)
+from sqlalchemy import Connection, Engine, text
 
 from metrics.exceptions import MetricsError
-from metrics.models import CallRecordRow
+from metrics.intervals import ANSWER_LADDER, SHORT_ABANDON_LADDER
 from metrics.records import CallRecord, Outcome
+from metrics.report_sql import Thresholds, cells_statement, records_statement, stretches
 
-ANSWERED = Outcome.ANSWERED.value
-ABANDONED = Outcome.ABANDONED_IN_QUEUE.value
-MAX_BUCKETS = 40_000
-# Epoch seconds of a stored time: unixepoch() (SQLite 3.38+) is exact and a third faster.
-_SQLITE_EPOCH = (
-    "unixepoch(call_records.started_at)"
-    if sqlite3.sqlite_version_info >= (3, 38)
-    else "CAST(strftime('%s', call_records.started_at) AS INTEGER)"
-)  # a year of 15-minute intervals is 35,040
+MAX_BUCKETS = 40_000  # a year of 15-minute intervals is 35,040
 
 
 class ReportError(MetricsError):
@@ -227,10 +218,15 @@ def check(query: ReportQuery) -> None:
         raise ReportRangeError("end", f"{buckets:.0f} intervals of {query.interval}; at most {MAX_BUCKETS}")
     if query.short_abandon_seconds < 0 or not math.isfinite(query.short_abandon_seconds):
         raise ReportError("short_abandon_seconds", "must be a number of seconds, 0 or more")
+    short = query.short_abandon_seconds
+    if short and not (float(short).is_integer() and int(short) in SHORT_ABANDON_LADDER):
+        ladder = ", ".join(map(str, SHORT_ABANDON_LADDER))
+        raise ReportError("short_abandon_seconds", f"must be 0 or one of {ladder} (seconds)")
 
 
 class ReportService:
-    """Reports over ``call_records``; ``levels`` gives each queue's threshold T when asked."""
+    """Reports over the interval cells (and the records at the range's ends); ``levels``
+    gives each queue's threshold T when asked."""
 
     def __init__(self, engine: Engine, levels: Callable[[], ServiceLevels] | None = None) -> None:
         self._engine = engine
@@ -240,20 +236,38 @@ class ReportService:
         check(query)
         tz = zone(query.timezone)
         width = _WIDTH.get(query.interval, _DAY)
+        thresholds = self._thresholds(query)
+        dialect = self._engine.dialect.name
+        group_by = tuple(d.value for d in query.group_by)
+        filters = (query.queues, query.topics)
         cells: dict[tuple[datetime, str | None, str | None], Totals] = {}
         starts: dict[int, datetime] = {}
+        unknown = 0
         with self._engine.connect() as conn, conn.begin():
             self._tune(conn)
-            for seg_start, seg_end, offset in offset_segments(query.start, query.end, tz):
-                statement = self._statement(query, seg_start, seg_end, offset, width)
-                for bucket, queue, topic, *figures in conn.execute(statement):
+            for stretch in stretches(offset_segments(query.start, query.end, tz)):
+                make = cells_statement if stretch.cells else records_statement
+                statement = make(
+                    dialect, stretch, width, group_by, filters, query.short_abandon_seconds, thresholds
+                )
+                for bucket, queue, topic, *figures, missing in conn.execute(statement):
                     start = starts.get(bucket) or starts.setdefault(bucket, _bucket_start(bucket, width, tz))
-                    _merge(cells, (start, queue, topic), _totals(figures, query.short_abandon_seconds))
+                    key = (start, queue or None, topic or None)
+                    _merge(cells, key, _totals(figures, query.short_abandon_seconds))
+                    unknown += int(missing or 0)
+        if unknown:
+            raise _off_ladder(thresholds, query)
         if query.interval in (Interval.WEEK, Interval.MONTH):
             cells = _roll_up(cells, query.interval, tz)
         rows = [ReportRow(start, q, t, cells[(start, q, t)]) for start, q, t in sorted(cells, key=_order)]
         total = sum((r.totals for r in rows), Totals())
         return Report(query, rows, total)
+
+    def _thresholds(self, query: ReportQuery) -> Thresholds:
+        if query.threshold_seconds is not None:
+            return Thresholds({}, query.threshold_seconds)
+        levels = self._levels()
+        return Thresholds(dict(levels.thresholds), levels.default_seconds)
 
     def _tune(self, conn: Connection) -> None:
         """PostgreSQL, this transaction only: JIT compiling costs more than it saves on this
@@ -262,68 +276,16 @@ class ReportService:
             conn.execute(text("SET LOCAL jit = off"))
             conn.execute(text("SET LOCAL work_mem = '64MB'"))
 
-    # -- SQL ------------------------------------------------------------------------------------
-    def _statement(self, query: ReportQuery, start: datetime, end: datetime, offset: int, width: int) -> Any:
-        c = CallRecordRow
-        answered = c.outcome == ANSWERED
-        abandoned = c.outcome == ABANDONED
-        wait = func.coalesce(c.wait_seconds, 0.0)
-        short = and_(abandoned, wait < query.short_abandon_seconds)
-        handle = c.talk_seconds + func.coalesce(c.wrapup_seconds, 0.0)
-        bucket = self._bucket(offset, width).label("bucket")
-        queue = (c.queue if Dimension.QUEUE in query.group_by else literal(None)).label("queue")
-        topic = (c.topic if Dimension.TOPIC in query.group_by else literal(None)).label("topic")
-        columns = [
-            bucket,
-            queue,
-            topic,
-            func.count().label("offered"),
-            _count(answered).label("answered"),
-            _count(abandoned).label("abandoned"),
-            _count(short).label("short_abandoned"),
-            _count(and_(answered, wait <= self._threshold(query))).label("answered_within"),
-            func.sum(case((answered, wait), else_=0.0)).label("answer_wait_sum"),
-            func.sum(case((and_(answered, c.talk_seconds.is_not(None)), handle), else_=0.0)).label(
-                "handle_sum"
-            ),
-            _count(and_(answered, c.talk_seconds.is_not(None))).label("handled"),
-            func.max(c.wait_seconds).label("longest_wait"),
-        ]
-        where = [  # UTC: SQLite stores times without their offset
-            c.started_at >= start.astimezone(UTC),
-            c.started_at < end.astimezone(UTC),
-            or_(c.queue_entered_at.is_not(None), c.outcome.in_((ANSWERED, ABANDONED))),
-        ]
-        if query.queues:
-            where.append(c.queue.in_(query.queues))
-        if query.topics:
-            where.append(c.topic.in_(query.topics))
-        dims = ((queue, Dimension.QUEUE), (topic, Dimension.TOPIC))
-        groups = [bucket, *(col for col, dim in dims if dim in query.group_by)]
-        return select(*columns).where(*where).group_by(*groups)
 
-    def _bucket(self, offset: int, width: int) -> ColumnElement[Any]:
-        """floor((epoch seconds + offset) / width), exact for whole seconds on both databases.
-        Written out (integers only) so GROUP BY repeats the very expression of the SELECT."""
-        shift, size = int(offset), int(width)
-        if self._engine.dialect.name == "postgresql":
-            sql = f"floor((date_part('epoch', call_records.started_at) + {shift}) / {size})"
-        else:  # integer division; times after 1970 are positive
-            sql = f"(({_SQLITE_EPOCH} + {shift}) / {size})"
-        return literal_column(sql)
-
-    def _threshold(self, query: ReportQuery) -> ColumnElement[Any] | float:
-        if query.threshold_seconds is not None:
-            return query.threshold_seconds
-        levels = self._levels()
-        if not levels.thresholds:
-            return levels.default_seconds
-        whens = {queue: float(t) for queue, t in levels.thresholds.items()}
-        return case(whens, value=CallRecordRow.queue, else_=float(levels.default_seconds))
-
-
-def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.sum(case((condition, 1), else_=0))
+def _off_ladder(thresholds: Thresholds, query: ReportQuery) -> ReportError:
+    off = ", ".join(f"{t:g} s" for t in thresholds.off_ladder())
+    ladder = ", ".join(map(str, ANSWER_LADDER))
+    asked = "asked" if query.threshold_seconds is not None else "configured for a queue"
+    return ReportError(
+        "threshold_seconds",
+        f"the threshold {off} {asked} is not one every quarter-hour keeps ({ladder}), and calls in"
+        " this range were counted against another; ask for threshold_seconds on that list",
+    )
 
 
 def _totals(figures: list[Any], short_abandon_seconds: float) -> Totals:

@@ -46,6 +46,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def store(engine: Engine) -> Iterator[RecordStore]:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM call_records"))
+        conn.execute(text("DELETE FROM call_intervals"))
     yield RecordStore(engine)
 
 
