@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hotline.orm import stored_utc
 from metrics.cells import RECORD_COLUMNS, add_cells, lock_cutoff, replace_cells
-from metrics.intervals import CellKey, cell_key, roll_up
+from metrics.intervals import CellKey, ServiceLevel, cell_key, roll_up
 from metrics.models import CallRecordRow
 from metrics.records import CallRecord, Outcome
 from metrics.reports import ServiceLevels
@@ -62,10 +62,13 @@ class RecordStore:
         """One transaction: the later of two records of a call wins, and the cells follow.
 
         A new record adds its contribution to its cell. A record saved again (same node and
-        call id) replaces the stored one, and the cells of both versions are recomputed from
-        their records, so nothing is counted twice and maxima stay exact. A record of a
-        quarter-hour retention has retired (before the cutoff) is refused and logged by id:
-        its call may already be counted there, and the record that counted it is gone.
+        call id) replaces the stored one and, when its figures changed, the cells of both
+        versions are recomputed from their records, so nothing is counted twice and maxima stay
+        exact (a cell after retention's cutoff still has every record it counts). A record of
+        a quarter-hour retention has retired (before the cutoff) is refused and logged by id:
+        its call may already be counted there, and the record that counted it is gone. A
+        call's records share their start; one saved again with a later start after its
+        first record was deleted could not be recognised and would count twice.
         """
         latest = {(r.node, r.call_id): r for r in records}
         if not latest:
@@ -78,7 +81,7 @@ class RecordStore:
                 return
             inserted = self._insert_new(session, fresh)
             again = {key: r for key, r in fresh.items() if key not in inserted}
-            touched = self._replace(session, again, cutoff) if again else set()
+            touched = self._replace(session, again, cutoff, level) if again else set()
             new = [r for key, r in fresh.items() if key in inserted]
             add_cells(session, {k: c for k, c in roll_up(new, level).items() if k not in touched})
             replace_cells(session, touched, level)
@@ -89,9 +92,14 @@ class RecordStore:
         return {tuple(row) for row in session.execute(returning)}
 
     def _replace(
-        self, session: Session, again: dict[tuple[str, str], CallRecord], cutoff: datetime | None
+        self,
+        session: Session,
+        again: dict[tuple[str, str], CallRecord],
+        cutoff: datetime | None,
+        level: ServiceLevel,
     ) -> set[CellKey]:
-        """Update records saved before; the cells of their old and new versions."""
+        """Update records saved before; the cells of their old and new versions, unless the
+        record's contribution did not change (a batch sent again after a lost commit)."""
         keys = tuple_(CallRecordRow.node, CallRecordRow.call_id).in_(list(again))
         old = session.execute(select(CallRecordRow.call_id, *RECORD_COLUMNS).where(keys)).all()
         for row in old:
@@ -102,9 +110,12 @@ class RecordStore:
         statement = self._insert()(CallRecordRow).values([_values(r) for r in again.values()])
         changed = {name: statement.excluded[name] for name in _FIELDS if name != "id"}
         session.execute(statement.on_conflict_do_update(index_elements=["node", "call_id"], set_=changed))
-        return {cell_key(row) for row in old if (row.node, row.call_id) in again} | {
-            cell_key(r) for r in again.values()
-        }
+        touched: set[CellKey] = set()
+        for row in old:
+            record = again.get((row.node, row.call_id))
+            if record is not None and roll_up([row], level) != roll_up([record], level):
+                touched |= {cell_key(row), cell_key(record)}
+        return touched
 
     def _insert(self) -> Any:
         return pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert

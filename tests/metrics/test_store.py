@@ -1,4 +1,5 @@
-"""The record store on a real SQLite file and a real PostgreSQL server (migrations applied)."""
+"""The record store and the cells it keeps, on a real SQLite file and a real PostgreSQL server
+(migrations applied)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session
 
+import metrics.store as store_module
 from hotline.db import migrate
+from metrics.models import CallIntervalRow
 from metrics.records import CallRecord, Outcome
 from metrics.store import RecordStore, RecordWriter
 from tests.metrics.databases import migrated_postgres, migrated_sqlite
@@ -131,3 +135,35 @@ async def test_one_bad_record_does_not_take_its_batch_with_it(engine: Engine) ->
     await writer.close()
     assert (writer.saved_total, writer.failed_total) == (2, 1)
     assert {r.call_id for r in RecordStore(engine).list()} == {"3.1", "3.2"}
+
+
+def cells(engine: Engine) -> dict[tuple[str, str], tuple[int, int, float, float | None]]:
+    """(topic, queue) -> calls, answered, max wait, longest wait of the cells (one quarter-hour)."""
+    with Session(engine) as session:
+        rows = session.scalars(select(CallIntervalRow)).all()
+        return {(r.topic, r.queue): (r.calls, r.answered, r.max_wait_seconds, r.longest_wait) for r in rows}
+
+
+def test_a_record_saved_again_moves_its_cell_and_the_maximum_goes_down(engine: Engine) -> None:
+    store = RecordStore(engine)
+    long_wait = record("4.1", wait_seconds=90.0, queue_entered_at=T0)
+    store.save_many([long_wait, record("4.2", wait_seconds=10.0, queue_entered_at=T0)])
+    assert cells(engine) == {("crisis", "crisis"): (2, 2, 90.0, 90.0)}
+    store.save(dataclasses.replace(long_wait, wait_seconds=5.0, queue="main"))
+    assert cells(engine) == {("crisis", "crisis"): (1, 1, 10.0, 10.0), ("crisis", "main"): (1, 1, 5.0, 5.0)}
+    store.save_many([dataclasses.replace(long_wait, wait_seconds=5.0, queue="main")] * 2)  # unchanged
+    assert cells(engine) == {("crisis", "crisis"): (1, 1, 10.0, 10.0), ("crisis", "main"): (1, 1, 5.0, 5.0)}
+    store.save(
+        dataclasses.replace(long_wait, wait_seconds=5.0, queue="main", outcome=Outcome.ABANDONED_IN_IVR)
+    )
+    assert cells(engine)[("crisis", "main")] == (1, 0, 5.0, 5.0)
+
+
+def test_records_and_their_cells_are_one_transaction(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("cells unavailable")
+
+    monkeypatch.setattr(store_module, "add_cells", broken)
+    with pytest.raises(RuntimeError):
+        RecordStore(engine).save(record("5.1"))
+    assert RecordStore(engine).list() == []
