@@ -23,6 +23,9 @@ from telephony.agi import (
 logger = logging.getLogger("hotline.agi")
 _CLOSE_TIMEOUT = 1.0
 _LINGER_TIMEOUT = 5.0
+# Calls arrive in bursts (a campaign on the radio, a shift change): asyncio's default backlog of
+# 100 would drop connections beyond it, and Asterisk retries a dropped SYN only after a second.
+_BACKLOG = 1024
 
 
 def _normalize_ip(text: str) -> str:
@@ -85,7 +88,7 @@ class FastAgiServer:
         if self._server is not None:
             raise RuntimeError("FastAGI server already started")
         self._server = await asyncio.start_server(
-            self._accept, self._host, self._requested_port, limit=self._max_line_bytes
+            self._accept, self._host, self._requested_port, limit=self._max_line_bytes, backlog=_BACKLOG
         )
         logger.info("FastAGI listening on port %d", self.port)
 

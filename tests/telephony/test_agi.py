@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -635,3 +637,17 @@ async def test_the_callers_number_becomes_a_count_and_is_not_kept() -> None:
     assert SYNTHETIC_CALLER not in repr(request)
     reader.feed_data(b"agi_network_script: ivr\nagi_callerid: x\n\n")
     assert (await read_request(reader, "127.0.0.1", 32)).repeat_count is None  # no counter: dropped
+
+
+async def test_listening_backlog_holds_a_burst_of_calls(start_server: StartServer) -> None:
+    """asyncio's default backlog (100) would drop a burst of connections; ss shows ours."""
+    server = await start_server(Probe())
+    backlog, somaxconn = await asyncio.to_thread(_listen_backlog, server.port)
+    assert backlog == min(1024, somaxconn) and backlog > 100
+
+
+def _listen_backlog(port: int) -> tuple[int, int]:
+    command = ["ss", "-ltnH", f"sport = :{port}"]
+    listing = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+    # State Recv-Q Send-Q ...: the Send-Q of a listening socket is its backlog
+    return int(listing[2]), int(Path("/proc/sys/net/core/somaxconn").read_text())
