@@ -15,7 +15,7 @@ from ivr_callers import Call, Plan
 from ivr_sandbox import DIALPLAN, DIGIT, ENGINE
 
 VARIANTS: Final = (DIALPLAN, ENGINE)
-CPU_COLUMNS: Final = (("engine", 8), ("callers", 9), ("asterisk", 6))
+CPU_COLUMNS: Final = (("engine", 8), ("callers", 9), ("asterisk", 6), ("other", 7))
 PHASES: Final = (
     "originate -> answered",
     "answered -> BenchDone",
@@ -106,7 +106,7 @@ def report(plan: Plan, outcome: Outcome) -> None:
     )
     print(
         f"{'round':>5} {'variant':<9}{'sent':>6}{'done':>6}{'fail':>5}{'calls/s':>9}{'(all)':>8}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'engine%':>8}{'callers%':>9}{'ast%':>6}{'busy%':>7}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'engine%':>8}{'callers%':>9}{'ast%':>6}{'other%':>7}{'busy%':>7}"
     )
     for r in outcome.rounds:
         steady = "      -" if r.rate_steady is None else f"{r.rate_steady:7.1f}"
@@ -118,7 +118,8 @@ def report(plan: Plan, outcome: Outcome) -> None:
         )
     print(
         "  cpu: % of one core (engine: the engine's process, which only follows BenchDone events"
-        " in dialplan rounds); busy: % of all cores, whole machine"
+        " in dialplan rounds; other: every other process of the machine, another engineer's run"
+        " included: a round with a large figure there was disturbed); busy: % of all cores, whole machine"
     )
     _summary(outcome)
     _phases(outcome)

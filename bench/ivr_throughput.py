@@ -209,6 +209,8 @@ class Runner:
         }
         busy, total = (a - b for a, b in zip(after[2], before[2], strict=True))
         result.machine_busy = 100 * busy / total if total else 0.0
+        ours = sum(result.cpu_seconds.values())
+        result.cpu_seconds["other"] = max(0.0, busy / os.sysconf("SC_CLK_TCK") - ours)
         return result
 
     def _judge(self, variant: str, call: Call) -> None:
