@@ -156,7 +156,7 @@ def cells_statement(
     if topics:
         where += [c.topic.in_(topics), c.topic != ""]
     groups = [at, *(col for col in (queue, topic) if col.name in group_by)]
-    return select(*columns).where(*where).group_by(*groups)
+    return select(*columns).where(*where).group_by(*groups).order_by(*groups)
 
 
 def _within_cells(thresholds: Thresholds) -> ColumnElement[Any]:
@@ -226,7 +226,7 @@ def records_statement(
     if topics:
         where.append(c.topic.in_(topics))
     groups = [at, *(col for col in (queue, topic) if col.name in group_by)]
-    return select(*columns).where(*where).group_by(*groups)
+    return select(*columns).where(*where).group_by(*groups).order_by(*groups)
 
 
 def _threshold_records(thresholds: Thresholds) -> ColumnElement[Any] | float:
