@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import logging
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import metrics.retention as retention_module
 from metrics.cells import advance_cutoff
-from metrics.intervals import interval_start
+from metrics.intervals import interval_start, roll_up
 from metrics.models import CallIntervalRow, CallRecordRow
 from metrics.records import CallRecord, Outcome
 from metrics.reports import ServiceLevels
@@ -294,3 +295,50 @@ async def test_the_periodic_task_survives_a_failed_run(caplog: pytest.LogCapture
     assert "retention run failed: OSError" in caplog.text
     assert "disk full" not in caplog.text
     assert "3 records before" in caplog.text
+
+
+def test_saves_and_retention_at_once_count_every_accepted_call_once(
+    database: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cutoff moves through the quarter-hours the store is writing into; the row lock
+    both take first decides, call by call, whether it is counted (and kept) or refused."""
+    first = NOW - KEEP - timedelta(hours=1)
+    calls = [call(first + timedelta(seconds=30 * i), Outcome.ANSWERED) for i in range(480)]  # 4 h
+    store = crisis_store(database)
+    clock = iter([NOW + timedelta(minutes=10 * i) for i in range(12)])
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            for n in range(0, len(calls), 20):
+                store.save_many(calls[n : n + 20])
+                time.sleep(0.005)  # let retention in between
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    def retain() -> None:
+        try:
+            for now in clock:
+                Retention(database, KEEP, chunk=50, clock=lambda now=now: now).run_once()
+                time.sleep(0.01)
+        except BaseException as exc:
+            errors.append(exc)
+
+    with caplog.at_level(logging.WARNING, logger="hotline.records"):
+        threads = [threading.Thread(target=save), threading.Thread(target=retain)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    refused = caplog.text.count("not saved: its quarter-hour is before the retention cutoff")
+    got = cells(database)
+    assert sum(c["calls"] for c in got.values()) == len(calls) - refused
+    cutoff = interval_start(NOW + timedelta(minutes=110) - KEEP)  # the last run's
+    kept = store.list(limit=1000)
+    assert all(r.started_at >= cutoff for r in kept)
+    live = {k: v for k, v in got.items() if v["interval_start"] >= cutoff}
+    assert {k: v["calls"] for k, v in live.items()} == {
+        (key.interval_start.strftime("%H:%M"), key.topic, key.queue): counts.calls
+        for key, counts in roll_up(kept).items()
+    }
