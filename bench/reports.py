@@ -4,12 +4,16 @@
     .venv/bin/python bench/reports.py --rows 200000   # a quick run
     .venv/bin/python bench/reports.py --only sqlite
 
-The generated databases are cached (SQLite under /tmp/hotline-bench/, PostgreSQL as the
-database ``hotline_bench_reports_v<version>_<rows>`` on 127.0.0.1:5432) with a version stamp
-written last, so a rerun skips generation; ``--regenerate`` forces it. Figures: generation time,
-then per database the median of ``--repeat`` runs of the report service (SQL + Python rows) and,
-as the baseline of the same run, the bare SQL over the same rows: ``COUNT(*)`` of the year and a
-``GROUP BY`` of 30-minute buckets with nothing but a count.
+The records are loaded into a database migrated to 0005 (before the live cells), then the
+real migration 0006 backfills their 15-minute cells, which is how the cells of records kept
+before it are made (the record store adds the same contributions as it saves records). The
+generated databases are cached (SQLite under /tmp/hotline-bench/, PostgreSQL as the database
+``hotline_bench_reports_v<version>_<rows>`` on 127.0.0.1:5432) with a version stamp written
+last, so a rerun skips generation; ``--regenerate`` forces it. Figures: load and backfill time,
+then per database the median of ``--repeat`` runs of the report service (SQL + Python rows)
+and, as baselines of the same run: over the records, ``COUNT(*)`` of the year and a ``GROUP BY``
+of 30-minute buckets with nothing but a count (what reports read before the cells), the former
+report SQL over the records, and the bare ``GROUP BY`` over the cells.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +32,13 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline.db import make_engine, migrate
-from metrics.reports import _SQLITE_EPOCH, Dimension, Interval, ReportQuery, ReportService, ServiceLevels
+from alembic import command
 
-VERSION = 2  # bump when the generated rows change
+from hotline.db import alembic_config, make_engine, migrate
+from metrics.report_sql import Stretch, Thresholds, bucket, records_statement
+from metrics.reports import Dimension, Interval, ReportQuery, ReportService, ServiceLevels
+
+VERSION = 3  # bump when the generated rows change (3: cells backfilled by migration 0006)
 YEAR_START = datetime(2025, 1, 1, tzinfo=UTC)
 YEAR_END = datetime(2026, 1, 1, tzinfo=UTC)
 QUEUES = ("main", "crisis", "violence", "loss", "addiction", "legal", "social", "senior")
@@ -122,7 +129,10 @@ def _stamp(engine: Engine, rows: int) -> None:
         conn.execute(text("INSERT INTO bench_stamp VALUES (:v, :r)"), {"v": VERSION, "r": rows})
 
 
-def sqlite_engine(rows: int, regenerate: bool) -> tuple[Engine, float | None]:
+Timings = tuple[float, float] | None  # (load, backfill) seconds; None: cached
+
+
+def sqlite_engine(rows: int, regenerate: bool) -> tuple[Engine, Timings]:
     path = CACHE / f"reports-v{VERSION}-{rows}.sqlite3"
     if path.exists() and not regenerate:
         engine = make_engine(f"sqlite:///{path}")
@@ -133,7 +143,7 @@ def sqlite_engine(rows: int, regenerate: bool) -> tuple[Engine, float | None]:
         stale.unlink()
     engine = make_engine(f"sqlite:///{path}")
     began = time.perf_counter()
-    migrate(engine)
+    command.upgrade(alembic_config(engine), "0005")
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -146,14 +156,18 @@ def sqlite_engine(rows: int, regenerate: bool) -> tuple[Engine, float | None]:
                 f"INSERT INTO call_records ({COLUMNS}) VALUES ({marks})", zip(*chunk, strict=True)
             )
             cursor.execute("COMMIT")
-        cursor.execute("ANALYZE")
     finally:
         raw.close()
+    loaded = time.perf_counter()
+    migrate(engine)  # 0006: the backfill of the cells
+    backfilled = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
     _stamp(engine, rows)
-    return engine, time.perf_counter() - began
+    return engine, (loaded - began, backfilled - loaded)
 
 
-def postgres_engine(rows: int, regenerate: bool) -> tuple[Engine, float | None]:
+def postgres_engine(rows: int, regenerate: bool) -> tuple[Engine, Timings]:
     name = f"hotline_bench_reports_v{VERSION}_{rows}"
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -167,12 +181,17 @@ def postgres_engine(rows: int, regenerate: bool) -> tuple[Engine, float | None]:
     admin.dispose()
     engine = make_engine(url)
     began = time.perf_counter()
-    migrate(engine)
+    command.upgrade(alembic_config(engine), "0005")
     _copy(engine, rows)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE call_records"))
+    loaded = time.perf_counter()
+    migrate(engine)  # 0006: the backfill of the cells
+    backfilled = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE call_intervals"))
     _stamp(engine, rows)
-    return engine, time.perf_counter() - began
+    return engine, (loaded - began, backfilled - loaded)
 
 
 def _copy(engine: Engine, rows: int) -> None:
@@ -199,19 +218,33 @@ def median_seconds(run: Callable[[], object], repeat: int) -> tuple[float, objec
 
 def baselines(engine: Engine, repeat: int) -> dict[str, float]:
     params = {"a": YEAR_START, "b": YEAR_END}
-    count = text("SELECT COUNT(*) FROM call_records WHERE started_at >= :a AND started_at < :b")
-    if engine.dialect.name == "postgresql":
-        bucket = "floor(date_part('epoch', started_at) / 1800)"
-    else:
-        bucket = f"{_SQLITE_EPOCH} / 1800"  # the report's own epoch expression
-    grouped = text(
-        f"SELECT {bucket} AS b, COUNT(*) FROM call_records"
-        " WHERE started_at >= :a AND started_at < :b GROUP BY 1"
-    )
+    dialect = engine.dialect.name
+    records = bucket(dialect, "started_at", 0, 1800)  # the report's own epoch expression
+    cells = bucket(dialect, "interval_start", 0, 1800)
+    statements = {
+        "records: bare COUNT(*)": "SELECT COUNT(*) FROM call_records"
+        " WHERE started_at >= :a AND started_at < :b",
+        "records: bare GROUP BY 30-min bucket": f"SELECT {records} AS b, COUNT(*) FROM call_records"
+        " WHERE started_at >= :a AND started_at < :b GROUP BY 1",
+        "cells: bare GROUP BY 30-min bucket": f"SELECT {cells} AS b, SUM(report_offered) FROM call_intervals"
+        " WHERE interval_start >= :a AND interval_start < :b GROUP BY 1",
+    }
     out = {}
     with engine.connect() as conn:
-        for label, statement in (("bare COUNT(*)", count), ("bare GROUP BY 30-min bucket", grouped)):
+        for label, sql in statements.items():
+            statement = text(sql)
             out[label], _ = median_seconds(lambda s=statement: conn.execute(s, params).all(), repeat)
+        former = records_statement(
+            dialect,
+            Stretch(YEAR_START, YEAR_END, 0, cells=False),
+            1800,
+            (),
+            ((), ()),
+            0.0,
+            Thresholds(THRESHOLDS, 20),
+        )
+        label = "records: the former report SQL, 30m, all queues, UTC"
+        out[label], _ = median_seconds(lambda: conn.execute(former).all(), repeat)
     return out
 
 
@@ -228,6 +261,16 @@ def measure(engine: Engine, repeat: int) -> list[tuple[str, float, int]]:
             ReportQuery(YEAR_START, YEAR_END, Interval.M30, timezone="Europe/Berlin"),
         ),
         (
+            "report 30m, bounds inside quarter-hours, 45 s threshold",
+            ReportQuery(
+                YEAR_START + timedelta(minutes=7),
+                YEAR_END - timedelta(minutes=7),
+                Interval.M30,
+                threshold_seconds=45,
+                short_abandon_seconds=5,
+            ),
+        ),
+        (
             "report per month, per queue and topic",
             ReportQuery(YEAR_START, YEAR_END, Interval.MONTH, group_by=(Dimension.QUEUE, Dimension.TOPIC)),
         ),
@@ -239,20 +282,30 @@ def measure(engine: Engine, repeat: int) -> list[tuple[str, float, int]]:
     return out
 
 
+def count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+
+
 def run(kind: str, rows: int, repeat: int, regenerate: bool) -> None:
     make = postgres_engine if kind == "postgresql" else sqlite_engine
-    engine, generated = make(rows, regenerate)
-    print(f"\n## {kind}: {rows:,} calls over 2025")
-    if generated is None:
+    engine, timings = make(rows, regenerate)
+    print(f"\n## {kind}: {rows:,} calls over 2025, {count(engine, 'call_intervals'):,} cells")
+    if timings is None:
         print("generation: cached (version stamp found)")
     else:
-        print(f"generation: {generated:.1f} s ({rows / generated:,.0f} rows/s)")
+        load, backfill = timings
+        print(f"load: {load:.1f} s ({rows / load:,.0f} rows/s)")
+        print(f"migration 0006 (backfill of the cells): {backfill:.1f} s ({rows / backfill:,.0f} records/s)")
     base = baselines(engine, repeat)
     for label, seconds in base.items():
-        print(f"{label:55s} {seconds * 1000:8.0f} ms")
-    bare = base["bare GROUP BY 30-min bucket"]
-    for label, seconds, count in measure(engine, repeat):
-        print(f"{label:55s} {seconds * 1000:8.0f} ms  {count:6d} rows  {seconds / bare:4.2f}x bare GROUP BY")
+        print(f"{label:58s} {seconds * 1000:8.0f} ms")
+    bare = base["records: bare GROUP BY 30-min bucket"]
+    for label, seconds, found in measure(engine, repeat):
+        print(
+            f"{label:58s} {seconds * 1000:8.0f} ms  {found:6d} rows"
+            f"  {seconds / bare:4.2f}x records' bare GROUP BY"
+        )
     engine.dispose()
 
 
