@@ -1,4 +1,4 @@
-"""Historical reports over the call records, computed in SQL (one GROUP BY per time-zone offset).
+"""Historical reports of the calls, computed in SQL over 15-minute cells (one GROUP BY per offset).
 
 A call counts in the interval of its ``started_at`` (the caller's arrival), in the report's time
 zone. Definitions (shared with the live metrics, see :func:`is_offered`):
