@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from metrics.report_schemas import CSV_FIELDS, ReportPublic, csv_row
+from metrics.report_sql import FIGURES
 from metrics.reports import (
     Dimension,
     Interval,
@@ -33,17 +34,6 @@ from metrics.wallboard import Wallboard
 
 Guard = Callable[[Request], Awaitable[object]]
 KEEPALIVE_SECONDS = 15.0
-_MEASURES = (
-    "offered",
-    "answered",
-    "abandoned",
-    "short_abandoned",
-    "answered_within",
-    "answer_wait_sum",
-    "handle_sum",
-    "handled",
-    "longest_wait",
-)
 
 
 def _page(router: APIRouter, name: str, static: Path) -> None:
@@ -152,7 +142,7 @@ def to_csv(report: Report, k: int) -> str:
 
 def _cell(start: datetime, queue: str | None, topic: str | None, t: Totals) -> dict[str, Any]:
     cell: dict[str, Any] = {"start": start.isoformat(), "queue": queue or "", "topic": topic or ""}
-    cell.update({name: getattr(t, name) for name in _MEASURES})
+    cell.update({name: getattr(t, name) for name in FIGURES})
     return cell
 
 
