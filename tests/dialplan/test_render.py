@@ -45,6 +45,8 @@ def test_ami_user_sees_only_subscribed_events(rendered: Path, settings: Settings
     filters = {key for key, _ in user if key.startswith("eventfilter")}
     assert filters == {f"eventfilter(action(include),name({e}))" for e in SUBSCRIBED_EVENTS}
     assert dict(user)["secret"] == settings.asterisk[0].secret()
+    # escalation from the API is an AMI BlindTransfer, which needs the 'call' write class
+    assert set(dict(user)["write"].split(",")) == {"system", "agent", "originate", "call"}
     assert (rendered / "manager.conf").stat().st_mode & 0o077 == 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -247,6 +248,40 @@ def test_an_escalation_puts_the_caller_first_in_the_senior_queue(
         ("peer", "peer", "op-anna", "answered")
     ]
     assert sorted(r["outcome"] for r in got if not r["escalated"]) == ["abandoned_in_queue"] * 2
+
+
+def test_the_operator_escalates_through_the_api(
+    service: Service, e2e_settings: Settings, anna: dict[str, Any], tmp: Path
+) -> None:
+    """The operator's page's escalate button: AMI BlindTransfer from the operator's channel."""
+    token = anna["api_token"]
+    since = datetime.now(UTC)
+    before = {r["id"] for r in records(service, 0)}
+    phone = sipp(e2e_settings, softphone_answer_scenario(), tmp, PHONE_PORT, *ANSWERING)
+    reachable(service, token)  # the softphone answers, then waits for Asterisk to hang up its leg
+    answers: list[httpx.Response] = []
+
+    def escalate_when_talking() -> None:
+        wait_for(lambda: state(service, token)["status"] == "on_call", timeout=40)
+        url = f"{service.url}/api/operators/op-anna/escalate"
+        answers.append(httpx.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=10))
+
+    pressing = threading.Thread(target=escalate_when_talking, daemon=True)
+    pressing.start()
+    try:
+        events = asyncio.run(_observe(e2e_settings, [plan("18", hangup_after_ms=16000)], base=26800))
+        pressing.join(45)
+        assert answers, "the operator was never seen in a call"
+        assert answers[0].status_code == 200, answers[0].text
+        finished(phone)
+    finally:
+        phone.kill()
+    joins = [e for e in events if isinstance(e, QueueCallerJoin) and e.queue == "senior"]
+    assert len(joins) == 1, joins  # the caller, handed on to the seniors
+    got = new_records(service, before, since, 1)
+    assert [(r["topic"], r["operator"], r["outcome"], r["escalated"]) for r in got] == [
+        ("peer", "op-anna", "answered", True)
+    ]
 
 
 def test_the_caller_may_rate_the_call_after_the_operator_hangs_up(
