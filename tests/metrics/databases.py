@@ -4,7 +4,7 @@ fresh PostgreSQL database on 127.0.0.1:5432 (skipped when no server answers)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,8 @@ def migrated_sqlite(tmp_path: Path) -> Engine:
     return engine
 
 
-def migrated_postgres() -> Iterator[Engine]:
+def migrated_postgres(prepare: Callable[[Engine], None] = migrate) -> Iterator[Engine]:
+    """A fresh database, dropped afterwards; ``prepare`` migrates it (to head by default)."""
     if not _postgres_available():
         pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
     name = f"hotline_test_{uuid.uuid4().hex[:10]}"
@@ -39,7 +40,7 @@ def migrated_postgres() -> Iterator[Engine]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
     try:
-        migrate(engine)
+        prepare(engine)
         yield engine
     finally:
         engine.dispose()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from hotline.db import alembic_config, make_engine
@@ -24,7 +24,7 @@ from metrics.models import CallIntervalRow, CallRecordRow
 from metrics.records import CallRecord, Outcome
 from metrics.reports import ServiceLevels
 from metrics.store import RecordStore, _values
-from tests.metrics.databases import PG_ADMIN_URL, _postgres_available
+from tests.metrics.databases import migrated_postgres
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 OLD_CELL = datetime(2026, 1, 31, 23, 45, tzinfo=UTC)  # retention's last cell: the cutoff after it
@@ -40,21 +40,7 @@ def at_0005(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    if not _postgres_available():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    try:
-        command.upgrade(alembic_config(engine), "0005")
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from migrated_postgres(lambda engine: command.upgrade(alembic_config(engine), "0005"))
 
 
 def kept_records(count: int = 400) -> list[CallRecord]:
