@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from agents.auth import Authenticator, Principal
 from agents.directory import Credentials, Operator, OperatorDirectory, Role
 from agents.exceptions import Forbidden, NoEscalationQueue, NotInCall
 from agents.guard import BurnoutGuard
@@ -25,8 +26,7 @@ from agents.schemas import (
     StatePublic,
 )
 from agents.state import OperatorBoard
-from dialplan import variables as v
-from hotline.auth import Authenticator, Principal
+from telephony import variables as v
 
 LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
 EVERYONE = set(Role)

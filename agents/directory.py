@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from agents.exceptions import OperatorExists, UnknownOperator
 from agents.models import OperatorRow
-from ivr.model import IvrDocument
+from ivr.document import IvrDocument
 
 SIP_REALM = "hotline"
 _ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")

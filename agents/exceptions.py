@@ -1,13 +1,13 @@
-"""Domain errors of the agents room; hotline/http.py maps them to HTTP with their error_id."""
+"""Domain errors of the agents room; hotline/http.py maps every DomainError to problem+json."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from core.errors import DomainError
 
 
-class AgentsError(Exception):
-    error_id: ClassVar[str] = "agents_error"
-    status: ClassVar[int] = 400
+class AgentsError(DomainError):
+    error_id = "agents_error"
+    status = 400
 
 
 class UnknownOperator(AgentsError):

@@ -17,25 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, Field
-
 from agents.exceptions import AgentsError, UnknownOperator
 from agents.presence import PauseReason, PauseSource, Presence
-from ivr.observer import CallRef
+from core.settings import GuardRules
+from core.types import CallRef
 from telephony.events import AgentComplete, AmiEvent, QueueMemberAdded, QueueMemberPause
 
 log = logging.getLogger("hotline.agents")
-
-
-class GuardRules(BaseModel):
-    """Configured under ``burnout:`` in hotline.yaml."""
-
-    enabled: bool = True
-    long_call_minutes: float = Field(20, gt=0)
-    heavy_topics: list[str] = Field(default_factory=lambda: ["crisis"])
-    max_calls_in_a_row: int = Field(6, ge=1)
-    recovery_minutes: float = Field(5, gt=0)
-    break_after_hours: float = Field(2, gt=0)
 
 
 @dataclass(frozen=True)

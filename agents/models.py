@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.orm import Base
+from core.orm import Base
 
 
 class OperatorRow(Base):

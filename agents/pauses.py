@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agents.models import PauseRow
-from hotline.orm import stored_utc
+from core.orm import stored_utc
 from telephony.events import AmiEvent, QueueSnapshot
 
 log = logging.getLogger("hotline.agents")

@@ -13,7 +13,7 @@ from typing import Any
 from agents.directory import Operator, OperatorDirectory, memberships
 from agents.exceptions import AgentsError, NotLoggedIn
 from agents.pauses import PauseLog
-from ivr.model import IvrDocument
+from ivr.document import IvrDocument
 from telephony.ami import AmiNode, AmiUnavailable
 
 log = logging.getLogger("hotline.agents")

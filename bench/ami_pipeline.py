@@ -45,10 +45,10 @@ from prometheus_client import CollectorRegistry
 
 from agents.state import OperatorBoard
 from hotline.app import EventFanout
-from hotline.privacy import Scanner
-from metrics.live import QueueBoard
-from metrics.prometheus import HotlineMetrics
-from metrics.records import CallAssembler, CallRecord
+from metrics.live.board import QueueBoard
+from metrics.live.prometheus import HotlineMetrics
+from metrics.records.assembler import CallAssembler, CallRecord
+from privacy.scanner import Scanner
 from telephony.ami import AmiEndpoint, AmiNode
 from telephony.ami_wire import WireManager, WireProtocol
 

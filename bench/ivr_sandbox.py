@@ -19,15 +19,15 @@ from typing import Final
 
 import yaml
 
-from dialplan import variables as v
+from core.settings import Settings
 from dialplan.check import check
-from hotline.sandbox import Sandbox
-from hotline.settings import Settings
-from ivr.document import from_yaml
+from ivr.codec import from_yaml
+from ivr.document import IvrDocument
 from ivr.engine import Engine, Route
 from ivr.handler import route_variables
-from ivr.model import IvrDocument
 from ivr.validation import validate
+from sandbox.asterisk import Sandbox
+from telephony import variables as v
 
 HERE: Final = Path(__file__).resolve().parent
 ROOT: Final = HERE.parent

@@ -47,15 +47,15 @@ from ivr_callers import QUIET, Call, Plan, RoundReply, RoundRequest, ami_login
 from ivr_report import Outcome, Round, print_profile, report
 from ivr_sandbox import DIALPLAN, ENGINE, BenchError
 
-from dialplan import variables as v
-from hotline import logs
-from hotline.db import make_engine, migrate
-from hotline.sandbox import Sandbox, SandboxError
-from hotline.settings import Settings, load_settings
+from core import logs
+from core.db import make_engine, migrate
+from core.settings import Settings, load_settings
 from ivr.engine import Engine
 from ivr.handler import IvrHandler, call_ref
-from metrics.records import CallAssembler
-from metrics.store import RecordStore, RecordWriter
+from metrics.records.assembler import CallAssembler
+from metrics.records.store import RecordStore, RecordWriter
+from sandbox.asterisk import Sandbox, SandboxError
+from telephony import variables as v
 from telephony.agi import AgiChannel, AgiRequest
 from telephony.ami_wire import WireManager, wire_logger
 from telephony.events import Hangup, QueueCallerJoin

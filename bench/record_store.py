@@ -28,9 +28,9 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline.db import make_engine, migrate
-from metrics.records import CallRecord, Outcome
-from metrics.store import RecordStore
+from core.db import make_engine, migrate
+from metrics.records.assembler import CallRecord, Outcome
+from metrics.records.store import RecordStore
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 QUEUES = ("main", "crisis", "violence", "loss", "addiction", "legal", "social", "senior")

@@ -34,9 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alembic import command
 
-from hotline.db import alembic_config, make_engine, migrate
-from metrics.report_sql import Stretch, Thresholds, bucket, records_statement
-from metrics.reports import Dimension, Interval, ReportQuery, ReportService, ServiceLevels
+from core.db import alembic_config, make_engine, migrate
+from metrics.records.levels import ServiceLevels
+from metrics.reports.service import Dimension, Interval, ReportQuery, ReportService
+from metrics.reports.sql import Stretch, Thresholds, bucket, records_statement
 
 VERSION = 3  # bump when the generated rows change (3: cells backfilled by migration 0006)
 YEAR_START = datetime(2025, 1, 1, tzinfo=UTC)

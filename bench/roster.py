@@ -22,8 +22,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from metrics.erlang import Cells, Targets, staff_many
-from metrics.roster import Break, Operator, Progress, RosterProblem, Rules, ShiftTemplate, Window, solve
+from planning.erlang import Cells, Targets, staff_many
+from planning.roster import Break, Operator, Progress, RosterProblem, Rules, ShiftTemplate, Window, solve
 
 START = date(2026, 11, 23)
 DAYS, MINUTES = 28, 30

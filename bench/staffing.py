@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from metrics.erlang import Cells, Targets, staff_many
+from planning.erlang import Cells, Targets, staff_many
 
 INTERVALS, QUEUES, MINUTES = 336, 10, 30
 TARGETS = Targets(service_level=0.8, answer_within=20.0, max_occupancy=0.85, shrinkage=0.3)

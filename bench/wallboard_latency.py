@@ -43,7 +43,7 @@ import yaml
 ROOT: Final = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotline.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 
 HTTP_PORT: Final = 16180  # own ports: tests use 18080, ivr_sandbox 16080, `make run` 8080
 QUEUE: Final = "main"
@@ -130,8 +130,8 @@ async def serve(config: Path) -> None:
     publish to): AMI nodes, the wallboard's tick, uvicorn."""
     import uvicorn
 
+    from core.db import migrate
     from hotline.app import Hotline
-    from hotline.db import migrate
 
     hotline = Hotline(load_settings(config))
     await asyncio.to_thread(migrate, hotline.engine)

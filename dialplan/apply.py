@@ -6,27 +6,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar
 
 from agents.directory import Operator
+from core.errors import DomainError
+from core.settings import AsteriskNodeSettings, Settings
 from dialplan.check import ConfigCheckError, check
 from dialplan.render import render, sandbox_target, server_target, write
-from hotline.settings import AsteriskNodeSettings, Settings
-from ivr.model import IvrDocument
+from ivr.document import IvrDocument
 from telephony.ami import AmiNode, AmiUnavailable
 
 log = logging.getLogger("hotline.dialplan")
 RELOAD_MODULES = ("app_queue.so", "pbx_config.so", "res_pjsip.so")
 
 
-class ApplyFailed(Exception):
+class ApplyFailed(DomainError):
     """Names the Asterisk node and the step that failed; the live version stays as it was."""
 
-    error_id: ClassVar[str] = "asterisk_apply_failed"
-    status: ClassVar[int] = 502
+    error_id = "asterisk_apply_failed"
+    status = 502
 
     def __init__(self, node: str, step: str) -> None:
-        super().__init__(f"asterisk node '{node}': {step}")
+        super().__init__(f"asterisk node '{node}': {step}", {"node": node})
         self.node = node
 
 

@@ -15,10 +15,10 @@ from typing import Any
 import jinja2
 
 from agents.directory import SIP_REALM, Operator
-from dialplan import variables as v
+from core.settings import Settings
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
-from hotline.settings import Settings
-from ivr.model import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
+from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
+from telephony import variables as v
 from telephony.events import SUBSCRIBED_EVENTS
 
 # An escalated caller nobody senior takes within this long goes to the fallback queue (first).

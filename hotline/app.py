@@ -11,13 +11,14 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from fastapi import APIRouter
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from agents.api import operators_router
+from agents.auth import Authenticator
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
 from agents.features import FeatureCodes
 from agents.guard import BurnoutGuard
@@ -25,29 +26,33 @@ from agents.pauses import PauseKeeper, PauseLog
 from agents.presence import PauseReason, Presence
 from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard, OperatorState
-from dialplan import variables as v
+from core.db import make_engine, migrate
+from core.settings import AsteriskNodeSettings, Settings
 from dialplan.apply import AsteriskApplier
-from hotline.auth import Authenticator
-from hotline.db import make_engine, migrate
-from hotline.documents import live_document
-from hotline.http import STATIC, create_app
-from hotline.settings import AsteriskNodeSettings, Settings
+from dialplan.live import live_document
+from hotline.http import create_app
+from ivr.api import ivr_router, referrals_router
 from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
 from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
-from metrics.export import CallExporter
-from metrics.live import QueueBoard
-from metrics.planning_api import planning_router
-from metrics.prometheus import HotlineMetrics, LiveCollector, LiveSources
-from metrics.records import CallAssembler, CallRecord
-from metrics.repeat import RepeatCallers
-from metrics.reports import ReportService, ServiceLevels
-from metrics.reports_api import reports_router, wallboard_router
-from metrics.retention import Retention, run_retention_forever
-from metrics.store import RecordStore, RecordWriter
-from metrics.wallboard import Wallboard, WallboardSources, recent_totals
+from metrics.live.api import wallboard_router
+from metrics.live.board import QueueBoard
+from metrics.live.exposition import metrics_app
+from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
+from metrics.live.wallboard import Wallboard, WallboardSources, recent_totals
+from metrics.records.api import calls_router
+from metrics.records.assembler import CallAssembler, CallRecord
+from metrics.records.export import CallExporter
+from metrics.records.levels import ServiceLevels
+from metrics.records.retention import Retention, run_retention_forever
+from metrics.records.store import RecordStore, RecordWriter
+from metrics.reports.api import reports_router
+from metrics.reports.service import ReportService
+from planning.api import planning_router
+from privacy.repeat import RepeatCallers
+from telephony import variables as v
 from telephony.agi import AgiChannel, AgiRequest
 from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
 from telephony.events import AmiEvent
@@ -164,21 +169,22 @@ class Hotline:
             self.pauses,
             lambda: self.ivr_service.engine().document.escalation_queue,
         )
+        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
+        exporter = CallExporter(self.engine, settings.privacy.small_cell_k)
         self.app = create_app(
-            self.store,
-            self.registry,
-            self.node_statuses,
-            lambda: self._agi_listening,
-            self.ivr_service,
-            self.ivr_store,
-            auth.guard({Role.ADMIN}),
-            routers=[
+            [
                 operators,
-                planning_router(self.engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN})),
-                *self._lead_routers(auth),
+                calls_router(self.store, lead, exporter),
+                ivr_router(self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN})),
+                referrals_router(self.ivr_service),
+                planning_router(self.engine, lead),
+                reports_router(
+                    self.reports, self._levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k
+                ),
+                wallboard_router(self.wallboard, lead),
             ],
-            require_lead=auth.guard({Role.SHIFT_LEAD, Role.ADMIN}),
-            exporter=CallExporter(self.engine, settings.privacy.small_cell_k),
+            metrics_app(self.registry),
+            self._health,
         )
 
     def _softphone(self, operator: Operator) -> SoftphonePublic:
@@ -205,15 +211,6 @@ class Hotline:
         found = self.ivr_service.engine().document.queue(queue)
         return float(found.wrapup_seconds) if found else None
 
-    def _lead_routers(self, auth: Authenticator) -> list[APIRouter]:
-        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
-        m = self.settings.metrics
-        k = self.settings.privacy.small_cell_k
-        return [
-            reports_router(self.reports, self._levels, lead, m.timezone, k, STATIC),
-            wallboard_router(self.wallboard, lead, STATIC),
-        ]
-
     def _levels(self) -> ServiceLevels:
         """Each queue's threshold from the live IVR (the seed until it runs), targets from the settings."""
         queues = self._seed_queues
@@ -239,6 +236,32 @@ class Hotline:
         self.metrics.on_record(record)
         self.wallboard.on_record(record)
         self.writer.submit(record)
+
+    def _health(self) -> tuple[dict[str, Any], bool]:
+        statuses = self.node_statuses()
+        ok = bool(statuses) and all(s.logged_in for s in statuses)
+        try:
+            version: int | None = self.ivr_service.engine().version
+        except IvrError:
+            version = None
+        body = {
+            "status": "ok" if ok else "degraded",
+            "agi": {"listening": self._agi_listening},
+            "ivr": {"version": version},
+            "asterisk": [
+                {
+                    "node": s.node,
+                    "connected": s.connected,
+                    "logged_in": s.logged_in,
+                    "since": s.since.isoformat() if s.since else None,
+                    "last_error": s.last_error,
+                    "reconnects": s.reconnects,
+                    "events_total": s.events_total,
+                }
+                for s in statuses
+            ],
+        }
+        return body, ok
 
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]

@@ -9,8 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hotline import logs, planning_cli
-from hotline.settings import Settings, SettingsError, load_settings
+from core import logs
+from core.settings import Settings, SettingsError, load_settings
+from planning import cli as planning_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,11 +60,11 @@ def _serve(settings: Settings) -> int:
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.sandbox import Sandbox
+    from sandbox.asterisk import Sandbox
 
     sandbox = Sandbox(settings)
     if args.action == "up":
-        from hotline.documents import live_document, live_operators
+        from dialplan.live import live_document, live_operators
 
         status = sandbox.up(live_document(settings), live_operators(settings))
         print(f"sandbox Asterisk running (pid {status.pid}), files in {status.directory}")
@@ -83,8 +84,8 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from hotline.documents import live_document, live_operators
-    from hotline.sandbox import Sandbox
+    from dialplan.live import live_document, live_operators
+    from sandbox.asterisk import Sandbox
 
     Sandbox(settings).up(live_document(settings), live_operators(settings))
     http = settings.http
@@ -105,7 +106,7 @@ def _run(settings: Settings) -> int:
 
 
 def _call(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.callgen import Callgen, CallPlan
+    from sandbox.callgen import Callgen, CallPlan
 
     hangup = int(args.hangup_after * 1000) if args.hangup_after else None
     plans = [
@@ -120,12 +121,12 @@ def _call(settings: Settings, args: argparse.Namespace) -> int:
 
 def _render(settings: Settings, args: argparse.Namespace) -> int:
     from dialplan.check import check
+    from dialplan.live import live_document
     from dialplan.render import render, server_target, write
-    from hotline.documents import live_document
 
     permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit)
     doc = live_document(settings)
-    from hotline.documents import live_operators
+    from dialplan.live import live_operators
 
     target = server_target(settings, permit or ("127.0.0.1/32",))
     write(render(settings, target, doc, live_operators(settings)), args.out)
@@ -137,8 +138,8 @@ def _render(settings: Settings, args: argparse.Namespace) -> int:
 def _retention(settings: Settings) -> int:
     from datetime import timedelta
 
-    from hotline.db import make_engine, migrate
-    from metrics.retention import Retention
+    from core.db import make_engine, migrate
+    from metrics.records.retention import Retention
 
     engine = make_engine(settings.database_url)
     try:
@@ -177,17 +178,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return planning_cli.run(settings, args)
         if args.command == "privacy-check":
-            from hotline.privacy_check import run as privacy_check
+            from sandbox.privacy_check import run as privacy_check
 
             return privacy_check(settings, args.calls, args.first)
-        from hotline.db import make_engine, migrate
+        from core.db import make_engine, migrate
 
         migrate(make_engine(settings.database_url))
         return 0
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from hotline.sandbox import SandboxError
+        from sandbox.asterisk import SandboxError
 
         if isinstance(exc, SandboxError):
             print(f"hotline: {exc}", file=sys.stderr)

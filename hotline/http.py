@@ -1,9 +1,12 @@
-"""The HTTP application: routers of every room, /metrics, /healthz, the admin page, and the one
-place where domain errors become HTTP responses (stable ``error_id``, message, details)."""
+"""The HTTP application: the routers every room hands over, /metrics, /healthz, the pages, and
+the one place where errors become answers: RFC 9457 problem details (``application/problem+json``)
+with the stable ``error_id`` as an extension member, for domain errors and the framework's own
+404/405/422 alike."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,133 +14,111 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
-from agents.exceptions import AgentsError
-from dialplan.apply import ApplyFailed
-from hotline.auth import Unauthorized
-from ivr.api import ivr_router, referrals_router
-from ivr.document import DocumentError
-from ivr.prompts import PromptError
-from ivr.service import IvrError, IvrService
-from ivr.store import IvrStore
-from metrics.api import calls_router
-from metrics.exceptions import MetricsError
-from metrics.export import CallExporter
-from metrics.exposition import metrics_app
-from metrics.store import RecordStore
-from telephony.ami import AmiUnavailable, NodeStatus
+from core.errors import DomainError
+from hotline import __version__
+from hotline.openapi import document_errors
 
 STATIC = Path(__file__).resolve().parent / "static"
+PAGES = ("admin", "operator", "wallboard", "reports", "planning")
+PROBLEM = "application/problem+json"
+log = logging.getLogger("hotline.http")
+_HTTP_ERROR_IDS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
-def _error(status: int, error_id: str, message: str, details: Any = None) -> JSONResponse:
-    return JSONResponse({"error_id": error_id, "message": message, "details": details}, status_code=status)
+def problem(
+    status: int, error_id: str, detail: str, title: str, details: Any = None, **extensions: Any
+) -> JSONResponse:
+    """An RFC 9457 answer; ``details`` and any ``extensions`` are extension members."""
+    body: dict[str, Any] = {
+        **extensions,
+        "type": f"urn:hotline:problem:{error_id}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "error_id": error_id,
+    }
+    if details is not None:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
-def _install_errors(app: FastAPI) -> None:
-    @app.exception_handler(IvrError)
-    async def ivr_error(_: Request, exc: IvrError) -> JSONResponse:
-        return _error(exc.status, exc.error_id, str(exc), exc.details())
-
-    @app.exception_handler(DocumentError)
-    async def document_error(_: Request, exc: DocumentError) -> JSONResponse:
-        details = [{"where": i.where, "problem": i.problem, "message": str(i)} for i in exc.issues]
-        return _error(422, exc.error_id, "the document cannot be read", details)
-
-    @app.exception_handler(PromptError)
-    async def prompt_error(_: Request, exc: PromptError) -> JSONResponse:
-        return _error(422, exc.error_id, str(exc))
-
-    @app.exception_handler(ApplyFailed)
-    async def apply_failed(_: Request, exc: ApplyFailed) -> JSONResponse:
-        return _error(exc.status, exc.error_id, str(exc), {"node": exc.node})
-
-    @app.exception_handler(AmiUnavailable)
-    async def ami_unavailable(_: Request, exc: AmiUnavailable) -> JSONResponse:
-        return _error(503, exc.error_id, str(exc), {"node": exc.node})
+def install_problems(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.error_id, str(exc), exc.kind(), exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
-        return _error(422, "invalid_request", "the request does not fit this endpoint", details)
+        return problem(
+            422, "invalid_request", "the request does not fit this endpoint", "Invalid request", details
+        )
 
-    @app.exception_handler(AgentsError)
-    async def agents_error(_: Request, exc: AgentsError) -> JSONResponse:
-        return _error(exc.status, exc.error_id, str(exc))
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        error_id = _HTTP_ERROR_IDS.get(exc.status_code, f"http_{exc.status_code}")
+        title = error_id.replace("_", " ").capitalize()
+        return problem(exc.status_code, error_id, str(exc.detail), title)
 
-    @app.exception_handler(MetricsError)
-    async def metrics_error(_: Request, exc: MetricsError) -> JSONResponse:
-        return _error(exc.status, exc.error_id, str(exc), exc.details)
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s in an HTTP request", type(exc).__name__)
+        return problem(500, "internal_error", "the service failed on this request", "Internal error")
 
-    @app.exception_handler(Unauthorized)
-    async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
-        return _error(401, exc.error_id, str(exc))
+
+def _pages(app: FastAPI) -> None:
+    """Every page: ``/name/`` serves its HTML, ``/name`` redirects there."""
+    for name in PAGES:
+        file = STATIC / f"{name}.html"
+
+        async def page(file: Path = file) -> FileResponse:
+            return FileResponse(file)
+
+        async def redirect(name: str = name) -> RedirectResponse:
+            return RedirectResponse(f"/{name}/")
+
+        app.add_api_route(f"/{name}/", page, methods=["GET"], include_in_schema=False)
+        app.add_api_route(f"/{name}", redirect, methods=["GET"], include_in_schema=False)
+
+
+Health = Callable[[], tuple[dict[str, Any], bool]]  # the body, and whether all is well
 
 
 def create_app(
-    store: RecordStore,
-    registry: CollectorRegistry,
-    nodes: Callable[[], Iterable[NodeStatus]],
-    agi_listening: Callable[[], bool],
-    ivr: IvrService,
-    ivr_store: IvrStore,
-    require_admin: Callable[[Request], Awaitable[object]],
-    routers: Sequence[APIRouter] = (),
-    require_lead: Callable[[Request], Awaitable[object]] | None = None,
-    exporter: CallExporter | None = None,
+    routers: Sequence[APIRouter], metrics: ASGIApp | None = None, health: Health | None = None
 ) -> FastAPI:
-    """``require_lead`` guards call records and exports (default: admins only)."""
-    app = FastAPI(title="Hotline", version="0.1.0")
-    _install_errors(app)
+    """The app of these routers; ``metrics`` is served at /metrics, ``health`` at /healthz."""
+    app = FastAPI(title="Hotline", version=__version__)
+    install_problems(app)
     for router in routers:
         app.include_router(router)
-    app.include_router(calls_router(store, require_lead or require_admin, exporter))
-    app.include_router(ivr_router(ivr, ivr_store, require_admin))
-    app.include_router(referrals_router(ivr))
-    app.mount("/metrics", metrics_app(registry))
+    if metrics is not None:
+        app.mount("/metrics", metrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/operator/", include_in_schema=False)
-    async def operator_page() -> FileResponse:
-        return FileResponse(STATIC / "operator.html")
-
-    @app.get("/admin", include_in_schema=False)
-    async def admin_redirect() -> RedirectResponse:
-        return RedirectResponse("/admin/")
-
-    @app.get("/admin/", include_in_schema=False)
-    async def admin_page() -> FileResponse:
-        return FileResponse(STATIC / "admin.html")
-
-    @app.get("/healthz")
-    async def healthz() -> JSONResponse:
-        statuses = list(nodes())
-        body = {
-            "status": "ok" if statuses and all(s.logged_in for s in statuses) else "degraded",
-            "agi": {"listening": agi_listening()},
-            "ivr": {"version": ivr.engine().version if _has_engine(ivr) else None},
-            "asterisk": [
-                {
-                    "node": s.node,
-                    "connected": s.connected,
-                    "logged_in": s.logged_in,
-                    "since": s.since.isoformat() if s.since else None,
-                    "last_error": s.last_error,
-                    "reconnects": s.reconnects,
-                    "events_total": s.events_total,
-                }
-                for s in statuses
-            ],
-        }
-        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
-
+    _pages(app)
+    if health is not None:
+        _healthz(app, health)
+    document_errors(app)
     return app
 
 
-def _has_engine(ivr: IvrService) -> bool:
-    try:
-        ivr.engine()
-    except IvrError:
-        return False
-    return True
+def _healthz(app: FastAPI, health: Health) -> None:
+    @app.get("/healthz", responses={503: {"description": "degraded: an Asterisk node is not logged in"}})
+    async def healthz() -> JSONResponse:
+        """Whether the service can take calls: the FastAGI listener, the live IVR, each node's AMI link."""
+        body, ok = health()
+        if ok:
+            return JSONResponse(body)
+        members = {k: v for k, v in body.items() if k != "status"}  # status is the HTTP status here
+        return problem(503, "degraded", "an Asterisk node is not logged in", "Degraded", **members)

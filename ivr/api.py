@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import PlainTextResponse
 
-from ivr.document import from_data, from_yaml, to_data, to_yaml
+from core.types import Guard
+from ivr.codec import from_data, from_yaml, to_data, to_yaml
 from ivr.schedule import is_open
 from ivr.schemas import (
     DraftPublic,
@@ -34,9 +34,7 @@ Section = Literal["topics", "schedules", "referrals", "queues", "prompts", "node
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
-def ivr_router(
-    service: IvrService, store: IvrStore, require_admin: Callable[[Request], Awaitable[object]]
-) -> APIRouter:
+def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> APIRouter:
     router = APIRouter(prefix="/api/ivr", tags=["ivr"], dependencies=[Depends(require_admin)])
 
     @router.get("/draft", response_model=DraftPublic)

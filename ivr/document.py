@@ -1,115 +1,205 @@
-"""IVR documents in and out of YAML/JSON, with errors that say where.
+"""The IVR as data: the document administrators edit, validate, publish and roll back.
 
-PyYAML silently keeps the last of two equal keys; a menu with digit "1" twice would lose an
-option without a word. The loader here refuses duplicate keys and names their line.
+One document holds everything a caller's path depends on: languages, prompts, the menu tree,
+topics, queues, schedules and the referral directory. It is imported from and exported to
+YAML, stored as versions in the database, and compiled into an :class:`ivr.engine.Engine`.
+Structural rules (types, slugs, digits) live here; rules across the document (references,
+reachability, completeness) live in ``ivr/validation.py`` so that every problem is reported
+with its place at once.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Hashable
-from typing import Any
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ivr.model import IvrDocument
-from ivr.validation import Issue
+from ivr.schedule import Schedule
 
-
-class DocumentError(ValueError):
-    """The document cannot be read; ``issues`` say where and why."""
-
-    error_id = "ivr_document_invalid"
-
-    def __init__(self, issues: list[Issue]) -> None:
-        super().__init__("; ".join(str(i) for i in issues))
-        self.issues = issues
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+Digit = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
+CORE_PREFIX = "core:"  # a prompt reference naming one of Asterisk's own sounds, e.g. core:beep
+# A queue's periodic announcement, one file name for every language: <dir>/<lang>/<prefix><prompt>.
+ANNOUNCE_PREFIX = "queue-announce-"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    pass
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, Hashable):
-            break  # construct_mapping refuses it with its line
-        if key in seen:
-            raise DocumentError(
-                [
-                    Issue(
-                        f"line {key_node.start_mark.line + 1}",
-                        f"key {key!r} is used twice in one mapping (first on line {seen[key]})",
-                    )
-                ]
-            )
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=deep)
+# -- what a digit does ---------------------------------------------------------------------------
+class SubmenuAction(_Model):
+    action: Literal["submenu"]
+    node: Slug
 
 
-def _timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
-    """A date such as 2026-02-30 is refused with its line, not with a bare ValueError."""
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError as exc:
-        problem = f"{node.value!r} is not a valid date: {exc}"
-        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from exc
+class TopicAction(_Model):
+    action: Literal["topic"]
+    topic: Slug
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-# Digits and times stay strings: "1" and 1 are the same option, "09:00" is not 540 minutes.
-# Only true/false are booleans (YAML 1.2): "no" is Norwegian, not False.
-# The table is PyYAML's shared one until a loader has its own: change a copy, or every
-# yaml.safe_load (and safe_dump's quoting) in the process would change with it.
-_INT, _BOOL = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"
-_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if not (tag == _INT and first in "0123456789") and tag != _BOOL
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(_BOOL, _YAML12_BOOL, list("tTfF"))
+class ReferralAction(_Model):
+    action: Literal["referral"]
+    referral: Slug
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "document"
+class RepeatAction(_Model):
+    action: Literal["repeat"]
 
 
-def from_data(data: Any) -> IvrDocument:
-    try:
-        return IvrDocument.model_validate(data)
-    except ValidationError as exc:
-        raise DocumentError([Issue(_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from exc
+class BackAction(_Model):
+    action: Literal["back"]
 
 
-def from_yaml(text: str) -> IvrDocument:
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
-        raise DocumentError([Issue(where, str(exc.problem))]) from exc
-    except yaml.reader.ReaderError as exc:
-        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
-        problem = f"character {char} is not allowed: {exc.reason}"
-        raise DocumentError([Issue(f"character {exc.position + 1}", problem)]) from exc
-    except yaml.YAMLError as exc:
-        raise DocumentError([Issue("document", " ".join(str(exc).split()))]) from exc
-    if not isinstance(data, dict):
-        raise DocumentError([Issue("document", "the top level must be a mapping")])
-    return from_data(data)
+class OperatorAction(_Model):
+    """A human: the document's fallback queue unless a queue is named."""
+
+    action: Literal["operator"]
+    queue: Slug | None = None
 
 
-def to_data(doc: IvrDocument) -> dict[str, Any]:
-    return doc.model_dump(mode="json", exclude_none=True)
+class LanguageAction(_Model):
+    action: Literal["language"]
+    language: Language
+    next: Slug
 
 
-def to_yaml(doc: IvrDocument) -> str:
-    return yaml.safe_dump(to_data(doc), allow_unicode=True, sort_keys=False, width=100)
+Action = Annotated[
+    SubmenuAction
+    | TopicAction
+    | ReferralAction
+    | RepeatAction
+    | BackAction
+    | OperatorAction
+    | LanguageAction,
+    Field(discriminator="action"),
+]
+TERMINAL = (TopicAction, ReferralAction, OperatorAction)
+
+
+def _operator() -> OperatorAction:
+    return OperatorAction(action="operator")
+
+
+class MenuNode(_Model):
+    prompt: str = Field(min_length=1, max_length=80)
+    options: dict[Digit, Action] = Field(default_factory=dict)
+    timeout_seconds: int = Field(5, ge=1, le=30)
+    tries: int = Field(2, ge=1, le=5)
+    # After `tries` silent or wrong attempts: by default a human, never a hang-up.
+    no_input: Action = Field(default_factory=_operator)
+    invalid: Action = Field(default_factory=_operator)
+
+
+class Menu(_Model):
+    entry: Slug
+    nodes: dict[Slug, MenuNode]
+
+
+# -- where calls go ------------------------------------------------------------------------------
+class Announcements(_Model):
+    """What a waiting caller hears besides the music: their position and the expected wait
+    (Asterisk's own sounds) every ``every_seconds``, and a prompt of the document's own."""
+
+    position: bool = False
+    hold_time: bool = False
+    every_seconds: int = Field(60, ge=15, le=3600)
+    periodic_prompt: str | None = Field(None, min_length=1, max_length=80)
+    periodic_seconds: int = Field(60, ge=15, le=3600)
+
+
+class Queue(_Model):
+    name: Slug
+    strategy: Literal["rrmemory", "leastrecent", "fewestcalls", "linear", "ringall", "random"] = "leastrecent"
+    service_level_seconds: int = Field(20, ge=1, le=3600)
+    # After each call the operator gets this long before the next one is offered.
+    wrapup_seconds: int = Field(30, ge=0, le=3600)
+    ring_seconds: int = Field(15, ge=5, le=300)
+    announcements: Announcements = Field(default_factory=Announcements)
+    # Nobody logged in: "wait" keeps callers queued (music, announcements) until someone
+    # logs in; "fallback" sends them on to the fallback queue (never used by that queue).
+    when_unstaffed: Literal["wait", "fallback"] = "wait"
+
+
+class Overflow(_Model):
+    """Also offer the call to a second queue after a wait, or at once when too many wait."""
+
+    queue: Slug
+    after_seconds: int | None = Field(None, ge=5, le=3600)
+    when_waiting_over: int | None = Field(None, ge=0, le=1000)
+
+
+class AfterHours(_Model):
+    """What a caller hears and where they go when the topic's schedule is closed."""
+
+    prompt: str | None = None
+    referral: Slug | None = None
+    queue: Slug | None = None  # a 24/7 queue instead of (or when there is no) referral
+
+
+class Topic(_Model):
+    id: Slug
+    names: dict[Language, str]
+    queue: Slug
+    priority: int = Field(0, ge=0, le=10)  # QUEUE_PRIO: higher is answered first
+    overflow: Overflow | None = None
+    schedule: Slug | None = None  # None: always open
+    after_hours: AfterHours | None = None
+    survey: bool = False  # after the operator hangs up, the caller may rate the call 1-5
+
+
+class Referral(_Model):
+    """A partner organisation's line; numbers here are organisations', never callers'."""
+
+    id: Slug
+    organisation: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    number: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
+    topics: list[Slug] = Field(default_factory=list)
+    schedule: Slug | None = None
+
+
+class PromptSource(_Model):
+    """Text the project turns into audio, or an uploaded recording (by its content hash)."""
+
+    text: str | None = Field(None, min_length=1, max_length=1000)
+    recording: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class Survey(_Model):
+    """The post-call question (press 1 to 5) and the thanks; prompts of the document."""
+
+    prompt: str = Field(min_length=1, max_length=80)
+    thanks: str | None = Field(None, min_length=1, max_length=80)
+    timeout_seconds: int = Field(6, ge=2, le=30)
+
+
+class IvrDocument(_Model):
+    languages: list[Language] = Field(min_length=1)
+    default_language: Language
+    fallback_queue: Slug
+    # Where an operator hands a caller on (seniors serve it); the caller goes first there.
+    escalation_queue: Slug | None = None
+    survey: Survey | None = None
+    queues: list[Queue]
+    topics: list[Topic] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+    referrals: list[Referral] = Field(default_factory=list)
+    prompts: dict[Slug, dict[Language, PromptSource]] = Field(default_factory=dict)
+    menu: Menu
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def referral(self, referral_id: str) -> Referral | None:
+        return next((r for r in self.referrals if r.id == referral_id), None)
+
+    def schedule(self, schedule_id: str) -> Schedule | None:
+        return next((s for s in self.schedules if s.id == schedule_id), None)
+
+    def queue_names(self) -> list[str]:
+        return [q.name for q in self.queues]
+
+    def queue(self, name: str) -> Queue | None:
+        return next((q for q in self.queues if q.name == name), None)

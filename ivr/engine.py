@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ivr.model import (
+from ivr.document import (
     CORE_PREFIX,
     Action,
     BackAction,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dialplan import variables as v
+from core.types import CallRef
 from ivr.engine import Ask, Engine, Route, RouteKind
-from ivr.observer import CallRef, IvrObserver
+from ivr.observer import IvrObserver
+from telephony import variables as v
 from telephony.agi import AgiChannel, AgiHangup, AgiRequest
 
 

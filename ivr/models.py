@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.orm import Base
+from core.orm import Base
 
 
 class IvrVersionRow(Base):

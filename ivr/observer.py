@@ -1,20 +1,12 @@
-"""What the IVR reports about each call, for whoever keeps records (metrics/records.py)."""
+"""What the IVR reports about each call, for whoever keeps records (metrics/records/assembler.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.types import CallRef
 from ivr.engine import Route
-
-
-@dataclass(frozen=True)
-class CallRef:
-    """One call on one Asterisk node (``call_id`` is Asterisk's Linkedid)."""
-
-    node: str
-    call_id: str
 
 
 class IvrObserver(Protocol):

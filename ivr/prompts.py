@@ -25,7 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import MappingProxyType
-from typing import ClassVar
+
+from core.errors import DomainError
 
 PROMPT_ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
@@ -53,10 +54,11 @@ _EXTENSION_TYPES: Mapping[str, str] = MappingProxyType(
 )
 
 
-class PromptError(ValueError):
+class PromptError(DomainError, ValueError):
     """A prompt cannot be produced; the message names the prompt and what is wrong."""
 
-    error_id: ClassVar[str] = "prompt_invalid"
+    error_id = "prompt_invalid"
+    status = 422
 
     def __init__(self, prompt_id: str, language: str, problem: str) -> None:
         shown = language if LANGUAGE_PATTERN.fullmatch(language) else repr(language[:40])

@@ -17,31 +17,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ivr.document import from_data, from_yaml, to_data
+from core.errors import DomainError
+from ivr.codec import from_data, from_yaml, to_data
+from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument
 from ivr.engine import Ask, Engine, Route
-from ivr.model import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument
 from ivr.prompts import PromptError, PromptStudio
 from ivr.store import IvrStore, PromptPaths
-from ivr.validation import Issue, validate
+from ivr.validation import Issue, issue_details, validate
 
 log = logging.getLogger("hotline.ivr")
 ApplyAsterisk = Callable[[IvrDocument], Awaitable[None]]
 
 
-class IvrError(Exception):
-    error_id: ClassVar[str] = "ivr_error"
-    status: ClassVar[int] = 400
+class IvrError(DomainError):
+    error_id = "ivr_error"
+    status = 400
 
     def __init__(self, message: str, issues: list[Issue] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, issue_details(issues or []))
         self.issues = issues or []
-
-    def details(self) -> list[dict[str, str]]:
-        return [{"where": i.where, "problem": i.problem, "message": str(i)} for i in self.issues]
 
 
 class PublishRefused(IvrError):

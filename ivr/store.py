@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hotline.orm import stored_utc
+from core.orm import stored_utc
 from ivr.models import IvrActivationRow, IvrDraftRow, IvrVersionRow
 
 PromptPaths = dict[tuple[str, str], str]

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from core.types import CallRef
 from ivr.engine import Engine
 from ivr.handler import call_ref
-from ivr.observer import CallRef
 from telephony.agi import AgiChannel, AgiHangup, AgiRequest
 
 log = logging.getLogger("hotline.ivr")

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ivr.model import (
+from ivr.document import (
     CORE_PREFIX,
     TERMINAL,
     Action,
@@ -34,6 +34,11 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.problem}"
+
+
+def issue_details(issues: Iterable[Issue]) -> list[dict[str, str]]:
+    """Problems as the ``details`` of an error answer."""
+    return [{"where": i.where, "problem": i.problem, "message": str(i)} for i in issues]
 
 
 def validate(doc: IvrDocument) -> list[Issue]:

@@ -89,7 +89,7 @@ class AgiRequest:
     language: str
     args: tuple[str, ...]
     peer: str
-    # Calls from the same number within the repeat window (metrics/repeat.py), counted where
+    # Calls from the same number within the repeat window (privacy/repeat.py), counted where
     # the number arrives; the number itself is not kept.
     repeat_count: int | None = None
 

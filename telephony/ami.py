@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
+from core.errors import DomainError
 from telephony.ami_wire import WireAction, WireManager, wire_logger
 from telephony.events import SUBSCRIBED_EVENTS, AmiEvent, QueueSnapshot, parse_event, snapshot_from
 
@@ -48,19 +49,20 @@ class AmiEndpoint:
     backoff_max: float = 30.0
 
 
-class AmiUnavailable(Exception):
+class AmiUnavailable(DomainError):
     """An AMI node could not do what was asked: says which node and what failed."""
 
-    error_id: ClassVar[str] = "ami_unavailable"
+    error_id = "ami_unavailable"
+    status = 503
 
     def __init__(self, node: str, reason: str) -> None:
-        super().__init__(f"AMI node {node!r}: {reason}")
+        super().__init__(f"AMI node {node!r}: {reason}", {"node": node})
         self.node = node
         self.reason = reason
 
 
 class AmiLoginFailed(AmiUnavailable):
-    error_id: ClassVar[str] = "ami_login_failed"
+    error_id = "ami_login_failed"
 
 
 @dataclass(frozen=True)

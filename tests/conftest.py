@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hotline.settings import Settings, load_settings
-from ivr.document import from_yaml
-from ivr.model import IvrDocument
+from core.settings import Settings, load_settings
+from ivr.codec import from_yaml
+from ivr.document import IvrDocument
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +32,6 @@ def seed_document() -> IvrDocument:
 @pytest.fixture
 def document() -> IvrDocument:
     return seed_document()
+
+
+from tests.databases import database  # noqa: E402,F401  - the sqlite/postgres fixture, for every room's tests

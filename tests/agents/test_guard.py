@@ -6,8 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.guard import BurnoutGuard, GuardRules
+from agents.guard import BurnoutGuard
 from agents.presence import PauseReason, PauseSource
+from core.settings import GuardRules
 from telephony.events import AgentComplete, QueueMemberAdded, QueueMemberPause
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agents.pauses import PauseKeeper, PauseLog
-from hotline.db import make_engine, migrate
+from core.db import make_engine, migrate
 from telephony.events import QueueMember, QueueSnapshot
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from dialplan import variables as v
+from core.settings import Settings
 from dialplan.check import ConfigCheckError, check, read
 from dialplan.render import render, sandbox_target, server_target, write
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
-from hotline.settings import Settings
-from ivr.model import IvrDocument
+from ivr.document import IvrDocument
+from telephony import variables as v
 from telephony.events import SUBSCRIBED_EVENTS
 
 

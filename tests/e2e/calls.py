@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from hotline.callgen import Callgen, CallgenResult, CallPlan
-from hotline.settings import Settings
+from core.settings import Settings
+from sandbox.callgen import Callgen, CallgenResult, CallPlan
 from tests.e2e.conftest import Service
 
 NUMBERS: list[str] = []

@@ -20,9 +20,9 @@ import httpx
 import pytest
 import yaml
 
-from hotline.documents import live_document
-from hotline.sandbox import Sandbox
-from hotline.settings import Settings, load_settings
+from core.settings import Settings, load_settings
+from dialplan.live import live_document
+from sandbox.asterisk import Sandbox
 from tests.conftest import ROOT
 
 HTTP_PORT = 18080

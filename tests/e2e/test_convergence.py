@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from agents.state import OperatorBoard, OperatorStatus
+from core.settings import Settings
 from hotline.app import endpoint
-from hotline.sandbox import Sandbox
-from hotline.settings import Settings
+from sandbox.asterisk import Sandbox
 from telephony.ami import AmiNode
 from tests.e2e.conftest import Service
 

@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from hotline.privacy_check import NAME, PrivacyCheck
-from hotline.settings import Settings
+from core.settings import Settings
+from sandbox.privacy_check import NAME, PrivacyCheck
 from tests.e2e.calls import NUMBERS, plan
 from tests.e2e.conftest import Service
 

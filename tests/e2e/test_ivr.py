@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.callgen import partner_line_scenario
-from hotline.settings import Settings
+from core.settings import Settings
+from sandbox.callgen import partner_line_scenario
 from tests.e2e.calls import place, place_async, plan, records
 from tests.e2e.conftest import REFERRAL_PORT, Service
 

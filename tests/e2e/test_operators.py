@@ -18,14 +18,14 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from core.settings import Settings
 from hotline.app import endpoint
-from hotline.callgen import (
+from sandbox.callgen import (
     CallPlan,
     softphone_answer_scenario,
     softphone_feature_scenario,
     softphone_register_scenario,
 )
-from hotline.settings import Settings
 from telephony.ami import AmiNode
 from telephony.events import AgentCalled, AgentComplete, AmiEvent, QueueCallerJoin
 from tests.browser import ARGS as CHROMIUM_ARGS
@@ -348,7 +348,7 @@ def test_refusals_are_clear(service: Service, anna: dict[str, Any]) -> None:
     operator = {"Authorization": f"Bearer {anna['api_token']}"}
     listed = httpx.get(f"{service.url}/api/operators", headers=operator)
     assert (listed.status_code, listed.json()["error_id"]) == (403, "forbidden")
-    assert "needs the role admin, shift_lead; you are operator" in listed.json()["message"]
+    assert "needs the role admin, shift_lead; you are operator" in listed.json()["detail"]
     unknown = httpx.post(f"{service.url}/api/operators/op-nobody/login", headers=service.admin)
     assert (unknown.status_code, unknown.json()["error_id"]) == (404, "unknown_operator")
     assert httpx.post(f"{service.url}/api/operators/op-anna/logout", headers=operator).status_code == 200
@@ -356,4 +356,4 @@ def test_refusals_are_clear(service: Service, anna: dict[str, Any]) -> None:
         f"{service.url}/api/operators/op-anna/pause", headers=operator, json={"reason": "break"}
     )
     assert (paused.status_code, paused.json()["error_id"]) == (409, "operator_not_logged_in")
-    assert paused.json()["message"] == "operator 'op-anna' is not logged in"
+    assert paused.json()["detail"] == "operator 'op-anna' is not logged in"

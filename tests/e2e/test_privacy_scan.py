@@ -1,5 +1,5 @@
 """Last of the real-Asterisk tests: every synthetic caller number the others used is searched
-for in every store (the privacy check's own scan, hotline/privacy_check.py). None may be found."""
+for in every store (the privacy check's own scan, sandbox/privacy_check.py). None may be found."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.privacy import Scanner
-from hotline.privacy_check import NAME, PrivacyCheck
-from hotline.settings import Settings
+from core.settings import Settings
+from privacy.scanner import Scanner
+from sandbox.privacy_check import NAME, PrivacyCheck
 from tests.e2e.calls import NUMBERS
 from tests.e2e.conftest import Service
 

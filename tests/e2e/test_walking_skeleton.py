@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
+from core.settings import Settings
 from hotline.app import endpoint
-from hotline.callgen import Callgen, CallPlan
-from hotline.settings import Settings
+from sandbox.callgen import Callgen, CallPlan
 from telephony.ami import AmiNode
 from telephony.events import AgentComplete, AgentConnect, AmiEvent, QueueCallerJoin
 from tests.e2e.calls import place, plan, records, samples

@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.settings import Settings
 from hotline.app import endpoint
-from hotline.callgen import CallPlan
-from hotline.settings import Settings
+from sandbox.callgen import CallPlan
 from telephony.ami import AmiNode
 from telephony.events import AmiEvent, QueueCallerAbandon, QueueCallerJoin, QueueCallerLeave
 from tests.browser import ARGS as CHROMIUM_ARGS

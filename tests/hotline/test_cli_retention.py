@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from core.db import make_engine, migrate
 from hotline.cli import main
-from hotline.db import make_engine, migrate
-from metrics.records import Outcome
-from metrics.store import RecordStore
+from metrics.records.assembler import Outcome
+from metrics.records.store import RecordStore
 from tests.conftest import ROOT
-from tests.metrics.test_retention import call
+from tests.metrics.records.test_retention import call
 
 
 def test_retention_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,10 +12,10 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.settings import load_settings
 from dialplan.check import check, read
 from dialplan.render import render, server_target, write
 from hotline.app import Hotline
-from hotline.settings import load_settings
 from tests.conftest import ROOT, make_settings, seed_document
 
 

@@ -14,25 +14,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
-from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
-from prometheus_client import CollectorRegistry
 
+from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
-from hotline.auth import Authenticator
-from hotline.db import make_engine, migrate
+from core.db import make_engine, migrate
 from hotline.http import create_app
-from ivr.prompts import PromptStudio
-from ivr.service import IvrService
-from ivr.store import IvrStore
-from metrics.planning import PlanningService
-from metrics.planning_api import planning_router
-from metrics.store import RecordStore
+from planning.api import planning_router
+from planning.service import PlanningService
 from tests.browser import ARGS, CHROMIUM
-from tests.metrics.test_planning_api import NOW, START, TEMPLATES, seed
+from tests.planning.test_api import NOW, START, TEMPLATES, seed
 
 TOKEN = "planning-admin-t0ken"
 
@@ -64,17 +58,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     operator = directory.create("op-page", "op-page", Role.OPERATOR, {}).api_token
     auth = Authenticator(TOKEN, directory)
     service = PlanningService(engine, clock=lambda: NOW.astimezone(UTC))  # within the seeded history
-    ivr_store = IvrStore(engine)
-    app = create_app(
-        RecordStore(engine),
-        CollectorRegistry(),
-        nodes=lambda: [],
-        agi_listening=lambda: True,
-        ivr=IvrService(ivr_store, PromptStudio(tmp / "sounds"), _nothing, Path("/srv/hotline/sounds")),
-        ivr_store=ivr_store,
-        require_admin=auth.guard({Role.ADMIN}),
-        routers=[planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), service)],
-    )
+    app = create_app([planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), service)])
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)

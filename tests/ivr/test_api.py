@@ -10,18 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
 
-from hotline.auth import admin_guard
-from hotline.db import make_engine, migrate
+from agents.auth import admin_guard
+from core.db import make_engine, migrate
 from hotline.http import create_app
-from ivr.document import from_yaml, to_data
-from ivr.model import IvrDocument
+from ivr.api import ivr_router, referrals_router
+from ivr.codec import from_yaml, to_data
+from ivr.document import IvrDocument
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
-from metrics.store import RecordStore
 from tests.conftest import ROOT
+from tests.problems import problem_of
 
 TOKEN = "t0ken"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -56,15 +56,7 @@ async def client(tmp_path: Path, sounds: Path) -> AsyncIterator[httpx.AsyncClien
     ivr_store = IvrStore(database)
     service = IvrService(ivr_store, PromptStudio(sounds), _apply, Path("/srv/hotline/sounds"), lambda: NOW)
     await service.start(ROOT / "hotline-ivr.yaml")
-    app = create_app(
-        RecordStore(database),
-        CollectorRegistry(),
-        nodes=lambda: [],
-        agi_listening=lambda: True,
-        ivr=service,
-        ivr_store=ivr_store,
-        require_admin=admin_guard(TOKEN),
-    )
+    app = create_app([ivr_router(service, ivr_store, admin_guard(TOKEN)), referrals_router(service)])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline", headers=ADMIN) as client:
         yield client
@@ -92,7 +84,7 @@ async def test_without_the_admin_token_401(
     client.headers.pop("Authorization")
     response = await client.get("/api/ivr/draft", headers=headers)
     assert response.status_code == 401
-    assert response.json() == {"error_id": "unauthorized", "message": message, "details": None}
+    assert problem_of(response) == {"error_id": "unauthorized", "detail": message, "details": None}
 
 
 async def test_publish_needs_the_token_too(client: httpx.AsyncClient) -> None:
@@ -122,9 +114,9 @@ async def test_put_yaml_with_a_duplicate_key_is_422_with_details(client: httpx.A
     response = await client.put("/api/ivr/draft/yaml", content=text.encode())
     assert response.status_code == 422
     problem = f"key '1' is used twice in one mapping (first on line {first})"
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "ivr_document_invalid",
-        "message": "the document cannot be read",
+        "detail": f"line {second}: {problem}",
         "details": [{"where": f"line {second}", "problem": problem, "message": f"line {second}: {problem}"}],
     }
 
@@ -188,9 +180,9 @@ async def test_a_topic_pointing_at_a_missing_queue_is_saved_but_not_valid(client
 async def test_deleting_a_missing_item_is_404(client: httpx.AsyncClient) -> None:
     response = await client.delete("/api/ivr/draft/topics/nothing")
     assert response.status_code == 404
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "ivr_not_found",
-        "message": "topic 'nothing' does not exist",
+        "detail": "topic 'nothing' does not exist",
         "details": [],
     }
 
@@ -200,9 +192,9 @@ async def test_publishing_an_invalid_draft_is_refused_with_the_issue(client: htt
     await client.put("/api/ivr/draft/topics/violence-home", json=SHELTER_TOPIC)
     response = await client.post("/api/ivr/publish", json={"author": "ann"})
     assert response.status_code == 422
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "ivr_publish_refused",
-        "message": "the draft has 1 problem(s)",
+        "detail": "the draft has 1 problem(s)",
         "details": [SHELTER_ISSUE],
     }
     assert [v["active"] for v in (await client.get("/api/ivr/versions")).json()] == [True]
@@ -238,9 +230,9 @@ async def test_fix_publish_versions_and_roll_back(client: httpx.AsyncClient) -> 
 async def test_an_unknown_version_yaml_is_404(client: httpx.AsyncClient, number: str) -> None:
     response = await client.get(f"/api/ivr/versions/{number}/yaml")
     assert response.status_code == 404
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "ivr_not_found",
-        "message": f"version {number} does not exist",
+        "detail": f"version {number} does not exist",
         "details": [],
     }
 
@@ -248,9 +240,9 @@ async def test_an_unknown_version_yaml_is_404(client: httpx.AsyncClient, number:
 async def test_rollback_to_an_unknown_version_is_404(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/ivr/rollback", json={"version": 99})
     assert response.status_code == 404
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "ivr_unknown_version",
-        "message": "version 99 does not exist",
+        "detail": "version 99 does not exist",
         "details": [],
     }
 
@@ -322,9 +314,9 @@ async def test_simulating_a_broken_draft_is_422(client: httpx.AsyncClient) -> No
     await client.put("/api/ivr/draft/topics/violence-home", json=SHELTER_TOPIC)
     response = await client.post("/api/ivr/simulate", json={"keys": ["2", "2", "1"], "draft": True})
     assert response.status_code == 422
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "ivr_draft_invalid",
-        "message": "the draft has 1 problem(s); simulate it once fixed",
+        "detail": "the draft has 1 problem(s); simulate it once fixed",
         "details": [SHELTER_ISSUE],
     }
 
@@ -355,9 +347,9 @@ async def test_uploading_text_as_a_recording_is_422(client: httpx.AsyncClient) -
         "/api/ivr/prompts/closed/en/recording", content=b"hello", headers={"X-Filename": "notes.txt"}
     )
     assert response.status_code == 422
-    assert response.json() == {
+    assert problem_of(response) == {
         "error_id": "prompt_invalid",
-        "message": "prompt 'closed' (en): 'notes.txt' is not an audio file sox can read",
+        "detail": "prompt 'closed' (en): 'notes.txt' is not an audio file sox can read",
         "details": None,
     }
 
@@ -396,8 +388,8 @@ async def test_a_referral_with_a_closed_schedule_is_not_open_now(client: httpx.A
 async def test_a_request_that_does_not_fit_gets_the_common_error_format(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/ivr/rollback", json={"version": "x"})
     assert response.status_code == 422
-    body = response.json()
-    assert (body["error_id"], body["message"]) == (
+    body = problem_of(response)
+    assert (body["error_id"], body["detail"]) == (
         "invalid_request",
         "the request does not fit this endpoint",
     )

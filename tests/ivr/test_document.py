@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ivr.document import DocumentError, from_data, from_yaml, to_data, to_yaml
-from ivr.model import IvrDocument, LanguageAction, RepeatAction, TopicAction
+from ivr.codec import DocumentError, from_data, from_yaml, to_data, to_yaml
+from ivr.document import IvrDocument, LanguageAction, RepeatAction, TopicAction
 from ivr.validation import Issue, validate
 from tests.conftest import ROOT
 

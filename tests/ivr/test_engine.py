@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivr.document import IvrDocument, MenuNode, RepeatAction
 from ivr.engine import Ask, Engine, Route, RouteKind, RouteReason, Walk
-from ivr.model import IvrDocument, MenuNode, RepeatAction
 from tests.conftest import seed_document
 
 MOSCOW = ZoneInfo("Europe/Moscow")

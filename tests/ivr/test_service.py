@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session
 
+from core.db import make_engine, migrate
 from dialplan.apply import ApplyFailed
-from hotline.db import make_engine, migrate
-from ivr.document import DocumentError, to_data
+from ivr.codec import DocumentError, to_data
+from ivr.document import IvrDocument, PromptSource
 from ivr.engine import Ask, Route, RouteKind, RouteReason
-from ivr.model import IvrDocument, PromptSource
 from ivr.models import IvrVersionRow
 from ivr.prompts import PromptError, PromptStudio
 from ivr.service import (
@@ -177,7 +177,7 @@ async def test_an_invalid_draft_is_refused_and_version_1_stays_live(
         await service.publish(author="ann")
     assert refused.value.issues == [Issue("topic violence-home", "queue 'shelter' does not exist")]
     assert str(refused.value) == "the draft has 1 problem(s)"
-    assert refused.value.details() == [
+    assert refused.value.details == [
         {
             "where": "topic violence-home",
             "problem": "queue 'shelter' does not exist",

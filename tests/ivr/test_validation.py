@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ivr.document import DocumentError, from_data, from_yaml, to_data
-from ivr.model import IvrDocument
+from ivr.codec import DocumentError, from_data, from_yaml, to_data
+from ivr.document import IvrDocument
 from ivr.validation import validate
 from tests.conftest import ROOT, seed_document
 

@@ -1,0 +1,288 @@
+"""One settings object: environment + one YAML file, validated once at start.
+
+Precedence: explicit environment variables (``HOTLINE_*``, nested with ``__``) over the YAML file
+over the defaults below. The YAML file is ``hotline.yaml`` in the working directory unless
+``HOTLINE_CONFIG`` names another. Secrets never have a default outside development.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_ENV = "HOTLINE_CONFIG"
+DEFAULT_CONFIG_FILE = "hotline.yaml"
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("hotline_file_data", default=None)
+
+
+class SettingsError(ValueError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def _check_name(value: str, what: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"{what} {value!r} must be lowercase letters, digits, '-' or '_'")
+    return value
+
+
+class GuardRules(BaseModel):
+    """Configured under ``burnout:`` in hotline.yaml."""
+
+    enabled: bool = True
+    long_call_minutes: float = Field(20, gt=0)
+    heavy_topics: list[str] = Field(default_factory=lambda: ["crisis"])
+    max_calls_in_a_row: int = Field(6, ge=1)
+    recovery_minutes: float = Field(5, gt=0)
+    break_after_hours: float = Field(2, gt=0)
+
+
+class AsteriskNodeSettings(BaseModel):
+    name: str = "local"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_secret: SecretStr | None = None
+    ami_secret_file: Path | None = None
+    # The address this node's Asterisk connects from (FastAGI allow-list).
+    address: str = "127.0.0.1"
+    # Where this service writes the node's rendered configuration on publish (then reloads it
+    # through AMI); None: the node's configuration is managed elsewhere.
+    config_dir: Path | None = None
+    layout: Literal["sandbox", "server"] = "sandbox"
+    # Networks allowed to reach AMI and SIP on a server layout.
+    permit: list[str] = Field(default_factory=lambda: ["127.0.0.1/32"])
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v, "asterisk node name")
+
+    def secret(self) -> str | None:
+        if self.ami_secret is not None:
+            return self.ami_secret.get_secret_value()
+        if self.ami_secret_file is not None:
+            return self.ami_secret_file.read_text(encoding="utf-8").strip()
+        return None
+
+
+class AgiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 4573
+    # Host Asterisk uses to reach the FastAGI server (rendered into the dialplan).
+    advertise_host: str | None = None
+
+    def reachable_host(self) -> str:
+        return self.advertise_host or self.host
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class SandboxSettings(BaseModel):
+    # Cached Debian testing chroot with Asterisk 22 (shared by checkouts of this machine).
+    root_cache: Path = Path.home() / ".cache" / "hotline" / "asterisk-forky"
+    # This instance's rendered config, logs, spool, run files.
+    directory: Path = Path("var/sandbox")
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    simulated_operators: int = Field(2, ge=0, le=50)
+    simulated_hold_seconds: int = Field(20, ge=1, le=3600)
+    # Queues left without simulated operators (e.g. to show overflow in a demo or a test).
+    unstaffed_queues: list[str] = Field(default_factory=list)
+    boot_timeout_seconds: float = 60.0
+
+
+class PrivacySettings(BaseModel):
+    """What the records keep and for how long; what exports and reports may show."""
+
+    # Repeat callers: the secret key (memory only) is replaced, and every hash dropped, this often.
+    repeat_window_days: float = Field(7, gt=0, le=366)
+    repeat_cap: int = Field(1_000_000, ge=1)  # numbers held at most (~150 bytes each)
+    # Call records older than this are rolled up into 15-minute interval statistics and deleted.
+    retention_days: int = Field(400, ge=1)
+    # A cell (e.g. topic x interval) of an export or report with fewer calls is merged or hidden.
+    small_cell_k: int = Field(5, ge=1)
+
+
+class QueueTargetSettings(BaseModel):
+    target: float = Field(0.8, gt=0, le=1)
+
+
+class MetricsSettings(BaseModel):
+    """Service level, wallboard and reports. Each queue's threshold T is the IVR document's
+    ``service_level_seconds``; ``service_level_seconds`` here serves queues it does not know."""
+
+    service_level_seconds: int = Field(20, ge=1, le=3600)
+    service_level_target: float = Field(0.8, gt=0, le=1)  # share of offered calls answered within T
+    queues: dict[str, QueueTargetSettings] = Field(default_factory=dict)  # per-queue target
+    timezone: str = "UTC"  # wallboard's "since midnight", reports' default time zone
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"metrics.timezone: unknown time zone {v!r}") from exc
+        return v
+
+    def target(self, queue: str) -> float:
+        override = self.queues.get(queue)
+        return override.target if override else self.service_level_target
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__")
+
+    environment: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = "sqlite:///var/hotline.sqlite3"
+    log_level: str = "INFO"
+    log_file: Path | None = None
+    asterisk: list[AsteriskNodeSettings] = Field(default_factory=lambda: [AsteriskNodeSettings()])
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    burnout: GuardRules = Field(default_factory=GuardRules)
+    # The IVR document imported as version 1 into an empty database.
+    ivr_seed: Path = Path("hotline-ivr.yaml")
+    # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.
+    prompts_dir: Path = Path("var/sandbox/sounds")
+    asterisk_prompts_dir: Path = Path("/srv/hotline/sounds")
+    # The SIP trunk referral calls to partner lines leave through (host[:port]).
+    referral_trunk: str = "127.0.0.1:5090"
+    admin_token: SecretStr | None = None
+    # Set from the YAML file's location; relative paths in the file resolve against it.
+    config_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls), file_secret_settings)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        names = [n.name for n in self.asterisk]
+        if len(set(names)) != len(names):
+            raise ValueError(f"asterisk node names must be unique, got {names}")
+        if not self.asterisk:
+            raise ValueError("asterisk: at least one node is required")
+        return self
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The YAML file's values: below the environment, above the defaults."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return (_FILE_DATA.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_DATA.get() or {})
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in the YAML file are relative to the file, not to the working dir."""
+    for key in ("var_dir", "log_file", "ivr_seed", "prompts_dir"):
+        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+            data[key] = str(base / data[key])
+    sandbox = data.get("sandbox")
+    directory = sandbox.get("directory") if isinstance(sandbox, dict) else None
+    if isinstance(directory, str) and not Path(directory).is_absolute():
+        data["sandbox"]["directory"] = str(base / directory)
+    for node in data.get("asterisk") or []:
+        if isinstance(node, dict) and isinstance(node.get("config_dir"), str):
+            node["config_dir"] = str(base / node["config_dir"])
+    url = data.get("database_url")
+    if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        data["database_url"] = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load, validate and finish the settings (development secrets included)."""
+    if path is None:
+        env_path = os.environ.get(CONFIG_ENV)
+        path = Path(env_path) if env_path else Path(DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = _read_yaml(path)
+        _resolve_paths(data, path.resolve().parent)
+        data["config_file"] = str(path.resolve())
+    elif path.name != DEFAULT_CONFIG_FILE or os.environ.get(CONFIG_ENV):
+        raise SettingsError(f"configuration file {path} does not exist")
+    token = _FILE_DATA.set(data)
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+    finally:
+        _FILE_DATA.reset(token)
+    _ensure_secrets(settings)
+    return settings
+
+
+def _ensure_secrets(settings: Settings) -> None:
+    """Production refuses a missing secret; development makes one per var dir."""
+    if settings.admin_token is None:
+        if os.environ.get("HOTLINE_ADMIN_TOKEN"):
+            settings.admin_token = SecretStr(os.environ["HOTLINE_ADMIN_TOKEN"])
+        elif settings.environment == "development":
+            settings.admin_token = SecretStr(_dev_secret(settings.var_dir, "admin-token"))
+        else:
+            raise SettingsError("no admin token outside development; set HOTLINE_ADMIN_TOKEN")
+    for node in settings.asterisk:
+        env_name = f"HOTLINE_AMI_SECRET_{node.name.upper().replace('-', '_')}"
+        if node.secret():
+            continue
+        if os.environ.get(env_name):
+            node.ami_secret = SecretStr(os.environ[env_name])
+        elif settings.environment == "development":
+            node.ami_secret = SecretStr(_dev_secret(settings.var_dir, f"ami-{node.name}"))
+        else:
+            raise SettingsError(
+                f"asterisk node {node.name!r}: no AMI secret outside development;"
+                f" set {env_name} or asterisk[].ami_secret_file"
+            )
+
+
+def _dev_secret(var_dir: Path, name: str) -> str:
+    path = var_dir / "secrets" / name
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value

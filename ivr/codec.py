@@ -1,0 +1,117 @@
+"""IVR documents in and out of YAML/JSON, with errors that say where.
+
+PyYAML silently keeps the last of two equal keys; a menu with digit "1" twice would lose an
+option without a word. The loader here refuses duplicate keys and names their line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from core.errors import DomainError
+from ivr.document import IvrDocument
+from ivr.validation import Issue, issue_details
+
+
+class DocumentError(DomainError, ValueError):
+    """The document cannot be read; ``issues`` say where and why."""
+
+    error_id = "ivr_document_invalid"
+    status = 422
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues), issue_details(issues))
+        self.issues = issues
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable):
+            break  # construct_mapping refuses it with its line
+        if key in seen:
+            raise DocumentError(
+                [
+                    Issue(
+                        f"line {key_node.start_mark.line + 1}",
+                        f"key {key!r} is used twice in one mapping (first on line {seen[key]})",
+                    )
+                ]
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+def _timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    """A date such as 2026-02-30 is refused with its line, not with a bare ValueError."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:
+        problem = f"{node.value!r} is not a valid date: {exc}"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from exc
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+# Digits and times stay strings: "1" and 1 are the same option, "09:00" is not 540 minutes.
+# Only true/false are booleans (YAML 1.2): "no" is Norwegian, not False.
+# The table is PyYAML's shared one until a loader has its own: change a copy, or every
+# yaml.safe_load (and safe_dump's quoting) in the process would change with it.
+_INT, _BOOL = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if not (tag == _INT and first in "0123456789") and tag != _BOOL
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(_BOOL, _YAML12_BOOL, list("tTfF"))
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "document"
+
+
+def from_data(data: Any) -> IvrDocument:
+    try:
+        return IvrDocument.model_validate(data)
+    except ValidationError as exc:
+        raise DocumentError([Issue(_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from exc
+
+
+def from_yaml(text: str) -> IvrDocument:
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
+        raise DocumentError([Issue(where, str(exc.problem))]) from exc
+    except yaml.reader.ReaderError as exc:
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        problem = f"character {char} is not allowed: {exc.reason}"
+        raise DocumentError([Issue(f"character {exc.position + 1}", problem)]) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentError([Issue("document", " ".join(str(exc).split()))]) from exc
+    if not isinstance(data, dict):
+        raise DocumentError([Issue("document", "the top level must be a mapping")])
+    return from_data(data)
+
+
+def to_data(doc: IvrDocument) -> dict[str, Any]:
+    return doc.model_dump(mode="json", exclude_none=True)
+
+
+def to_yaml(doc: IvrDocument) -> str:
+    return yaml.safe_dump(to_data(doc), allow_unicode=True, sort_keys=False, width=100)

@@ -1,0 +1,250 @@
+"""The shift leads' wallboard: live figures per queue, operators by state and time in state,
+alerts, pushed to every open page (Server-Sent Events) as soon as an AMI event changes them.
+
+Fed like the other consumers: ``on_event`` (from the AMI fanout, after the queue and operator
+boards) and ``on_record`` (finished calls). A change schedules one push ``coalesce`` seconds
+later, so a burst of events costs one snapshot; a one-second tick re-checks the time-driven
+alerts (a wait that crosses its threshold, a new day) and pushes only when they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncGenerator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agents.state import OperatorState
+from metrics.live.board import QueueBoard, SlidingTotals, record_totals
+from metrics.records.assembler import CallRecord
+from metrics.records.levels import ServiceLevels
+from metrics.reports.service import Dimension, Interval, ReportQuery, ReportService, Totals
+from telephony.events import (
+    AmiEvent,
+    Hangup,
+    MemberState,
+    QueueCallerAbandon,
+    QueueCallerJoin,
+    QueueCallerLeave,
+    QueueSnapshot,
+)
+
+log = logging.getLogger("hotline.wallboard")
+_LIVE_EVENTS = (QueueCallerJoin, QueueCallerLeave, QueueCallerAbandon, MemberState, QueueSnapshot, Hangup)
+UTC_ZONE = ZoneInfo("UTC")
+SUBSCRIBER_BACKLOG = 4  # snapshots a slow page may fall behind before older ones are dropped
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WallboardSources:
+    board: QueueBoard
+    queues: Callable[[], Iterable[str]]
+    operators: Callable[[], Iterable[OperatorState]]
+    levels: Callable[[], ServiceLevels]
+    timezone: ZoneInfo = UTC_ZONE
+    clock: Callable[[], datetime] = _utcnow
+
+
+class Wallboard:
+    def __init__(self, sources: WallboardSources, coalesce: float = 0.02) -> None:
+        self._s = sources
+        self._coalesce = coalesce
+        self._totals = SlidingTotals()
+        self._since: dict[str, tuple[str, datetime]] = {}  # operator -> (status, since)
+        self._subscribers: set[asyncio.Queue[str]] = set()
+        self._pending: asyncio.TimerHandle | None = None
+        self._alerts: tuple[tuple[str, str], ...] = ()
+        self._totals.advance(self._s.clock(), self._midnight(self._s.clock()))
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def on_event(self, event: AmiEvent) -> None:
+        if isinstance(event, _LIVE_EVENTS):
+            self._changed()
+
+    def on_record(self, record: CallRecord) -> None:
+        if record.queue is None:
+            return
+        totals = record_totals(record, self._s.levels().threshold(record.queue))
+        if totals.offered:
+            self._totals.add(record.queue, record.started_at, totals, self._s.clock())
+            self._changed()
+
+    def preload(self, rows: Iterable[tuple[str, datetime, Totals]]) -> None:
+        """Figures of calls finished before this process started: (queue, start, totals)."""
+        now = self._s.clock()
+        for queue, started, totals in rows:
+            self._totals.add(queue, started, totals, now)
+
+    # -- outputs ----------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        now = self._s.clock()
+        self._totals.advance(now, self._midnight(now))
+        operators = self._operators(now)
+        queues = self._queues(now, operators)
+        alerts = [alert for q in queues for alert in _alerts(q)]
+        return {
+            "at": now.isoformat(),
+            "timezone": str(self._s.timezone),
+            "queues": queues,
+            "operators": operators,
+            "alerts": alerts,
+        }
+
+    async def subscribe(self) -> AsyncGenerator[str, None]:
+        """Snapshots as JSON text: the current one at once, then one per change."""
+        inbox: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        self._subscribers.add(inbox)
+        try:
+            yield json.dumps(self.snapshot())
+            while True:
+                yield await inbox.get()
+        finally:
+            self._subscribers.discard(inbox)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    async def run(self, tick: float = 1.0) -> None:
+        """Time-driven changes: alerts that start or end without an event, a new day."""
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                self._track_operators(self._s.clock())
+                if self._subscribers and self._alert_keys() != self._alerts:
+                    self._push()
+            except Exception as exc:  # never let the wallboard stop the service
+                log.error("wallboard tick failed: %s", type(exc).__name__)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        if self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a script, a test): nothing to push to
+            self._track_operators(self._s.clock())
+            return
+        self._pending = loop.call_later(self._coalesce, self._flush)
+
+    def _flush(self) -> None:
+        self._pending = None
+        try:
+            self._track_operators(self._s.clock())
+            if self._subscribers:
+                self._push()
+        except Exception as exc:
+            log.error("wallboard push failed: %s", type(exc).__name__)
+
+    def _push(self) -> None:
+        data = self.snapshot()
+        self._alerts = tuple((a["queue"], a["kind"]) for a in data["alerts"])
+        text = json.dumps(data)
+        for inbox in self._subscribers:
+            if inbox.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    inbox.get_nowait()
+            inbox.put_nowait(text)
+
+    def _alert_keys(self) -> tuple[tuple[str, str], ...]:
+        return tuple((a["queue"], a["kind"]) for a in self.snapshot()["alerts"])
+
+    def _track_operators(self, now: datetime) -> None:
+        seen = set()
+        for state in self._s.operators():
+            seen.add(state.operator)
+            status = str(state.status)
+            previous = self._since.get(state.operator)
+            if previous is None or previous[0] != status:
+                self._since[state.operator] = (status, now)
+        for gone in set(self._since) - seen:
+            del self._since[gone]
+
+    def _operators(self, now: datetime) -> list[dict[str, Any]]:
+        self._track_operators(now)
+        out = []
+        for state in sorted(self._s.operators(), key=lambda s: s.operator):
+            status, since = self._since[state.operator]
+            out.append(
+                {
+                    "operator": state.operator,
+                    "status": status,
+                    "paused_reason": state.paused_reason,
+                    "queues": list(state.queues),
+                    "since": since.isoformat(),
+                    "seconds_in_state": round((now - since).total_seconds(), 1),
+                }
+            )
+        return out
+
+    def _queues(self, now: datetime, operators: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        levels = self._s.levels()
+        waiting, oldest = self._s.board.waiting(), self._s.board.oldest()
+        states: dict[str, dict[str, int]] = {}
+        for op in operators:
+            for queue in op["queues"]:
+                per_state = states.setdefault(queue, {})
+                per_state[op["status"]] = per_state.get(op["status"], 0) + 1
+        out = []
+        for queue in sorted(set(self._s.queues()) | set(waiting)):
+            since = oldest.get(queue)
+            window, today = self._totals.window(queue), self._totals.today(queue)
+            members = states.get(queue, {})
+            out.append(
+                {
+                    "queue": queue,
+                    "waiting": waiting.get(queue, 0),
+                    "longest_wait_seconds": round((now - since).total_seconds(), 1) if since else 0.0,
+                    "oldest_since": since.isoformat() if since else None,
+                    "threshold_seconds": levels.threshold(queue),
+                    "target": levels.target(queue),
+                    "service_level_24h": window.service_level,
+                    "offered_24h": window.offered,
+                    "service_level_today": today.service_level,
+                    "offered_today": today.offered,
+                    "answered_today": today.answered,
+                    "abandoned_today": today.abandoned,
+                    "logged_in": sum(members.values()),
+                    "operators": members,
+                }
+            )
+        return out
+
+    def _midnight(self, now: datetime) -> datetime:
+        local = now.astimezone(self._s.timezone)
+        return datetime(local.year, local.month, local.day, tzinfo=self._s.timezone)
+
+
+def _alerts(q: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    level = q["service_level_24h"]
+    if level is not None and level < q["target"]:
+        message = f"service level {level:.0%} over 24 h is below the target {q['target']:.0%}"
+        out.append({"queue": q["queue"], "kind": "service_level", "message": message})
+    if q["waiting"] and q["longest_wait_seconds"] > q["threshold_seconds"]:
+        message = (
+            f"a caller has waited {q['longest_wait_seconds']:.0f} s (threshold {q['threshold_seconds']:g} s)"
+        )
+        out.append({"queue": q["queue"], "kind": "wait", "message": message})
+    if q["logged_in"] == 0:
+        out.append({"queue": q["queue"], "kind": "unstaffed", "message": "nobody is logged in"})
+    return out
+
+
+def recent_totals(
+    service: ReportService, now: datetime, hours: int = 24
+) -> list[tuple[str, datetime, Totals]]:
+    """Calls of the last ``hours`` already in the database, per queue and 15 minutes: what a
+    restarted service preloads so its sliding service level does not start from nothing."""
+    start = now - timedelta(hours=hours)
+    query = ReportQuery(start, now + timedelta(minutes=1), Interval.M15, group_by=(Dimension.QUEUE,))
+    return [(row.queue, max(row.start, start), row.totals) for row in service.report(query).rows if row.queue]

@@ -1,0 +1,314 @@
+"""One record per call, assembled from the IVR's reports and the queue events.
+
+Nothing here ever holds a caller number: the IVR reports only topics and paths, and AMI events
+arrive already scrubbed (telephony/events.py). A call ends with the caller's own hangup: after
+an operator hangs up the caller may still rate the call or be handed to a senior, so the
+operator's AgentComplete only adds talk time. A call whose final event never comes is finished
+by :meth:`CallAssembler.sweep` and marked incomplete, never lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import ClassVar
+
+from core.types import CallRef
+from ivr.engine import Route, RouteKind
+from telephony.events import (
+    AgentCalled,
+    AgentComplete,
+    AgentConnect,
+    AmiEvent,
+    BaseEvent,
+    Hangup,
+    QueueCallerAbandon,
+    QueueCallerJoin,
+    QueueCallerLeave,
+)
+
+
+class Outcome(StrEnum):
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    ABANDONED_IN_IVR = "abandoned_in_ivr"
+    ABANDONED_IN_QUEUE = "abandoned_in_queue"
+    REFERRED = "referred"
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """Changed only by the assembler while the call is open; read-only once handed out."""
+
+    id: str
+    node: str
+    call_id: str
+    started_at: datetime
+    ivr_ended_at: datetime | None = None
+    queue_entered_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    language: str | None = None
+    menu_version: str | None = None
+    path: str = ""
+    topic: str | None = None
+    queue: str | None = None
+    route_reason: str | None = None
+    fallback: bool = False
+    outcome: Outcome = Outcome.IN_PROGRESS
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    operator: str | None = None
+    complete: bool = True
+    priority: int = 0
+    after_hours: bool = False
+    referral: str | None = None
+    overflowed: bool = False
+    escalated: bool = False  # an operator handed the caller to the senior queue
+    survey_score: int | None = None  # 1-5, pressed by the caller after the call
+    wrapup_seconds: float | None = None  # the operator's after-call work
+    repeat_count: int | None = None  # calls from the same number within the window, this one included
+
+
+RecordSink = Callable[[CallRecord], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallAssembler:
+    """Folds IVR reports and queue events into call records; hands finished ones to ``sink``.
+
+    ``wrapup_for(queue)`` gives a queue's wrap-up seconds (the operator's after-call work).
+    """
+
+    def __init__(
+        self,
+        sink: RecordSink,
+        clock: Callable[[], datetime] = _now,
+        stale_after: timedelta = timedelta(hours=6),
+        remember_finished: int = 10_000,
+        wrapup_for: Callable[[str], float | None] = lambda _queue: None,
+        settle_after: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self._sink = sink
+        self._clock = clock
+        self._stale_after = stale_after
+        self._settle_after = settle_after
+        self._wrapup_for = wrapup_for
+        self._open: dict[CallRef, CallRecord] = {}
+        self._seen: dict[CallRef, datetime] = {}  # last report or event of each open call
+        self._talking: dict[CallRef, datetime] = {}  # answered and not completed yet: since when
+        self._completed: dict[CallRef, datetime] = {}  # the last operator leg's end
+        self._finished: OrderedDict[CallRef, None] = OrderedDict()
+        self._remember = remember_finished
+
+    @property
+    def open_calls(self) -> int:
+        return len(self._open)
+
+    def topic_of(self, call: CallRef) -> str | None:
+        record = self._open.get(call)
+        return record.topic if record else None
+
+    # -- IVR reports (ivr.observer.IvrObserver) -----------------------------------------------
+    def ivr_started(
+        self, call: CallRef, at: datetime, language: str, menu_version: str, repeat_count: int | None = None
+    ) -> None:
+        if r := self._draft(call, at):
+            r.language, r.menu_version, r.repeat_count = language or None, menu_version, repeat_count
+
+    def ivr_routed(self, call: CallRef, at: datetime, route: Route) -> None:
+        if (r := self._draft(call, at)) is None:
+            return
+        r.ivr_ended_at, r.path, r.topic, r.route_reason = at, route.path, route.topic, route.reason.value
+        r.priority, r.language, r.after_hours = route.priority, route.language, route.after_hours
+        r.referral = route.referral
+        if r.queue_entered_at is not None:
+            return  # a report repeated after the queue join: the queue events know better
+        # A referral is finished when the caller hangs up (see _on_hangup), unless the partner
+        # line did not answer and the dialplan put the caller in our queue instead.
+        r.queue = None if route.kind is RouteKind.REFERRAL else route.queue
+
+    def ivr_hangup(self, call: CallRef, at: datetime, path: str) -> None:
+        if r := self._draft(call, at):
+            r.ivr_ended_at, r.ended_at, r.path = at, at, path
+            self._finish(call, Outcome.ABANDONED_IN_IVR)
+
+    def ivr_failed(self, call: CallRef, at: datetime, path: str) -> None:
+        if r := self._draft(call, at):
+            r.ivr_ended_at, r.path, r.fallback = at, path, True
+
+    def surveyed(self, call: CallRef, at: datetime, score: int) -> None:
+        """The caller rated the call (1-5) after the operator hung up."""
+        if 1 <= score <= 5 and (r := self._draft(call, at)):
+            r.survey_score = score
+
+    # -- queue events ---------------------------------------------------------------------------
+    def on_event(self, event: AmiEvent) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None and isinstance(event, BaseEvent) and event.call_id:
+            handler(self, event)
+
+    def _on_join(self, e: QueueCallerJoin) -> None:
+        call = CallRef(e.node, e.call_id)
+        known = self._open.get(call)
+        if (r := self._draft(call, e.at)) is None:
+            return
+        if r.answered_at is not None:
+            # After an answer: an operator handed the caller on (an escalation), unless this is
+            # the first join repeated (it happened before the answer).
+            r.escalated = r.escalated or e.at > r.answered_at
+            return
+        # No IVR route before the queue: the dialplan took its fallback path.
+        r.fallback = known is None or r.fallback or r.ivr_ended_at is None
+        r.overflowed = r.overflowed or (r.queue is not None and r.queue != e.queue)
+        r.queue = e.queue
+        if r.queue_entered_at is None:
+            r.queue_entered_at = e.at
+
+    def _waited(self, r: CallRecord, at: datetime, hold_seconds: int) -> float:
+        """Time in queues: from the first queue entry, so an overflow's second queue adds to the
+        first (Asterisk's HoldTime counts only the queue the caller is in now)."""
+        if r.queue_entered_at is None:
+            return float(hold_seconds)
+        return round(max(float(hold_seconds), (at - r.queue_entered_at).total_seconds()), 3)
+
+    def _on_connect(self, e: AgentConnect) -> None:
+        call = CallRef(e.node, e.call_id)
+        if (r := self._draft(call, e.at)) is None:
+            return
+        done = self._completed.get(call)
+        if done is not None and e.at <= done:
+            return  # a leg already completed, reported again
+        self._talking[call] = e.at
+        if r.answered_at is None:  # the first operator is the call's; a senior's leg adds talk
+            r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
+            r.wait_seconds = self._waited(r, e.at, e.hold_seconds)
+
+    def _on_complete(self, e: AgentComplete) -> None:
+        call = CallRef(e.node, e.call_id)
+        if (r := self._draft(call, e.at)) is None:
+            return
+        if self._talking.pop(call, None) is None and r.answered_at is not None:
+            return  # this leg was counted already (a repeated event)
+        self._completed[call] = e.at
+        if r.answered_at is None:  # the connect event was lost
+            r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
+            r.wait_seconds = float(e.hold_seconds)
+        r.talk_seconds = (r.talk_seconds or 0.0) + float(e.talk_seconds)
+        if r.wrapup_seconds is None:
+            r.wrapup_seconds = self._wrapup_for(e.queue)
+
+    def _on_in_queue(self, e: QueueCallerLeave | AgentCalled) -> None:
+        """Events that show the caller was in a queue: enough to keep the call, should its join
+        be lost (then its entry is known no earlier than this event)."""
+        if (r := self._draft(CallRef(e.node, e.call_id), e.at)) and r.answered_at is None:
+            r.queue = r.queue or e.queue
+            if r.queue_entered_at is None:
+                r.queue_entered_at = e.at
+
+    def _on_abandon(self, e: QueueCallerAbandon) -> None:
+        """Left the queue unanswered: hung up, or timed out to an overflow queue (app_queue
+        reports both as an abandon). The caller's Hangup, or a new join, tells which."""
+        if (r := self._draft(CallRef(e.node, e.call_id), e.at)) and r.answered_at is None:
+            r.queue, r.wait_seconds = e.queue, self._waited(r, e.at, e.hold_seconds)
+
+    def _on_hangup(self, e: Hangup) -> None:
+        """The caller's own channel hung up: the call ends."""
+        call = CallRef(e.node, e.call_id)
+        if e.uniqueid != e.call_id or call not in self._open:
+            return  # another leg of the call, or a call already recorded
+        r = self._open[call]
+        self._seen[call] = e.at
+        r.ended_at = e.at
+        if since := self._talking.pop(call, None):  # hung up while talking, before AgentComplete
+            r.talk_seconds = round((r.talk_seconds or 0.0) + (e.at - since).total_seconds(), 3)
+        self._finish(call, self._outcome_at_hangup(r, e.at))
+
+    def _outcome_at_hangup(self, r: CallRecord, at: datetime) -> Outcome:
+        if r.answered_at is not None:
+            return Outcome.ANSWERED
+        if r.queue_entered_at is not None:
+            r.wait_seconds = self._waited(r, at, 0)
+            return Outcome.ABANDONED_IN_QUEUE
+        if r.referral:
+            return Outcome.REFERRED
+        if r.ivr_ended_at is None:
+            r.ivr_ended_at = at
+            return Outcome.ABANDONED_IN_IVR
+        r.wait_seconds = 0.0  # routed to a queue, gone before joining it: not served
+        return Outcome.ABANDONED_IN_QUEUE
+
+    _handlers: ClassVar[dict[type, Callable[[CallAssembler, AmiEvent], None]]] = {
+        QueueCallerJoin: _on_join,  # type: ignore[dict-item]
+        AgentConnect: _on_connect,  # type: ignore[dict-item]
+        AgentComplete: _on_complete,  # type: ignore[dict-item]
+        QueueCallerAbandon: _on_abandon,  # type: ignore[dict-item]
+        QueueCallerLeave: _on_in_queue,  # type: ignore[dict-item]
+        AgentCalled: _on_in_queue,  # type: ignore[dict-item]
+        Hangup: _on_hangup,  # type: ignore[dict-item]
+    }
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _draft(self, call: CallRef, at: datetime) -> CallRecord | None:
+        """The open record of the call, made on its first report; None once it is recorded
+        (a late or repeated event)."""
+        if call in self._finished:
+            return None
+        record = self._open.get(call)
+        if record is None:
+            record = self._open[call] = CallRecord(uuid.uuid4().hex, call.node, call.call_id, at)
+        self._seen[call] = at
+        return record
+
+    def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:
+        record = self._open.pop(call, None)
+        self._seen.pop(call, None)
+        self._talking.pop(call, None)
+        self._completed.pop(call, None)
+        if record is None:
+            return
+        self._finished[call] = None
+        while len(self._finished) > self._remember:
+            self._finished.popitem(last=False)
+        record.outcome, record.complete = outcome, complete
+        self._sink(record)
+
+    def sweep(self) -> int:
+        """Finish calls whose last event is long past as incomplete; returns how many. A call
+        an operator finished settles sooner: only the caller's hangup event is missing."""
+        now = self._clock()
+        stale = [
+            call
+            for call, seen in self._seen.items()
+            if seen < now - self._stale_after
+            or (seen < now - self._settle_after and self._settled(self._open[call]))
+        ]
+        for call in stale:
+            self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
+        return len(stale)
+
+    def _settled(self, record: CallRecord) -> bool:
+        return record.talk_seconds is not None and CallRef(record.node, record.call_id) not in self._talking
+
+    def flush_all(self) -> int:
+        """On shutdown: nothing is lost; open calls are recorded as incomplete."""
+        calls = list(self._open)
+        for call in calls:
+            self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
+        return len(calls)
+
+
+def is_offered(record: CallRecord) -> bool:
+    """The same rule as the SQL: reached a queue, or recorded as answered or abandoned there."""
+    return record.queue_entered_at is not None or record.outcome in (
+        Outcome.ANSWERED,
+        Outcome.ABANDONED_IN_QUEUE,
+    )

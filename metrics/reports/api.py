@@ -1,0 +1,163 @@
+"""HTTP for shift leads and admins: historical reports (JSON, CSV). Operators get a 403.
+
+No ``from __future__ import annotations`` here: FastAPI must see the closure's dependency
+(the report query reader) in the endpoints' annotations."""
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from core.types import Guard
+from metrics.records.levels import ServiceLevels
+from metrics.reports.schemas import CSV_FIELDS, ReportPublic, csv_row
+from metrics.reports.service import (
+    Dimension,
+    Interval,
+    Report,
+    ReportError,
+    ReportQuery,
+    ReportService,
+    Totals,
+    zone,
+)
+from metrics.reports.sql import FIGURES
+from privacy.suppression import suppress_small_cells
+
+KEEPALIVE_SECONDS = 15.0
+
+
+def _instant(value: datetime | None, tz_name: str, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone(tz_name))
+    return value
+
+
+def reports_router(
+    service: ReportService,
+    levels: Callable[[], ServiceLevels],
+    require_lead: Guard,
+    timezone: str,
+    small_cell_k: int,
+) -> APIRouter:
+    router = APIRouter()
+    api = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Depends(require_lead)])
+
+    def query(
+        start: Annotated[datetime | None, Query(description="default: today's midnight")] = None,
+        end: Annotated[datetime | None, Query(description="exclusive; default: start + 1 day")] = None,
+        interval: Interval = Interval.M30,
+        group: Annotated[list[Dimension] | None, Query()] = None,
+        queue: Annotated[list[str] | None, Query(max_length=40)] = None,
+        topic: Annotated[list[str] | None, Query(max_length=40)] = None,
+        tz: Annotated[str | None, Query(max_length=64)] = None,
+        short_abandon_seconds: Annotated[float, Query(ge=0, le=3600)] = 0.0,
+        threshold_seconds: Annotated[float | None, Query(gt=0, le=3600)] = None,
+    ) -> ReportQuery:
+        tz_name = tz or timezone
+        begin = _instant(start, tz_name, "start") or _midnight(tz_name)
+        return ReportQuery(
+            start=begin,
+            end=_instant(end, tz_name, "end") or begin + timedelta(days=1),
+            interval=interval,
+            group_by=tuple(dict.fromkeys(group or ())),
+            queues=tuple(queue or ()),
+            topics=tuple(topic or ()),
+            timezone=tz_name,
+            short_abandon_seconds=short_abandon_seconds,
+            threshold_seconds=threshold_seconds,
+        )
+
+    @api.get("", response_model=ReportPublic)
+    async def report(q: Annotated[ReportQuery, Depends(query)]) -> ReportPublic:
+        made = await asyncio.to_thread(service.report, q)
+        return ReportPublic.of(made, _thresholds(levels()))
+
+    @api.get(".csv", response_class=Response)
+    async def report_csv(q: Annotated[ReportQuery, Depends(query)]) -> Response:
+        made = await asyncio.to_thread(service.report, q)
+        name = f"report-{q.interval.value}-{q.start.date()}-{q.end.date()}.csv"
+        return Response(
+            to_csv(made, small_cell_k),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    router.include_router(api)
+    return router
+
+
+def _midnight(tz_name: str) -> datetime:
+    tz = zone(tz_name)
+    now = datetime.now(tz)
+    return datetime(now.year, now.month, now.day, tzinfo=tz)
+
+
+def _thresholds(levels: ServiceLevels) -> dict[str, float]:
+    return {queue: float(t) for queue, t in sorted(levels.thresholds.items())}
+
+
+def to_csv(report: Report, k: int) -> str:
+    """The report's rows with the small-cell rule of privacy/suppression.py: within each
+    interval, cells under ``k`` calls merge into "other", and an "other" still under ``k`` is
+    hidden. Without a queue or topic column, a whole interval under ``k`` is hidden."""
+    dims = [d.value for d in report.query.group_by] or ["scope"]
+    cells = [_cell(row.start, row.queue, row.topic, row.totals) for row in report.rows]
+    for cell in cells:
+        cell["calls"] = cell["offered"] + cell["short_abandoned"]
+        cell.setdefault("scope", "all")
+    kept = suppress_small_cells(
+        cells, k, suppressed=dims, kept=["start"], count="calls", maxima=["longest_wait"]
+    )
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for cell in kept.rows:
+        writer.writerow(csv_row(_public(cell)))
+    return out.getvalue()
+
+
+def _cell(start: datetime, queue: str | None, topic: str | None, t: Totals) -> dict[str, Any]:
+    cell: dict[str, Any] = {"start": start.isoformat(), "queue": queue or "", "topic": topic or ""}
+    cell.update({name: getattr(t, name) for name in FIGURES})
+    return cell
+
+
+def _public(cell: dict[str, Any]) -> dict[str, Any]:
+    t = Totals(
+        offered=cell["offered"],
+        answered=cell.get("answered") or 0,
+        abandoned=cell.get("abandoned") or 0,
+        short_abandoned=cell.get("short_abandoned") or 0,
+        answered_within=cell.get("answered_within") or 0,
+        answer_wait_sum=cell.get("answer_wait_sum") or 0.0,
+        handle_sum=cell.get("handle_sum") or 0.0,
+        handled=cell.get("handled") or 0,
+        longest_wait=cell.get("longest_wait"),
+    )
+    return {
+        "start": cell["start"],
+        "queue": cell.get("queue", ""),
+        "topic": cell.get("topic", ""),
+        "offered": t.offered,
+        "answered": t.answered,
+        "abandoned": t.abandoned,
+        "short_abandoned": t.short_abandoned,
+        "answered_within_threshold": t.answered_within,
+        "answer_rate": t.answer_rate,
+        "service_level": t.service_level,
+        "abandonment": t.abandonment,
+        "asa_seconds": t.asa_seconds,
+        "aht_seconds": t.aht_seconds,
+        "longest_wait_seconds": t.longest_wait,
+    }
+
+
+__all__ = ["ReportError", "reports_router", "to_csv"]

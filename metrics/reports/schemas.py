@@ -1,0 +1,107 @@
+"""Pydantic I/O of the reports and the wallboard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from metrics.reports.service import Report, ReportRow, Totals
+
+
+class FiguresPublic(BaseModel):
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    answered_within_threshold: int
+    answer_rate: float | None
+    service_level: float | None
+    abandonment: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    longest_wait_seconds: float | None
+
+    @classmethod
+    def of(cls, t: Totals) -> FiguresPublic:
+        return cls(
+            offered=t.offered,
+            answered=t.answered,
+            abandoned=t.abandoned,
+            short_abandoned=t.short_abandoned,
+            answered_within_threshold=t.answered_within,
+            answer_rate=t.answer_rate,
+            service_level=t.service_level,
+            abandonment=t.abandonment,
+            asa_seconds=t.asa_seconds,
+            aht_seconds=t.aht_seconds,
+            longest_wait_seconds=t.longest_wait,
+        )
+
+
+class ReportRowPublic(FiguresPublic):
+    start: datetime
+    queue: str | None
+    topic: str | None
+
+    @classmethod
+    def of_row(cls, row: ReportRow) -> ReportRowPublic:
+        return cls(
+            start=row.start, queue=row.queue, topic=row.topic, **FiguresPublic.of(row.totals).model_dump()
+        )
+
+
+class ReportPublic(BaseModel):
+    start: datetime
+    end: datetime
+    interval: str
+    timezone: str
+    group_by: list[str]
+    queues: list[str]
+    topics: list[str]
+    threshold_seconds: float | None  # None: each queue's own
+    thresholds: dict[str, float]  # each queue's T as used
+    short_abandon_seconds: float
+    rows: list[ReportRowPublic]
+    total: FiguresPublic
+
+    @classmethod
+    def of(cls, report: Report, thresholds: dict[str, float]) -> ReportPublic:
+        q = report.query
+        return cls(
+            start=q.start,
+            end=q.end,
+            interval=q.interval.value,
+            timezone=q.timezone,
+            group_by=[d.value for d in q.group_by],
+            queues=list(q.queues),
+            topics=list(q.topics),
+            threshold_seconds=q.threshold_seconds,
+            thresholds=thresholds,
+            short_abandon_seconds=q.short_abandon_seconds,
+            rows=[ReportRowPublic.of_row(r) for r in report.rows],
+            total=FiguresPublic.of(report.total),
+        )
+
+
+CSV_FIELDS = (
+    "start",
+    "queue",
+    "topic",
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "answered_within_threshold",
+    "answer_rate",
+    "service_level",
+    "abandonment",
+    "asa_seconds",
+    "aht_seconds",
+    "longest_wait_seconds",
+)
+
+
+def csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in CSV_FIELDS}

@@ -1,0 +1,82 @@
+"""HTTP API and page of shift planning: /api/planning/* (shift leads and admins), /planning/.
+
+Forecasts, staffing and rosters are CPU work: they run in a worker thread, never on the loop.
+A PlanningError names the field it concerns in ``details[].where``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Engine
+
+from core.types import Guard
+from planning.schemas import NowOut, NowQueueOut, PlanIn, PlanOut, RosterIn, RosterOut
+from planning.service import PlanningError, PlanningService, PlanRequest
+
+
+def _today(zone: str) -> Any:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def planning_router(engine: Engine, guard: Guard, service: PlanningService | None = None) -> APIRouter:
+    planning = service or PlanningService(engine)
+    api = APIRouter(prefix="/api/planning", tags=["planning"], dependencies=[Depends(guard)])
+
+    @api.post("/forecast", response_model=PlanOut)
+    async def plan(body: PlanIn) -> PlanOut:
+        """Forecast and staffing per interval and queue, with the backtest error of each forecast."""
+        result = await asyncio.to_thread(planning.plan, body.build(_today(body.timezone)))
+        return PlanOut.of(result)
+
+    @api.post("/roster", response_model=RosterOut)
+    async def roster(body: RosterIn) -> RosterOut:
+        """Forecast, staffing, then a roster covering the summed positions."""
+        request = body.build(_today(body.timezone))
+        result = await asyncio.to_thread(planning.plan, request)
+        solved = await asyncio.to_thread(
+            planning.roster,
+            result,
+            [t.build() for t in body.templates],
+            [o.build() for o in body.operators],
+            body.rules.build(),
+            body.time_limit_seconds,
+        )
+        return RosterOut.of(result, solved, [o.id for o in body.operators])
+
+    @api.get("/now", response_model=NowOut)
+    async def now(
+        interval_minutes: Annotated[int, Query()] = 30,
+        timezone: Annotated[str, Query(max_length=64)] = "Europe/Moscow",
+    ) -> NowOut:
+        """The current interval's required positions per queue (for the wallboard)."""
+        if interval_minutes not in (15, 30, 60):
+            raise PlanningError("the interval is 15, 30 or 60 minutes", "query.interval_minutes")
+        try:
+            zone = ZoneInfo(timezone).key
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PlanningError(f"unknown time zone {timezone!r}", "query.timezone") from None
+        base = PlanRequest(start=_today(zone), minutes=interval_minutes, timezone=zone)
+        at, result, index = await asyncio.to_thread(planning.now, base)
+        queues = [
+            NowQueueOut(
+                queue=q.forecast.group,
+                required_positions=int(q.positions[index]),
+                agents=int(q.agents[index]),
+                calls_forecast=round(float(q.forecast.calls[index]), 2),
+            )
+            for q in result.queues
+        ]
+        return NowOut(
+            at=at,
+            interval_start=result.grid.slot_start(index),
+            interval_minutes=result.grid.minutes,
+            total_positions=sum(q.required_positions for q in queues),
+            queues=queues,
+        )
+
+    return api

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.settings import SettingsError, load_settings
+from tests.conftest import ROOT, make_settings
+
+
+def test_shipped_file_loads_with_its_defaults(tmp_path: Path) -> None:
+    s = make_settings(tmp_path)
+    assert (s.agi.host, s.agi.port) == ("127.0.0.1", 4573)
+    assert (s.http.host, s.http.port) == ("127.0.0.1", 8080)
+    assert s.ivr_seed.name == "hotline-ivr.yaml" and s.ivr_seed.is_absolute()
+    # Relative paths in the file resolve against the file's folder, not the working directory.
+    assert s.asterisk[0].config_dir == ROOT / "var" / "sandbox" / "etc"
+
+
+def test_development_makes_one_private_secret_and_keeps_it(tmp_path: Path) -> None:
+    first = make_settings(tmp_path).asterisk[0].secret()
+    second = make_settings(tmp_path).asterisk[0].secret()
+    assert first and first == second
+    secret_file = tmp_path / "var" / "secrets" / "ami-local"
+    assert secret_file.stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_a_missing_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOTLINE_AMI_SECRET_LOCAL", raising=False)
+    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
+    with pytest.raises(SettingsError, match="asterisk node 'local': no AMI secret outside development"):
+        make_settings(tmp_path, environment="production")
+
+
+def test_production_takes_the_secret_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "s3cret-from-env")
+    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
+    assert make_settings(tmp_path, environment="production").asterisk[0].secret() == "s3cret-from-env"
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_HTTP__PORT", "9191")
+    assert load_settings(ROOT / "hotline.yaml", var_dir=str(tmp_path)).http.port == 9191
+
+
+def test_invalid_configuration_says_what_and_where(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as info:
+        make_settings(tmp_path, asterisk=[{"name": "a"}, {"name": "a"}])
+    assert "asterisk node names must be unique" in str(info.value)
+    assert "hotline.yaml" in str(info.value)
+
+
+def test_production_refuses_a_missing_admin_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "x" * 20)
+    monkeypatch.delenv("HOTLINE_ADMIN_TOKEN", raising=False)
+    with pytest.raises(SettingsError, match="no admin token outside development"):
+        make_settings(tmp_path, environment="production")
+
+
+def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nope.yaml")
+
+
+def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("queues: [\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"bad\.yaml: not valid YAML"):
+        load_settings(bad)

@@ -1,0 +1,99 @@
+"""The wallboard hub: figures per queue, operators' time in state, alerts, pushes coalesced."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from agents.state import OperatorState, OperatorStatus
+from metrics.live.board import QueueBoard
+from metrics.live.wallboard import Wallboard, WallboardSources
+from metrics.records.assembler import CallRecord, Outcome
+from metrics.records.levels import ServiceLevels
+from telephony.events import QueueCallerJoin, QueueCallerLeave
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def answered(wait: float, started: datetime) -> CallRecord:
+    return CallRecord(
+        id=uuid.uuid4().hex,
+        node="local",
+        call_id=uuid.uuid4().hex,
+        started_at=started,
+        queue_entered_at=started,
+        queue="crisis",
+        outcome=Outcome.ANSWERED,
+        wait_seconds=wait,
+        talk_seconds=60,
+    )
+
+
+def hub(board: QueueBoard, operators: list[OperatorState], clock: Clock) -> Wallboard:
+    levels = ServiceLevels({"crisis": 10, "legal": 60}, {"crisis": 0.9})
+    sources = WallboardSources(
+        board, lambda: ["crisis", "legal"], lambda: operators, lambda: levels, clock=clock
+    )
+    return Wallboard(sources)
+
+
+def test_queues_operators_and_alerts() -> None:
+    clock, board = Clock(), QueueBoard()
+    operators = [OperatorState("op-anna", OperatorStatus.AVAILABLE, "", ("crisis",), 0)]
+    wall = hub(board, operators, clock)
+    board.on_event(QueueCallerJoin("local", T0 - timedelta(seconds=15), "c1", "u1", "crisis", 1, 1))
+    wall.on_record(answered(5, T0 - timedelta(hours=1)))
+    wall.on_record(answered(30, T0 - timedelta(hours=2)))
+    wall.on_record(answered(1, T0 - timedelta(hours=30)))  # outside 24 h: not counted
+    clock.now = T0 + timedelta(seconds=3)
+    operators[0] = OperatorState("op-anna", OperatorStatus.ON_CALL, "", ("crisis",), 1)
+    wall.on_event(QueueCallerLeave("local", clock.now, "c0", "u0", "crisis", 1, 1))  # status seen now
+    clock.now = T0 + timedelta(seconds=10)
+    snap = wall.snapshot()
+    crisis = snap["queues"][0]
+    assert (crisis["queue"], crisis["waiting"], crisis["longest_wait_seconds"]) == ("crisis", 1, 25.0)
+    assert (crisis["service_level_24h"], crisis["offered_24h"], crisis["logged_in"]) == (0.5, 2, 1)
+    assert crisis["operators"] == {"on_call": 1}
+    assert snap["operators"][0]["seconds_in_state"] == 7.0
+    kinds = {(a["queue"], a["kind"]) for a in snap["alerts"]}
+    assert kinds == {("crisis", "service_level"), ("crisis", "wait"), ("legal", "unstaffed")}
+
+
+def test_the_day_starts_at_midnight_and_the_window_slides() -> None:
+    clock, board = Clock(), QueueBoard()
+    wall = hub(board, [], clock)
+    wall.on_record(answered(5, T0 - timedelta(hours=13)))  # yesterday, 23:00
+    wall.on_record(answered(5, T0 - timedelta(hours=1)))
+    crisis = wall.snapshot()["queues"][0]
+    assert (crisis["offered_today"], crisis["offered_24h"]) == (1, 2)
+    clock.now = T0 + timedelta(hours=11, minutes=30)
+    crisis = wall.snapshot()["queues"][0]
+    assert (crisis["offered_today"], crisis["offered_24h"]) == (1, 1)
+    clock.now = T0 + timedelta(hours=13)  # the next day
+    assert wall.snapshot()["queues"][0]["offered_today"] == 0
+
+
+async def test_a_burst_of_events_is_one_push_within_the_coalescing_delay() -> None:
+    clock, board = Clock(), QueueBoard()
+    wall = hub(board, [], clock)
+    stream = wall.subscribe()
+    await anext(stream)
+    for i in range(50):
+        event = QueueCallerJoin("local", T0, f"c{i}", f"u{i}", "legal", i + 1, i + 1)
+        board.on_event(event)
+        wall.on_event(event)
+    pushed = json.loads(await asyncio.wait_for(anext(stream), 0.5))
+    assert pushed["queues"][1]["waiting"] == 50
+    await asyncio.sleep(0.1)
+    assert wall._subscribers and all(q.empty() for q in wall._subscribers)
+    await stream.aclose()
