@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,9 +43,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, text
 
 from core.errors import DomainError
-from metrics.records.assembler import CallRecord, Outcome, is_offered
 from metrics.records.intervals import ANSWER_LADDER, SHORT_ABANDON_LADDER
 from metrics.records.levels import ServiceLevels
+from metrics.reports.calendar import bucket_start, offset_segments
 from metrics.reports.sql import Thresholds, cells_statement, records_statement, stretches
 
 MAX_BUCKETS = 40_000  # a year of 15-minute intervals is 35,040
@@ -245,7 +245,7 @@ class ReportService:
                     dialect, stretch, width, group_by, filters, query.short_abandon_seconds, thresholds
                 )
                 for bucket, queue, topic, *figures, missing in conn.execute(statement).all():
-                    start = starts.get(bucket) or starts.setdefault(bucket, _bucket_start(bucket, width, tz))
+                    start = starts.get(bucket) or starts.setdefault(bucket, bucket_start(bucket, width, tz))
                     key = (start, queue or None, topic or None)
                     _merge(cells, key, _totals(figures, query.short_abandon_seconds))
                     unknown += int(missing or 0)
@@ -308,13 +308,6 @@ def _order(item: tuple[tuple[datetime, str | None, str | None], Totals]) -> tupl
     return start, queue or "", topic or ""
 
 
-def _bucket_start(bucket: Any, width: int, tz: ZoneInfo) -> datetime:
-    """The interval's local wall-clock start (bucket counts from the local epoch), so the
-    rows of one local interval from two offsets (an autumn change) get the same key."""
-    wall = datetime.fromtimestamp(int(bucket) * width, UTC)
-    return wall.replace(tzinfo=tz)
-
-
 def _roll_up(
     cells: Mapping[tuple[datetime, str | None, str | None], Totals], interval: Interval, tz: ZoneInfo
 ) -> dict[tuple[datetime, str | None, str | None], Totals]:
@@ -327,92 +320,3 @@ def _roll_up(
 def _period_start(day: date, interval: Interval, tz: ZoneInfo) -> datetime:
     first = day.replace(day=1) if interval is Interval.MONTH else day - timedelta(days=day.weekday())
     return datetime(first.year, first.month, first.day, tzinfo=tz)
-
-
-def offset_segments(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime, int]]:
-    """[start, end) cut where the zone's UTC offset changes: (from, to, offset seconds)."""
-    segments: list[tuple[datetime, datetime, int]] = []
-    seg_start, offset = start, _offset(start, tz)
-    probe = start
-    while probe < end:
-        step = min(probe + timedelta(days=1), end)
-        if _offset(step, tz) != offset and step < end:
-            change = _find_change(probe, step, offset, tz)
-            segments.append((seg_start, change, offset))
-            seg_start, offset = change, _offset(change, tz)
-        probe = step
-    segments.append((seg_start, end, offset))
-    return segments
-
-
-def _offset(at: datetime, tz: ZoneInfo) -> int:
-    delta = at.astimezone(tz).utcoffset()
-    return int(delta.total_seconds()) if delta is not None else 0
-
-
-def _find_change(low: datetime, high: datetime, offset: int, tz: ZoneInfo) -> datetime:
-    """The first instant in (low, high] whose offset differs, to the second."""
-    while (high - low) > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        middle = middle.replace(microsecond=0)
-        if middle <= low:
-            break
-        if _offset(middle, tz) == offset:
-            low = middle
-        else:
-            high = middle
-    return high
-
-
-def rows_from_records(
-    records: Iterable[CallRecord],
-    query: ReportQuery,
-    levels: ServiceLevels,
-) -> dict[tuple[datetime, str | None, str | None], Totals]:
-    """The same report computed record by record in Python: what tests compare SQL against."""
-    tz = zone(query.timezone)
-    width = _WIDTH.get(query.interval, _DAY)
-    cells: dict[tuple[datetime, str | None, str | None], Totals] = {}
-    for r in records:
-        if not (query.start <= r.started_at < query.end) or not is_offered(r):
-            continue
-        if (query.queues and r.queue not in query.queues) or (query.topics and r.topic not in query.topics):
-            continue
-        offset = _offset(r.started_at, tz)
-        bucket = math.floor((math.floor(r.started_at.timestamp()) + offset) / width)
-        key = (
-            _bucket_start(bucket, width, tz),
-            r.queue if Dimension.QUEUE in query.group_by else None,
-            r.topic if Dimension.TOPIC in query.group_by else None,
-        )
-        t = query.threshold_seconds
-        threshold = t if t is not None else levels.threshold(r.queue or "")
-        _merge(cells, key, _record_totals(r, threshold, query.short_abandon_seconds))
-    if query.interval in (Interval.WEEK, Interval.MONTH):
-        cells = _roll_up(cells, query.interval, tz)
-    return cells
-
-
-def _record_totals(r: CallRecord, threshold: float, short_seconds: float) -> Totals:
-    wait = r.wait_seconds or 0.0
-    answered = r.outcome is Outcome.ANSWERED
-    abandoned = r.outcome is Outcome.ABANDONED_IN_QUEUE
-    short = abandoned and short_seconds > 0 and wait < short_seconds
-    handled = answered and r.talk_seconds is not None
-    return Totals(
-        offered=0 if short else 1,
-        answered=int(answered),
-        abandoned=int(abandoned and not short),
-        short_abandoned=int(short),
-        answered_within=int(answered and wait <= threshold),
-        answer_wait_sum=wait if answered else 0.0,
-        handle_sum=(r.talk_seconds or 0.0) + (r.wrapup_seconds or 0.0) if handled else 0.0,
-        handled=int(handled),
-        longest_wait=r.wait_seconds,
-    )
-
-
-def small_cells(rows: Iterable[ReportRow], k: int) -> list[tuple[ReportRow, bool]]:
-    """The small-cell rule for exports (until the shared rule of privacy/suppression.py is
-    used here): a cell with fewer than ``k`` offered calls is hidden, all of its figures."""
-    return [(row, 0 < row.totals.offered + row.totals.short_abandoned < k) for row in rows]

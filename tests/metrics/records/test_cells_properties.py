@@ -30,8 +30,9 @@ from metrics.records.levels import ServiceLevels
 from metrics.records.models import CallIntervalRow
 from metrics.records.retention import Retention
 from metrics.records.store import RecordStore
-from metrics.reports.service import Dimension, Interval, ReportQuery, ReportService, Totals, rows_from_records
+from metrics.reports.service import Dimension, Interval, ReportQuery, ReportService, Totals
 from tests.databases import migrated_postgres, migrated_sqlite
+from tests.metrics.reports.oracle import rows_from_records
 
 # Europe/Berlin leaves summer time on 2026-10-25 01:00 UTC, America/New_York on 11-01 06:00 UTC.
 START = datetime(2026, 10, 23, 0, 0, tzinfo=UTC)

@@ -13,16 +13,9 @@ from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
 from metrics.records.retention import Retention
 from metrics.records.store import RecordStore
-from metrics.reports.service import (
-    Dimension,
-    Interval,
-    ReportError,
-    ReportQuery,
-    ReportService,
-    Totals,
-    rows_from_records,
-)
+from metrics.reports.service import Dimension, Interval, ReportError, ReportQuery, ReportService, Totals
 from tests.databases import migrated_postgres, migrated_sqlite
+from tests.metrics.reports.oracle import rows_from_records
 from tests.metrics.reports.test_service import _random_calls, call
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

@@ -23,10 +23,10 @@ from metrics.reports.service import (
     ReportService,
     ReportTimezoneError,
     offset_segments,
-    rows_from_records,
     zone,
 )
 from tests.databases import migrated_postgres, migrated_sqlite
+from tests.metrics.reports.oracle import rows_from_records
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 LEVELS = ServiceLevels({"main": 20, "crisis": 10})
