@@ -8,7 +8,8 @@ import logging
 
 from agents.exceptions import AgentsError
 from agents.presence import FEATURE_REASONS, Presence
-from telephony.agi import AgiChannel, AgiRequest
+from telephony.agi import AgiRequest
+from telephony.agi_channel import AgiChannel
 
 log = logging.getLogger("hotline.agents")
 CONFIRM = {"login": "agent-loginok", "logout": "agent-loggedoff", "pause": "beep", "resume": "beep"}

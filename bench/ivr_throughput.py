@@ -56,7 +56,8 @@ from metrics.records.assembler import CallAssembler
 from metrics.records.store import RecordStore, RecordWriter
 from sandbox.asterisk import Sandbox, SandboxError
 from telephony import variables as v
-from telephony.agi import AgiChannel, AgiRequest
+from telephony.agi import AgiRequest
+from telephony.agi_channel import AgiChannel
 from telephony.ami_wire import WireManager, wire_logger
 from telephony.events import Hangup, QueueCallerJoin
 from telephony.fastagi import FastAgiServer

@@ -19,7 +19,7 @@ from core.settings import Settings
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
-from telephony.events import SUBSCRIBED_EVENTS
+from telephony.scrub import SUBSCRIBED_EVENTS
 
 # An escalated caller nobody senior takes within this long goes to the fallback queue (first).
 ESCALATION_WAIT_SECONDS = 120

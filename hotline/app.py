@@ -53,7 +53,8 @@ from metrics.reports.service import ReportService
 from planning.api import planning_router
 from privacy.repeat import RepeatCallers
 from telephony import variables as v
-from telephony.agi import AgiChannel, AgiRequest
+from telephony.agi import AgiRequest
+from telephony.agi_channel import AgiChannel
 from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
 from telephony.events import AmiEvent
 from telephony.fastagi import FastAgiServer

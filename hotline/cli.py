@@ -106,7 +106,8 @@ def _run(settings: Settings) -> int:
 
 
 def _call(settings: Settings, args: argparse.Namespace) -> int:
-    from sandbox.callgen import Callgen, CallPlan
+    from sandbox.callgen import Callgen
+    from sandbox.scenarios import CallPlan
 
     hangup = int(args.hangup_after * 1000) if args.hangup_after else None
     plans = [

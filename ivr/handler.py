@@ -10,7 +10,8 @@ from core.types import CallRef
 from ivr.engine import Ask, Engine, Route, RouteKind
 from ivr.observer import IvrObserver
 from telephony import variables as v
-from telephony.agi import AgiChannel, AgiHangup, AgiRequest
+from telephony.agi import AgiHangup, AgiRequest
+from telephony.agi_channel import AgiChannel
 
 
 def _now() -> datetime:

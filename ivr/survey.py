@@ -11,7 +11,8 @@ from typing import Protocol
 from core.types import CallRef
 from ivr.engine import Engine
 from ivr.handler import call_ref
-from telephony.agi import AgiChannel, AgiHangup, AgiRequest
+from telephony.agi import AgiHangup, AgiRequest
+from telephony.agi_channel import AgiChannel
 
 log = logging.getLogger("hotline.ivr")
 SCORES = frozenset("12345")

@@ -37,7 +37,8 @@ from sqlalchemy.engine.url import make_url
 from core.db import make_engine
 from core.settings import Settings
 from privacy.scanner import Finding, Scanner
-from sandbox.callgen import Callgen, CallPlan, partner_line_scenario
+from sandbox.callgen import Callgen
+from sandbox.scenarios import CallPlan, partner_line_scenario
 
 NAME: Final = "Synth Caller"
 STREAM_SECONDS: Final = 3.0

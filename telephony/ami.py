@@ -22,7 +22,8 @@ from typing import Any, Final
 
 from core.errors import DomainError
 from telephony.ami_wire import WireAction, WireManager, wire_logger
-from telephony.events import SUBSCRIBED_EVENTS, AmiEvent, QueueSnapshot, parse_event, snapshot_from
+from telephony.events import AmiEvent, QueueSnapshot
+from telephony.scrub import SUBSCRIBED_EVENTS, parse_event, snapshot_from
 
 log = logging.getLogger("hotline.ami")
 

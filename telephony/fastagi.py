@@ -9,16 +9,8 @@ import contextlib
 import ipaddress
 import logging
 
-from telephony.agi import (
-    AgiChannel,
-    AgiError,
-    AgiHandler,
-    AgiHangup,
-    AgiProtocolError,
-    AgiRequest,
-    CallerCounter,
-    read_request,
-)
+from telephony.agi import AgiError, AgiHangup, AgiProtocolError, AgiRequest, CallerCounter, read_request
+from telephony.agi_channel import AgiChannel, AgiHandler
 
 logger = logging.getLogger("hotline.agi")
 _CLOSE_TIMEOUT = 1.0

@@ -12,7 +12,7 @@ from dialplan.render import render, sandbox_target, server_target, write
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import IvrDocument
 from telephony import variables as v
-from telephony.events import SUBSCRIBED_EVENTS
+from telephony.scrub import SUBSCRIBED_EVENTS
 
 
 @pytest.fixture

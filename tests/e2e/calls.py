@@ -13,7 +13,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.settings import Settings
-from sandbox.callgen import Callgen, CallgenResult, CallPlan
+from sandbox.callgen import Callgen, CallgenResult
+from sandbox.scenarios import CallPlan
 from tests.e2e.conftest import Service
 
 NUMBERS: list[str] = []

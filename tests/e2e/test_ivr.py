@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from core.settings import Settings
-from sandbox.callgen import partner_line_scenario
+from sandbox.scenarios import partner_line_scenario
 from tests.e2e.calls import place, place_async, plan, records
 from tests.e2e.conftest import REFERRAL_PORT, Service
 

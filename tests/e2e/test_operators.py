@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from core.settings import Settings
 from hotline.app import endpoint
-from sandbox.callgen import (
+from sandbox.scenarios import (
     CallPlan,
     softphone_answer_scenario,
     softphone_feature_scenario,

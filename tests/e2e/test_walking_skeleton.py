@@ -11,7 +11,8 @@ import pytest
 
 from core.settings import Settings
 from hotline.app import endpoint
-from sandbox.callgen import Callgen, CallPlan
+from sandbox.callgen import Callgen
+from sandbox.scenarios import CallPlan
 from telephony.ami import AmiNode
 from telephony.events import AgentComplete, AgentConnect, AmiEvent, QueueCallerJoin
 from tests.e2e.calls import place, plan, records, samples

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from core.settings import Settings
 from hotline.app import endpoint
-from sandbox.callgen import CallPlan
+from sandbox.scenarios import CallPlan
 from telephony.ami import AmiNode
 from telephony.events import AmiEvent, QueueCallerAbandon, QueueCallerJoin, QueueCallerLeave
 from tests.browser import ARGS as CHROMIUM_ARGS

@@ -7,7 +7,8 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import ClassVar
 
-from telephony.agi import AgiChannel, AgiRequest
+from telephony.agi import AgiRequest
+from telephony.agi_channel import AgiChannel
 
 WAIT = 2.0  # seconds; only reached when a test is about to fail
 

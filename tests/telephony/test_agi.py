@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from telephony.agi import (
-    AgiChannel,
     AgiCommandError,
     AgiHangup,
     AgiProtocolError,
@@ -22,6 +21,7 @@ from telephony.agi import (
     DigitsResult,
     read_request,
 )
+from telephony.agi_channel import AgiChannel
 from telephony.fastagi import FastAgiServer
 from tests.telephony.agi_peer import (
     HEADERS,

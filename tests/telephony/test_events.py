@@ -14,7 +14,6 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from telephony.events import (
-    SUBSCRIBED_EVENTS,
     AgentCalled,
     AgentComplete,
     AgentConnect,
@@ -33,9 +32,8 @@ from telephony.events import (
     QueueMemberRemoved,
     QueueMemberStatus,
     QueueParams,
-    parse_event,
-    snapshot_from,
 )
+from telephony.scrub import SUBSCRIBED_EVENTS, parse_event, snapshot_from
 from tests.telephony.ami_peer import fixture_names, read_stream, split_messages
 
 NODE = "ast-a"
