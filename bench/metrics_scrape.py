@@ -5,7 +5,7 @@
 Builds the service's own collectors (HotlineMetrics + LiveCollector) with every queue's
 histograms and per-topic counters filled by 20,000 finished records, 500 operators in 3 queues
 each (the service's OperatorBoard, fed member events) and 5 callers waiting per queue, then times
-the /metrics route (``metrics.live.exposition.metrics_app``, driven in-process: no socket) as a plain
+the /metrics route (``exposition.writer.metrics_app``, driven in-process: no socket) as a plain
 client asks (text 0.0.4) and as Prometheus asks (OpenMetrics first, ``Accept-Encoding: gzip``).
 Baselines of the same run, all prometheus_client's generic writer: the same registry without the
 live gauges and the histograms (the plain counters only); the counters as they were before the
@@ -42,9 +42,9 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.state import OperatorBoard, OperatorState
+from exposition.families import CounterFamily
+from exposition.writer import metrics_app
 from metrics.live.board import QueueBoard
-from metrics.live.exposition import metrics_app
-from metrics.live.families import CounterFamily
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels

@@ -24,10 +24,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 
 from agents.state import OperatorState
+from exposition.families import CounterFamily, Histogram
+from exposition.writer import ExposedCollector, FamilyText, Format
 from ivr.engine import RouteReason
 from metrics.live.board import QueueBoard
-from metrics.live.exposition import ExposedCollector, FamilyText, Format
-from metrics.live.families import CounterFamily, Histogram
 from metrics.records.assembler import CallRecord, Outcome, is_offered
 from metrics.records.levels import ServiceLevels
 from telephony.ami import NodeStatus

@@ -1,4 +1,4 @@
-"""The /metrics text our collectors write themselves (metrics/live/exposition.py) is what
+"""The /metrics text our collectors write themselves (exposition/writer.py) is what
 prometheus_client's generic ``generate_latest`` writes for the same state, in both formats, after
 any sequence of changes between scrapes (no stale cached line); and the route serves it."""
 
@@ -20,22 +20,18 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.state import OperatorState, OperatorStatus
+from exposition.writer import Format, exposition, metrics_app
 from metrics.live.board import QueueBoard
-from metrics.live.exposition import Format, exposition, metrics_app, negotiate
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
 from telephony.ami import NodeStatus
 from telephony.events import AgentConnect, QueueCallerJoin, QueueCallerLeave
+from tests.exposition.test_writer import PROMETHEUS_ACCEPT
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 QUEUES = ("crisis", "legal", 'odd "queue"\\with\nall')  # label values that need escaping
 TOPICS = ("none", "debt", "grief")
-PROMETHEUS_ACCEPT = (
-    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
-    "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
-    "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -196,16 +192,6 @@ def apply(service: Service, i: int, what: str, queue: str, t: int, amount: float
         service.levels = ServiceLevels({queue: 1 + amount // 10})
     elif what == "tick":
         service.now += amount
-
-
-def test_negotiation_is_prometheus_clients() -> None:
-    assert negotiate(PROMETHEUS_ACCEPT)[:2] == (
-        Format.OPENMETRICS,
-        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
-    )
-    assert negotiate("")[:2] == (Format.TEXT, "text/plain; version=0.0.4; charset=utf-8")
-    assert negotiate("text/plain;version=1.0.0;escaping=underscores")[0] is Format.TEXT
-    assert negotiate("text/plain;version=1.0.0;escaping=dots")[0] is None  # renames: the client's
 
 
 async def get(registry: CollectorRegistry, path: str = "/", **headers: str) -> httpx.Response:

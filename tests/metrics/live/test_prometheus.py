@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.state import OperatorState, OperatorStatus
+from exposition.writer import exposition
 from metrics.live.board import QueueBoard
-from metrics.live.exposition import exposition
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels

@@ -1,4 +1,4 @@
-"""The cached collectors of metrics/live/families.py: the same exposition as prometheus_client's
+"""The cached collectors of exposition/families.py: the same exposition as prometheus_client's
 own Counter, and lines that move as soon as their series does (no stale scrape)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client import metrics as client_metrics
 
-from metrics.live.exposition import exposition
-from metrics.live.families import CounterFamily, Histogram
+from exposition.families import CounterFamily, Histogram
+from exposition.writer import exposition
 
 
 @pytest.fixture

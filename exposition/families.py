@@ -4,7 +4,7 @@ bounds that can be replaced), each keeping its exposition text until it moves.
 Most series do not move between two scrapes (a scrape every 15 s, a few calls finishing in
 between): each series keeps its lines, each family their join, until one of its series moves.
 ``collect`` still builds prometheus_client samples for any other reader (``generate_latest``, a
-``name[]`` selection); metrics/live/exposition.py is what /metrics serves.
+``name[]`` selection); exposition/writer.py is what /metrics serves.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client.core import HistogramMetricFamily, Metric
 
-from metrics.live.exposition import ExposedCollector, FamilyText, Format, go_float
+from exposition.writer import ExposedCollector, FamilyText, Format, go_float
 
 
 class CounterFamily(ExposedCollector):
