@@ -160,8 +160,9 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     burnout: GuardRules = Field(default_factory=GuardRules)
-    # The IVR document imported as version 1 into an empty database.
-    ivr_seed: Path = Path("hotline-ivr.yaml")
+    # The IVR document imported as version 1 into an empty database; None: the one shipped with
+    # the package (hotline-ivr.yaml, see ivr/seed.py).
+    ivr_seed: Path | None = None
     # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.
     prompts_dir: Path = Path("var/sandbox/sounds")
     asterisk_prompts_dir: Path = Path("/srv/hotline/sounds")

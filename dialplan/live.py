@@ -9,6 +9,7 @@ from core.db import make_engine, migrate
 from core.settings import Settings
 from ivr.codec import from_data, from_yaml
 from ivr.document import IvrDocument
+from ivr.seed import seed_file
 from ivr.store import IvrStore
 
 
@@ -23,7 +24,7 @@ def live_document(settings: Settings) -> IvrDocument:
         engine.dispose()
     if stored is not None:
         return from_data(json.loads(stored.document))
-    return from_yaml(settings.ivr_seed.read_text(encoding="utf-8"))
+    return from_yaml(seed_file(settings.ivr_seed).read_text(encoding="utf-8"))
 
 
 def live_operators(settings: Settings) -> list[Operator]:

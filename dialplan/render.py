@@ -16,6 +16,7 @@ import jinja2
 
 from agents.directory import SIP_REALM, Operator
 from core.settings import Settings
+from core.shipped import shipped
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
@@ -23,7 +24,8 @@ from telephony.scrub import SUBSCRIBED_EVENTS
 
 # An escalated caller nobody senior takes within this long goes to the fallback queue (first).
 ESCALATION_WAIT_SECONDS = 120
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "asterisk-config"
+# asterisk-config/ at the top of the repository, or inside this package when installed.
+TEMPLATE_DIR = shipped(Path(__file__).resolve().parent, "asterisk-config")
 DEBIAN_MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
 
 # Everything the hotline needs, nothing that writes call details to disk (no cdr_*, cel_*).

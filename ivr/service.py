@@ -26,6 +26,7 @@ from ivr.codec import from_data, from_yaml, to_data
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument
 from ivr.engine import Ask, Engine, Route
 from ivr.prompts import PromptError, PromptStudio
+from ivr.seed import seed_file
 from ivr.store import IvrStore, PromptPaths
 from ivr.validation import Issue, issue_details, validate
 
@@ -114,9 +115,11 @@ class IvrService:
             raise IvrError("no IVR version is active yet")
         return self._engine
 
-    async def start(self, seed: Path) -> None:
-        """Load the live version; on a fresh database publish the seed file as version 1."""
+    async def start(self, seed: Path | None) -> None:
+        """Load the live version; on a fresh database publish the seed file (None: the shipped
+        one) as version 1."""
         if await asyncio.to_thread(self._store.active_number) is None:
+            seed = seed_file(seed)
             doc = from_yaml(await asyncio.to_thread(seed.read_text, encoding="utf-8"))
             await self.save_draft(doc)
             number = await self.publish(author="seed", note=f"imported from {seed.name}")
