@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Final
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
-import httpx
 from sqlalchemy.engine.url import make_url
 
 from core.db import make_engine
@@ -119,8 +123,11 @@ class PrivacyCheck:
 
     # -- the calls ----------------------------------------------------------------------------
     def healthy(self) -> bool:
-        with contextlib.suppress(httpx.HTTPError):
-            return httpx.get(f"{self.url}/healthz", timeout=3).status_code == 200
+        with (
+            contextlib.suppress(OSError, HTTPException),
+            urlopen(_request(f"{self.url}/healthz"), timeout=3) as r,
+        ):
+            return bool(r.status == 200)
         return False
 
     def record_ids(self) -> set[str]:
@@ -130,10 +137,9 @@ class PrivacyCheck:
         out: list[dict[str, Any]] = []
         while True:
             params: dict[str, Any] = {"limit": 1000, "offset": len(out)}
-            page = httpx.get(f"{self.url}/api/calls", params=params, headers=self.headers, timeout=30)
-            page.raise_for_status()
-            out += page.json()
-            if len(page.json()) < 1000:
+            page = _get_json(f"{self.url}/api/calls", params, self.headers, timeout=30)
+            out += page
+            if len(page) < 1000:
                 return out
 
     async def place(
@@ -172,7 +178,7 @@ class PrivacyCheck:
                     partner.wait()
 
     def _referral_number(self) -> str:
-        referrals = httpx.get(f"{self.url}/api/referrals", timeout=10).json()
+        referrals = _get_json(f"{self.url}/api/referrals", timeout=10)
         numbers = [r.get("number") for r in referrals if isinstance(r, dict)]
         return next((n for n in numbers if isinstance(n, str)), "88001000001")
 
@@ -227,7 +233,7 @@ class PrivacyCheck:
         ]
         requests += self._api_requests(report)
         for path, params in requests:
-            where = f"GET {path}" + (f"?{httpx.QueryParams(params)}" if params else "")
+            where = f"GET {path}" + (f"?{urlencode(params)}" if params else "")
             status, body = self._get(path, params)
             if status >= 500:
                 report.skipped.append(f"{where}: HTTP {status}")
@@ -238,25 +244,28 @@ class PrivacyCheck:
     def _get(self, path: str, params: dict[str, Any]) -> tuple[int, bytes]:
         """The body; of an event stream (it never ends), what comes in STREAM_SECONDS."""
         body = bytearray()
-        timeout = httpx.Timeout(30, read=STREAM_SECONDS)
-        with httpx.stream(
-            "GET", f"{self.url}{path}", params=params, headers=self.headers, timeout=timeout
-        ) as r:
+        request = _request(f"{self.url}{path}", params, self.headers)
+        try:  # every socket operation waits STREAM_SECONDS at most: a quiet stream ends there
+            response = urlopen(request, timeout=STREAM_SECONDS)
+        except HTTPError as error:  # an error answer is scanned like any other
+            with error:
+                return error.code, error.read()
+        with response as r:
             streaming = r.headers.get("content-type", "").startswith("text/event-stream")
             deadline = time.monotonic() + STREAM_SECONDS
             try:
-                for chunk in r.iter_bytes():
+                while chunk := r.read1(65536):
                     body += chunk
                     if streaming and time.monotonic() > deadline:
                         break
-            except httpx.ReadTimeout:
+            except TimeoutError:
                 if not streaming:
                     raise
-            return r.status_code, bytes(body)
+            return int(r.status), bytes(body)
 
     def _api_requests(self, report: PrivacyReport) -> list[tuple[str, dict[str, Any]]]:
         """Every GET of the OpenAPI schema without a path parameter; once per ``format``."""
-        schema = httpx.get(f"{self.url}/openapi.json", timeout=10).json()
+        schema = _get_json(f"{self.url}/openapi.json", timeout=10)
         out: list[tuple[str, dict[str, Any]]] = []
         for path, operations in sorted(schema.get("paths", {}).items()):
             get = operations.get("get")
@@ -272,6 +281,21 @@ class PrivacyCheck:
             formats = _enum(schema, query.get("format", {}))
             out += [(path, {**params, "format": f}) for f in formats] if formats else [(path, params)]
         return out
+
+
+def _request(
+    url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> Request:
+    """A GET with the standard library's client, which logs no line per request."""
+    return Request(f"{url}?{urlencode(params)}" if params else url, headers=headers or {})
+
+
+def _get_json(
+    url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None, *, timeout: float
+) -> Any:
+    """The JSON body of a successful GET; an error status raises (urllib's HTTPError)."""
+    with urlopen(_request(url, params, headers), timeout=timeout) as r:
+        return json.loads(r.read())
 
 
 def _enum(schema: dict[str, Any], param: dict[str, Any]) -> list[str]:
