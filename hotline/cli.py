@@ -11,11 +11,13 @@ from pathlib import Path
 
 from core import logs
 from core.settings import Settings, SettingsError, load_settings
+from hotline import __version__
 from planning import cli as planning_cli
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Crisis hotline on Asterisk 22")
+    parser.add_argument("--version", action="version", version=f"hotline {__version__}")
     parser.add_argument("--config", type=Path, help="YAML settings file (default: hotline.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run FastAGI server, AMI consumer and HTTP API")
