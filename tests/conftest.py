@@ -35,3 +35,4 @@ def document() -> IvrDocument:
 
 
 from tests.databases import database  # noqa: E402,F401  - the sqlite/postgres fixture, for every room's tests
+from tests.installed import installed  # noqa: E402,F401  - the wheel in a fresh venv (packaging, e2e)
