@@ -4,17 +4,24 @@ or an admin), live state, and what to type into a softphone."""
 # No "from __future__ import annotations": FastAPI reads the local Annotated aliases eagerly.
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from agents.auth import Authenticator, Principal
 from agents.directory import Credentials, Operator, OperatorDirectory, Role
-from agents.exceptions import Forbidden, NoEscalationQueue, NotInCall
+from agents.exceptions import (
+    Forbidden,
+    NoEscalationQueue,
+    NotInCall,
+    NotLoggedIn,
+    OperatorExists,
+    UnknownOperator,
+)
 from agents.guard import BurnoutGuard
 from agents.pauses import PauseLog
-from agents.presence import PauseSource, Presence
+from agents.presence import PauseSource, Presence, PresenceFailed
 from agents.schemas import (
     CreatedPublic,
     OperatorCreate,
@@ -26,6 +33,7 @@ from agents.schemas import (
     StatePublic,
 )
 from agents.state import OperatorBoard
+from core.errors import DomainError, problems
 from telephony import variables as v
 
 LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
@@ -43,7 +51,10 @@ def operators_router(
     guard: BurnoutGuard,
     pauses: PauseLog,
     escalation_queue: Callable[[], str | None],
+    reapply_errors: Sequence[type[DomainError]] = (),
 ) -> APIRouter:
+    """``reapply_errors``: what ``reapply`` may raise (it lives in a room above this one),
+    declared on the routes that change accounts."""
     router = APIRouter(prefix="/api", tags=["operators"])
     admin = Annotated[Principal, Depends(auth.guard({Role.ADMIN}))]
     lead = Annotated[Principal, Depends(auth.guard(LEADS))]
@@ -70,7 +81,12 @@ def operators_router(
         if principal.name != operator_id and principal.role not in LEADS:
             raise Forbidden("operators may change only their own presence; shift leads and admins anyone's")
 
-    @router.post("/operators", response_model=CreatedPublic, status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/operators",
+        response_model=CreatedPublic,
+        status_code=status.HTTP_201_CREATED,
+        responses=problems(OperatorExists, *reapply_errors),
+    )
     async def create(body: OperatorCreate, _: admin) -> CreatedPublic:
         credentials = await asyncio.to_thread(
             directory.create, body.id, body.display_name, body.role, body.skills
@@ -82,12 +98,18 @@ def operators_router(
     async def list_operators(_: lead) -> list[OperatorPublic]:
         return [public(o) for o in await asyncio.to_thread(directory.all)]
 
-    @router.get("/operators/{operator_id}", response_model=OperatorPublic)
+    @router.get(
+        "/operators/{operator_id}", response_model=OperatorPublic, responses=problems(UnknownOperator)
+    )
     async def get_operator(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         return await current(operator_id)
 
-    @router.patch("/operators/{operator_id}", response_model=OperatorPublic)
+    @router.patch(
+        "/operators/{operator_id}",
+        response_model=OperatorPublic,
+        responses=problems(UnknownOperator, *reapply_errors),
+    )
     async def update(operator_id: str, body: OperatorUpdate, _: admin) -> OperatorPublic:
         operator = await asyncio.to_thread(
             directory.update, operator_id, body.display_name, body.role, body.skills, body.active
@@ -95,39 +117,63 @@ def operators_router(
         await reapply()
         return public(operator)
 
-    @router.post("/operators/{operator_id}/credentials", response_model=CreatedPublic)
+    @router.post(
+        "/operators/{operator_id}/credentials",
+        response_model=CreatedPublic,
+        responses=problems(UnknownOperator, *reapply_errors),
+    )
     async def reset(operator_id: str, _: admin) -> CreatedPublic:
         credentials = await asyncio.to_thread(directory.reset_credentials, operator_id)
         await reapply()
         return await created(operator_id, credentials)
 
-    @router.post("/operators/{operator_id}/login", response_model=OperatorPublic)
+    @router.post(
+        "/operators/{operator_id}/login",
+        response_model=OperatorPublic,
+        responses=problems(UnknownOperator, PresenceFailed),
+    )
     async def login(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.login(operator_id)
         return await current(operator_id)
 
-    @router.post("/operators/{operator_id}/logout", response_model=OperatorPublic)
+    @router.post(
+        "/operators/{operator_id}/logout",
+        response_model=OperatorPublic,
+        responses=problems(UnknownOperator, PresenceFailed),
+    )
     async def logout(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.logout(operator_id)
         guard.forget(operator_id)
         return await current(operator_id)
 
-    @router.post("/operators/{operator_id}/pause", response_model=OperatorPublic)
+    @router.post(
+        "/operators/{operator_id}/pause",
+        response_model=OperatorPublic,
+        responses=problems(UnknownOperator, NotLoggedIn, PresenceFailed),
+    )
     async def pause(operator_id: str, body: PauseRequest, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         source = PauseSource.OPERATOR if principal.name == operator_id else PauseSource.SHIFT_LEAD
         await presence.pause(operator_id, body.reason, source)
         return await current(operator_id)
 
-    @router.post("/operators/{operator_id}/resume", response_model=OperatorPublic)
+    @router.post(
+        "/operators/{operator_id}/resume",
+        response_model=OperatorPublic,
+        responses=problems(UnknownOperator, NotLoggedIn, PresenceFailed),
+    )
     async def resume(operator_id: str, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)
         await presence.resume(operator_id)
         return await current(operator_id)
 
-    @router.post("/operators/{operator_id}/escalate", response_model=OperatorPublic)
+    @router.post(
+        "/operators/{operator_id}/escalate",
+        response_model=OperatorPublic,
+        responses=problems(UnknownOperator, NoEscalationQueue, NotInCall, PresenceFailed),
+    )
     async def escalate(operator_id: str, principal: anyone) -> OperatorPublic:
         """Hand the caller the operator is talking to on to the escalation queue, first in line."""
         self_or_lead(principal, operator_id)

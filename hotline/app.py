@@ -28,7 +28,7 @@ from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard, OperatorState
 from core.db import make_engine, migrate
 from core.settings import AsteriskNodeSettings, Settings
-from dialplan.apply import AsteriskApplier
+from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
 from hotline.http import create_app
 from ivr.api import ivr_router, referrals_router
@@ -169,6 +169,7 @@ class Hotline:
             self.guard,
             self.pauses,
             lambda: self.ivr_service.engine().document.escalation_queue,
+            reapply_errors=(ApplyFailed,),
         )
         lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
         exporter = CallExporter(self.engine, settings.privacy.small_cell_k)
@@ -176,7 +177,9 @@ class Hotline:
             [
                 operators,
                 calls_router(self.store, lead, exporter),
-                ivr_router(self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN})),
+                ivr_router(
+                    self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN}), apply_errors=(ApplyFailed,)
+                ),
                 referrals_router(self.ivr_service),
                 planning_router(self.engine, lead),
                 reports_router(

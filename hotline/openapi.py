@@ -2,7 +2,8 @@
 declared, with the problem-details schema, in one place.
 
 - Routes behind a bearer guard (their operation carries ``security``) may answer 401 and 403.
-- Routes that take parameters or a body may answer 422 (``invalid_request``).
+- Routes that take parameters or a body may answer 422 (``invalid_request``), besides any 422
+  of their own.
 - Rooms declare their own errors on the route (``responses=problems(UnknownOperator, ...)``);
   here every declared error gets the problem+json schema.
 """
@@ -69,7 +70,15 @@ def _rewrite_operation(operation: dict[str, Any]) -> None:
         for code, text in _GUARDED.items():
             responses.setdefault(code, {"description": text})
     if operation.get("parameters") or operation.get("requestBody"):
-        responses["422"] = {"description": _INVALID}
+        responses["422"] = {"description": _invalid(responses.get("422"))}
     for code, response in responses.items():
         if code[0] in "45":
             response["content"] = {"application/problem+json": {"schema": _REF}}
+
+
+def _invalid(declared: dict[str, Any] | None) -> str:
+    """The 422's description: the route's own 422 errors (if it declares some) and ours.
+    FastAPI's own 422 (its HTTPValidationError) is replaced."""
+    if declared is None or "HTTPValidationError" in str(declared.get("content")):
+        return _INVALID
+    return f"{declared['description']}; or {_INVALID}"

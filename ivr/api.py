@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import PlainTextResponse
 
+from core.errors import DomainError, problems
 from core.types import Guard
-from ivr.codec import from_data, from_yaml, to_data, to_yaml
+from ivr.codec import DocumentError, from_data, from_yaml, to_data, to_yaml
+from ivr.prompts import PromptError
 from ivr.schedule import is_open
 from ivr.schemas import (
     DraftPublic,
@@ -26,7 +29,15 @@ from ivr.schemas import (
     SimulationPublic,
     VersionPublic,
 )
-from ivr.service import IvrService, NotFound, UploadTooLarge
+from ivr.service import (
+    DraftInvalid,
+    IvrService,
+    NotFound,
+    PublishConflict,
+    PublishRefused,
+    UnknownVersion,
+    UploadTooLarge,
+)
 from ivr.store import IvrStore
 from ivr.validation import validate
 
@@ -34,7 +45,14 @@ Section = Literal["topics", "schedules", "referrals", "queues", "prompts", "node
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
-def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> APIRouter:
+def ivr_router(
+    service: IvrService,
+    store: IvrStore,
+    require_admin: Guard,
+    apply_errors: Sequence[type[DomainError]] = (),
+) -> APIRouter:
+    """``apply_errors``: what the service's ``apply_asterisk`` may raise (it lives in a room
+    above this one), declared on the routes that publish."""
     router = APIRouter(prefix="/api/ivr", tags=["ivr"], dependencies=[Depends(require_admin)])
 
     @router.get("/draft", response_model=DraftPublic)
@@ -46,7 +64,7 @@ def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> AP
             document=to_data(doc), based_on=draft.based_on if draft else None, **issues.model_dump()
         )
 
-    @router.put("/draft", response_model=IssuesPublic)
+    @router.put("/draft", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_draft(document: Annotated[dict[str, Any], Body()]) -> IssuesPublic:
         return IssuesPublic.of(await service.save_draft(from_data(document)))
 
@@ -54,18 +72,18 @@ def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> AP
     async def get_draft_yaml() -> str:
         return to_yaml(await service.draft())
 
-    @router.put("/draft/yaml", response_model=IssuesPublic)
+    @router.put("/draft/yaml", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_draft_yaml(request: Request) -> IssuesPublic:
         text = (await request.body()).decode("utf-8", errors="replace")
         return IssuesPublic.of(await service.save_draft(from_yaml(text)))
 
-    @router.put("/draft/{section}/{item_id}", response_model=IssuesPublic)
+    @router.put("/draft/{section}/{item_id}", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_item(
         section: Section, item_id: str, value: Annotated[dict[str, Any], Body()]
     ) -> IssuesPublic:
         return IssuesPublic.of(await service.edit_draft(section, item_id, value))
 
-    @router.delete("/draft/{section}/{item_id}", response_model=IssuesPublic)
+    @router.delete("/draft/{section}/{item_id}", response_model=IssuesPublic, responses=problems(NotFound))
     async def delete_item(section: Section, item_id: str) -> IssuesPublic:
         return IssuesPublic.of(await service.edit_draft(section, item_id, None))
 
@@ -73,11 +91,17 @@ def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> AP
     async def validate_draft() -> IssuesPublic:
         return IssuesPublic.of(validate(await service.draft()))
 
-    @router.post("/publish", response_model=PublishedPublic)
+    @router.post(
+        "/publish",
+        response_model=PublishedPublic,
+        responses=problems(PublishRefused, PublishConflict, *apply_errors),
+    )
     async def publish(request: PublishRequest) -> PublishedPublic:
         return PublishedPublic(version=await service.publish(request.author, request.note))
 
-    @router.post("/rollback", response_model=PublishedPublic)
+    @router.post(
+        "/rollback", response_model=PublishedPublic, responses=problems(UnknownVersion, *apply_errors)
+    )
     async def rollback(request: RollbackRequest) -> PublishedPublic:
         await service.rollback(request.version, request.author)
         return PublishedPublic(version=request.version)
@@ -99,7 +123,7 @@ def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> AP
             for v in stored
         ]
 
-    @router.get("/versions/{number}/yaml", response_class=PlainTextResponse)
+    @router.get("/versions/{number}/yaml", response_class=PlainTextResponse, responses=problems(NotFound))
     async def version_yaml(number: str) -> str:
         wanted = await asyncio.to_thread(store.active_number) if number == "active" else _int(number)
         stored = await asyncio.to_thread(store.version, wanted) if wanted is not None else None
@@ -107,7 +131,7 @@ def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> AP
             raise NotFound(f"version {number} does not exist")
         return to_yaml(from_data(json.loads(stored.document)))
 
-    @router.post("/simulate", response_model=SimulationPublic)
+    @router.post("/simulate", response_model=SimulationPublic, responses=problems(DraftInvalid))
     async def simulate(request: SimulateRequest) -> SimulationPublic:
         at = request.at or datetime.now(UTC)
         if at.tzinfo is None:
@@ -121,7 +145,11 @@ def ivr_router(service: IvrService, store: IvrStore, require_admin: Guard) -> AP
             waiting_at=result.waiting.node if result.waiting else None,
         )
 
-    @router.put("/prompts/{prompt_id}/{language}/recording", response_model=IssuesPublic)
+    @router.put(
+        "/prompts/{prompt_id}/{language}/recording",
+        response_model=IssuesPublic,
+        responses=problems(UploadTooLarge, PromptError),
+    )
     async def upload_recording(
         prompt_id: str,
         language: str,

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
 
+from core.errors import problems
 from core.types import Guard
 from planning.schemas import NowOut, NowQueueOut, PlanIn, PlanOut, RosterIn, RosterOut
-from planning.service import PlanningError, PlanningService, PlanRequest
+from planning.service import NoHistory, PlanningError, PlanningService, PlanRequest, RosterInvalid
 
 
 def _today(zone: str) -> Any:
@@ -27,13 +28,13 @@ def planning_router(engine: Engine, guard: Guard, service: PlanningService | Non
     planning = service or PlanningService(engine)
     api = APIRouter(prefix="/api/planning", tags=["planning"], dependencies=[Depends(guard)])
 
-    @api.post("/forecast", response_model=PlanOut)
+    @api.post("/forecast", response_model=PlanOut, responses=problems(NoHistory))
     async def plan(body: PlanIn) -> PlanOut:
         """Forecast and staffing per interval and queue, with the backtest error of each forecast."""
         result = await asyncio.to_thread(planning.plan, body.build(_today(body.timezone)))
         return PlanOut.of(result)
 
-    @api.post("/roster", response_model=RosterOut)
+    @api.post("/roster", response_model=RosterOut, responses=problems(NoHistory, RosterInvalid))
     async def roster(body: RosterIn) -> RosterOut:
         """Forecast, staffing, then a roster covering the summed positions."""
         request = body.build(_today(body.timezone))
@@ -48,7 +49,7 @@ def planning_router(engine: Engine, guard: Guard, service: PlanningService | Non
         )
         return RosterOut.of(result, solved, [o.id for o in body.operators])
 
-    @api.get("/now", response_model=NowOut)
+    @api.get("/now", response_model=NowOut, responses=problems(PlanningError, NoHistory))
     async def now(
         interval_minutes: Annotated[int, Query()] = 30,
         timezone: Annotated[str, Query(max_length=64)] = "Europe/Moscow",

@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
+from core.errors import problems
 from core.types import Guard
+from metrics.records.exceptions import InvalidExportRange
 from metrics.records.export import CallExporter, ExportFormat
 from metrics.records.schemas import CallRecordPublic
 from metrics.records.store import RecordStore
@@ -36,7 +38,7 @@ def calls_router(store: RecordStore, guard: Guard, exporter: CallExporter | None
 
 
 def _export_route(router: APIRouter, exporter: CallExporter) -> None:
-    @router.get("/calls/export", response_model=None)
+    @router.get("/calls/export", response_model=None, responses=problems(InvalidExportRange))
     async def export_calls(
         fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.JSON,
         since: datetime | None = None,

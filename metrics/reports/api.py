@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from core.errors import problems
 from core.types import Guard
 from metrics.records.levels import ServiceLevels
 from metrics.reports.schemas import CSV_FIELDS, ReportPublic, csv_row
@@ -22,7 +23,9 @@ from metrics.reports.service import (
     Report,
     ReportError,
     ReportQuery,
+    ReportRangeError,
     ReportService,
+    ReportTimezoneError,
     Totals,
     zone,
 )
@@ -30,6 +33,7 @@ from metrics.reports.sql import FIGURES
 from privacy.suppression import suppress_small_cells
 
 KEEPALIVE_SECONDS = 15.0
+REPORT_ERRORS = problems(ReportError, ReportRangeError, ReportTimezoneError)
 
 
 def _instant(value: datetime | None, tz_name: str, where: str) -> datetime | None:
@@ -75,12 +79,12 @@ def reports_router(
             threshold_seconds=threshold_seconds,
         )
 
-    @api.get("", response_model=ReportPublic)
+    @api.get("", response_model=ReportPublic, responses=REPORT_ERRORS)
     async def report(q: Annotated[ReportQuery, Depends(query)]) -> ReportPublic:
         made = await asyncio.to_thread(service.report, q)
         return ReportPublic.of(made, _thresholds(levels()))
 
-    @api.get(".csv", response_class=Response)
+    @api.get(".csv", response_class=Response, responses=REPORT_ERRORS)
     async def report_csv(q: Annotated[ReportQuery, Depends(query)]) -> Response:
         made = await asyncio.to_thread(service.report, q)
         name = f"report-{q.interval.value}-{q.start.date()}-{q.end.date()}.csv"

@@ -1,0 +1,397 @@
+"""Every error answer of the API is RFC 9457 problem details, and the OpenAPI document declares
+it. The app is the one the composition root builds (hotline/app.py), walked operation by
+operation: without a token, with an operator's token, with invalid requests, with well-formed
+ones naming unknown ids, and with requests that provoke each room's errors.
+
+Every answer goes through ``Api.send``: an error status the operation does not declare fails
+the test, and so does a body that is not a problem. The other way round, every error_id a room
+declares on a route must be provoked here (or be listed in ``CANNOT_PROVOKE`` with why), so
+the declarations stay what the routes really raise.
+
+No Asterisk runs: the node "local" never logs in to AMI, so what must reach Asterisk fails as
+it would with the node down (the applier's reload, presence's queue actions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agents.directory import Role
+from core.db import migrate
+from hotline.app import Hotline
+from hotline.openapi import declared_errors
+from ivr.codec import to_data
+from ivr.document import IvrDocument
+from ivr.prompts import PromptStudio
+from ivr.service import IvrService
+from metrics.records.assembler import Outcome
+from telephony.events import AgentConnect, QueueMemberAdded
+from tests.conftest import make_settings, seed_document
+from tests.ivr.test_api import SHELTER_TOPIC
+from tests.metrics.records.test_retention import call
+from tests.problems import PROBLEM, problem_of
+
+Operation = tuple[str, str]  # the method as the document spells it (lower case), the path template
+ADMIN_TOKEN = "admin-t0ken"
+PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+PUBLIC_API: set[Operation] = {("get", "/api/referrals")}  # the only /api route without a guard
+OPERATOR_DESK: set[Operation] = {("get", "/api/me"), ("get", "/api/me/softphone")}
+ENDLESS: set[Operation] = {("get", "/api/wallboard/stream")}  # Server-Sent Events: only refusals probed
+UNKNOWN_ID_IS_NO_ERROR: dict[Operation, str] = {
+    ("get", "/api/operators/{operator_id}/pauses"): "an unknown operator has no pauses: 200 []",
+}
+CANNOT_PROVOKE: dict[tuple[str, str, str], str] = {
+    ("post", "/api/ivr/publish", "ivr_publish_conflict"): "two processes publishing at the same moment",
+}
+SCENARIO_TAGS = {"operators", "ivr", "calls", "reports", "planning"}  # the rooms' scenarios below
+ROSTER = {
+    "start": "2026-11-23",
+    "history_weeks": 1,
+    "interval_minutes": 60,
+    "templates": [{"name": "day", "start": "08:00", "minutes": 480}],
+    "operators": [{"id": "op-1"}],
+    "time_limit_seconds": 5,
+}
+WELL_FORMED: dict[Operation, dict[str, Any]] = {  # every operation with a request body
+    ("post", "/api/operators"): {"json": {"id": "op-walk", "display_name": "Walk"}},
+    ("patch", "/api/operators/{operator_id}"): {"json": {}},
+    ("post", "/api/operators/{operator_id}/pause"): {"json": {"reason": "break"}},
+    ("put", "/api/ivr/draft"): {"json": to_data(seed_document())},
+    ("put", "/api/ivr/draft/{section}/{item_id}"): {"json": {}},
+    ("post", "/api/ivr/publish"): {"json": {}},
+    ("post", "/api/ivr/rollback"): {"json": {"version": 1}},
+    ("post", "/api/ivr/simulate"): {"json": {"keys": ["1"]}},
+    ("post", "/api/planning/forecast"): {"json": {}},
+    ("post", "/api/planning/roster"): {"json": ROSTER},
+}
+
+
+@dataclass
+class Api:
+    """The composition root's app, its OpenAPI document, and what each operation answered."""
+
+    client: httpx.AsyncClient
+    hotline: Hotline
+    tokens: dict[str, str]
+    document: dict[str, Any] = field(init=False)
+    seen: dict[Operation, set[str]] = field(default_factory=dict)  # error_ids answered
+
+    def __post_init__(self) -> None:
+        self.document = self.hotline.app.openapi()
+
+    def operations(self) -> Iterator[tuple[Operation, dict[str, Any]]]:
+        for template, item in self.document["paths"].items():
+            for method, operation in item.items():
+                yield (method, template), operation
+
+    async def send(
+        self,
+        method: str,
+        template: str,
+        token: str | None = ADMIN_TOKEN,
+        path: str | dict[str, str] = "nobody",
+        **request: Any,
+    ) -> httpx.Response:
+        """The answer, once checked: an error is declared by its operation and is a problem."""
+        operation = self.document["paths"][template][method]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        url = template.format(**(path if isinstance(path, dict) else _path_values(operation, path)))
+        response = await self.client.request(method, url, headers=headers, **request)
+        if response.status_code >= 400:
+            problem = problem_of(response)
+            declared = sorted(declared_errors(operation))
+            assert response.status_code in declared, (
+                f"{method.upper()} {url} answered {response.status_code} {problem['error_id']}:"
+                f" not declared (declared: {declared})"
+            )
+            self.seen.setdefault((method, template), set()).add(problem["error_id"])
+        return response
+
+    async def expect(self, status: int, error_id: str, method: str, template: str, **request: Any) -> None:
+        response = await self.send(method, template, **request)
+        assert (response.status_code, response.json().get("error_id")) == (status, error_id), response.text
+
+    def unprovoked(self, tag: str) -> list[str]:
+        """The error_ids the routes of this tag declare (``problems(...)``) that none answered."""
+        missing = []
+        for (method, template), operation in self.operations():
+            if tag not in operation.get("tags", ()):
+                continue
+            for code, response in operation["responses"].items():
+                for error_id in _room_errors(response["description"]):
+                    seen = error_id in self.seen.get((method, template), set())
+                    if not seen and (method, template, error_id) not in CANNOT_PROVOKE:
+                        missing.append(f"{method.upper()} {template} {code} {error_id}")
+        return missing
+
+
+def _path_params(operation: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in operation.get("parameters", []) if p["in"] == "path"]
+
+
+def _path_values(operation: dict[str, Any], value: str) -> dict[str, str]:
+    """Every path parameter ``value``; one that takes a fixed set of values, the first."""
+    return {p["name"]: p["schema"].get("enum", [value])[0] for p in _path_params(operation)}
+
+
+def _room_errors(description: str) -> list[str]:
+    found = re.match(r"error_id: ([\w, ]+)", description)
+    return found.group(1).split(", ") if found else []
+
+
+def _typed(schema: dict[str, Any]) -> bool:
+    """Whether a parameter of this schema refuses the text "not-valid" (a number, an enum, a date)."""
+    if "anyOf" in schema:
+        return any(_typed(s) for s in schema["anyOf"])
+    return (
+        "$ref" in schema
+        or "enum" in schema
+        or schema.get("type") in ("integer", "number", "boolean")
+        or schema.get("format") in ("date", "date-time")
+    )
+
+
+def _invalid(operation: dict[str, Any]) -> dict[str, Any] | None:
+    """A request this operation must refuse as invalid_request; None if it has no such input."""
+    if "requestBody" in operation:
+        return {"json": ["not", "an", "object"]}
+    for param in operation.get("parameters", []):
+        if _typed(param["schema"]):
+            if param["in"] == "path":
+                return {"path": {p["name"]: "not-valid" for p in _path_params(operation)}}
+            return {"params": {param["name"]: "not-valid"}}
+    return None
+
+
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sounds")  # prompts are synthesised once for the module
+
+
+async def _nothing(_: IvrDocument) -> None:
+    return None
+
+
+@pytest.fixture
+async def api(tmp_path: Path, sounds: Path) -> AsyncIterator[Api]:
+    node = {"name": "local", "ami_secret": "s" * 24, "config_dir": str(tmp_path / "etc"), "layout": "sandbox"}
+    settings = make_settings(tmp_path, prompts_dir=str(sounds), admin_token=ADMIN_TOKEN, asterisk=[node])
+    hotline = Hotline(settings)
+    migrate(hotline.engine)
+    # A fresh install publishes the seed; with no Asterisk here, another process does it
+    # without reloading one, and the service follows the live version as it always does.
+    await _publisher(hotline).start(settings.ivr_seed)
+    await hotline.ivr_service.start(settings.ivr_seed)
+    tokens = {
+        "op-desk": hotline.directory.create("op-desk", "Desk", Role.OPERATOR, {"crisis": 2}).api_token,
+        "op-lead": hotline.directory.create("op-lead", "Lead", Role.SHIFT_LEAD, {}).api_token,
+    }
+    transport = httpx.ASGITransport(app=hotline.app, raise_app_exceptions=False)  # a 500 is an answer
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline", timeout=60) as client:
+        yield Api(client, hotline, tokens)
+    hotline.engine.dispose()
+
+
+def _publisher(hotline: Hotline) -> IvrService:
+    """Another process on the same database that publishes without reloading Asterisk."""
+    settings = hotline.settings
+    return IvrService(
+        hotline.ivr_store, PromptStudio(settings.prompts_dir), _nothing, settings.asterisk_prompts_dir
+    )
+
+
+# -- the document ---------------------------------------------------------------------------------
+async def test_every_declared_error_is_a_problem_in_the_document(api: Api) -> None:
+    components = api.document["components"]
+    assert components["schemas"]["Problem"]["required"] == ["type", "title", "status", "detail", "error_id"]
+    assert "HTTPValidationError" not in components["schemas"]
+    [bearer] = [
+        n for n, s in components["securitySchemes"].items() if (s["type"], s["scheme"]) == ("http", "bearer")
+    ]
+    tags = set()
+    for (method, template), operation in api.operations():
+        where = f"{method.upper()} {template}"
+        for code in declared_errors(operation):
+            assert operation["responses"][str(code)]["content"] == PROBLEM_CONTENT, (where, code)
+        if template.startswith("/api/") and (method, template) not in PUBLIC_API:
+            assert operation.get("security") == [{bearer: []}], where
+        if operation.get("security"):
+            assert {401, 403} <= declared_errors(operation), where
+        if operation.get("parameters") or operation.get("requestBody"):
+            assert 422 in declared_errors(operation), where
+        if any(_room_errors(r["description"]) for r in operation["responses"].values()):
+            tags.update(operation["tags"])
+    assert tags <= SCENARIO_TAGS, (
+        f"a room's errors are declared without a scenario here: {tags - SCENARIO_TAGS}"
+    )
+
+
+# -- refusals every guarded route gives -----------------------------------------------------------
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+async def test_every_guarded_operation_is_401_without_a_valid_token(api: Api, token: str | None) -> None:
+    guarded = [op for op, operation in api.operations() if operation.get("security")]
+    assert len(guarded) >= 30
+    for op in guarded:
+        response = await api.send(*op, token=token, **WELL_FORMED.get(op, {}))
+        assert (response.status_code, response.json()["error_id"]) == (401, "unauthorized"), op
+
+
+async def test_an_operators_token_is_403_outside_its_own_desk(api: Api) -> None:
+    """Admin and lead routes, and another operator's presence, are 403 for an operator."""
+    desk = api.tokens["op-desk"]
+    for op, operation in api.operations():
+        if not operation.get("security") or op in OPERATOR_DESK:
+            continue
+        response = await api.send(*op, token=desk, path="op-lead", **WELL_FORMED.get(op, {}))
+        assert (response.status_code, response.json()["error_id"]) == (403, "forbidden"), op
+    for op in OPERATOR_DESK:
+        assert (await api.send(*op, token=desk)).status_code == 200, op
+
+
+async def test_an_invalid_request_is_422_invalid_request(api: Api) -> None:
+    probed = []
+    for op, operation in api.operations():
+        request = _invalid(operation)
+        if request is None:
+            continue
+        response = await api.send(*op, **request)
+        assert (response.status_code, response.json()["error_id"]) == (422, "invalid_request"), op
+        probed.append(op)
+    assert set(WELL_FORMED) <= set(probed) and ("get", "/api/calls") in probed
+
+
+async def test_a_well_formed_request_answers_only_declared_errors(api: Api) -> None:
+    """Every operation once, as an admin; the ids in the path are unknown."""
+    assert {op for op, o in api.operations() if "requestBody" in o} == set(WELL_FORMED)
+    for op, operation in api.operations():
+        if op in ENDLESS:
+            continue
+        response = await api.send(*op, **WELL_FORMED.get(op, {}))
+        if _path_params(operation) and op not in UNKNOWN_ID_IS_NO_ERROR:
+            assert 400 <= response.status_code < 500, (op, response.status_code)
+
+
+async def test_the_frameworks_own_404_and_405_are_problems(api: Api) -> None:
+    for method, url, status, error_id in [
+        ("GET", "/api/nothing-here", 404, "not_found"),
+        ("DELETE", "/api/me", 405, "method_not_allowed"),
+        ("POST", "/healthz", 405, "method_not_allowed"),
+    ]:
+        response = await api.client.request(method, url)
+        assert (response.status_code, problem_of(response)["error_id"]) == (status, error_id), url
+
+
+# -- each room's errors: declared, and they happen -------------------------------------------------
+OPERATOR = "/api/operators/{operator_id}"
+
+
+def _in_queue() -> QueueMemberAdded:
+    """What AMI tells the operator board when op-desk joins the crisis queue."""
+    return QueueMemberAdded(
+        node="local",
+        at=datetime.now(UTC),
+        call_id="",
+        uniqueid="",
+        queue="crisis",
+        member="op-desk",
+        interface="PJSIP/op-desk",
+        status=1,
+        paused=False,
+        paused_reason="",
+        in_call=False,
+        calls_taken=0,
+    )
+
+
+def _in_call() -> AgentConnect:
+    """... and when op-desk answers a caller there."""
+    return AgentConnect(
+        node="local",
+        at=datetime.now(UTC),
+        call_id="c-1",
+        uniqueid="u-1",
+        queue="crisis",
+        member="op-desk",
+        hold_seconds=3,
+        ring_seconds=1,
+        member_channel="PJSIP/op-desk-00000001",
+    )
+
+
+async def test_the_operators_errors_are_declared_and_happen(api: Api) -> None:
+    new = {"json": {"id": "op-new", "display_name": "New"}}
+    await api.expect(502, "asterisk_apply_failed", "post", "/api/operators", **new)  # made, not reloaded
+    await api.expect(409, "operator_exists", "post", "/api/operators", **new)
+    for op, _ in api.operations():
+        if op[1].startswith(OPERATOR) and op not in UNKNOWN_ID_IS_NO_ERROR:
+            await api.expect(404, "unknown_operator", *op, **WELL_FORMED.get(op, {}))
+    desk: dict[str, Any] = {"path": "op-desk"}
+    await api.expect(502, "asterisk_apply_failed", "patch", OPERATOR, json={"display_name": "Desk"}, **desk)
+    await api.expect(502, "asterisk_apply_failed", "post", f"{OPERATOR}/credentials", **desk)
+    await api.expect(502, "presence_failed", "post", f"{OPERATOR}/login", **desk)
+    await api.expect(502, "presence_failed", "post", f"{OPERATOR}/logout", **desk)
+    pause = {**desk, "json": {"reason": "break"}}
+    await api.expect(409, "operator_not_logged_in", "post", f"{OPERATOR}/pause", **pause)
+    await api.expect(409, "operator_not_logged_in", "post", f"{OPERATOR}/resume", **desk)
+    await api.expect(409, "operator_not_in_call", "post", f"{OPERATOR}/escalate", **desk)
+    api.hotline.operators.on_event(_in_queue())
+    await api.expect(502, "presence_failed", "post", f"{OPERATOR}/pause", **pause)
+    await api.expect(502, "presence_failed", "post", f"{OPERATOR}/resume", **desk)
+    api.hotline.operators.on_event(_in_call())
+    await api.expect(502, "presence_failed", "post", f"{OPERATOR}/escalate", **desk)
+    without = seed_document().model_copy(update={"escalation_queue": None})
+    await _publisher(api.hotline).save_draft(without)
+    await _publisher(api.hotline).publish("another admin")
+    assert await api.hotline.ivr_service.refresh()
+    await api.expect(409, "no_escalation_queue", "post", f"{OPERATOR}/escalate", **desk)
+    assert api.unprovoked("operators") == []
+
+
+async def test_the_ivr_errors_are_declared_and_happen(api: Api) -> None:
+    item = "/api/ivr/draft/{section}/{item_id}"
+    recording = "/api/ivr/prompts/{prompt_id}/{language}/recording"
+    welcome = {"prompt_id": "welcome", "language": "en"}
+    await api.expect(422, "ivr_document_invalid", "put", "/api/ivr/draft", json={"languages": "ru"})
+    await api.expect(422, "ivr_document_invalid", "put", "/api/ivr/draft/yaml", content=b"- a list\n")
+    topic = {"section": "topics", "item_id": "x"}
+    await api.expect(422, "ivr_document_invalid", "put", item, path=topic, json={"priority": "high"})
+    await api.expect(404, "ivr_not_found", "delete", item, path={"section": "topics", "item_id": "nobody"})
+    await api.expect(404, "ivr_not_found", "get", "/api/ivr/versions/{number}/yaml", path={"number": "99"})
+    await api.expect(404, "ivr_unknown_version", "post", "/api/ivr/rollback", json={"version": 99})
+    await api.expect(502, "asterisk_apply_failed", "post", "/api/ivr/rollback", json={"version": 1})
+    await api.expect(502, "asterisk_apply_failed", "post", "/api/ivr/publish", json={})
+    await api.expect(422, "prompt_invalid", "put", recording, path=welcome, content=b"not audio")
+    too_large = bytes(20 * 1024 * 1024 + 1)
+    await api.expect(413, "ivr_upload_too_large", "put", recording, path=welcome, content=too_large)
+    shelter = {"section": "topics", "item_id": "violence-home"}  # a topic in a queue that does not exist
+    assert (await api.send("put", item, path=shelter, json=SHELTER_TOPIC)).json()["valid"] is False
+    await api.expect(422, "ivr_publish_refused", "post", "/api/ivr/publish", json={})
+    await api.expect(422, "ivr_draft_invalid", "post", "/api/ivr/simulate", json={"draft": True})
+    assert api.unprovoked("ivr") == []
+
+
+async def test_the_records_reports_and_planning_errors_are_declared_and_happen(api: Api) -> None:
+    await api.expect(422, "invalid_export_range", "get", "/api/calls/export", params={"interval_minutes": 7})
+    backwards = {"start": "2026-11-23T00:00:00Z", "end": "2026-11-22T00:00:00Z"}
+    for report in ("/api/reports", "/api/reports.csv"):
+        await api.expect(422, "report_unknown_timezone", "get", report, params={"tz": "Nowhere/Land"})
+        await api.expect(422, "report_invalid_range", "get", report, params=backwards)
+        await api.expect(422, "report_invalid", "get", report, params={"short_abandon_seconds": 7})
+    await api.expect(422, "planning_error", "get", "/api/planning/now", params={"interval_minutes": 7})
+    await api.expect(422, "planning_no_history", "get", "/api/planning/now")
+    await api.expect(422, "planning_no_history", "post", "/api/planning/forecast", json={})
+    await api.expect(422, "planning_no_history", "post", "/api/planning/roster", json=ROSTER)
+    api.hotline.store.save_many([call(datetime(2026, 11, 18, 12, tzinfo=UTC), Outcome.ANSWERED)])
+    off_grid = {**ROSTER, "templates": [{"name": "odd", "start": "07:30", "minutes": 480}]}
+    await api.expect(422, "roster_invalid", "post", "/api/planning/roster", json=off_grid)
+    await api.expect(503, "degraded", "get", "/healthz")
+    for tag in ("calls", "reports", "planning"):
+        assert api.unprovoked(tag) == [], tag
