@@ -30,6 +30,7 @@ from core.db import make_engine, migrate
 from core.settings import AsteriskNodeSettings, Settings
 from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
+from exposition.writer import metrics_app
 from hotline.http import create_app
 from ivr.api import ivr_router, referrals_router
 from ivr.handler import IvrHandler
@@ -39,7 +40,6 @@ from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
 from metrics.live.api import wallboard_router
 from metrics.live.board import QueueBoard
-from metrics.live.exposition import metrics_app
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.live.wallboard import Wallboard, WallboardSources, recent_totals
 from metrics.records.api import calls_router

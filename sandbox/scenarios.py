@@ -13,6 +13,8 @@ from pathlib import Path
 
 DTMF_EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 _SSRC = 0x484C4E45
+
+
 class CallgenError(RuntimeError):
     pass
 

@@ -32,7 +32,6 @@ from metrics.reports.service import (
 from metrics.reports.sql import FIGURES
 from privacy.suppression import suppress_small_cells
 
-KEEPALIVE_SECONDS = 15.0
 REPORT_ERRORS = problems(ReportError, ReportRangeError, ReportTimezoneError)
 
 
