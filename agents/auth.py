@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated
 
 from fastapi import Request, Security
@@ -25,6 +26,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 class Unauthorized(DomainError):
     error_id = "unauthorized"
     status = 401
+    headers = MappingProxyType({"WWW-Authenticate": 'Bearer realm="hotline"'})
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Rooms subclass it; the shell (hotline/http.py) maps every subclass in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -16,6 +17,7 @@ class DomainError(Exception):
     error_id: ClassVar[str] = "error"
     status: ClassVar[int] = 400
     title: ClassVar[str | None] = None  # None: made from error_id ("ivr_not_found" -> "Ivr not found")
+    headers: ClassVar[Mapping[str, str] | None] = None  # HTTP headers the answer carries
 
     def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)

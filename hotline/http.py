@@ -6,7 +6,7 @@ with the stable ``error_id`` as an extension member, for domain errors and the f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,13 @@ _HTTP_ERROR_IDS = {
 
 
 def problem(
-    status: int, error_id: str, detail: str, title: str, details: Any = None, **extensions: Any
+    status: int,
+    error_id: str,
+    detail: str,
+    title: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
     """An RFC 9457 answer; ``details`` and any ``extensions`` are extension members."""
     body: dict[str, Any] = {
@@ -50,13 +56,13 @@ def problem(
     }
     if details is not None:
         body["details"] = details
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def install_problems(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.error_id, str(exc), exc.kind(), exc.details)
+        return problem(exc.status, exc.error_id, str(exc), exc.kind(), exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -69,7 +75,7 @@ def install_problems(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         error_id = _HTTP_ERROR_IDS.get(exc.status_code, f"http_{exc.status_code}")
         title = error_id.replace("_", " ").capitalize()
-        return problem(exc.status_code, error_id, str(exc.detail), title)
+        return problem(exc.status_code, error_id, str(exc.detail), title, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def internal_error(_: Request, exc: Exception) -> JSONResponse:

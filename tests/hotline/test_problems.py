@@ -242,6 +242,7 @@ async def test_every_guarded_operation_is_401_without_a_valid_token(api: Api, to
     for op in guarded:
         response = await api.send(*op, token=token, **WELL_FORMED.get(op, {}))
         assert (response.status_code, response.json()["error_id"]) == (401, "unauthorized"), op
+        assert response.headers["www-authenticate"] == 'Bearer realm="hotline"', op
 
 
 async def test_an_operators_token_is_403_outside_its_own_desk(api: Api) -> None:
@@ -287,6 +288,8 @@ async def test_the_frameworks_own_404_and_405_are_problems(api: Api) -> None:
     ]:
         response = await api.client.request(method, url)
         assert (response.status_code, problem_of(response)["error_id"]) == (status, error_id), url
+        if status == 405:
+            assert "GET" in response.headers["allow"], url  # the framework's header survives
 
 
 # -- each room's errors: declared, and they happen -------------------------------------------------
