@@ -38,10 +38,8 @@ from ivr.prompts import PromptStudio
 from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
-from metrics.live.api import wallboard_router
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
-from metrics.live.wallboard import Wallboard, WallboardSources, recent_totals
 from metrics.records.api import calls_router
 from metrics.records.assembler import CallAssembler, CallRecord
 from metrics.records.export import CallExporter
@@ -58,6 +56,8 @@ from telephony.agi_channel import AgiChannel
 from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
 from telephony.events import AmiEvent
 from telephony.fastagi import FastAgiServer
+from wallboard.api import wallboard_router
+from wallboard.service import Wallboard, WallboardSources, recent_totals
 
 log = logging.getLogger("hotline")
 SWEEP_INTERVAL_SECONDS = 60.0

@@ -24,6 +24,7 @@ ROOMS = (
     "dialplan",
     "metrics",
     "planning",
+    "wallboard",
     "sandbox",
     "hotline",
 )

@@ -3,10 +3,8 @@ CSV with small cells merged or hidden; errors in the common format; the SSE fram
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,17 +16,16 @@ from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
-from metrics.live.api import _events, wallboard_router
 from metrics.live.board import QueueBoard
-from metrics.live.wallboard import Wallboard, WallboardSources
 from metrics.records.assembler import Outcome
 from metrics.records.levels import ServiceLevels
 from metrics.records.store import RecordStore
 from metrics.reports.api import reports_router
 from metrics.reports.service import ReportService
-from telephony.events import QueueCallerJoin
 from tests.metrics.records.test_retention import call
 from tests.problems import problem_of
+from wallboard.api import wallboard_router
+from wallboard.service import Wallboard, WallboardSources
 
 ADMIN_TOKEN = "admin-t0ken"
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -170,19 +167,3 @@ async def test_pages_and_their_assets_are_served_locally(app: Client, page: str)
     assert f'src="/static/{page}.js"' in html and "http" not in html.replace('lang="en"', "")
     assert (await client.get(f"/static/{page}.js")).status_code == 200
     assert (await client.get(f"/{page}")).status_code in (301, 302, 307)
-
-
-async def test_the_stream_sends_a_snapshot_then_one_per_change() -> None:
-    board = QueueBoard()
-    hub = wallboard(board)
-    frames = _events(hub)
-    first = await asyncio.wait_for(anext(frames), 1)
-    assert first.startswith("event: snapshot\ndata: ")
-    assert json.loads(first.split("data: ", 1)[1])["queues"][0]["waiting"] == 0
-    join = QueueCallerJoin("local", datetime.now(UTC), "c1", "u1", "crisis", 1, 1)
-    board.on_event(join)
-    hub.on_event(join)
-    second = json.loads((await asyncio.wait_for(anext(frames), 1)).split("data: ", 1)[1])
-    assert [(q["queue"], q["waiting"]) for q in second["queues"]] == [("crisis", 1), ("legal", 0)]
-    await frames.aclose()
-    assert hub.subscribers == 0

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from agents.state import OperatorState, OperatorStatus
 from metrics.live.board import QueueBoard
-from metrics.live.wallboard import Wallboard, WallboardSources
 from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
 from telephony.events import QueueCallerJoin, QueueCallerLeave
+from wallboard.service import Wallboard, WallboardSources
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

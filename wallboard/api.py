@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from core.types import Guard
-from metrics.live.wallboard import Wallboard
+from wallboard.service import Wallboard
 
 KEEPALIVE_SECONDS = 15.0
 
