@@ -1,32 +1,14 @@
 "use strict";
 // Hotline IVR administration: talks to /api/ivr with the admin token; no external assets.
-const $ = (id) => document.getElementById(id);
-const state = { token: sessionStorage.getItem("hotline-token") || "" };
-
-async function api(method, path, body, type) {
-  const headers = { Authorization: `Bearer ${state.token}` };
-  if (body !== undefined) headers["Content-Type"] = type || "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : (type ? body : JSON.stringify(body)) });
-  const text = await res.text();
-  let data = text;
-  try { data = JSON.parse(text); } catch (_) { /* YAML or plain text */ }
-  if (!res.ok) throw Object.assign(new Error(data.message || res.statusText), { data, status: res.status });
-  return data;
-}
+// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
 
 function showIssues(issues) {
-  const list = $("issues");
-  list.replaceChildren(...issues.map((i) => Object.assign(document.createElement("li"), { textContent: i.message })));
+  $("issues").replaceChildren(...issues.map((i) => element("li", { textContent: i.message })));
 }
 
-function say(text, ok) {
-  const el = $("status");
-  el.textContent = text;
-  el.className = ok ? "ok" : "bad";
-}
-
-function fail(err) {
-  const details = Array.isArray(err.data && err.data.details) ? err.data.details : [];
+/** An error: its listed problems under the draft, its detail in the message area. */
+function showProblem(err) {
+  const details = Array.isArray(err.details) ? err.details : [];
   showIssues(details.map((d) => ({ message: d.message || `${d.where}: ${d.problem}` })));
   say(err.message, false);
 }
@@ -58,18 +40,15 @@ async function loadVersions() {
   const active = versions.find((v) => v.active);
   $("live").textContent = `live version: ${active ? active.number : "–"}`;
   const rows = versions.slice().reverse().map((v) => {
-    const tr = document.createElement("tr");
-    if (v.active) tr.className = "active";
-    for (const text of [v.number, new Date(v.created_at).toLocaleString(), v.author, v.note]) {
-      tr.appendChild(Object.assign(document.createElement("td"), { textContent: String(text) }));
-    }
-    const cell = document.createElement("td");
+    const tr = element("tr", { className: v.active ? "active" : "" });
+    for (const text of [v.number, new Date(v.created_at).toLocaleString(), v.author, v.note]) tr.append(cell(text));
+    const actions = element("td");
     if (!v.active) {
-      const button = Object.assign(document.createElement("button"), { textContent: `Roll back to ${v.number}` });
-      button.addEventListener("click", () => rollback(v.number).catch(fail));
-      cell.appendChild(button);
+      const button = element("button", { textContent: `Roll back to ${v.number}` });
+      button.addEventListener("click", () => rollback(v.number).catch(showProblem));
+      actions.append(button);
     }
-    tr.appendChild(cell);
+    tr.append(actions);
     return tr;
   });
   document.querySelector("#versions tbody").replaceChildren(...rows);
@@ -101,21 +80,15 @@ async function start() {
   try {
     await loadVersions();
   } catch (err) {
-    if (err.status === 401) { say("That token was refused.", false); $("app").hidden = true; return; }
+    if (refused(err)) { signOut(); say("That token was refused.", false); return; }
     throw err;
   }
-  $("app").hidden = false;
+  signedIn();
   await loadDraft();
 }
 
-$("login").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  state.token = $("token").value.trim();
-  sessionStorage.setItem("hotline-token", state.token);
-  start().catch(fail);
-});
-$("save").addEventListener("click", () => saveDraft().catch(fail));
-$("validate").addEventListener("click", () => saveDraft().catch(fail));
-$("publish").addEventListener("click", () => publish().catch(fail));
-$("simulate").addEventListener("click", () => simulate().catch(fail));
-if (state.token) { $("token").value = state.token; start().catch(fail); }
+$("save").addEventListener("click", () => saveDraft().catch(showProblem));
+$("validate").addEventListener("click", () => saveDraft().catch(showProblem));
+$("publish").addEventListener("click", () => publish().catch(showProblem));
+$("simulate").addEventListener("click", () => simulate().catch(showProblem));
+signIn({ form: "login", start: () => start().catch(showProblem) });

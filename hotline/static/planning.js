@@ -1,8 +1,7 @@
 "use strict";
 // Hotline shift planning: talks to /api/planning with a shift lead's or admin's token; no external assets.
-const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
-const state = { token: sessionStorage.getItem("hotline-token") || "", plan: null, roster: null };
+// The fetch wrapper, the sign-in, the DOM helpers, say() and fail() come from common.js.
+const state = { plan: null, roster: null };
 
 const SAMPLE = {
   templates: [
@@ -15,29 +14,6 @@ const SAMPLE = {
   rules: { max_hours_week: 40, min_rest_hours: 11, max_nights_in_row: 3 },
   time_limit_seconds: 20,
 };
-
-async function api(method, path, body) {
-  const headers = { Authorization: `Bearer ${state.token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let data = text;
-  try { data = JSON.parse(text); } catch (_) { /* plain text */ }
-  if (!res.ok) throw Object.assign(new Error(data.message || res.statusText), { data, status: res.status });
-  return data;
-}
-
-function say(text, ok) {
-  const el = $("status");
-  el.textContent = text;
-  el.className = ok ? "ok" : "bad";
-}
-
-function fail(err) {
-  const details = Array.isArray(err.data && err.data.details) ? err.data.details : [];
-  const where = details.map((d) => `${d.where}: ${d.problem}`).join("; ");
-  say(where ? `${err.message} (${where})` : err.message, false);
-}
 
 function number(id, scale) {
   const raw = $(id).value.trim();
@@ -54,21 +30,16 @@ function planBody() {
   return body;
 }
 
-function cell(text) { return Object.assign(document.createElement("td"), { textContent: String(text) }); }
-
 function showQueues(plan) {
   const rows = plan.queues.map((q) => {
-    const tr = document.createElement("tr");
     const calls = q.calls.reduce((a, b) => a + b, 0);
     const wape = q.wape === null ? "n/a" : `${(q.wape * 100).toFixed(1)}%`;
     const patience = q.patience_seconds === null ? "none seen" : `${Math.round(q.patience_seconds)} s`;
-    for (const text of [q.queue, q.forecast_model.replace("_", " "), wape, Math.round(calls), patience, q.staffing_model.replace("_", " "), Math.max(...q.positions)]) {
-      tr.appendChild(cell(text));
-    }
-    return tr;
+    const texts = [q.queue, q.forecast_model.replace("_", " "), wape, Math.round(calls), patience, q.staffing_model.replace("_", " "), Math.max(...q.positions)];
+    return element("tr", {}, ...texts.map((text) => cell(text)));
   });
   document.querySelector("#queues tbody").replaceChildren(...rows);
-  const options = [["", "all queues"], ...plan.queues.map((q) => [q.queue, q.queue])].map(([value, label]) => Object.assign(document.createElement("option"), { value, textContent: label }));
+  const options = [["", "all queues"], ...plan.queues.map((q) => [q.queue, q.queue])].map(([value, label]) => element("option", { value, textContent: label }));
   $("which").replaceChildren(...options);
 }
 
@@ -78,26 +49,19 @@ function series(plan, field) {
   return plan.intervals.map((_, i) => queues.reduce((sum, q) => sum + q[field][i], 0));
 }
 
-function el(name, attrs, text) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function chart(svg, intervals, lines, step) {
   const w = 1000, h = 220, left = 34, bottom = 18, top = 8;
   const max = Math.max(1, ...lines.flatMap((l) => l.values));
   const x = (i) => left + (i / Math.max(1, intervals.length)) * (w - left - 4);
   const y = (v) => h - bottom - (v / max) * (h - bottom - top);
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-  const nodes = [el("line", { class: "axis", x1: left, y1: h - bottom, x2: w, y2: h - bottom }), el("line", { class: "axis", x1: left, y1: top, x2: left, y2: h - bottom })];
-  nodes.push(el("text", { x: 2, y: top + 8 }, String(Math.round(max * 10) / 10)), el("text", { x: 2, y: h - bottom }, "0"));
+  const nodes = [svgElement("line", { class: "axis", x1: left, y1: h - bottom, x2: w, y2: h - bottom }), svgElement("line", { class: "axis", x1: left, y1: top, x2: left, y2: h - bottom })];
+  nodes.push(svgElement("text", { x: 2, y: top + 8 }, String(Math.round(max * 10) / 10)), svgElement("text", { x: 2, y: h - bottom }, "0"));
   intervals.forEach((at, i) => {
     if (!at.includes("T00:00:00")) return;  // a tick at each local midnight
     const weekday = new Date(`${at.slice(0, 10)}T12:00:00Z`).toLocaleDateString("en", { weekday: "short", timeZone: "UTC" });
-    nodes.push(el("line", { class: "axis", x1: x(i), y1: h - bottom, x2: x(i), y2: h - bottom + 4 }));
-    nodes.push(el("text", { x: x(i) + 2, y: h - 4 }, `${weekday} ${at.slice(5, 10)}`));
+    nodes.push(svgElement("line", { class: "axis", x1: x(i), y1: h - bottom, x2: x(i), y2: h - bottom + 4 }));
+    nodes.push(svgElement("text", { x: x(i) + 2, y: h - 4 }, `${weekday} ${at.slice(5, 10)}`));
   });
   for (const line of lines) {
     const points = [];
@@ -105,7 +69,7 @@ function chart(svg, intervals, lines, step) {
       if (step) points.push(`${x(i)},${y(v)}`, `${x(i + 1)},${y(v)}`);
       else points.push(`${x(i + 0.5)},${y(v)}`);
     });
-    nodes.push(el("polyline", { class: line.cls, points: points.join(" "), "data-series": line.cls }));
+    nodes.push(svgElement("polyline", { class: line.cls, points: points.join(" "), "data-series": line.cls }));
   }
   svg.replaceChildren(...nodes);
 }
@@ -139,11 +103,8 @@ async function roster() {
   showQueues(state.plan);
   $("which").value = "";
   draw();
-  const rows = result.operators.map((o) => {
-    const tr = document.createElement("tr");
-    tr.append(cell(o.id), cell(o.shifts.map((s) => `${s.date.slice(5)} ${s.template}`).join(", ") || "–"), cell(o.hours_per_week.map((h) => h.toFixed(1)).join(" / ")));
-    return tr;
-  });
+  const rows = result.operators.map((o) => element("tr", {},
+    cell(o.id), cell(o.shifts.map((s) => `${s.date.slice(5)} ${s.template}`).join(", ") || "–"), cell(o.hours_per_week.map((h) => h.toFixed(1)).join(" / "))));
   document.querySelector("#operators tbody").replaceChildren(...rows);
   say(`Roster ${result.status.toLowerCase()}: ${result.hours_total.toFixed(1)} h scheduled, under-coverage ${result.under_total} interval-positions.`, true);
 }
@@ -158,22 +119,16 @@ async function start() {
   try {
     await loadNow();
   } catch (err) {
-    if (err.status === 401 || err.status === 403) { say("That token was refused.", false); $("app").hidden = true; return; }
+    if (refused(err)) { signOut(); say("That token was refused.", false); return; }
     $("now").textContent = "now: no forecast yet";
   }
-  $("app").hidden = false;
+  signedIn();
   say("Signed in.", true);
 }
 
 $("start").value = new Date().toISOString().slice(0, 10);
 $("roster-request").value = JSON.stringify(SAMPLE, null, 1);
-$("login").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  state.token = $("token").value.trim();
-  sessionStorage.setItem("hotline-token", state.token);
-  start().catch(fail);
-});
 $("plan").addEventListener("submit", (ev) => { ev.preventDefault(); forecast().catch(fail); });
 $("roster").addEventListener("click", () => roster().catch(fail));
 $("which").addEventListener("change", draw);
-if (state.token) { $("token").value = state.token; start().catch(fail); }
+signIn({ form: "login", start: () => start().catch(fail) });

@@ -1,12 +1,10 @@
 "use strict";
 // Hotline reports: /api/reports with a shift lead's or admin's token; charts drawn as inline SVG.
-const $ = (id) => document.getElementById(id);
-const state = { token: sessionStorage.getItem("hotline-token") || "", report: null };
-const SVG = "http://www.w3.org/2000/svg";
+// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
+const state = { report: null };
 
 const pct = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
 const secs = (x) => (x === null || x === undefined ? "–" : `${x.toFixed(1)} s`);
-function say(text) { $("status").textContent = text; }
 
 function params() {
   const p = new URLSearchParams();
@@ -21,25 +19,11 @@ function params() {
   return p;
 }
 
-async function get(path) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
-  if (!res.ok) {
-    const body = await res.json().catch(() => ({}));
-    const where = Array.isArray(body.details) ? body.details.map((d) => `${d.where}: ${d.problem}`).join("; ") : "";
-    throw Object.assign(new Error(where || body.message || res.statusText), { status: res.status });
-  }
-  return res;
-}
-
-function td(text) { return Object.assign(document.createElement("td"), { textContent: text }); }
-
 function drawTable(report) {
   const rows = report.rows.map((r) => {
-    const tr = document.createElement("tr");
-    tr.append(td(r.start.replace("T", " ").slice(0, 16)), td(r.queue ?? "all"), td(r.topic ?? (report.group_by.includes("topic") ? "none" : "all")),
-      td(r.offered), td(r.answered), td(r.abandoned), td(pct(r.answer_rate)), td(pct(r.service_level)),
-      td(secs(r.asa_seconds)), td(secs(r.aht_seconds)), td(pct(r.abandonment)), td(secs(r.longest_wait_seconds)));
-    return tr;
+    return element("tr", {}, cell(r.start.replace("T", " ").slice(0, 16)), cell(r.queue ?? "all"), cell(r.topic ?? (report.group_by.includes("topic") ? "none" : "all")),
+      cell(r.offered), cell(r.answered), cell(r.abandoned), cell(pct(r.answer_rate)), cell(pct(r.service_level)),
+      cell(secs(r.asa_seconds)), cell(secs(r.aht_seconds)), cell(pct(r.abandonment)), cell(secs(r.longest_wait_seconds)));
   });
   $("rows").tBodies[0].replaceChildren(...rows);
 }
@@ -48,13 +32,7 @@ function drawTotals(t) {
   const items = [["Offered", t.offered], ["Answered", t.answered], ["Abandoned", t.abandoned], ["Short abandons left out", t.short_abandoned],
     ["Answer rate", pct(t.answer_rate)], ["Service level", pct(t.service_level)], ["ASA", secs(t.asa_seconds)],
     ["AHT", secs(t.aht_seconds)], ["Abandonment", pct(t.abandonment)], ["Longest wait", secs(t.longest_wait_seconds)]];
-  $("totals").replaceChildren(...items.flatMap(([k, v]) => [Object.assign(document.createElement("dt"), { textContent: k }), Object.assign(document.createElement("dd"), { textContent: String(v) })]));
-}
-
-function el(name, attrs) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
+  $("totals").replaceChildren(...items.flatMap(([k, v]) => [element("dt", { textContent: k }), element("dd", { textContent: String(v) })]));
 }
 
 function byStart(report) {
@@ -78,58 +56,45 @@ function drawCharts(report) {
     const x = i * step;
     for (const [name, value, shift] of [["offered", a.offered, 0], ["answered", a.answered, step / 3], ["abandoned", a.abandoned, (2 * step) / 3]]) {
       const height = (value / top) * (h - 10);
-      const bar = el("rect", { x: x + shift, y: h - height, width: Math.max(step / 3 - 0.5, 0.5), height, class: name });
-      bar.append(el("title", {})); bar.lastChild.textContent = `${start}: ${name} ${value}`;
+      const bar = svgElement("rect", { x: x + shift, y: h - height, width: Math.max(step / 3 - 0.5, 0.5), height, class: name });
+      bar.append(svgElement("title", {}, `${start}: ${name} ${value}`));
       volume.append(bar);
     }
   });
   const points = series.filter(([, a]) => a.offered).map(([, a], i) => `${(i + 0.5) * step},${h - (a.within / a.offered) * (h - 10)}`);
-  if (points.length) level.append(el("polyline", { points: points.join(" "), class: "level" }));
-  level.append(el("line", { x1: 0, x2: w, y1: h - 0.8 * (h - 10), y2: h - 0.8 * (h - 10), class: "target" }));
+  if (points.length) level.append(svgElement("polyline", { points: points.join(" "), class: "level" }));
+  level.append(svgElement("line", { x1: 0, x2: w, y1: h - 0.8 * (h - 10), y2: h - 0.8 * (h - 10), class: "target" }));
 }
 
 async function show() {
   say("");
   try {
-    const report = await (await get(`/api/reports?${params()}`)).json();
+    const report = await api("GET", `/api/reports?${params()}`);
     state.report = report;
     signedIn();
     drawTotals(report.total);
     drawCharts(report);
     drawTable(report);
   } catch (err) {
-    if (err.status === 401) { signOut(); say("That token was refused."); return; }
-    say(err.message);
+    if (refused(err)) { signOut(); say("That token was refused."); return; }
+    fail(err);
   }
 }
 
 async function exportCsv() {
   try {
-    const res = await get(`/api/reports.csv?${params()}`);
+    const res = await request("GET", `/api/reports.csv?${params()}`);
     const url = URL.createObjectURL(await res.blob());
-    const a = Object.assign(document.createElement("a"), { href: url, download: `hotline-report-${$("start").value}.csv` });
+    const a = element("a", { href: url, download: `hotline-report-${$("start").value}.csv` });
     document.body.append(a); a.click(); a.remove();
     URL.revokeObjectURL(url);
-  } catch (err) { say(err.message); }
-}
-
-function signedIn() { $("login").hidden = true; $("logout").hidden = false; $("app").hidden = false; }
-function signOut() {
-  sessionStorage.removeItem("hotline-token"); state.token = "";
-  $("login").hidden = false; $("logout").hidden = true; $("app").hidden = true;
+  } catch (err) { fail(err); }
 }
 
 const today = new Date();
 const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 $("start").value = iso(today);
 $("end").value = iso(new Date(today.getTime() + 86400000));
-$("login").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  state.token = $("token").value.trim();
-  sessionStorage.setItem("hotline-token", state.token);
-  show();
-});
-$("logout").addEventListener("click", signOut);
 $("query").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
 $("csv").addEventListener("click", exportCsv);
-if (state.token) show();
+signIn({ form: "login", login: "login", logout: "logout", start: show });

@@ -1,8 +1,8 @@
 "use strict";
 // Hotline wallboard: one Server-Sent Events stream (read with fetch, so the token travels in a
 // header, never in a URL), redrawn on every snapshot; waits tick locally between snapshots.
-const $ = (id) => document.getElementById(id);
-const state = { token: sessionStorage.getItem("hotline-token") || "", snapshot: null, received: 0, abort: null, planning: null };
+// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
+const state = { snapshot: null, received: 0, abort: null, planning: null };
 window.wallboardLog = []; // [{at: ms, queues: {queue: waiting}}]: when each snapshot was drawn
 
 const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
@@ -11,13 +11,6 @@ function duration(s) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
   return h ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}` : `${m}:${String(r).padStart(2, "0")}`;
 }
-function cell(text, cls) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (cls) td.className = cls;
-  return td;
-}
-function say(text) { $("status").textContent = text; }
 function link(live, text) { const el = $("link"); el.textContent = text; el.classList.toggle("live", live); }
 
 function elapsed() { return (Date.now() - state.received) / 1000; }
@@ -25,7 +18,7 @@ function elapsed() { return (Date.now() - state.received) / 1000; }
 function drawQueues(s) {
   const alertsOf = new Set(s.alerts.map((a) => `${a.queue}:${a.kind}`));
   const rows = s.queues.map((q) => {
-    const tr = document.createElement("tr");
+    const tr = element("tr");
     tr.dataset.queue = q.queue;
     const wait = q.waiting ? q.longest_wait_seconds + elapsed() : 0;
     tr.append(
@@ -39,7 +32,7 @@ function drawQueues(s) {
     const ops = cell("", `states${alertsOf.has(`${q.queue}:unstaffed`) ? " bad" : ""}`);
     const states = Object.entries(q.operators);
     if (!states.length) ops.textContent = "nobody logged in";
-    for (const [name, n] of states) ops.append(Object.assign(document.createElement("span"), { textContent: `${name.replace("_", " ")} ${n}` }));
+    for (const [name, n] of states) ops.append(element("span", { textContent: `${name.replace("_", " ")} ${n}` }));
     tr.append(ops);
     const plan = cell(planned(q.queue), "planning");
     plan.hidden = state.planning === null;
@@ -57,10 +50,8 @@ function planned(queue) {
 
 function drawOperators(s) {
   const rows = s.operators.map((o) => {
-    const tr = document.createElement("tr");
     const label = o.paused_reason ? `${o.status.replace("_", " ")} (${o.paused_reason})` : o.status.replace("_", " ");
-    tr.append(cell(o.operator), cell(label), cell(duration(o.seconds_in_state + elapsed()), "since"), cell(o.queues.join(", ")));
-    return tr;
+    return element("tr", {}, cell(o.operator), cell(label), cell(duration(o.seconds_in_state + elapsed()), "since"), cell(o.queues.join(", ")));
   });
   $("operators").tBodies[0].replaceChildren(...rows);
 }
@@ -68,7 +59,8 @@ function drawOperators(s) {
 function draw() {
   const s = state.snapshot;
   if (!s) return;
-  $("alerts").replaceChildren(...s.alerts.map((a) => Object.assign(document.createElement("li"), { textContent: `${a.queue}: ${a.message}`, className: "bad" })));
+  // An alert (not an API error) carries its own message.
+  $("alerts").replaceChildren(...s.alerts.map((a) => element("li", { textContent: `${a.queue}: ${a.message}`, className: "bad" })));
   drawQueues(s);
   drawOperators(s);
   $("clock").textContent = new Date(Date.parse(s.at)).toLocaleTimeString();
@@ -86,13 +78,10 @@ function accept(snapshot) {
 
 async function stream() {
   state.abort = new AbortController();
-  const res = await fetch("/api/wallboard/stream", { headers: { Authorization: `Bearer ${state.token}` }, signal: state.abort.signal });
-  if (res.status === 401 || res.status === 403) {
-    const body = await res.json().catch(() => ({}));
-    throw Object.assign(new Error(body.message || "refused"), { refused: true });
-  }
-  if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`);
+  const res = await request("GET", "/api/wallboard/stream", { signal: state.abort.signal });
+  if (!res.body) throw new Error("stream: no body");
   signedIn();
+  say("");
   link(true, "live");
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -112,20 +101,19 @@ async function stream() {
 
 async function loadPlanning() {
   try {
-    const res = await fetch("/api/planning/now", { headers: { Authorization: `Bearer ${state.token}` } });
-    state.planning = res.ok ? await res.json() : null; // 404: no planning here, the column stays hidden
-  } catch (_) { state.planning = null; }
+    state.planning = await api("GET", "/api/planning/now");
+  } catch (_) { state.planning = null; } // 404: no planning here, the column stays hidden
   for (const th of document.querySelectorAll("th.planning")) th.hidden = state.planning === null;
   draw();
 }
 
 async function run() {
   let delay = 1000;
-  while (state.token) {
+  while (session.token) {
     try {
       await stream();
     } catch (err) {
-      if (err.refused) { signOut(); say("That token was refused."); return; }
+      if (refused(err)) { signOut(); say("That token was refused."); return; }
       if (err.name === "AbortError") return;
       link(false, "reconnecting…");
     }
@@ -134,31 +122,10 @@ async function run() {
   }
 }
 
-function signedIn() {
-  $("login").hidden = true;
-  $("logout").hidden = false;
-  $("app").hidden = false;
-  say("");
-}
-
-function signOut() {
-  sessionStorage.removeItem("hotline-token");
-  state.token = "";
-  if (state.abort) state.abort.abort();
-  $("login").hidden = false;
-  $("logout").hidden = true;
-  $("app").hidden = true;
-  link(false, "not connected");
-}
-
-$("login").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  state.token = $("token").value.trim();
-  sessionStorage.setItem("hotline-token", state.token);
-  run();
-  loadPlanning();
-});
-$("logout").addEventListener("click", signOut);
 setInterval(draw, 1000);
-setInterval(() => { if (state.token) loadPlanning(); }, 60000);
-if (state.token) { run(); loadPlanning(); }
+setInterval(() => { if (session.token) loadPlanning(); }, 60000);
+signIn({
+  form: "login", login: "login", logout: "logout",
+  start: () => { run(); loadPlanning(); },
+  onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "not connected"); },
+});

@@ -1,0 +1,202 @@
+"""The five pages share one common.js and common.css: each page loads them before its own
+script and stylesheet, no page keeps its own copy of what they hold, and every page shows an API
+problem's ``detail`` (RFC 9457) and treats a refused token alike (headless Chromium against the
+real HTTP shell, no Asterisk)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import APIRouter
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from core.errors import DomainError, where
+from hotline.http import PAGES, STATIC, create_app
+from tests.browser import ARGS, CHROMIUM
+
+COMMON_JS, COMMON_CSS = STATIC / "common.js", STATIC / "common.css"
+DECLARED = re.compile(r"^(?:async\s+)?(?:function\s*\*?|const|let|var|class)\s+([\w$]+)", re.MULTILINE)
+RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+DETAIL = "the record store is unavailable"
+TOKEN = "some-t0ken"
+
+
+def declared(script: Path) -> set[str]:
+    """The names a script declares at its top level."""
+    return set(DECLARED.findall(script.read_text()))
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def rules(sheet: Path) -> set[tuple[str, str]]:
+    """A stylesheet's rules as (selector, declarations), whitespace and comments normalised."""
+    text = re.sub(r"/\*.*?\*/", "", sheet.read_text(), flags=re.DOTALL)
+    return {(squash(sel), squash(body).rstrip(";")) for sel, body in RULE.findall(text)}
+
+
+@pytest.mark.parametrize("page", PAGES)
+async def test_each_page_loads_the_common_assets_before_its_own(page: str) -> None:
+    transport = httpx.ASGITransport(app=create_app([]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
+        html = (await client.get(f"/{page}/")).text
+    common_css = html.index('<link rel="stylesheet" href="/static/common.css">')
+    own_css = html.index(f'<link rel="stylesheet" href="/static/{page}.css">')
+    common_js = html.index('<script src="/static/common.js"></script>')
+    own_js = html.index(f'<script src="/static/{page}.js"></script>')
+    assert common_css < own_css and common_js < own_js
+    assert re.findall(r'<script src="([^"]+)"', html) == ["/static/common.js", f"/static/{page}.js"]
+    assert re.findall(r'href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
+    assert "http" not in html.replace('lang="en"', "")  # nothing from outside the service
+    assert html.count('class="message"') == 1  # the one message area say() writes to
+
+
+async def test_the_common_assets_are_served() -> None:
+    transport = httpx.ASGITransport(app=create_app([]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
+        script, sheet = await client.get("/static/common.js"), await client.get("/static/common.css")
+    assert script.status_code == sheet.status_code == 200
+    assert "javascript" in script.headers["content-type"] and "text/css" in sheet.headers["content-type"]
+    assert script.text == COMMON_JS.read_text() and sheet.text == COMMON_CSS.read_text()
+
+
+def test_common_js_holds_the_shared_helpers() -> None:
+    shared = {"$", "element", "cell", "svgElement", "say", "describe", "fail", "ApiError", "request"}
+    assert shared | {"api", "session", "signIn", "signedIn", "signOut", "refused"} <= declared(COMMON_JS)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_script_keeps_its_own_copy(page: str) -> None:
+    script = STATIC / f"{page}.js"
+    assert declared(script) & declared(COMMON_JS) == set()
+    text = script.read_text()
+    # One fetch wrapper, one sign-in: only common.js calls fetch() and keeps the token.
+    for own in ("fetch(", "sessionStorage", "Authorization", "document.createElement", "createElementNS"):
+        assert own not in text, f"{page}.js: {own}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_stylesheet_repeats_a_common_rule(page: str) -> None:
+    assert rules(STATIC / f"{page}.css") & rules(COMMON_CSS) == set()
+
+
+# --- In the browser: problem details and refusals, the same on every page ------------------
+
+
+class Unavailable(DomainError):
+    error_id = "store_unavailable"
+    status = 503
+
+
+class Refused(DomainError):
+    error_id = "unauthorized"
+    status = 401
+
+
+def failing_router() -> APIRouter:
+    """The first call each page makes on sign-in, answered with a problem."""
+    router = APIRouter()
+
+    async def unavailable() -> None:
+        raise Unavailable(DETAIL, where("query.start", "not a date"))
+
+    async def refused() -> None:
+        raise Refused("a valid token is needed")
+
+    for path in ("/api/ivr/versions", "/api/me", "/api/reports"):
+        router.add_api_route(path, unavailable, methods=["GET"])
+    for path in ("/api/wallboard/stream", "/api/planning/now"):
+        router.add_api_route(path, refused, methods=["GET"])
+    return router
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app([failing_router()]), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is needed")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_and_sign_in(browser: Browser, url: str, page: str) -> Page:
+    tab = browser.new_context().new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(f"{url}/{page}/")
+    tab.fill("#token", TOKEN)
+    tab.click("#enter" if page == "operator" else "#login button[type=submit]")
+    tab.wait_for_load_state()
+    assert errors == []
+    return tab
+
+
+def stored(tab: Page) -> str | None:
+    token: str | None = tab.evaluate("sessionStorage.getItem('hotline-token')")
+    return token
+
+
+@pytest.mark.parametrize(
+    ("page", "area", "shown"),
+    [
+        ("admin", "#status", DETAIL),  # the details go to the list of problems
+        ("reports", "#status", f"{DETAIL} (query.start: not a date)"),
+        ("operator", "#message", f"{DETAIL} (query.start: not a date)"),
+    ],
+)
+def test_a_problem_shows_its_detail(browser: Browser, served: str, page: str, area: str, shown: str) -> None:
+    tab = open_and_sign_in(browser, served, page)
+    expect(tab.locator(area)).to_have_text(shown)
+    expect(tab.locator(area)).to_have_class(re.compile(r"\bbad\b"))
+    if page == "admin":
+        expect(tab.locator("#issues")).to_have_text("query.start: not a date")
+    assert stored(tab) == TOKEN  # kept in this tab, under the key every page has always used
+    tab.context.close()
+
+
+@pytest.mark.parametrize("page", ["wallboard", "planning"])
+def test_a_refused_token_signs_out(browser: Browser, served: str, page: str) -> None:
+    tab = open_and_sign_in(browser, served, page)
+    expect(tab.locator("#status")).to_have_text("That token was refused.")
+    expect(tab.locator("#app")).to_be_hidden()
+    expect(tab.locator("#login")).to_be_visible()
+    assert stored(tab) is None
+    tab.context.close()
