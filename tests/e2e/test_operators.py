@@ -42,16 +42,32 @@ ANSWERING = ("-m", "1000")
 TALK_BEFORE_ESCALATING = 3.0  # seconds an operator talks before pressing escalate
 
 
+_SOFTPHONES: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def no_softphone_left() -> Iterator[None]:
+    """A test that fails midway must not leave a softphone holding its port for the next."""
+    yield
+    while _SOFTPHONES:
+        proc = _SOFTPHONES.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def sipp(settings: Settings, scenario: str, tmp: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
     """One softphone; ``extra`` sipp options come last (a later ``-m`` wins)."""
     path = tmp / f"scenario-{port}-{time.monotonic_ns()}.xml"
     path.write_text(scenario, encoding="ascii")
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         ["sipp", f"127.0.0.1:{settings.sandbox.sip_port}", "-sf", str(path), "-p", str(port),
          "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", str(port + 2000), "-m", "1", "-nostdin",
          "-aa", *extra],
         cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    _SOFTPHONES.append(proc)
+    return proc
 
 
 def finished(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
