@@ -143,9 +143,14 @@ def service(e2e_config: Path, e2e_settings: Settings, sandbox: Sandbox) -> Itera
     svc.stop()
 
 
-_LAST = ("test_callers_reach_a_human_when_the_service_is_down", "test_no_caller_number_reached_any_store")
+_LAST = (
+    "test_callers_reach_a_human_when_the_service_is_down",
+    "test_the_installed_privacy_check_finds_no_number",
+    "test_no_caller_number_reached_any_store",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The service-down test stops the service; the privacy scan must see every call first."""
+    """The service-down test stops the service; the privacy check and scan must see every call
+    first (the installed check's calls too)."""
     items.sort(key=lambda item: _LAST.index(item.name) + 1 if item.name in _LAST else 0)
