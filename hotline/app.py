@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import signal
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +45,7 @@ from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.records.api import calls_router
 from metrics.records.assembler import CallAssembler, CallRecord
 from metrics.records.export import CallExporter
+from metrics.records.inflight import InFlightLog
 from metrics.records.levels import ServiceLevels
 from metrics.records.retention import Retention, run_retention_forever
 from metrics.records.store import RecordStore, RecordWriter
@@ -61,6 +64,10 @@ from wallboard.service import Wallboard, WallboardSources, recent_totals
 
 log = logging.getLogger("hotline")
 SWEEP_INTERVAL_SECONDS = 60.0
+# A stop (SIGTERM, SIGINT) takes under 10 s: calls in the IVR get this long to reach a queue,
+IVR_STOP_SECONDS = 5.0
+HTTP_STOP_SECONDS = 2  # open HTTP requests this long (the wallboard's streams end at once),
+RECORDS_STOP_SECONDS = 2.0  # and the record writer this long (what is left stays journaled).
 IVR_REFRESH_SECONDS = 2.0
 
 
@@ -106,7 +113,10 @@ class Hotline:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # process-wide: no _created samples
         self.registry = CollectorRegistry()
         self.metrics = HotlineMetrics(self.registry, queues, self._levels)
-        self.assembler = CallAssembler(self._record_finished, wrapup_for=self._wrapup_for)
+        self.inflight = InFlightLog(settings.var_dir / "records")
+        self.assembler = CallAssembler(
+            self._record_finished, wrapup_for=self._wrapup_for, keeper=self.inflight
+        )
         self.operators = OperatorBoard(wrapup_for=self._wrapup_for)
         consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event]
         self.fanout = EventFanout([*consumers, self.assembler.on_event])
@@ -303,9 +313,11 @@ class Hotline:
         await self.ivr_service.start(self.settings.ivr_seed)
 
     async def run(self) -> None:
+        """Serve until SIGTERM or SIGINT (or the HTTP server ends), then stop in order."""
         await asyncio.to_thread(migrate, self.engine)
         # Before AMI: a call that ends from now on is counted once, by on_record.
         self.wallboard.preload(await asyncio.to_thread(recent_totals, self.reports, datetime.now(UTC)))
+        await self._restore_calls()
         tasks = [asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes]
         await self._start_ivr()
         await self.agi.start()
@@ -315,8 +327,15 @@ class Hotline:
         tasks.append(asyncio.create_task(self._follow_ivr(), name="ivr-follow"))
         tasks.append(asyncio.create_task(self.wallboard.run(), name="wallboard"))
         http = self.settings.http
-        server = uvicorn.Server(
-            uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None, access_log=False)
+        server = _HttpServer(
+            uvicorn.Config(
+                self.app,
+                host=http.host,
+                port=http.port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=HTTP_STOP_SECONDS,
+            )
         )
         log.info(
             "hotline serving: FastAGI %s:%d, HTTP http://%s:%d",
@@ -325,14 +344,36 @@ class Hotline:
             http.host,
             http.port,
         )
+        stopping = _stop_signals()
+        serving = asyncio.create_task(server.serve(), name="http")
         try:
-            await server.serve()
+            signalled = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({serving, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            signalled.cancel()
         finally:
-            await self._shutdown(tasks)
+            await self._stop(server, serving, tasks)
 
-    async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+    async def _restore_calls(self) -> None:
+        """Calls a previous process left in progress continue here (AMI's census, after the
+        login, settles those that ended meanwhile)."""
+        loaded = await asyncio.to_thread(self.inflight.load)
+        if taken := self.assembler.restore(loaded.calls):
+            log.info("%d calls in progress taken over from the previous process", taken)
+
+    async def _stop(
+        self, server: uvicorn.Server, serving: asyncio.Task[None], tasks: list[asyncio.Task[None]]
+    ) -> None:
+        """New calls go to Asterisk's fallback at once; calls in the IVR get IVR_STOP_SECONDS to
+        reach their queue; the wallboard's streams end; calls in progress stay kept for the
+        next process; every finished record is flushed."""
+        began = time.monotonic()
+        log.info("hotline stopping")
         self._agi_listening = False
-        await self.agi.close()
+        cut = await self.agi.close(grace=IVR_STOP_SECONDS)
+        self.wallboard.close()
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(serving, HTTP_STOP_SECONDS + 1)
         for node in self.nodes:
             await node.stop()
         await self.guard.close()
@@ -341,8 +382,44 @@ class Hotline:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if left := self.assembler.flush_all():
-            log.info("%d calls in progress at shutdown recorded as incomplete", left)
-        await self.writer.close()
+        kept = self.inflight.open_calls()
+        await asyncio.to_thread(self.inflight.sync)
+        self.inflight.close()
+        pending = await self._flush_records()
         self.engine.dispose()
-        log.info("hotline stopped")
+        log.info(
+            "hotline stopped in %.1f s: %d IVR sessions cut short, %d calls in progress kept, "
+            "records flushed (%d still to save)",
+            time.monotonic() - began,
+            cut,
+            kept,
+            pending,
+        )
+
+    async def _flush_records(self) -> int:
+        """Finished records to the database, within a bound (what is not saved by then stays
+        for the next process); returns how many are still to save."""
+        try:
+            await asyncio.wait_for(self.writer.close(), RECORDS_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("records not all saved within %g s", RECORDS_STOP_SECONDS)
+        return self.writer.pending
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its signal handling: the service's own handlers stop it in order, and
+    nothing re-raises the signal afterwards (which would skip the service's shutdown)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _stop_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (where the loop can take signals: the main thread)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stopping.set)
+    return stopping

@@ -21,15 +21,17 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from core.errors import DomainError
+from core.tasks import child
 from telephony.ami_wire import WireAction, WireManager, wire_logger
-from telephony.events import AmiEvent, QueueSnapshot
-from telephony.scrub import SUBSCRIBED_EVENTS, parse_event, snapshot_from
+from telephony.events import AmiEvent, LiveCalls, QueueSnapshot
+from telephony.scrub import SUBSCRIBED_EVENTS, live_calls_from, parse_event, snapshot_from
 
 log = logging.getLogger("hotline.ami")
 
 ACTION_LOGIN: Final = "Login"
 ACTION_PING: Final = "Ping"
 ACTION_QUEUE_STATUS: Final = "QueueStatus"
+ACTION_CORE_SHOW_CHANNELS: Final = "CoreShowChannels"
 _NEVER: Final = 10**9  # seconds: panoramisk's own Ping and reconnect timers never fire
 _FAILURES_LOGGED: Final = 10  # then one failed event in _FAILURE_LOG_EVERY is logged
 _FAILURE_LOG_EVERY: Final = 1000
@@ -103,7 +105,7 @@ class AmiNode:
         self._on_status = on_status
         self._wire = wire_logger()
         self._link: _Link | None = None
-        self._session_task: asyncio.Task[None] | None = None
+        self._session_task: asyncio.Future[None] | None = None
         self._logged_in, self._wake = asyncio.Event(), asyncio.Event()
         self._finished: asyncio.Event | None = None  # set once run() has returned
         self._stopping = False
@@ -111,6 +113,7 @@ class AmiNode:
         self._since: float | None = None
         self._last_error: str | None = None
         self._reconnects = self._events_total = self._events_failed = 0
+        self._down_tries = 0  # failed attempts of the current outage
         self._last_event_at: float | None = None
 
     @property
@@ -134,9 +137,11 @@ class AmiNode:
         """Connect, log in, resync, heartbeat; reconnect with backoff until :meth:`stop`.
 
         Never raises except CancelledError. A stopped node stays stopped; a second
-        concurrent ``run()`` returns at once.
+        concurrent ``run()`` returns at once; one after a run that raised starts again.
         """
-        if self._finished is not None:
+        if self._stopping:
+            return
+        if self._finished is not None and not self._finished.is_set():
             log.warning("%s: run() called twice; ignored", self.name)
             return
         self._finished = asyncio.Event()
@@ -179,6 +184,28 @@ class AmiNode:
             self._count_failure("QueueSnapshot", exc)
         return snapshot
 
+    async def census(self) -> LiveCalls:
+        """The calls with a channel up (CoreShowChannels), also handed to ``on_event``."""
+        asked = datetime.now(UTC)
+        replies = await self.send({"Action": ACTION_CORE_SHOW_CHANNELS})
+        if not isinstance(replies, list):
+            reason = f"{ACTION_CORE_SHOW_CHANNELS} refused ({_header(replies, 'Message', 80)})"
+            raise AmiUnavailable(self.name, reason)
+        live = live_calls_from(replies, self.name, asked)
+        log.info("%s: census: %d calls up", self.name, len(live.call_ids))
+        try:
+            self._deliver(live)
+        except Exception as exc:
+            self._count_failure("LiveCalls", exc)
+        return live
+
+    async def _census_once(self) -> None:
+        """A census that fails leaves the link up: calls are then settled by the sweep."""
+        try:
+            await self.census()
+        except AmiUnavailable as exc:
+            log.warning("%s: census failed: %s", self.name, exc.reason)
+
     async def wait_logged_in(self, timeout: float) -> None:  # noqa: ASYNC109 - the agreed API
         if not await _wait_event(self._logged_in, timeout):
             raise AmiUnavailable(self.name, f"not logged in within {timeout:g}s")
@@ -197,7 +224,7 @@ class AmiNode:
     async def _attempt(self) -> bool:
         """One connection's life; True if it got as far as a login."""
         link = self._link = _Link(self._new_manager())
-        task = self._session_task = asyncio.create_task(self._session(link))
+        task = self._session_task = child(self._session(link))
         try:
             await task
         except asyncio.CancelledError:
@@ -214,7 +241,7 @@ class AmiNode:
 
     async def _pause(self, delay: float) -> None:
         pause = delay * random.uniform(0.5, 1.0)
-        log.info("%s: reconnecting in %.2fs", self.name, pause)
+        log.debug("%s: reconnecting in %.2fs", self.name, pause)
         await _wait_event(self._wake, pause)
 
     def _new_manager(self) -> WireManager:
@@ -238,6 +265,7 @@ class AmiNode:
             await self._open(link)
             await self._login(link)
             await self.resync()
+            await self._census_once()
             await self._heartbeat(link)
         finally:
             self._drop(link)
@@ -245,7 +273,7 @@ class AmiNode:
     async def _open(self, link: _Link) -> None:
         where = f"{self._endpoint.host}:{self._endpoint.port}"
         limit = self._endpoint.connect_timeout
-        log.info("%s: connecting to %s", self.name, where)
+        (log.debug if self._down_tries else log.info)("%s: connecting to %s", self.name, where)
         try:
             await link.manager.open(limit)
         except TimeoutError:
@@ -264,6 +292,9 @@ class AmiNode:
             reason = f"login refused ({_header(reply, 'Message', 80)})"
             raise AmiLoginFailed(self.name, reason)
         link.logged_in = link.was_logged_in = True
+        if self._down_tries:
+            log.info("%s: back after %d failed attempts", self.name, self._down_tries)
+            self._down_tries = 0
         self._logged_in.set()
         self._set_state(connected=True, logged_in=True)
 
@@ -325,8 +356,9 @@ class AmiNode:
         self._notify()
 
     def _fail(self, reason: str) -> None:
-        self._last_error = reason
-        log.warning("%s: link down: %s", self.name, reason)
+        self._last_error, self._down_tries = reason, self._down_tries + 1
+        if self._down_tries == 1:  # once per outage; every attempt shows in the status
+            log.warning("%s: link down: %s; reconnecting with backoff", self.name, reason)
         self._notify()
 
     def _notify(self) -> None:

@@ -25,6 +25,7 @@ QUEUE_PARAMS: Final = "QueueParams"
 QUEUE_MEMBER: Final = "QueueMember"
 QUEUE_ENTRY: Final = "QueueEntry"
 QUEUE_STATUS_COMPLETE: Final = "QueueStatusComplete"
+CORE_SHOW_CHANNEL: Final = "CoreShowChannel"
 FULLY_BOOTED: Final = "FullyBooted"
 HANGUP: Final = "Hangup"
 
@@ -181,6 +182,17 @@ class QueueSnapshot:
     entries: tuple[QueueEntry, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class LiveCalls:
+    """The calls a node has channels for right now (a CoreShowChannels census): their ids only.
+
+    Taken after every login, so calls that ended while nobody listened can be settled."""
+
+    node: str
+    at: datetime  # when the census was asked for: a call seen after it is not judged by it
+    call_ids: frozenset[str]
+
+
 AmiEvent: TypeAlias = (
     QueueCallerJoin
     | QueueCallerLeave
@@ -199,4 +211,5 @@ AmiEvent: TypeAlias = (
     | FullyBooted
     | Hangup
     | QueueSnapshot
+    | LiveCalls
 )

@@ -84,18 +84,24 @@ class FastAgiServer:
         )
         logger.info("FastAGI listening on port %d", self.port)
 
-    async def close(self) -> None:
-        """Stop listening, cancel running sessions and wait for them to end."""
+    async def close(self, grace: float = 0.0) -> int:
+        """Stop listening at once (a new call then takes the dialplan's path to a human), let
+        running sessions finish for up to ``grace`` seconds, cancel the rest and wait for
+        them; returns how many were cut short."""
         self._closing = True
         if self._server is not None:
             self._server.close()
         current = asyncio.current_task()
         sessions = [task for task in self._sessions if task is not current]
+        if sessions and grace > 0:
+            _, sessions_left = await asyncio.wait(sessions, timeout=grace)
+            sessions = list(sessions_left)
         for task in sessions:
             task.cancel()
         await asyncio.gather(*sessions, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
+        return len(sessions)
 
     @property
     def port(self) -> int:

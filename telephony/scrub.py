@@ -19,6 +19,7 @@ from telephony.events import (
     AGENT_COMPLETE,
     AGENT_CONNECT,
     AGENT_RING_NO_ANSWER,
+    CORE_SHOW_CHANNEL,
     FULLY_BOOTED,
     HANGUP,
     QUEUE_CALLER_ABANDON,
@@ -38,6 +39,7 @@ from telephony.events import (
     AmiEvent,
     FullyBooted,
     Hangup,
+    LiveCalls,
     QueueCallerAbandon,
     QueueCallerJoin,
     QueueCallerLeave,
@@ -243,6 +245,21 @@ def snapshot_from(raws: Iterable[Mapping[str, object]], node: str) -> QueueSnaps
         tuple(event for event in events if isinstance(event, QueueMember)),
         tuple(event for event in events if isinstance(event, QueueEntry)),
     )
+
+
+_CORE_SHOW_CHANNEL: Final = CORE_SHOW_CHANNEL.lower()
+
+
+def live_calls_from(raws: Iterable[Mapping[str, object]], node: str, at: datetime) -> LiveCalls:
+    """A CoreShowChannels reply as the set of call ids (Linkedid) with a channel up. Each
+    CoreShowChannel also names the channel, caller number and dialled extension: only the
+    Linkedid is read."""
+    ids = set()
+    for raw in raws:
+        get = _getter(raw)
+        if _text(get("event")).lower() == _CORE_SHOW_CHANNEL and (call_id := _text(get("linkedid"))):
+            ids.add(call_id)
+    return LiveCalls(node, at, frozenset(ids))
 
 
 def parse_event(raw: Mapping[str, object], node: str) -> AmiEvent | None:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
+from core.tasks import child
 from core.types import Guard
 from wallboard.service import Wallboard
 
@@ -39,14 +40,18 @@ async def _events(wallboard: Wallboard) -> AsyncIterator[str]:
     """SSE frames: one ``snapshot`` event per change, a comment line when nothing moves."""
     snapshots = wallboard.subscribe()
     try:
-        next_one = asyncio.ensure_future(anext(snapshots))
+        next_one = child(anext(snapshots))
         while True:
             done, _ = await asyncio.wait({next_one}, timeout=KEEPALIVE_SECONDS)
             if not done:
                 yield ": keepalive\n\n"
                 continue
-            yield f"event: snapshot\ndata: {next_one.result()}\n\n"
-            next_one = asyncio.ensure_future(anext(snapshots))
+            try:
+                text = next_one.result()
+            except StopAsyncIteration:
+                return  # the wallboard closed its streams: the service is stopping
+            yield f"event: snapshot\ndata: {text}\n\n"
+            next_one = child(anext(snapshots))
     finally:
         # The pending read must have ended before the generator may be closed ("aclose():
         # asynchronous generator is already running" otherwise, and the subscriber would stay).

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.state import OperatorState
+from core.tasks import TaskSupervisor
 from metrics.live.board import QueueBoard, SlidingTotals, record_totals
 from metrics.records.assembler import CallRecord
 from metrics.records.levels import ServiceLevels
@@ -55,12 +56,17 @@ class WallboardSources:
 
 
 class Wallboard:
-    def __init__(self, sources: WallboardSources, coalesce: float = 0.02) -> None:
+    def __init__(
+        self, sources: WallboardSources, coalesce: float = 0.02, tasks: TaskSupervisor | None = None
+    ) -> None:
         self._s = sources
         self._coalesce = coalesce
+        tasks = tasks or TaskSupervisor()  # failures logged once per outage, each one counted
+        self._tick_outage = tasks.outage("wallboard", "wallboard tick", log)
+        self._push_outage = tasks.outage("wallboard", "wallboard push", log)
         self._totals = SlidingTotals()
         self._since: dict[str, tuple[str, datetime]] = {}  # operator -> (status, since)
-        self._subscribers: set[asyncio.Queue[str]] = set()
+        self._subscribers: set[asyncio.Queue[str | None]] = set()
         self._pending: asyncio.TimerHandle | None = None
         self._alerts: tuple[tuple[str, str], ...] = ()
         self._totals.advance(self._s.clock(), self._midnight(self._s.clock()))
@@ -100,15 +106,23 @@ class Wallboard:
         }
 
     async def subscribe(self) -> AsyncGenerator[str, None]:
-        """Snapshots as JSON text: the current one at once, then one per change."""
-        inbox: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        """Snapshots as JSON text: the current one at once, then one per change, until
+        :meth:`close` (the service stopping) ends every stream."""
+        inbox: asyncio.Queue[str | None] = asyncio.Queue(SUBSCRIBER_BACKLOG)
         self._subscribers.add(inbox)
         try:
             yield json.dumps(self.snapshot())
-            while True:
-                yield await inbox.get()
+            while (text := await inbox.get()) is not None:
+                yield text
         finally:
             self._subscribers.discard(inbox)
+
+    def close(self) -> None:
+        """End every open stream (a stopping service must not wait for the browsers)."""
+        for inbox in self._subscribers:
+            while inbox.full():
+                inbox.get_nowait()
+            inbox.put_nowait(None)
 
     @property
     def subscribers(self) -> int:
@@ -123,7 +137,9 @@ class Wallboard:
                 if self._subscribers and self._alert_keys() != self._alerts:
                     self._push()
             except Exception as exc:  # never let the wallboard stop the service
-                log.error("wallboard tick failed: %s", type(exc).__name__)
+                self._tick_outage.failed(exc)
+            else:
+                self._tick_outage.ok()
 
     # -- internals --------------------------------------------------------------------------------
     def _changed(self) -> None:
@@ -143,7 +159,9 @@ class Wallboard:
             if self._subscribers:
                 self._push()
         except Exception as exc:
-            log.error("wallboard push failed: %s", type(exc).__name__)
+            self._push_outage.failed(exc)
+        else:
+            self._push_outage.ok()
 
     def _push(self) -> None:
         data = self.snapshot()

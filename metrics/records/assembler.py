@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from core.types import CallRef
 from ivr.engine import Route, RouteKind
@@ -26,6 +26,7 @@ from telephony.events import (
     AmiEvent,
     BaseEvent,
     Hangup,
+    LiveCalls,
     QueueCallerAbandon,
     QueueCallerJoin,
     QueueCallerLeave,
@@ -78,6 +79,32 @@ class CallRecord:
 RecordSink = Callable[[CallRecord], None]
 
 
+@dataclass(frozen=True)
+class OpenCall:
+    """Everything the assembler knows of a call in progress: enough to continue it elsewhere."""
+
+    record: CallRecord
+    seen: datetime  # its last report or event
+    talking: datetime | None = None  # answered, and that leg not completed yet: since when
+    completed: datetime | None = None  # the last operator leg's end
+
+
+class CallKeeper(Protocol):
+    """Told of every change of a call in progress (metrics/records/inflight.py keeps them on disk)."""
+
+    def keep(self, state: OpenCall) -> None: ...
+
+    def drop(self, call: CallRef) -> None: ...
+
+
+class _NoKeeper:
+    def keep(self, state: OpenCall) -> None:
+        pass
+
+    def drop(self, call: CallRef) -> None:
+        pass
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -96,8 +123,10 @@ class CallAssembler:
         remember_finished: int = 10_000,
         wrapup_for: Callable[[str], float | None] = lambda _queue: None,
         settle_after: timedelta = timedelta(minutes=15),
+        keeper: CallKeeper | None = None,
     ) -> None:
         self._sink = sink
+        self._keeper = keeper or _NoKeeper()
         self._clock = clock
         self._stale_after = stale_after
         self._settle_after = settle_after
@@ -123,6 +152,7 @@ class CallAssembler:
     ) -> None:
         if r := self._draft(call, at):
             r.language, r.menu_version, r.repeat_count = language or None, menu_version, repeat_count
+            self._keep(call)
 
     def ivr_routed(self, call: CallRef, at: datetime, route: Route) -> None:
         if (r := self._draft(call, at)) is None:
@@ -130,11 +160,11 @@ class CallAssembler:
         r.ivr_ended_at, r.path, r.topic, r.route_reason = at, route.path, route.topic, route.reason.value
         r.priority, r.language, r.after_hours = route.priority, route.language, route.after_hours
         r.referral = route.referral
-        if r.queue_entered_at is not None:
-            return  # a report repeated after the queue join: the queue events know better
-        # A referral is finished when the caller hangs up (see _on_hangup), unless the partner
-        # line did not answer and the dialplan put the caller in our queue instead.
-        r.queue = None if route.kind is RouteKind.REFERRAL else route.queue
+        if r.queue_entered_at is None:  # else a report repeated after the join: the queue knows better
+            # A referral is finished when the caller hangs up (see _on_hangup), unless the partner
+            # line did not answer and the dialplan put the caller in our queue instead.
+            r.queue = None if route.kind is RouteKind.REFERRAL else route.queue
+        self._keep(call)
 
     def ivr_hangup(self, call: CallRef, at: datetime, path: str) -> None:
         if r := self._draft(call, at):
@@ -144,17 +174,23 @@ class CallAssembler:
     def ivr_failed(self, call: CallRef, at: datetime, path: str) -> None:
         if r := self._draft(call, at):
             r.ivr_ended_at, r.path, r.fallback = at, path, True
+            self._keep(call)
 
     def surveyed(self, call: CallRef, at: datetime, score: int) -> None:
         """The caller rated the call (1-5) after the operator hung up."""
         if 1 <= score <= 5 and (r := self._draft(call, at)):
             r.survey_score = score
+            self._keep(call)
 
     # -- queue events ---------------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
+        if isinstance(event, LiveCalls):
+            self._settle_gone(event)
+            return
         handler = self._handlers.get(type(event))
         if handler is not None and isinstance(event, BaseEvent) and event.call_id:
             handler(self, event)
+            self._keep(CallRef(event.node, event.call_id))
 
     def _on_join(self, e: QueueCallerJoin) -> None:
         call = CallRef(e.node, e.call_id)
@@ -268,6 +304,40 @@ class CallAssembler:
         self._seen[call] = at
         return record
 
+    def _keep(self, call: CallRef) -> None:
+        record = self._open.get(call)
+        if record is not None:
+            state = OpenCall(record, self._seen[call], self._talking.get(call), self._completed.get(call))
+            self._keeper.keep(state)
+
+    def restore(self, calls: list[OpenCall]) -> int:
+        """Take back calls a previous process had open (metrics/records/inflight.py); returns
+        how many. Their next events continue them; AMI's census settles the ones gone."""
+        taken = 0
+        for state in calls:
+            call = CallRef(state.record.node, state.record.call_id)
+            if call in self._open or call in self._finished:
+                continue
+            self._open[call], self._seen[call] = state.record, state.seen
+            if state.talking is not None:
+                self._talking[call] = state.talking
+            if state.completed is not None:
+                self._completed[call] = state.completed
+            taken += 1
+        return taken
+
+    def _settle_gone(self, live: LiveCalls) -> None:
+        """Calls of this node that Asterisk no longer has (they ended while nobody listened:
+        a restart, an AMI outage) are recorded as incomplete; calls seen after the census was
+        asked for are left to their own events."""
+        gone = [
+            call
+            for call, seen in self._seen.items()
+            if call.node == live.node and call.call_id not in live.call_ids and seen < live.at
+        ]
+        for call in gone:
+            self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
+
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:
         record = self._open.pop(call, None)
         self._seen.pop(call, None)
@@ -275,6 +345,7 @@ class CallAssembler:
         self._completed.pop(call, None)
         if record is None:
             return
+        self._keeper.drop(call)
         self._finished[call] = None
         while len(self._finished) > self._remember:
             self._finished.popitem(last=False)
@@ -299,7 +370,8 @@ class CallAssembler:
         return record.talk_seconds is not None and CallRef(record.node, record.call_id) not in self._talking
 
     def flush_all(self) -> int:
-        """On shutdown: nothing is lost; open calls are recorded as incomplete."""
+        """Nothing is lost: open calls are recorded as incomplete (a service without a keeper,
+        at shutdown; with one, calls in progress stay kept for the next process instead)."""
         calls = list(self._open)
         for call in calls:
             self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)

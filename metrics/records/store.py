@@ -170,6 +170,7 @@ class RecordWriter:
         self._buffer: list[CallRecord] = []
         self._timer: asyncio.TimerHandle | None = None
         self._pending: set[Future[None]] = set()
+        self._in_flight: dict[Future[None], int] = {}
         self.saved_total = 0
         self.failed_total = 0
 
@@ -191,7 +192,12 @@ class RecordWriter:
         if batch:
             future = self._executor.submit(self._save, batch)
             self._pending.add(future)
-            future.add_done_callback(self._pending.discard)
+            self._in_flight[future] = len(batch)
+            future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        self._pending.discard(future)
+        self._in_flight.pop(future, None)
 
     def _save(self, batch: list[CallRecord]) -> None:
         for attempt in range(1, self._retries + 1):
@@ -215,6 +221,11 @@ class RecordWriter:
             log.error("record %s could not be saved: %s", record.id, type(exc).__name__)
         else:
             self.saved_total += 1
+
+    @property
+    def pending(self) -> int:
+        """Records submitted and not saved yet."""
+        return len(self._buffer) + sum(self._in_flight.values())
 
     async def flush(self) -> None:
         self._dispatch()

@@ -2,8 +2,9 @@
 
 It speaks just enough of the Asterisk 22 manager protocol for the AMI client tests: the
 banner, Login (accepted or refused by secret; a refused session is closed, as Asterisk
-does; an accepted one gets FullyBooted), Ping, QueueAdd, QueueStatus (the recorded
-EventList of ``queue_status.txt`` under the request's ActionID) and an error otherwise.
+does; an accepted one gets FullyBooted), Ping, QueueAdd, QueueStatus and CoreShowChannels
+(the recorded EventLists of ``queue_status.txt`` and ``core_show_channels.txt`` under the
+request's ActionID) and an error otherwise.
 Tests can push recorded events, drop every connection, or stall the current ones (a
 half-open link: nothing is answered any more, the socket stays open). Later connections
 are served normally.
@@ -69,6 +70,8 @@ class FakeAsterisk:
     logins: int = 0
     refused_logins: int = 0
     resyncs: int = 0
+    censuses: int = 0
+    refuse_census: bool = False
     pings: int = 0
     login_events: list[str] = field(default_factory=list)
     connected_at: list[float] = field(default_factory=list)
@@ -147,7 +150,13 @@ class FakeAsterisk:
             client.writer.write(_reply(action_id, "Success", "Message: Added interface to queue"))
         elif name == "queuestatus":
             self.resyncs += 1
-            client.writer.write(self._queue_status(action_id).encode())
+            client.writer.write(self._recorded("queue_status.txt", action_id).encode())
+        elif name == "coreshowchannels":
+            self.censuses += 1
+            if self.refuse_census:
+                client.writer.write(_reply(action_id, "Error", "Message: Permission denied"))
+            else:
+                client.writer.write(self._recorded("core_show_channels.txt", action_id).encode())
         elif name != "ping":
             client.writer.write(_reply(action_id, "Error", "Message: Invalid/unknown command"))
         await client.writer.drain()
@@ -166,6 +175,6 @@ class FakeAsterisk:
         client.writer.write(accepted + (FULLY_BOOTED + EOL).encode())
 
     @staticmethod
-    def _queue_status(action_id: str) -> str:
-        lines = read_stream("queue_status.txt").split(EOL)
+    def _recorded(name: str, action_id: str) -> str:
+        lines = read_stream(name).split(EOL)
         return EOL.join(f"ActionID: {action_id}" if line.startswith("ActionID: ") else line for line in lines)

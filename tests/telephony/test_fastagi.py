@@ -13,6 +13,7 @@ import pytest
 
 from telephony.agi import (
     AgiRequest,
+    DigitsResult,
     read_request,
 )
 from telephony.agi_channel import AgiChannel
@@ -234,6 +235,34 @@ async def test_close_with_session_in_progress(start_server: StartServer) -> None
     assert server.active_sessions == 0
     assert server.errors_total == 0  # cancellation is not a handler failure
     assert await peer.read_until_closed() == b""
+
+
+async def test_a_graceful_close_refuses_new_calls_and_lets_running_ones_finish(
+    start_server: StartServer,
+) -> None:
+    probe = Probe(lambda ch: ch.get_data("crisis/menu", 5000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.expect_command()
+    port = server.port
+    closing = asyncio.create_task(server.close(grace=5.0))
+    await asyncio.sleep(0.05)
+    with pytest.raises(OSError):  # a new call: refused at once, so the dialplan takes its fallback
+        await asyncio.open_connection("127.0.0.1", port)
+    await peer.send("200 result=1")  # the caller in the menu presses 1 and the session ends
+    assert await asyncio.wait_for(closing, 2.0) == 0
+    assert probe.error is None and probe.result == DigitsResult(digits="1", timed_out=False)
+
+
+async def test_a_graceful_close_cuts_a_session_that_outlasts_its_grace(start_server: StartServer) -> None:
+    probe = Probe(lambda ch: ch.get_data("crisis/menu", 5000, 1))
+    server = await start_server(probe)
+    peer = await FakeAsterisk.connect(server.port)
+    await peer.expect_command()
+    started = time.monotonic()
+    assert await asyncio.wait_for(server.close(grace=0.3), 2.0) == 1
+    assert 0.3 <= time.monotonic() - started < 1.5
+    assert isinstance(probe.error, asyncio.CancelledError)
 
 
 async def test_the_callers_number_becomes_a_count_and_is_not_kept() -> None:

@@ -22,6 +22,7 @@ from telephony.events import (
     BaseEvent,
     FullyBooted,
     Hangup,
+    LiveCalls,
     QueueCallerAbandon,
     QueueCallerJoin,
     QueueCallerLeave,
@@ -33,7 +34,7 @@ from telephony.events import (
     QueueMemberStatus,
     QueueParams,
 )
-from telephony.scrub import SUBSCRIBED_EVENTS, parse_event, snapshot_from
+from telephony.scrub import SUBSCRIBED_EVENTS, live_calls_from, parse_event, snapshot_from
 from tests.telephony.ami_peer import fixture_names, read_stream, split_messages
 
 NODE = "ast-a"
@@ -90,6 +91,7 @@ EXPECTED: dict[str, list[AmiEvent | None]] = {
     ],
     "fully_booted.txt": [FullyBooted(NODE, ts("1732280000.000321"), "", "")],
     "unsubscribed.txt": [None, None, None],
+    "core_show_channels.txt": [None, None, None],  # read by live_calls_from only
 }
 
 
@@ -177,6 +179,13 @@ def test_snapshot_from_a_queue_status_reply() -> None:
         ("1732280400.17", 1, 9),
         ("1732280500.31", 2, 4),
     ]
+
+
+def test_live_calls_from_a_core_show_channels_reply_keep_only_call_ids() -> None:
+    blocks = split_messages(read_stream("core_show_channels.txt"))
+    live = live_calls_from([Message.from_line(block) for block in blocks], NODE, EPOCH)
+    assert live == LiveCalls(NODE, EPOCH, frozenset({"1733560001.17", "1733560002.20"}))
+    assert "7900000000" not in repr(live)
 
 
 def test_events_are_frozen_and_slotted() -> None:

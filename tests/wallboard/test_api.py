@@ -6,6 +6,8 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from metrics.live.board import QueueBoard
 from telephony.events import QueueCallerJoin
 from tests.metrics.reports.test_api import wallboard
@@ -25,4 +27,16 @@ async def test_the_stream_sends_a_snapshot_then_one_per_change() -> None:
     second = json.loads((await asyncio.wait_for(anext(frames), 1)).split("data: ", 1)[1])
     assert [(q["queue"], q["waiting"]) for q in second["queues"]] == [("crisis", 1), ("legal", 0)]
     await frames.aclose()
+    assert hub.subscribers == 0
+
+
+async def test_a_stopping_service_ends_every_stream() -> None:
+    hub = wallboard(QueueBoard())
+    frames = _events(hub)
+    await asyncio.wait_for(anext(frames), 1)
+    reading = asyncio.ensure_future(anext(frames))
+    await asyncio.sleep(0.01)
+    hub.close()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(reading, 1)
     assert hub.subscribers == 0
