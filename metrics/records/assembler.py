@@ -336,7 +336,7 @@ class CallAssembler:
             if call.node == live.node and call.call_id not in live.call_ids and seen < live.at
         ]
         for call in gone:
-            self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
+            self._finish(call, _outcome_when_gone(self._open[call]), complete=False)
 
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:
         record = self._open.pop(call, None)
@@ -376,6 +376,18 @@ class CallAssembler:
         for call in calls:
             self._finish(call, Outcome.ANSWERED if self._open[call].answered_at else Outcome.FAILED, False)
         return len(calls)
+
+
+def _outcome_when_gone(r: CallRecord) -> Outcome:
+    """How a call ended that Asterisk no longer has, judged by where it was last seen (when
+    it ended is not known: the record stays incomplete)."""
+    if r.answered_at is not None:
+        return Outcome.ANSWERED
+    if r.queue_entered_at is not None:
+        return Outcome.ABANDONED_IN_QUEUE
+    if r.referral:
+        return Outcome.REFERRED
+    return Outcome.ABANDONED_IN_IVR if r.ivr_ended_at is None else Outcome.ABANDONED_IN_QUEUE
 
 
 def is_offered(record: CallRecord) -> bool:

@@ -63,7 +63,13 @@ def test_a_call_that_ended_while_no_process_ran_is_settled_by_the_census(tmp_pat
     assert second.open_calls == 2
     second.on_event(LiveCalls("local", at(60), frozenset({other.call_id})))
     [record] = out
-    assert (record.call_id, record.complete, record.outcome) == (CALL.call_id, False, Outcome.FAILED)
+    # It was waiting in a queue when last seen: it left unanswered, when is not known.
+    assert (record.call_id, record.complete, record.outcome) == (
+        CALL.call_id,
+        False,
+        Outcome.ABANDONED_IN_QUEUE,
+    )
+    assert record.ended_at is None
     assert second.open_calls == 1  # the other call is still up in Asterisk: it goes on
 
 
