@@ -7,9 +7,14 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa
 from sqlalchemy.engine.url import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# SQLSTATEs of a database that is away or busy, not of what it was given: connection (08),
+# transaction rollback (40: serialization, deadlock), insufficient resources (53: disk full),
+# operator intervention (57: shutdown, starting up), system error (58), a read-only standby (25006).
+_TRANSIENT_STATES = ("08", "40", "53", "57", "58", "25006")
 
 
 def make_engine(url: str) -> Engine:
@@ -41,3 +46,15 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database is away (stopped, unreachable, restarting, out of space, a SQLite file
+    locked by another writer): the same work is worth trying again later. Anything else is the
+    database refusing what it was given (a constraint, a value too long)."""
+    if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.DisconnectionError | sa.TimeoutError):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, OSError) or (isinstance(state, str) and state.startswith(_TRANSIENT_STATES))
