@@ -36,3 +36,4 @@ def document() -> IvrDocument:
 
 from tests.databases import database  # noqa: E402,F401  - the sqlite/postgres fixture, for every room's tests
 from tests.installed import installed  # noqa: E402,F401  - the wheel in a fresh venv (packaging, e2e)
+from tests.pg_private import private_postgres, private_postgres_server  # noqa: E402,F401  - stop/start at will
