@@ -20,7 +20,7 @@ from agents.exceptions import (
     UnknownOperator,
 )
 from agents.guard import BurnoutGuard
-from agents.pauses import PauseLog
+from agents.pauses import PauseWriter
 from agents.presence import PauseSource, Presence, PresenceFailed
 from agents.schemas import (
     CreatedPublic,
@@ -49,7 +49,7 @@ def operators_router(
     softphone: Callable[[Operator], SoftphonePublic],
     reapply: Reapply,
     guard: BurnoutGuard,
-    pauses: PauseLog,
+    pauses: PauseWriter,
     escalation_queue: Callable[[], str | None],
     reapply_errors: Sequence[type[DomainError]] = (),
 ) -> APIRouter:
@@ -189,7 +189,7 @@ def operators_router(
     @router.get("/operators/{operator_id}/pauses", response_model=list[PausePublic])
     async def pause_history(operator_id: str, principal: anyone) -> list[PausePublic]:
         self_or_lead(principal, operator_id)
-        return [PausePublic.of(p) for p in await asyncio.to_thread(pauses.recent, operator_id)]
+        return [PausePublic.of(p) for p in await asyncio.to_thread(pauses.log.recent, operator_id)]
 
     @router.get("/me", response_model=OperatorPublic)
     async def me(principal: anyone) -> OperatorPublic:

@@ -7,19 +7,24 @@
 A guard pause is an ordinary pause with reason ``recovery``, recorded like every pause; it ends
 by itself after ``recovery_minutes`` unless the operator has ended or changed it before. The
 operator and the shift lead see the guard's notices on their pages and in the API.
+
+Asterisk or the database away does not stop a recovery: the pause (and its end) is tried
+again with backoff until it is applied, the operator logs out, or the recovery's time is over;
+the first failure is logged, every one counted (``burnout-guard`` on /metrics).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from agents.exceptions import AgentsError, UnknownOperator
+from agents.exceptions import NotLoggedIn, UnknownOperator
 from agents.presence import PauseReason, PauseSource, Presence
 from core.settings import GuardRules
+from core.tasks import Backoff, TaskSupervisor
 from core.types import CallRef
 from telephony.events import AgentComplete, AmiEvent, QueueMemberAdded, QueueMemberPause
 
@@ -48,11 +53,15 @@ class BurnoutGuard:
         presence: Presence,
         topic_of: Callable[[CallRef], str | None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tasks: TaskSupervisor | None = None,
+        backoff: Callable[[], Backoff] = lambda: Backoff(1.0, 30.0),
     ) -> None:
         self._rules = rules
         self._presence = presence
         self._topic_of = topic_of
         self._clock = clock
+        self._supervisor = tasks or TaskSupervisor()
+        self._backoff = backoff
         self._shifts: dict[str, _Shift] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -81,7 +90,7 @@ class BurnoutGuard:
             return
         until = e.at + timedelta(minutes=self._rules.recovery_minutes)
         shift.recovery = Notice(rule[0], rule[1], e.at, until)
-        task = asyncio.get_running_loop().create_task(self._recover(e.member, rule[0]))
+        task = self._supervisor.spawn("burnout-guard", self._recover(e.member, rule[0]))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -101,16 +110,46 @@ class BurnoutGuard:
         return None
 
     async def _recover(self, operator: str, rule: str) -> None:
-        try:
-            await self._presence.pause(operator, PauseReason.RECOVERY, PauseSource.GUARD, rule)
-            await asyncio.sleep(self._rules.recovery_minutes * 60)
-            shift = self._shifts.get(operator)
-            if shift is not None and shift.recovery is not None:  # not ended by hand meanwhile
-                await self._presence.resume(operator)
-        except UnknownOperator:
-            return  # a member that is no operator of ours (the sandbox's simulated ones)
-        except AgentsError as exc:  # logged out meanwhile, or Asterisk unreachable
-            log.warning("burnout guard: recovery pause for %s not applied: %s", operator[:40], exc)
+        seconds = self._rules.recovery_minutes * 60
+        guard = PauseSource.GUARD
+        if not await self._retried(operator, "pause", self._pause(operator, rule, guard), seconds):
+            return
+        await asyncio.sleep(seconds)
+        shift = self._shifts.get(operator)
+        if shift is not None and shift.recovery is not None:  # not ended by hand meanwhile
+            await self._retried(
+                operator, "end of the pause", lambda: self._presence.resume(operator), seconds
+            )
+
+    def _pause(self, operator: str, rule: str, source: PauseSource) -> Callable[[], Awaitable[None]]:
+        return lambda: self._presence.pause(operator, PauseReason.RECOVERY, source, rule)
+
+    async def _retried(
+        self, operator: str, what: str, action: Callable[[], Awaitable[None]], seconds: float
+    ) -> bool:
+        """``action`` until it succeeds (True), or it cannot (the operator is unknown or logged
+        out) or ``seconds`` have passed trying (False)."""
+        outage = self._supervisor.outage(
+            "burnout-guard", f"burnout guard: recovery {what} for {operator[:40]}", log
+        )
+        backoff, deadline = self._backoff(), asyncio.get_running_loop().time() + seconds
+        while True:
+            try:
+                await action()
+            except UnknownOperator:
+                return False  # a member that is no operator of ours (the sandbox's simulated ones)
+            except NotLoggedIn:
+                log.info("burnout guard: %s logged out; recovery %s not applied", operator[:40], what)
+                return False
+            except Exception as exc:  # Asterisk or the database away
+                outage.failed(exc)
+                if asyncio.get_running_loop().time() + backoff.initial > deadline:
+                    log.warning("burnout guard: recovery %s for %s given up", what, operator[:40])
+                    return False
+                await asyncio.sleep(backoff.next())
+                continue
+            outage.ok()
+            return True
 
     # -- what the operator and the shift lead see ------------------------------------------------
     def notices(self, operator: str) -> list[Notice]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from agents.directory import Operator, OperatorDirectory, memberships
 from agents.exceptions import AgentsError, NotLoggedIn
-from agents.pauses import PauseLog
+from agents.pauses import PauseWriter
 from ivr.document import IvrDocument
 from telephony.ami import AmiNode, AmiUnavailable
 
@@ -45,8 +45,14 @@ class PauseSource(StrEnum):
 
 
 class PresenceFailed(AgentsError):
+    """Names the Asterisk node and the action that failed (``details``: ``{"node": ...}``)."""
+
     error_id = "presence_failed"
     status = 502
+
+    def __init__(self, node: str, message: str) -> None:
+        super().__init__(message, {"node": node})
+        self.node = node
 
 
 def _ok(reply: Any) -> bool:
@@ -60,7 +66,7 @@ class Presence:
         nodes: Sequence[AmiNode],
         document: Callable[[], IvrDocument],
         is_logged_in: Callable[[str], bool],
-        pauses: PauseLog | None = None,
+        pauses: PauseWriter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._directory = directory
@@ -72,7 +78,7 @@ class Presence:
 
     async def login(self, operator_id: str) -> list[str]:
         """Join every queue the skills cover; returns the queues."""
-        operator = self._directory.get(operator_id)
+        operator = await asyncio.to_thread(self._directory.get, operator_id)
         joined = []
         for member in memberships(operator, self._document()):
             await self._each_node(
@@ -92,13 +98,14 @@ class Presence:
         return joined
 
     async def logout(self, operator_id: str) -> None:
-        operator = self._directory.get(operator_id)
+        operator = await asyncio.to_thread(self._directory.get, operator_id)
         for queue in self._document().queue_names():
             await self._each_node(
                 {"Action": "QueueRemove", "Queue": queue, "Interface": operator.interface},
                 accept=("not there", "unable to remove"),
             )
-        await self._record(self._pauses.ended if self._pauses else None, operator.id, self._clock())
+        if self._pauses is not None:
+            await self._pauses.ended(operator.id, self._clock())
         log.info("operator %s logged out", operator.id)
 
     async def pause(
@@ -110,7 +117,7 @@ class Presence:
         record: bool = True,
     ) -> None:
         """``record=False``: a pause already in the log, applied again (after a restart)."""
-        operator = self._logged_in(operator_id)
+        operator = await self._logged_in(operator_id)
         await self._each_node(
             {
                 "Action": "QueuePause",
@@ -120,14 +127,14 @@ class Presence:
             }
         )
         if self._pauses is not None and record:
-            at = self._clock()
-            await asyncio.to_thread(self._pauses.started, operator.id, reason.value, source.value, at, rule)
+            await self._pauses.started(operator.id, reason.value, source.value, self._clock(), rule)
         log.info("operator %s paused: %s (%s)", operator.id, reason.value, source.value)
 
     async def resume(self, operator_id: str) -> None:
-        operator = self._logged_in(operator_id)
+        operator = await self._logged_in(operator_id)
         await self._each_node({"Action": "QueuePause", "Interface": operator.interface, "Paused": "false"})
-        await self._record(self._pauses.ended if self._pauses else None, operator.id, self._clock())
+        if self._pauses is not None:
+            await self._pauses.ended(operator.id, self._clock())
         log.info("operator %s resumed", operator.id)
 
     async def escalate(self, operator_id: str, node: str, channel: str, context: str) -> None:
@@ -135,19 +142,14 @@ class Presence:
         caller's own channel (whose name may hold their number) is never named here."""
         target = next((n for n in self._nodes if n.name == node), None)
         if target is None:
-            raise PresenceFailed(f"node '{node}' of the call is not configured")
+            raise PresenceFailed(node, f"node '{node}' of the call is not configured")
         await self._send(
             target, {"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": "s"}
         )
         log.info("operator %s escalated a call", operator_id)
 
-    @staticmethod
-    async def _record(action: Callable[[str, datetime], None] | None, operator: str, at: datetime) -> None:
-        if action is not None:
-            await asyncio.to_thread(action, operator, at)
-
-    def _logged_in(self, operator_id: str) -> Operator:
-        operator = self._directory.get(operator_id)
+    async def _logged_in(self, operator_id: str) -> Operator:
+        operator = await asyncio.to_thread(self._directory.get, operator_id)
         if not self._is_logged_in(operator.id):
             raise NotLoggedIn(f"operator '{operator.id}' is not logged in")
         return operator
@@ -162,7 +164,7 @@ class Presence:
             reply = await node.send(action)
         except AmiUnavailable as exc:
             what = f"{action['Action']} on node '{node.name}'"
-            raise PresenceFailed(f"{what} failed: {exc.reason}") from exc
+            raise PresenceFailed(node.name, f"{what} failed: {exc.reason}") from exc
         message = str(reply.get("Message", "")).lower()
         if not _ok(reply) and not any(text in message for text in accept):
-            raise PresenceFailed(f"{action['Action']} on node '{node.name}' refused: {message}")
+            raise PresenceFailed(node.name, f"{action['Action']} on node '{node.name}' refused: {message}")

@@ -31,11 +31,15 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, Final, TypeVar
+from pathlib import Path
+from typing import Any, Final, TypeVar, overload
 
 log = logging.getLogger("hotline.tasks")
 T = TypeVar("T")
 EVENT_LOOP: Final = "event-loop"  # the task label of what reaches the loop's exception handler
+_ROOMS: Final = ("core", "exposition", "telephony", "privacy", "ivr", "agents", "dialplan", "metrics")
+_ROOMS_ABOVE: Final = ("planning", "wallboard", "sandbox", "hotline", "tests")
+_OURS: Final = tuple(f"{Path(__file__).resolve().parents[1]}/{room}/" for room in _ROOMS + _ROOMS_ABOVE)
 
 
 class Backoff:
@@ -55,11 +59,13 @@ class Backoff:
 
 
 def where(exc: BaseException) -> str:
-    """The innermost frame that raised ``exc`` (file, line, function): code, never data."""
+    """Where ``exc`` was raised (file, line, function): the innermost frame of our own code,
+    not a library's or the standard library's. Code, never data."""
     frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
+    ours = [f for f in frames if f.filename.startswith(_OURS)]
+    if not (ours or frames):
         return "?"
-    last = frames[-1]
+    last = (ours or frames)[-1]
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
 
 
@@ -176,6 +182,10 @@ def _recovered(outage: Outage, backoff: Backoff) -> None:
     backoff.reset()
 
 
+@overload
+def child(awaitable: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]: ...
+@overload
+def child(awaitable: Awaitable[T], name: str | None = None) -> asyncio.Future[T]: ...
 def child(awaitable: Awaitable[T], name: str | None = None) -> asyncio.Future[T]:
     """A task whose creator awaits it (or cancels and then awaits it)."""
     future = asyncio.ensure_future(awaitable)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,17 +24,20 @@ from agents.auth import Authenticator
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
 from agents.features import FeatureCodes
 from agents.guard import BurnoutGuard
-from agents.pauses import PauseKeeper, PauseLog
+from agents.pauses import PauseKeeper, PauseLog, PauseWriter
 from agents.presence import PauseReason, Presence
 from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard, OperatorState
 from core.db import make_engine, migrate
 from core.settings import AsteriskNodeSettings, Settings
+from core.tasks import TaskSupervisor, child, exception_handler
 from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
 from exposition.writer import metrics_app
 from hotline.http import create_app
+from hotline.loops import follow_ivr_forever, sweep_forever
 from ivr.api import ivr_router, referrals_router
+from ivr.document import Queue
 from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
 from ivr.service import IvrError, IvrService
@@ -42,6 +45,7 @@ from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
+from metrics.live.upkeep import UpkeepCollector
 from metrics.records.api import calls_router
 from metrics.records.assembler import CallAssembler, CallRecord
 from metrics.records.export import CallExporter
@@ -63,12 +67,10 @@ from wallboard.api import wallboard_router
 from wallboard.service import Wallboard, WallboardSources, recent_totals
 
 log = logging.getLogger("hotline")
-SWEEP_INTERVAL_SECONDS = 60.0
 # A stop (SIGTERM, SIGINT) takes under 10 s: calls in the IVR get this long to reach a queue,
 IVR_STOP_SECONDS = 5.0
 HTTP_STOP_SECONDS = 2  # open HTTP requests this long (the wallboard's streams end at once),
 RECORDS_STOP_SECONDS = 2.0  # and the record writer this long (what is left stays journaled).
-IVR_REFRESH_SECONDS = 2.0
 
 
 def endpoint(node: AsteriskNodeSettings) -> AmiEndpoint:
@@ -103,6 +105,7 @@ class EventFanout:
 class Hotline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.tasks = TaskSupervisor()  # every background task; its counts go to /metrics
         self.engine = make_engine(settings.database_url)
         self.store = RecordStore(self.engine, self._levels)  # thresholds of the cells it writes
         self.writer = RecordWriter(self.store)
@@ -130,7 +133,8 @@ class Hotline:
                 self._operator_states,
                 self._levels,
                 ZoneInfo(settings.metrics.timezone),
-            )
+            ),
+            tasks=self.tasks,
         )
         self.fanout.add(self.wallboard.on_event)  # after the boards it reads
         self.reports = ReportService(self.engine, self._levels)
@@ -138,12 +142,13 @@ class Hotline:
         self.applier = AsteriskApplier(
             settings, {n.status.node: n for n in self.nodes}, lambda: self.directory.all(active_only=True)
         )
+        self.registry.register(UpkeepCollector(self.tasks))
         self.ivr_store = IvrStore(self.engine)
         self.ivr_service = IvrService(
             self.ivr_store, PromptStudio(settings.prompts_dir), self.applier, settings.asterisk_prompts_dir
         )
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
-        self.pauses = PauseLog(self.engine)
+        self.pauses = PauseWriter(PauseLog(self.engine), self.tasks)
         self.presence = Presence(
             self.directory,
             self.nodes,
@@ -151,9 +156,9 @@ class Hotline:
             self.operators.logged_in,
             self.pauses,
         )
-        self.guard = BurnoutGuard(settings.burnout, self.presence, self.assembler.topic_of)
+        self.guard = BurnoutGuard(settings.burnout, self.presence, self.assembler.topic_of, tasks=self.tasks)
         self.fanout.add(self.guard.on_event)
-        self.fanout.add(PauseKeeper(self.pauses, self._pause_again).on_event)
+        self.fanout.add(PauseKeeper(self.pauses, self._pause_again, self.tasks).on_event)
         self.features = FeatureCodes(self.presence)
         self.survey = SurveyHandler(self.ivr_service.engine, self.assembler)
         self.repeats = RepeatCallers(
@@ -222,16 +227,20 @@ class Hotline:
         return self.repeats.observe(number, datetime.now(UTC))
 
     def _wrapup_for(self, queue: str) -> float | None:
-        found = self.ivr_service.engine().document.queue(queue)
+        found = next((q for q in self._live_queues() if q.name == queue), None)
         return float(found.wrapup_seconds) if found else None
 
-    def _levels(self) -> ServiceLevels:
-        """Each queue's threshold from the live IVR (the seed until it runs), targets from the settings."""
-        queues = self._seed_queues
+    def _live_queues(self) -> list[Queue]:
+        """The live IVR's queues; the seed's until it runs (AMI events come before it)."""
         service: IvrService | None = getattr(self, "ivr_service", None)
         if service is not None:
             with contextlib.suppress(IvrError):
-                queues = service.engine().document.queues
+                return list(service.engine().document.queues)
+        return list(self._seed_queues)
+
+    def _levels(self) -> ServiceLevels:
+        """Each queue's threshold from the live IVR (the seed until it runs), targets from the settings."""
+        queues = self._live_queues()
         m = self.settings.metrics
         return ServiceLevels(
             {q.name: float(q.service_level_seconds) for q in queues},
@@ -290,21 +299,6 @@ class Hotline:
         else:
             log.warning("FastAGI request for unknown script %r ignored", request.script[:40])
 
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
-            if swept := self.assembler.sweep():
-                log.warning("%d calls without a final event recorded as incomplete", swept)
-            self.repeats.rotate_if_due()  # a quiet line must not keep an old key
-
-    async def _follow_ivr(self) -> None:
-        while True:
-            await asyncio.sleep(IVR_REFRESH_SECONDS)
-            try:
-                await self.ivr_service.refresh()
-            except Exception as exc:
-                log.error("reading the live IVR version failed: %s", type(exc).__name__)
-
     async def _start_ivr(self) -> None:
         """A fresh install publishes the seed, which reloads Asterisk: wait for AMI first."""
         if await asyncio.to_thread(self.ivr_store.active_number) is None:
@@ -314,18 +308,22 @@ class Hotline:
 
     async def run(self) -> None:
         """Serve until SIGTERM or SIGINT (or the HTTP server ends), then stop in order."""
+        asyncio.get_running_loop().set_exception_handler(exception_handler(self.tasks))
         await asyncio.to_thread(migrate, self.engine)
         # Before AMI: a call that ends from now on is counted once, by on_record.
         self.wallboard.preload(await asyncio.to_thread(recent_totals, self.reports, datetime.now(UTC)))
         await self._restore_calls()
-        tasks = [asyncio.create_task(node.run(), name=f"ami-{node.status.node}") for node in self.nodes]
+        tasks = [self.tasks.supervise(f"ami-{node.name}", node.run) for node in self.nodes]
         await self._start_ivr()
         await self.agi.start()
         self._agi_listening = True
-        tasks.append(asyncio.create_task(self._sweep(), name="records-sweep"))
-        tasks.append(asyncio.create_task(run_retention_forever(self._retention()), name="retention"))
-        tasks.append(asyncio.create_task(self._follow_ivr(), name="ivr-follow"))
-        tasks.append(asyncio.create_task(self.wallboard.run(), name="wallboard"))
+        loops: dict[str, Callable[[], Awaitable[None]]] = {
+            "records-sweep": lambda: sweep_forever(self.assembler, self.repeats, self.tasks),
+            "retention": lambda: run_retention_forever(self._retention(), tasks=self.tasks),
+            "ivr-follow": lambda: follow_ivr_forever(self.ivr_service, self.tasks),
+            "wallboard": self.wallboard.run,
+        }
+        tasks += [self.tasks.supervise(name, run) for name, run in loops.items()]
         http = self.settings.http
         server = _HttpServer(
             uvicorn.Config(
@@ -345,9 +343,9 @@ class Hotline:
             http.port,
         )
         stopping = _stop_signals()
-        serving = asyncio.create_task(server.serve(), name="http")
+        serving = child(server.serve(), name="http")
         try:
-            signalled = asyncio.ensure_future(stopping.wait())
+            signalled = child(stopping.wait())
             await asyncio.wait({serving, signalled}, return_when=asyncio.FIRST_COMPLETED)
             signalled.cancel()
         finally:
@@ -382,6 +380,7 @@ class Hotline:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.tasks.close()  # what was spawned and is still running (a recovery pause)
         kept = self.inflight.open_calls()
         await asyncio.to_thread(self.inflight.sync)
         self.inflight.close()

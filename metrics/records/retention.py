@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from core.tasks import Backoff, TaskSupervisor
 from metrics.records.cells import advance_cutoff
 from metrics.records.intervals import cell_key, interval_start
 from metrics.records.models import CallRecordRow
@@ -92,20 +93,32 @@ class Retention:
         return len(gone), len({cell_key(row) for row in gone})
 
 
-async def run_retention_forever(retention: Retention, every: timedelta = timedelta(hours=1)) -> None:
+async def run_retention_forever(
+    retention: Retention,
+    every: timedelta = timedelta(hours=1),
+    tasks: TaskSupervisor | None = None,
+    backoff: Backoff | None = None,
+) -> None:
     """For the composition root: a run now, then one every ``every``, off the event loop. A failed
-    run is logged (its exception type only) and tried again next time; cancellation stops it."""
+    run (the database away) is tried again with backoff, sooner than ``every``; the first failure
+    of an outage is logged (its exception type only) and its end, each failure counted as
+    ``retention`` on /metrics. Cancellation stops it."""
+    outage = (tasks or TaskSupervisor()).outage("retention", "retention run", log)
+    backoff = backoff or Backoff(30.0, every.total_seconds())
     while True:
         try:
             result = await asyncio.to_thread(retention.run_once)
         except Exception as exc:
-            log.error("retention run failed: %s", type(exc).__name__)
-        else:
-            if result.records:
-                log.info(
-                    "retention: %d records before %s deleted; their figures stay in %d interval cells",
-                    result.records,
-                    result.cutoff.isoformat(timespec="minutes"),
-                    result.cells,
-                )
+            outage.failed(exc)
+            await asyncio.sleep(min(backoff.next(), every.total_seconds()))
+            continue
+        outage.ok()
+        backoff.reset()
+        if result.records:
+            log.info(
+                "retention: %d records before %s deleted; their figures stay in %d interval cells",
+                result.records,
+                result.cutoff.isoformat(timespec="minutes"),
+                result.cells,
+            )
         await asyncio.sleep(every.total_seconds())

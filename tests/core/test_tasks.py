@@ -11,6 +11,7 @@ import re
 import pytest
 
 from core.tasks import EVENT_LOOP, Backoff, TaskSupervisor, exception_handler
+from tests.conftest import ROOT
 
 SECRET_TEXT = "+79000000001"  # what an exception's text may carry: never logged
 
@@ -118,3 +119,33 @@ def test_backoff_doubles_with_jitter_up_to_its_maximum_and_resets() -> None:
         assert bound / 2 <= delay <= bound
     backoff.reset()
     assert backoff.next() <= 1.0
+
+
+TASK_MAKERS = re.compile(r"\b(create_task|ensure_future)\(")
+SERVICE_ROOMS = (
+    "core",
+    "exposition",
+    "telephony",
+    "privacy",
+    "ivr",
+    "agents",
+    "dialplan",
+    "metrics",
+    "planning",
+    "wallboard",
+    "hotline",
+)
+
+
+def test_every_task_of_the_service_is_made_by_core_tasks() -> None:
+    """A task made anywhere else could die with nobody told: use TaskSupervisor.supervise
+    (long-running), .spawn (fire and forget) or core.tasks.child (awaited by its creator)."""
+    found = []
+    for room in SERVICE_ROOMS:
+        for path in sorted((ROOT / room).rglob("*.py")):
+            if path == ROOT / "core" / "tasks.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if TASK_MAKERS.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)

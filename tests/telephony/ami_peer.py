@@ -4,7 +4,9 @@ It speaks just enough of the Asterisk 22 manager protocol for the AMI client tes
 banner, Login (accepted or refused by secret; a refused session is closed, as Asterisk
 does; an accepted one gets FullyBooted), Ping, QueueAdd, QueueStatus and CoreShowChannels
 (the recorded EventLists of ``queue_status.txt`` and ``core_show_channels.txt`` under the
-request's ActionID) and an error otherwise.
+request's ActionID), Reload and PJSIPShowEndpoints (the softphone accounts of the
+``pjsip.conf`` in ``config_dir`` as of the last ``res_pjsip.so`` reload, as Asterisk would
+list them) and an error otherwise. Every Reload and PJSIPShowEndpoints is kept, in order.
 Tests can push recorded events, drop every connection, or stall the current ones (a
 half-open link: nothing is answered any more, the socket stays open). Later connections
 are served normally.
@@ -13,6 +15,8 @@ are served normally.
 from __future__ import annotations
 
 import asyncio
+import configparser
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,18 +79,27 @@ class FakeAsterisk:
     pings: int = 0
     login_events: list[str] = field(default_factory=list)
     connected_at: list[float] = field(default_factory=list)
+    actions: list[dict[str, str]] = field(default_factory=list)  # Reload, PJSIPShowEndpoints
+    config_dir: Path | None = None  # where the service writes pjsip.conf (read on its reload)
+    accounts: dict[str, str] = field(default_factory=dict)  # softphone account -> md5_cred, loaded
     _clients: set[_Client] = field(default_factory=set)
     _server: asyncio.Server | None = None
+    _port: int = 0
 
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> int:
+        """Listen (again, after :meth:`close`, on the same ``port``: Asterisk back)."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", port)
+        self._port = self._server.sockets[0].getsockname()[1]
         return self.port
+
+    def reloads(self) -> list[str]:
+        return [a.get("module", "") for a in self.actions if a.get("action", "").lower() == "reload"]
 
     @property
     def port(self) -> int:
-        assert self._server is not None
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        """Where it listens, or listened until :meth:`close`."""
+        assert self._port, "never started"
+        return self._port
 
     async def close(self) -> None:
         self.drop()
@@ -142,6 +155,14 @@ class FakeAsterisk:
             await self._login(client, action, action_id)
         elif not client.logged_in:
             client.writer.write(_reply(action_id, "Error", "Message: Permission denied"))
+        elif name == "reload":
+            self.actions.append(action)
+            if action.get("module") == "res_pjsip.so":
+                self.accounts = self._pjsip_accounts()
+            client.writer.write(_reply(action_id, "Success", "Message: Module Reloaded"))
+        elif name == "pjsipshowendpoints":
+            self.actions.append(action)
+            client.writer.write(self._endpoints(action_id).encode())
         elif name == "ping" and self.answer_pings:
             self.pings += 1
             timestamp = f"Timestamp: {time.time():.6f}"
@@ -173,6 +194,30 @@ class FakeAsterisk:
         client.logged_in = True
         accepted = _reply(action_id, "Success", "Message: Authentication accepted")
         client.writer.write(accepted + (FULLY_BOOTED + EOL).encode())
+
+    def _pjsip_accounts(self) -> dict[str, str]:
+        """The md5 credentials of pjsip.conf's ``type = auth`` sections (each account's name)."""
+        if self.config_dir is None:
+            return {}
+        parser = configparser.ConfigParser(strict=False, interpolation=None, comment_prefixes=(";",))
+        accounts: dict[str, str] = {}
+        text = (self.config_dir / "pjsip.conf").read_text(encoding="utf-8")
+        for block in text.split("\n["):  # a section name repeats (auth, aor, endpoint): one at a time
+            parser.clear()
+            with contextlib.suppress(configparser.Error):
+                parser.read_string("[" + block.lstrip("["))
+                for name in parser.sections():
+                    if parser[name].get("type") == "auth" and "md5_cred" in parser[name]:
+                        accounts[name] = parser[name]["md5_cred"]
+        return accounts
+
+    def _endpoints(self, action_id: str) -> str:
+        head = f"Response: Success{EOL}ActionID: {action_id}{EOL}EventList: start{EOL}Message: Endpoints"
+        items = [
+            f"Event: EndpointList{EOL}ActionID: {action_id}{EOL}ObjectName: {name}" for name in self.accounts
+        ]
+        end = f"Event: EndpointListComplete{EOL}ActionID: {action_id}{EOL}EventList: Complete"
+        return "".join(block + EOL + EOL for block in [head, *items, f"{end}{EOL}ListItems: {len(items)}"])
 
     @staticmethod
     def _recorded(name: str, action_id: str) -> str:

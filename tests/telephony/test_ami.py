@@ -311,3 +311,41 @@ async def test_logs_hold_no_personal_data_nor_secret(
     for token in (*PERSONAL, SECRET):
         assert token not in caplog.text, token
     assert not [r for r in caplog.records if r.name == "asyncio"]
+
+
+async def test_an_outage_is_logged_once_and_its_end_too(
+    peer: FakeAsterisk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Asterisk away for many attempts: one warning when the link goes down, one line when the
+    node is back; every attempt still shows in the status (reconnects, last_error)."""
+    port = peer.port
+    await peer.close()
+    caplog.set_level(logging.INFO, logger="hotline.ami")
+    async with running(peer) as run:
+        await peer.wait_until(lambda: run.node.status.reconnects >= 5)
+        await peer.start(port)
+        await run.node.wait_logged_in(3)
+        down = [r.getMessage() for r in caplog.records if "link down" in r.getMessage()]
+        assert len(down) == 1 and "ConnectionRefusedError" in down[0]
+        assert caplog.text.count("ast-a: back after") == 1
+        assert caplog.text.count("ast-a: connecting to") == 1  # the first try; the retries at DEBUG
+
+
+async def test_a_run_that_raised_can_be_started_again(peer: FakeAsterisk) -> None:
+    """What the task supervisor does after a bug escaped run(): a second run() works, and a
+    stopped node still stays stopped."""
+    node = AmiNode(endpoint(peer), lambda event: None)
+    original = node._supervise
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    node._supervise = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await node.run()
+    node._supervise = original  # type: ignore[method-assign]
+    task = asyncio.create_task(node.run())
+    await node.wait_logged_in(2)
+    await asyncio.wait_for(node.stop(), 2)
+    await asyncio.wait_for(task, 2)
+    await asyncio.wait_for(node.run(), 1)  # stopped: returns at once

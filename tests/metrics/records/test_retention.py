@@ -292,7 +292,8 @@ async def test_the_periodic_task_survives_a_failed_run(caplog: pytest.LogCapture
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert "retention run failed: OSError" in caplog.text
+    assert "retention run failed (OSError at test_retention.py" in caplog.text
+    assert "retention run works again after 1 failed tries" in caplog.text
     assert "disk full" not in caplog.text
     assert "3 records before" in caplog.text
 
