@@ -1,11 +1,15 @@
 """HTTP API of the agents room: operator accounts (admin), presence (the operator, a shift lead
-or an admin), live state, and what to type into a softphone."""
+or an admin), live state, and what to type into a softphone.
+
+An account change is saved, then carried to Asterisk by ``sync`` (in a room above this one).
+A node that cannot take it now gets it when it is back: the answer still shows the one-time
+secrets, and ``asterisk.pending`` (here and in every later read) names the nodes still waiting."""
 
 # No "from __future__ import annotations": FastAPI reads the local Annotated aliases eagerly.
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, status
 
@@ -33,12 +37,20 @@ from agents.schemas import (
     StatePublic,
 )
 from agents.state import OperatorBoard
-from core.errors import DomainError, problems
+from core.errors import problems
 from telephony import variables as v
 
 LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
 EVERYONE = set(Role)
-Reapply = Callable[[], Awaitable[None]]
+
+
+class AccountSync(Protocol):
+    """Carries saved account changes to Asterisk (dialplan/sync.py)."""
+
+    async def changed(self, operator_id: str) -> Mapping[str, str]:
+        """Apply now; the nodes where the change waits, with why (empty: applied)."""
+
+    def waiting(self, operator_id: str) -> Mapping[str, str]: ...
 
 
 def operators_router(
@@ -47,23 +59,19 @@ def operators_router(
     board: OperatorBoard,
     auth: Authenticator,
     softphone: Callable[[Operator], SoftphonePublic],
-    reapply: Reapply,
+    sync: AccountSync,
     guard: BurnoutGuard,
     pauses: PauseWriter,
     escalation_queue: Callable[[], str | None],
-    reapply_errors: Sequence[type[DomainError]] = (),
 ) -> APIRouter:
-    """``reapply_errors``: what ``reapply`` may raise (it lives in a room above this one),
-    declared on the routes that change accounts."""
     router = APIRouter(prefix="/api", tags=["operators"])
     admin = Annotated[Principal, Depends(auth.guard({Role.ADMIN}))]
     lead = Annotated[Principal, Depends(auth.guard(LEADS))]
     anyone = Annotated[Principal, Depends(auth.guard(EVERYONE))]
 
     def public(operator: Operator) -> OperatorPublic:
-        return OperatorPublic.of(
-            operator, StatePublic.of(board.state(operator.id), guard.notices(operator.id))
-        )
+        state = StatePublic.of(board.state(operator.id), guard.notices(operator.id))
+        return OperatorPublic.of(operator, state, sync.waiting(operator.id))
 
     async def current(operator_id: str) -> OperatorPublic:
         return public(await asyncio.to_thread(directory.get, operator_id))
@@ -85,13 +93,13 @@ def operators_router(
         "/operators",
         response_model=CreatedPublic,
         status_code=status.HTTP_201_CREATED,
-        responses=problems(OperatorExists, *reapply_errors),
+        responses=problems(OperatorExists),
     )
     async def create(body: OperatorCreate, _: admin) -> CreatedPublic:
         credentials = await asyncio.to_thread(
             directory.create, body.id, body.display_name, body.role, body.skills
         )
-        await reapply()  # Asterisk learns the new softphone account
+        await sync.changed(body.id)  # Asterisk learns the new softphone account, now or when back
         return await created(body.id, credentials)
 
     @router.get("/operators", response_model=list[OperatorPublic])
@@ -108,23 +116,23 @@ def operators_router(
     @router.patch(
         "/operators/{operator_id}",
         response_model=OperatorPublic,
-        responses=problems(UnknownOperator, *reapply_errors),
+        responses=problems(UnknownOperator),
     )
     async def update(operator_id: str, body: OperatorUpdate, _: admin) -> OperatorPublic:
         operator = await asyncio.to_thread(
             directory.update, operator_id, body.display_name, body.role, body.skills, body.active
         )
-        await reapply()
+        await sync.changed(operator.id)
         return public(operator)
 
     @router.post(
         "/operators/{operator_id}/credentials",
         response_model=CreatedPublic,
-        responses=problems(UnknownOperator, *reapply_errors),
+        responses=problems(UnknownOperator),
     )
     async def reset(operator_id: str, _: admin) -> CreatedPublic:
         credentials = await asyncio.to_thread(directory.reset_credentials, operator_id)
-        await reapply()
+        await sync.changed(operator_id)
         return await created(operator_id, credentials)
 
     @router.post(
@@ -186,9 +194,14 @@ def operators_router(
         await presence.escalate(operator_id, in_call[0], in_call[1], v.CONTEXT_ESCALATE)
         return await current(operator_id)
 
-    @router.get("/operators/{operator_id}/pauses", response_model=list[PausePublic])
+    @router.get(
+        "/operators/{operator_id}/pauses",
+        response_model=list[PausePublic],
+        responses=problems(UnknownOperator),
+    )
     async def pause_history(operator_id: str, principal: anyone) -> list[PausePublic]:
         self_or_lead(principal, operator_id)
+        await asyncio.to_thread(directory.get, operator_id)  # unknown operator: 404
         return [PausePublic.of(p) for p in await asyncio.to_thread(pauses.log.recent, operator_id)]
 
     @router.get("/me", response_model=OperatorPublic)

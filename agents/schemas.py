@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
@@ -85,6 +86,18 @@ class PausePublic(BaseModel):
         return cls.model_validate(entry)
 
 
+class AsteriskPublic(BaseModel):
+    """Whether Asterisk has the account as saved. A change made while a node was unreachable
+    is kept and applied when the node is back: ``pending`` names those nodes, with why."""
+
+    applied: bool
+    pending: dict[str, str] = Field(default_factory=dict, description="node -> why it waits")
+
+    @classmethod
+    def of(cls, pending: Mapping[str, str]) -> AsteriskPublic:
+        return cls(applied=not pending, pending=dict(pending))
+
+
 class OperatorPublic(BaseModel):
     id: str
     display_name: str
@@ -92,9 +105,12 @@ class OperatorPublic(BaseModel):
     skills: dict[str, int]
     active: bool
     state: StatePublic
+    asterisk: AsteriskPublic
 
     @classmethod
-    def of(cls, operator: Operator, state: StatePublic) -> OperatorPublic:
+    def of(
+        cls, operator: Operator, state: StatePublic, pending: Mapping[str, str] | None = None
+    ) -> OperatorPublic:
         return cls(
             id=operator.id,
             display_name=operator.display_name,
@@ -102,6 +118,7 @@ class OperatorPublic(BaseModel):
             skills=operator.skills,
             active=operator.active,
             state=state,
+            asterisk=AsteriskPublic.of(pending or {}),
         )
 
 

@@ -48,6 +48,15 @@ class AsteriskApplier:
             if node.config_dir is not None:
                 await self._apply(node, doc)
 
+    def managed(self) -> list[str]:
+        """The nodes whose configuration this service writes (a ``config_dir``)."""
+        return [node.name for node in self._settings.asterisk if node.config_dir is not None]
+
+    async def apply_to(self, name: str, doc: IvrDocument) -> None:
+        """The configuration of one managed node, rendered with the operators as they are now."""
+        node = next(n for n in self._settings.asterisk if n.name == name and n.config_dir is not None)
+        await self._apply(node, doc)
+
     async def _apply(self, node: AsteriskNodeSettings, doc: IvrDocument) -> None:
         assert node.config_dir is not None
         target = (

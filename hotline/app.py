@@ -33,6 +33,7 @@ from core.settings import AsteriskNodeSettings, Settings
 from core.tasks import TaskSupervisor, child, exception_handler
 from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
+from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.http import create_app
 from hotline.loops import follow_ivr_forever, sweep_forever
@@ -123,7 +124,7 @@ class Hotline:
         self.operators = OperatorBoard(wrapup_for=self._wrapup_for)
         consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event]
         self.fanout = EventFanout([*consumers, self.assembler.on_event])
-        self.nodes = [AmiNode(endpoint(n), self.fanout) for n in settings.asterisk]
+        self.nodes = [AmiNode(endpoint(n), self.fanout, self._node_status) for n in settings.asterisk]
         live = LiveSources(self._operator_states, self._levels, lambda: self.agi.errors_total)
         self.registry.register(LiveCollector(self.board, self._queue_names, self.node_statuses, live))
         self.wallboard = Wallboard(
@@ -142,10 +143,15 @@ class Hotline:
         self.applier = AsteriskApplier(
             settings, {n.status.node: n for n in self.nodes}, lambda: self.directory.all(active_only=True)
         )
-        self.registry.register(UpkeepCollector(self.tasks))
+        pending = settings.var_dir / "asterisk-pending.json"
+        self.sync = AsteriskSync(
+            self.applier, lambda: self.ivr_service.engine().document, pending, self.tasks
+        )
+        self.registry.register(UpkeepCollector(self.tasks, self.sync.pending))
         self.ivr_store = IvrStore(self.engine)
+        studio = PromptStudio(settings.prompts_dir)
         self.ivr_service = IvrService(
-            self.ivr_store, PromptStudio(settings.prompts_dir), self.applier, settings.asterisk_prompts_dir
+            self.ivr_store, studio, self.sync.publish, settings.asterisk_prompts_dir
         )
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
         self.pauses = PauseWriter(PauseLog(self.engine), self.tasks)
@@ -180,11 +186,10 @@ class Hotline:
             self.operators,
             auth,
             self._softphone,
-            self._reapply,
+            self.sync,
             self.guard,
             self.pauses,
             lambda: self.ivr_service.engine().document.escalation_queue,
-            reapply_errors=(ApplyFailed,),
         )
         lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
         exporter = CallExporter(self.engine, settings.privacy.small_cell_k)
@@ -212,9 +217,8 @@ class Hotline:
             server=sandbox.sip_host, port=sandbox.sip_port, username=operator.id, realm=SIP_REALM
         )
 
-    async def _reapply(self) -> None:
-        """Operators changed: Asterisk's softphone accounts follow, with the live IVR as it is."""
-        await self.applier(self.ivr_service.engine().document)
+    def _node_status(self, status: NodeStatus) -> None:
+        self.sync.on_status(status)  # a node back gets the operators' changes waiting for it
 
     async def _pause_again(self, operator: str, reason: str) -> None:
         await self.presence.pause(operator, PauseReason(reason), record=False)
@@ -280,6 +284,7 @@ class Hotline:
                     "last_error": s.last_error,
                     "reconnects": s.reconnects,
                     "events_total": s.events_total,
+                    "operator_changes_pending": self.sync.pending().get(s.node, 0),
                 }
                 for s in statuses
             ],
