@@ -53,7 +53,8 @@ from core.settings import Settings, load_settings
 from ivr.engine import Engine
 from ivr.handler import IvrHandler, call_ref
 from metrics.records.assembler import CallAssembler
-from metrics.records.store import RecordStore, RecordWriter
+from metrics.records.store import RecordStore
+from metrics.records.writer import RecordWriter
 from sandbox.asterisk import Sandbox, SandboxError
 from telephony import variables as v
 from telephony.agi import AgiRequest
@@ -276,7 +277,7 @@ async def run(
         outcome.records_open = full.assembler.open_calls
         outcome.agi_sessions, outcome.agi_errors = full.agi.sessions_total, full.agi.errors_total
         await full.close()
-        outcome.records_saved, outcome.feed_errors = full.writer.saved_total, feed.errors
+        outcome.records_saved, outcome.feed_errors = full.writer.backlog().saved_total, feed.errors
     return outcome
 
 

@@ -53,7 +53,8 @@ from metrics.records.export import CallExporter
 from metrics.records.inflight import InFlightLog
 from metrics.records.levels import ServiceLevels
 from metrics.records.retention import Retention, run_retention_forever
-from metrics.records.store import RecordStore, RecordWriter
+from metrics.records.store import RecordStore
+from metrics.records.writer import RecordWriter
 from metrics.reports.api import reports_router
 from metrics.reports.service import ReportService
 from planning.api import planning_router
@@ -109,7 +110,7 @@ class Hotline:
         self.tasks = TaskSupervisor()  # every background task; its counts go to /metrics
         self.engine = make_engine(settings.database_url)
         self.store = RecordStore(self.engine, self._levels)  # thresholds of the cells it writes
-        self.writer = RecordWriter(self.store)
+        self.writer = RecordWriter(self.store, settings.var_dir / "records")  # journal: var/records/
         self.board = QueueBoard()
         seed = live_document(settings)
         queues = seed.queue_names()  # labels shown before the first call
@@ -315,6 +316,7 @@ class Hotline:
         """Serve until SIGTERM or SIGINT (or the HTTP server ends), then stop in order."""
         asyncio.get_running_loop().set_exception_handler(exception_handler(self.tasks))
         await asyncio.to_thread(migrate, self.engine)
+        await self.writer.replay()  # records an earlier process left in the journal go first
         # Before AMI: a call that ends from now on is counted once, by on_record.
         self.wallboard.preload(await asyncio.to_thread(recent_totals, self.reports, datetime.now(UTC)))
         await self._restore_calls()

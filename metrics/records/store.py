@@ -1,12 +1,10 @@
-"""Call records and their interval cells in the database, and a writer that keeps database I/O
-off the event loop."""
+"""Call records and their interval cells in the database (the record writer,
+metrics/records/writer.py, keeps the saving off the event loop)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -149,90 +147,3 @@ def _refuse(record: CallRecord, cutoff: datetime) -> None:
         record.id,
         cutoff.isoformat(timespec="minutes"),
     )
-
-
-class RecordWriter:
-    """Accepts finished records on the event loop and saves them in batches on one worker
-    thread: one transaction per batch (every ``interval`` seconds or ``batch_size`` records).
-
-    A failed batch is retried, then saved record by record so one bad record cannot take the
-    others with it; a record that still fails is logged by its id (never its content).
-    """
-
-    def __init__(
-        self, store: RecordStore, retries: int = 3, batch_size: int = 200, interval: float = 0.25
-    ) -> None:
-        self._store = store
-        self._retries = retries
-        self._batch_size = batch_size
-        self._interval = interval
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
-        self._buffer: list[CallRecord] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._pending: set[Future[None]] = set()
-        self._in_flight: dict[Future[None], int] = {}
-        self.saved_total = 0
-        self.failed_total = 0
-
-    def submit(self, record: CallRecord) -> None:
-        self._buffer.append(record)
-        if len(self._buffer) >= self._batch_size:
-            self._dispatch()
-        elif self._timer is None:
-            try:
-                self._timer = asyncio.get_running_loop().call_later(self._interval, self._dispatch)
-            except RuntimeError:  # no event loop (a script, a test): save now
-                self._dispatch()
-
-    def _dispatch(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        batch, self._buffer = self._buffer, []
-        if batch:
-            future = self._executor.submit(self._save, batch)
-            self._pending.add(future)
-            self._in_flight[future] = len(batch)
-            future.add_done_callback(self._done)
-
-    def _done(self, future: Future[None]) -> None:
-        self._pending.discard(future)
-        self._in_flight.pop(future, None)
-
-    def _save(self, batch: list[CallRecord]) -> None:
-        for attempt in range(1, self._retries + 1):
-            try:
-                self._store.save_many(batch)
-            except Exception as exc:
-                log.warning(
-                    "saving %d records failed (attempt %d): %s", len(batch), attempt, type(exc).__name__
-                )
-            else:
-                self.saved_total += len(batch)
-                return
-        for record in batch:
-            self._save_one(record)
-
-    def _save_one(self, record: CallRecord) -> None:
-        try:
-            self._store.save(record)
-        except Exception as exc:
-            self.failed_total += 1
-            log.error("record %s could not be saved: %s", record.id, type(exc).__name__)
-        else:
-            self.saved_total += 1
-
-    @property
-    def pending(self) -> int:
-        """Records submitted and not saved yet."""
-        return len(self._buffer) + sum(self._in_flight.values())
-
-    async def flush(self) -> None:
-        self._dispatch()
-        pending = list(self._pending)
-        if pending:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
-
-    async def close(self) -> None:
-        await self.flush()
-        self._executor.shutdown(wait=True)

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import metrics.records.store as store_module
 from core.db import migrate
 from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.models import CallIntervalRow
-from metrics.records.store import RecordStore, RecordWriter
+from metrics.records.store import RecordStore
 from tests.databases import migrated_postgres, migrated_sqlite
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -107,34 +106,6 @@ def test_a_batch_is_one_upsert_and_the_later_record_of_a_call_wins(engine: Engin
         13.0,
         True,
     )
-
-
-async def test_the_writer_batches_and_saves_everything(engine: Engine) -> None:
-    writer = RecordWriter(RecordStore(engine), batch_size=3, interval=0.05)
-    for i in range(7):
-        writer.submit(record(f"2.{i}", start=i))
-    await asyncio.sleep(0.2)  # the last, partial batch goes out on the timer
-    await writer.close()
-    assert (writer.saved_total, writer.failed_total) == (7, 0)
-    assert len(RecordStore(engine).list()) == 7
-
-
-class _Flaky(RecordStore):
-    """Refuses any batch holding the poisoned call, and that call on its own."""
-
-    def save_many(self, records: Sequence[CallRecord]) -> None:
-        if any(r.call_id == "poison" for r in records):
-            raise ValueError("refused")
-        super().save_many(records)
-
-
-async def test_one_bad_record_does_not_take_its_batch_with_it(engine: Engine) -> None:
-    writer = RecordWriter(_Flaky(engine), retries=2, batch_size=10, interval=0.01)
-    for call in ("3.1", "poison", "3.2"):
-        writer.submit(record(call))
-    await writer.close()
-    assert (writer.saved_total, writer.failed_total) == (2, 1)
-    assert {r.call_id for r in RecordStore(engine).list()} == {"3.1", "3.2"}
 
 
 def cells(engine: Engine) -> dict[tuple[str, str], tuple[int, int, float, float | None]]:
