@@ -55,6 +55,10 @@ class Backlog:
     outage: bool  # the database is away right now
     stopped: bool  # the worker has ended (after close)
 
+    def brief(self) -> dict[str, float]:
+        """What /healthz and the wallboard show of it."""
+        return {"pending": self.pending, "oldest_pending_seconds": round(self.oldest_pending_seconds, 1)}
+
 
 @dataclass(eq=False)
 class _Batch(Generic[T]):

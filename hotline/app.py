@@ -44,14 +44,16 @@ from ivr.prompts import PromptStudio
 from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
+from metrics.live.backlog import BacklogCollector
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.live.upkeep import UpkeepCollector
 from metrics.records.api import calls_router
-from metrics.records.assembler import CallAssembler, CallRecord
+from metrics.records.assembler import CallAssembler
 from metrics.records.export import CallExporter
 from metrics.records.inflight import InFlightLog
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord
 from metrics.records.retention import Retention, run_retention_forever
 from metrics.records.store import RecordStore
 from metrics.records.writer import RecordWriter
@@ -128,6 +130,7 @@ class Hotline:
         self.nodes = [AmiNode(endpoint(n), self.fanout, self._node_status) for n in settings.asterisk]
         live = LiveSources(self._operator_states, self._levels, lambda: self.agi.errors_total)
         self.registry.register(LiveCollector(self.board, self._queue_names, self.node_statuses, live))
+        self.registry.register(BacklogCollector(self.writer.backlog))  # records not saved yet
         self.wallboard = Wallboard(
             WallboardSources(
                 self.board,
@@ -135,6 +138,7 @@ class Hotline:
                 self._operator_states,
                 self._levels,
                 ZoneInfo(settings.metrics.timezone),
+                records=self.writer.backlog,
             ),
             tasks=self.tasks,
         )
@@ -276,6 +280,7 @@ class Hotline:
             "status": "ok" if ok else "degraded",
             "agi": {"listening": self._agi_listening},
             "ivr": {"version": version},
+            "records": self.writer.backlog().brief(),  # finished, not in the database yet
             "asterisk": [
                 {
                     "node": s.node,

@@ -20,10 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.state import OperatorState
+from core.outbox import Backlog
 from core.tasks import TaskSupervisor
 from metrics.live.board import QueueBoard, SlidingTotals, record_totals
-from metrics.records.assembler import CallRecord
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord
 from metrics.reports.service import Dimension, Interval, ReportQuery, ReportService, Totals
 from telephony.events import (
     AmiEvent,
@@ -39,6 +40,7 @@ log = logging.getLogger("hotline.wallboard")
 _LIVE_EVENTS = (QueueCallerJoin, QueueCallerLeave, QueueCallerAbandon, MemberState, QueueSnapshot, Hangup)
 UTC_ZONE = ZoneInfo("UTC")
 SUBSCRIBER_BACKLOG = 4  # snapshots a slow page may fall behind before older ones are dropped
+RECORDS_ALERT_SECONDS = 60.0  # finished records waiting longer for the database: an alert
 
 
 def _utcnow() -> datetime:
@@ -53,6 +55,7 @@ class WallboardSources:
     levels: Callable[[], ServiceLevels]
     timezone: ZoneInfo = UTC_ZONE
     clock: Callable[[], datetime] = _utcnow
+    records: Callable[[], Backlog] | None = None  # the record writer's backlog
 
 
 class Wallboard:
@@ -96,13 +99,15 @@ class Wallboard:
         self._totals.advance(now, self._midnight(now))
         operators = self._operators(now)
         queues = self._queues(now, operators)
-        alerts = [alert for q in queues for alert in _alerts(q)]
+        records = _records(self._s.records() if self._s.records else None)
+        alerts = [alert for q in queues for alert in _alerts(q)] + _records_alert(records)
         return {
             "at": now.isoformat(),
             "timezone": str(self._s.timezone),
             "queues": queues,
             "operators": operators,
             "alerts": alerts,
+            "records": records,
         }
 
     async def subscribe(self) -> AsyncGenerator[str, None]:
@@ -240,6 +245,19 @@ class Wallboard:
     def _midnight(self, now: datetime) -> datetime:
         local = now.astimezone(self._s.timezone)
         return datetime(local.year, local.month, local.day, tzinfo=self._s.timezone)
+
+
+def _records(backlog: Backlog | None) -> dict[str, Any]:
+    """Finished records not in the database yet (it is away), and how long the oldest waited."""
+    return backlog.brief() if backlog is not None else {"pending": 0, "oldest_pending_seconds": 0.0}
+
+
+def _records_alert(records: dict[str, Any]) -> list[dict[str, Any]]:
+    waited = records["oldest_pending_seconds"]
+    if waited <= RECORDS_ALERT_SECONDS:
+        return []
+    message = f"{records['pending']} call records have waited {waited:.0f} s for the database"
+    return [{"queue": None, "kind": "records", "message": message}]
 
 
 def _alerts(q: dict[str, Any]) -> list[dict[str, Any]]:

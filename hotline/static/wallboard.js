@@ -60,7 +60,7 @@ function draw() {
   const s = state.snapshot;
   if (!s) return;
   // An alert (not an API error) carries its own message.
-  $("alerts").replaceChildren(...s.alerts.map((a) => element("li", { textContent: `${a.queue}: ${a.message}`, className: "bad" })));
+  $("alerts").replaceChildren(...s.alerts.map((a) => element("li", { textContent: a.queue ? `${a.queue}: ${a.message}` : a.message, className: "bad" })));
   drawQueues(s);
   drawOperators(s);
   $("clock").textContent = new Date(Date.parse(s.at)).toLocaleTimeString();

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from agents.state import OperatorState, OperatorStatus
+from core.outbox import Backlog
 from metrics.live.board import QueueBoard
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome
 from telephony.events import QueueCallerJoin, QueueCallerLeave
 from wallboard.service import Wallboard, WallboardSources
 
@@ -96,4 +99,55 @@ async def test_a_burst_of_events_is_one_push_within_the_coalescing_delay() -> No
     assert pushed["queues"][1]["waiting"] == 50
     await asyncio.sleep(0.1)
     assert wall._subscribers and all(q.empty() for q in wall._subscribers)
+    await stream.aclose()
+
+
+class Backlogs:
+    """What the record writer's backlog says, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = Backlog(0, 0.0, 0, 0, 0, outage=False, stopped=False)
+
+    def __call__(self) -> Backlog:
+        return self.now
+
+
+def test_records_waiting_for_the_database_show_and_raise_an_alert_after_a_minute() -> None:
+    clock, board, backlog = Clock(), QueueBoard(), Backlogs()
+    operators = [OperatorState("op-anna", OperatorStatus.AVAILABLE, "", ("crisis", "legal"), 0)]
+    sources = WallboardSources(
+        board, lambda: ["crisis", "legal"], lambda: operators, lambda: ServiceLevels({}), clock=clock
+    )
+    without = Wallboard(sources).snapshot()
+    assert without["records"] == {"pending": 0, "oldest_pending_seconds": 0.0} and without["alerts"] == []
+    wall = Wallboard(dataclasses.replace(sources, records=backlog))
+    backlog.now = Backlog(3, 59.96, 10, 0, 0, outage=True, stopped=False)
+    snap = wall.snapshot()
+    assert snap["records"] == {"pending": 3, "oldest_pending_seconds": 60.0} and snap["alerts"] == []
+    backlog.now = Backlog(4, 61.2, 10, 0, 0, outage=True, stopped=False)
+    snap = wall.snapshot()
+    assert snap["records"] == {"pending": 4, "oldest_pending_seconds": 61.2}
+    assert snap["alerts"] == [
+        {"queue": None, "kind": "records", "message": "4 call records have waited 61 s for the database"}
+    ]
+    backlog.now = Backlog(0, 0.0, 14, 0, 0, outage=False, stopped=False)
+    assert wall.snapshot()["alerts"] == []
+
+
+async def test_the_records_alert_is_pushed_when_it_starts_without_any_event() -> None:
+    clock, board, backlog = Clock(), QueueBoard(), Backlogs()
+    operators = [OperatorState("op-anna", OperatorStatus.AVAILABLE, "", ("crisis", "legal"), 0)]
+    sources = WallboardSources(
+        board, lambda: ["crisis", "legal"], lambda: operators, lambda: ServiceLevels({}), clock=clock
+    )
+    wall = Wallboard(dataclasses.replace(sources, records=backlog))
+    stream = wall.subscribe()
+    assert json.loads(await anext(stream))["alerts"] == []
+    runner = asyncio.create_task(wall.run(tick=0.01))  # the one-second tick, faster
+    backlog.now = Backlog(2, 75.0, 0, 0, 0, outage=True, stopped=False)
+    pushed = json.loads(await asyncio.wait_for(anext(stream), 5))
+    assert [a["kind"] for a in pushed["alerts"]] == ["records"]
+    runner.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner
     await stream.aclose()
