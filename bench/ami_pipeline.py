@@ -47,7 +47,8 @@ from agents.state import OperatorBoard
 from hotline.app import EventFanout
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics
-from metrics.records.assembler import CallAssembler, CallRecord
+from metrics.records.assembler import CallAssembler
+from metrics.records.record import CallRecord
 from privacy.scanner import Scanner
 from telephony.ami import AmiEndpoint, AmiNode
 from telephony.ami_wire import WireManager, WireProtocol

@@ -46,8 +46,8 @@ from exposition.families import CounterFamily
 from exposition.writer import metrics_app
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome
 from telephony.ami import NodeStatus
 from telephony.events import QueueCallerJoin, QueueMemberAdded
 

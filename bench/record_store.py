@@ -29,7 +29,7 @@ from sqlalchemy import Engine, create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.db import make_engine, migrate
-from metrics.records.assembler import CallRecord, Outcome
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -7,8 +7,8 @@ import heapq
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from metrics.records.assembler import CallRecord, Outcome, is_offered
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome, is_offered
 from metrics.reports.service import Totals
 from telephony.events import (
     AmiEvent,

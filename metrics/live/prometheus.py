@@ -28,8 +28,8 @@ from exposition.families import CounterFamily, Histogram
 from exposition.writer import ExposedCollector, FamilyText, Format
 from ivr.engine import RouteReason
 from metrics.live.board import QueueBoard
-from metrics.records.assembler import CallRecord, Outcome, is_offered
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome, is_offered
 from telephony.ami import NodeStatus
 from telephony.events import AgentConnect, AmiEvent, QueueCallerJoin
 

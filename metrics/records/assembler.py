@@ -14,11 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from core.types import CallRef
 from ivr.engine import Route, RouteKind
+from metrics.records.record import CallRecord, Outcome
 from telephony.events import (
     AgentCalled,
     AgentComplete,
@@ -31,50 +31,6 @@ from telephony.events import (
     QueueCallerJoin,
     QueueCallerLeave,
 )
-
-
-class Outcome(StrEnum):
-    IN_PROGRESS = "in_progress"
-    ANSWERED = "answered"
-    ABANDONED_IN_IVR = "abandoned_in_ivr"
-    ABANDONED_IN_QUEUE = "abandoned_in_queue"
-    REFERRED = "referred"
-    FAILED = "failed"
-
-
-@dataclass(slots=True)
-class CallRecord:
-    """Changed only by the assembler while the call is open; read-only once handed out."""
-
-    id: str
-    node: str
-    call_id: str
-    started_at: datetime
-    ivr_ended_at: datetime | None = None
-    queue_entered_at: datetime | None = None
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
-    language: str | None = None
-    menu_version: str | None = None
-    path: str = ""
-    topic: str | None = None
-    queue: str | None = None
-    route_reason: str | None = None
-    fallback: bool = False
-    outcome: Outcome = Outcome.IN_PROGRESS
-    wait_seconds: float | None = None
-    talk_seconds: float | None = None
-    operator: str | None = None
-    complete: bool = True
-    priority: int = 0
-    after_hours: bool = False
-    referral: str | None = None
-    overflowed: bool = False
-    escalated: bool = False  # an operator handed the caller to the senior queue
-    survey_score: int | None = None  # 1-5, pressed by the caller after the call
-    wrapup_seconds: float | None = None  # the operator's after-call work
-    repeat_count: int | None = None  # calls from the same number within the window, this one included
-
 
 RecordSink = Callable[[CallRecord], None]
 
@@ -194,7 +150,6 @@ class CallAssembler:
 
     def _on_join(self, e: QueueCallerJoin) -> None:
         call = CallRef(e.node, e.call_id)
-        known = self._open.get(call)
         if (r := self._draft(call, e.at)) is None:
             return
         if r.answered_at is not None:
@@ -202,8 +157,7 @@ class CallAssembler:
             # the first join repeated (it happened before the answer).
             r.escalated = r.escalated or e.at > r.answered_at
             return
-        # No IVR route before the queue: the dialplan took its fallback path.
-        r.fallback = known is None or r.fallback or r.ivr_ended_at is None
+        _queued(r)
         r.overflowed = r.overflowed or (r.queue is not None and r.queue != e.queue)
         r.queue = e.queue
         if r.queue_entered_at is None:
@@ -225,6 +179,7 @@ class CallAssembler:
             return  # a leg already completed, reported again
         self._talking[call] = e.at
         if r.answered_at is None:  # the first operator is the call's; a senior's leg adds talk
+            _queued(r)
             r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
             r.wait_seconds = self._waited(r, e.at, e.hold_seconds)
 
@@ -236,6 +191,7 @@ class CallAssembler:
             return  # this leg was counted already (a repeated event)
         self._completed[call] = e.at
         if r.answered_at is None:  # the connect event was lost
+            _queued(r)
             r.queue, r.answered_at, r.operator = e.queue, e.at, e.member or None
             r.wait_seconds = float(e.hold_seconds)
         r.talk_seconds = (r.talk_seconds or 0.0) + float(e.talk_seconds)
@@ -246,6 +202,7 @@ class CallAssembler:
         """Events that show the caller was in a queue: enough to keep the call, should its join
         be lost (then its entry is known no earlier than this event)."""
         if (r := self._draft(CallRef(e.node, e.call_id), e.at)) and r.answered_at is None:
+            _queued(r)
             r.queue = r.queue or e.queue
             if r.queue_entered_at is None:
                 r.queue_entered_at = e.at
@@ -254,6 +211,7 @@ class CallAssembler:
         """Left the queue unanswered: hung up, or timed out to an overflow queue (app_queue
         reports both as an abandon). The caller's Hangup, or a new join, tells which."""
         if (r := self._draft(CallRef(e.node, e.call_id), e.at)) and r.answered_at is None:
+            _queued(r)
             r.queue, r.wait_seconds = e.queue, self._waited(r, e.at, e.hold_seconds)
 
     def _on_hangup(self, e: Hangup) -> None:
@@ -378,6 +336,12 @@ class CallAssembler:
         return len(calls)
 
 
+def _queued(r: CallRecord) -> None:
+    """The call shows up in a queue: without an IVR route before, the dialplan took its
+    fallback path (the IVR never answered, failed, or its process was gone)."""
+    r.fallback = r.fallback or r.ivr_ended_at is None
+
+
 def _outcome_when_gone(r: CallRecord) -> Outcome:
     """How a call ended that Asterisk no longer has, judged by where it was last seen (when
     it ended is not known: the record stays incomplete)."""
@@ -388,11 +352,3 @@ def _outcome_when_gone(r: CallRecord) -> Outcome:
     if r.referral:
         return Outcome.REFERRED
     return Outcome.ABANDONED_IN_IVR if r.ivr_ended_at is None else Outcome.ABANDONED_IN_QUEUE
-
-
-def is_offered(record: CallRecord) -> bool:
-    """The same rule as the SQL: reached a queue, or recorded as answered or abandoned there."""
-    return record.queue_entered_at is not None or record.outcome in (
-        Outcome.ANSWERED,
-        Outcome.ABANDONED_IN_QUEUE,
-    )

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from core.types import CallRef
-from metrics.records.assembler import CallRecord, OpenCall, Outcome
+from metrics.records.assembler import OpenCall
+from metrics.records.record import CallRecord, Outcome
 
 log = logging.getLogger("hotline.records")
 FILE_NAME = "open-calls.jsonl"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from core.outbox import Codec
-from metrics.records.assembler import CallRecord, Outcome
+from metrics.records.record import CallRecord, Outcome
 
 FIELDS = tuple(f.name for f in fields(CallRecord))
 _KNOWN = frozenset(FIELDS)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from metrics.records.assembler import CallRecord
+from metrics.records.record import CallRecord
 
 
 class CallRecordPublic(BaseModel):

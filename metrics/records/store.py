@@ -15,11 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.orm import stored_utc
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.cells import RECORD_COLUMNS, add_cells, lock_cutoff, replace_cells
 from metrics.records.intervals import CellKey, ServiceLevel, cell_key, roll_up
 from metrics.records.levels import ServiceLevels
 from metrics.records.models import CallRecordRow
+from metrics.records.record import CallRecord, Outcome
 
 log = logging.getLogger("hotline.records")
 _FIELDS = tuple(f.name for f in fields(CallRecord))

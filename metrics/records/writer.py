@@ -18,8 +18,8 @@ from pathlib import Path
 from core.db import is_outage
 from core.journal import Journal
 from core.outbox import Backlog, Outbox
-from metrics.records.assembler import CallRecord
 from metrics.records.journal import CODEC
+from metrics.records.record import CallRecord
 from metrics.records.store import RecordStore
 
 __all__ = ["Backlog", "RecordWriter"]

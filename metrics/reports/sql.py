@@ -19,9 +19,9 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select
 
-from metrics.records.assembler import Outcome
 from metrics.records.intervals import ANSWER_LADDER, short_column, within_column
 from metrics.records.models import CallIntervalRow, CallRecordRow
+from metrics.records.record import Outcome
 
 ANSWERED = Outcome.ANSWERED.value
 ABANDONED = Outcome.ABANDONED_IN_QUEUE.value

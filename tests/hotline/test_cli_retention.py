@@ -10,7 +10,7 @@ import yaml
 
 from core.db import make_engine, migrate
 from hotline.cli import main
-from metrics.records.assembler import Outcome
+from metrics.records.record import Outcome
 from metrics.records.store import RecordStore
 from tests.conftest import ROOT
 from tests.metrics.records.test_retention import call

@@ -33,7 +33,7 @@ from ivr.codec import to_data
 from ivr.document import IvrDocument
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
-from metrics.records.assembler import Outcome
+from metrics.records.record import Outcome
 from telephony.events import AgentConnect, QueueMemberAdded
 from tests.conftest import make_settings, seed_document
 from tests.ivr.test_api import SHELTER_TOPIC

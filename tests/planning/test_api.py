@@ -21,7 +21,7 @@ from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
-from metrics.records.assembler import CallRecord, Outcome
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from planning.api import planning_router
 from planning.service import PlanningService

@@ -23,8 +23,8 @@ from agents.state import OperatorState, OperatorStatus
 from exposition.writer import Format, exposition, metrics_app
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome
 from telephony.ami import NodeStatus
 from telephony.events import AgentConnect, QueueCallerJoin, QueueCallerLeave
 from tests.exposition.test_writer import PROMETHEUS_ACCEPT

@@ -17,8 +17,8 @@ from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
 from metrics.records.api import calls_router
-from metrics.records.assembler import Outcome
 from metrics.records.export import CallExporter
+from metrics.records.record import Outcome
 from metrics.records.store import RecordStore
 from tests.metrics.records.test_retention import call
 from tests.problems import problem_of

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from core.types import CallRef
 from ivr.engine import Route, RouteKind, RouteReason
-from metrics.records.assembler import CallAssembler, CallRecord, Outcome
+from metrics.records.assembler import CallAssembler
+from metrics.records.record import CallRecord, Outcome
 from telephony.events import (
     AgentComplete,
     AgentConnect,

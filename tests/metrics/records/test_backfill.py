@@ -19,10 +19,10 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.db import alembic_config, make_engine
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.intervals import CellCounts, CellKey, roll_up, utc
 from metrics.records.levels import ServiceLevels
 from metrics.records.models import CallIntervalRow, CallRecordRow
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore, _values
 from tests.databases import migrated_postgres
 

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.intervals import (
     ANSWER_LADDER,
     SHORT_ABANDON_LADDER,
@@ -28,6 +27,7 @@ from metrics.records.intervals import (
 )
 from metrics.records.levels import ServiceLevels
 from metrics.records.models import CallIntervalRow
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.retention import Retention
 from metrics.records.store import RecordStore
 from metrics.reports.service import Dimension, Interval, ReportQuery, ReportService, Totals

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from metrics.records.assembler import Outcome
 from metrics.records.exceptions import InvalidExportRange
 from metrics.records.export import CallExporter
+from metrics.records.record import Outcome
 from metrics.records.retention import Retention
 from metrics.records.store import RecordStore
 from tests.metrics.records.test_retention import call

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from ivr.engine import Route, RouteKind, RouteReason
-from metrics.records.assembler import CallAssembler, CallRecord, Outcome
+from metrics.records.assembler import CallAssembler
 from metrics.records.inflight import FILE_NAME, InFlightLog
+from metrics.records.record import CallRecord, Outcome
 from telephony.events import LiveCalls
 from tests.metrics.records.test_assembler import CALL, at, complete, connect, hangup, join
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.journal import FIELDS, decode, encode, ident
+from metrics.records.record import CallRecord, Outcome
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 BERLIN = timezone(timedelta(hours=1))

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from core.types import CallRef
 from ivr.engine import Route, RouteKind, RouteReason
-from metrics.records.assembler import CallAssembler, CallRecord, Outcome
+from metrics.records.assembler import CallAssembler
+from metrics.records.record import CallRecord, Outcome
 from telephony.events import (
     AgentCalled,
     AgentComplete,

@@ -17,11 +17,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import metrics.records.retention as retention_module
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.cells import advance_cutoff
 from metrics.records.intervals import interval_start, roll_up
 from metrics.records.levels import ServiceLevels
 from metrics.records.models import CallIntervalRow, CallRecordRow
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.retention import Retention, RetentionResult, run_retention_forever
 from metrics.records.store import RecordStore
 

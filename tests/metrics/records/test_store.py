@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 import metrics.records.store as store_module
 from core.db import migrate
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.models import CallIntervalRow
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from tests.databases import migrated_postgres, migrated_sqlite
 

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from core.db import make_engine, migrate
 from core.journal import REJECTED, Journal
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.intervals import CellCounts, CellKey, roll_up, utc
 from metrics.records.models import CallIntervalRow
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from metrics.records.writer import Backlog, RecordWriter
 from tests.conftest import ROOT

@@ -7,8 +7,8 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 
-from metrics.records.assembler import CallRecord, Outcome, is_offered
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome, is_offered
 from metrics.reports.calendar import bucket_start, utc_offset
 from metrics.reports.service import (
     _DAY,

@@ -17,8 +17,8 @@ from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
 from metrics.live.board import QueueBoard
-from metrics.records.assembler import Outcome
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import Outcome
 from metrics.records.store import RecordStore
 from metrics.reports.api import reports_router
 from metrics.reports.service import ReportService

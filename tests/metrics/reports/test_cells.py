@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.retention import Retention
 from metrics.records.store import RecordStore
 from metrics.reports.service import Dimension, Interval, ReportError, ReportQuery, ReportService, Totals

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from metrics.records.assembler import CallRecord, Outcome
 from metrics.records.levels import ServiceLevels
+from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from metrics.reports.service import (
     Dimension,
