@@ -80,6 +80,7 @@ class AsteriskSync:
                 log.warning(
                     "asterisk node %s: the change of %s is pending (%s)", node, operator_id, self._why[node]
                 )
+                self._retry(node, at_once=False)  # logged in but refusing: tried again
         return self.waiting(operator_id)
 
     async def publish(self, doc: IvrDocument) -> None:
@@ -94,17 +95,23 @@ class AsteriskSync:
     def on_status(self, status: NodeStatus) -> None:
         """For AmiNode's ``on_status``: a node that logs in gets what waits for it."""
         was, self._logged_in[status.node] = self._logged_in.get(status.node, False), status.logged_in
-        if status.logged_in and not was and self._waiting.get(status.node):
-            running = self._converging.get(status.node)
-            if running is None or running.done():
-                self._converging[status.node] = self._tasks.spawn(
-                    "asterisk-sync", self._converge(status.node)
-                )
+        if status.logged_in and not was:
+            self._retry(status.node, at_once=True)
 
     # -- internals ---------------------------------------------------------------------------------
-    async def _converge(self, node: str) -> None:
+    def _retry(self, node: str, at_once: bool) -> None:
+        """What waits for a logged-in node, applied (again, with backoff) by one task per node."""
+        if not (self._logged_in.get(node) and self._waiting.get(node)):
+            return
+        running = self._converging.get(node)
+        if running is None or running.done():
+            self._converging[node] = self._tasks.spawn("asterisk-sync", self._converge(node, at_once))
+
+    async def _converge(self, node: str, at_once: bool) -> None:
         backoff = self._backoff()
         outage = self._tasks.outage("asterisk-sync", f"operators' changes for asterisk node {node}", log)
+        if not at_once:
+            await asyncio.sleep(backoff.next())
         while self._waiting[node]:
             if (failed := await self._apply(node)) is None:
                 outage.ok()

@@ -168,3 +168,13 @@ async def test_pending_changes_survive_a_restart_and_are_retried_while_the_node_
     assert applier.applied == 1 and second.pending() == {"local": 0} and not second.waiting("op-anna")
     assert json.loads(state.read_text()) == {}
     assert tasks.failures["asterisk-sync"] == 1
+
+
+async def test_a_change_a_logged_in_node_refuses_is_tried_again_with_backoff(tmp_path: Path) -> None:
+    applier, tasks = FlakyApplier(2), TaskSupervisor()
+    sync = AsteriskSync(applier, seed_document, tmp_path / "p.json", tasks, lambda: Backoff(0.01, 0.02))  # type: ignore[arg-type]
+    sync.on_status(status(logged_in=True))
+    assert set(await sync.changed("op-anna")) == {"local"}  # refused now (a reload that failed)
+    await asyncio.sleep(0.2)
+    assert applier.applied == 1 and sync.pending() == {"local": 0}
+    assert tasks.failures["asterisk-sync"] == 1  # the retry that failed; then it worked
