@@ -41,10 +41,11 @@ _SHORT = os.strerror(errno.ENOSPC) + " (a short write)"
 @dataclass(eq=False)
 class Segment:
     path: Path
-    fd: int = -1  # open while this process appends to it or holds it for a sync
+    fd: int = -1  # open while this process appends to it (the current segment only)
     size: int = 0  # bytes of whole lines
     bad_lines: int = 0  # unreadable lines found when it was recovered: kept as *.corrupt
     since: float = 0.0  # wall-clock time of its first entry (of the file, when recovered)
+    synced: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,21 +101,28 @@ class Journal:
         return True
 
     def seal(self) -> list[Segment]:
-        """The segments appended to since the last seal, now closed for appending."""
+        """The segments appended to since the last seal, now closed (no descriptor stays open
+        for a segment waiting through an outage)."""
         sealed, self._ended = self._ended, []
         if self._current is not None:
             sealed.append(self._current)
             self._current = None
+        for segment in sealed:
+            _close(segment)
         return sealed
 
     def sync(self, segments: Sequence[Segment]) -> None:
         """Each segment's lines, and the folder's entries for them, reach the disk (once)."""
-        open_ones = [segment for segment in segments if segment.fd >= 0]
+        todo = [segment for segment in segments if not segment.synced]
         try:
-            for segment in open_ones:
-                os.fsync(segment.fd)
-                _close(segment)
-            if open_ones:
+            for segment in todo:
+                fd = os.open(segment.path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                segment.synced = True
+            if todo:
                 folder = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
                 try:
                     os.fsync(folder)
@@ -127,7 +135,6 @@ class Journal:
 
     def commit(self, segment: Segment) -> None:
         """Every entry of ``segment`` is safe elsewhere: the file goes (or stays as *.corrupt)."""
-        _close(segment)
         try:
             if segment.bad_lines:
                 segment.path.rename(segment.path.with_name(segment.path.name + CORRUPT))
@@ -201,6 +208,7 @@ class Journal:
         try:
             os.ftruncate(segment.fd, segment.size)
         except OSError:
+            _close(segment)
             self._ended.append(segment)
             self._current = None
 

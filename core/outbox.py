@@ -1,24 +1,21 @@
 """A durable outbox: items handed over on the event loop are kept in a journal
 (core/journal.py) and written to a database in batches by one worker thread, in the order they
-came, whatever the database does meanwhile.
+came, whatever the database does meanwhile. The loop never waits for the database: ``submit``
+is one journal append and a list append; the worker fsyncs each segment as it arrives (in an
+outage too), saves, and removes the segment after the commit.
 
 - **The database away** (``is_outage``: stopped, unreachable, restarting, a SQLite file locked
   by another writer): the batch waits, in the journal and in memory, and is tried again after a
-  delay doubling from ``backoff[0]`` to ``backoff[1]``; newer items queue behind it and follow
-  in order. One warning when an outage starts, one info line when it ends (how long, how many
-  items waited), nothing per retry.
+  delay doubling from ``backoff[0]`` to ``backoff[1]``; newer items follow it in order. One
+  warning when an outage starts, one info line when it ends (how long, how many waited).
 - **The database refusing a batch for its content** (any other error): its items are saved one
-  by one; an item still refused goes to the journal's rejected file (kept, logged by its id
-  only, counted) and the queue moves on.
-- **The journal failing** (a full disk, an unwritable folder): logged once and counted by the
-  journal; the item is kept in memory and saved like the others.
-- **A journal left by an earlier process** (a crash, or a stop while the database was away):
-  :meth:`Outbox.replay` saves it first, in order. Saves must therefore be idempotent: an entry
-  committed just before a crash, and not yet removed from the journal, is saved a second time.
-
-The event loop never waits for the database: ``submit`` appends to the journal (one
-``os.write``) and to a buffer; the worker fsyncs each segment before the batch's transaction
-and removes it after the commit.
+  by one; one still refused goes to the journal's rejected file (kept, logged by its id only,
+  counted) and the queue moves on.
+- **The journal failing** (a full disk): logged once and counted by the journal; the item is
+  kept in memory and saved like the others.
+- **A journal left by an earlier process** (a crash, a stop in an outage): :meth:`Outbox.replay`
+  saves it first, in order. Saves must be idempotent: an entry committed just before a crash,
+  and not yet removed from the journal, is saved a second time.
 """
 
 from __future__ import annotations
@@ -54,6 +51,7 @@ class Backlog:
     journal_errors_total: int
     outage: bool  # the database is away right now
     stopped: bool  # the worker has ended (after close)
+    failed_tries_total: int = 0  # saves that raised: the database away, or content refused
 
     def brief(self) -> dict[str, float]:
         """What /healthz and the wallboard show of it."""
@@ -76,20 +74,20 @@ class _Waiter:
 
 
 @dataclass
-class _State:
-    """What the worker and the loop share, under ``Outbox._cond``."""
-
+class _State:  # what the worker and the loop share, under Outbox._cond
     queue: deque[_Batch[Any]] = field(default_factory=deque)
     waiting: int = 0  # items in the queue
     handed: int = 0  # items ever queued
     settled: int = 0  # of those, saved or refused
     saved: int = 0
     rejected: int = 0
+    failed_tries: int = 0
     down_since: float | None = None
     closing: bool = False
     last_try: bool = False
     stopped: bool = False
     waiters: list[_Waiter] = field(default_factory=list)
+    unsynced: list[Segment] = field(default_factory=list)  # handed over, not fsync'd yet
 
 
 class Outbox(Generic[T]):
@@ -182,12 +180,11 @@ class Outbox(Generic[T]):
             s = self._s
             pending = s.waiting + len(self._buffer)
             oldest = next((b.since for b in s.queue if b.items), None)
-            outage, saved, rejected, stopped = s.down_since is not None, s.saved, s.rejected, s.stopped
+            errors = self._journal.errors if self._journal is not None else 0
+            figures = (s.saved, s.rejected, errors, s.down_since is not None, s.stopped, s.failed_tries)
         if self._buffer and (oldest is None or self._buffer_since < oldest):
             oldest = self._buffer_since
-        errors = self._journal.errors if self._journal is not None else 0
-        age = max(now - oldest, 0.0) if oldest is not None else 0.0
-        return Backlog(pending, age, saved, rejected, errors, outage, stopped)
+        return Backlog(pending, max(now - oldest, 0.0) if oldest is not None else 0.0, *figures)
 
     @property
     def pending(self) -> int:
@@ -228,6 +225,7 @@ class Outbox(Generic[T]):
                 s.queue.extend(batches)
             count = sum(len(b.items) for b in batches)
             s.waiting, s.handed = s.waiting + count, s.handed + count
+            s.unsynced.extend(segment for batch in batches for segment in batch.segments)
             self._cond.notify_all()
             if self._thread is None and not s.closing:
                 self._thread = threading.Thread(target=self._run, name=f"{self._name}s", daemon=True)
@@ -254,7 +252,7 @@ class Outbox(Generic[T]):
             while not self._s.queue and not self._s.closing:
                 self._cond.wait()
             taken: list[_Batch[T]] = []
-            size = 0
+            size = 0  # items taken
             for batch in self._s.queue:
                 if taken and size + len(batch.items) > self._batch_size:
                     break
@@ -263,21 +261,33 @@ class Outbox(Generic[T]):
             return taken or None
 
     def _pause(self, delay: float) -> bool:
-        """Wait before the next try; False: the outbox is closing, stop now."""
+        """Wait before the next try, syncing what arrives meanwhile (an outage is no reason to
+        leave a record exposed to a power loss); False: the outbox is closing, stop now."""
+        end = time.monotonic() + delay
+        while True:
+            self._sync()
+            with self._cond:
+                left = end - time.monotonic()
+                if not self._s.closing and left > 0 and not self._s.unsynced:
+                    self._cond.wait(left)  # new batches or close() wake it
+                if self._s.closing:  # one last try after close(), then stop
+                    self._s.last_try, last = True, self._s.last_try
+                    return not last
+                if left <= 0:
+                    return True
+
+    def _sync(self) -> None:
+        """Every segment handed over so far reaches the disk."""
         with self._cond:
-            end = time.monotonic() + delay
-            while not self._s.closing and (left := end - time.monotonic()) > 0:
-                self._cond.wait(left)  # close() cuts it short
-            if self._s.closing:  # one last try after close(), then stop
-                self._s.last_try, last = True, self._s.last_try
-                return not last
-            return True
+            segments, self._s.unsynced = self._s.unsynced, []
+        if segments and self._journal is not None:
+            self._journal.sync(segments)
+            self._changed()
 
     def _write(self, batches: list[_Batch[T]]) -> float:
         """Save the batches in one transaction; the delay before the next try (0: progress)."""
         items = [item for batch in batches for item in batch.items]
-        if self._journal is not None:
-            self._journal.sync([segment for batch in batches for segment in batch.segments])
+        self._sync()  # these batches' segments, and any queued behind them
         if not items:  # a recovered segment with nothing readable left in it
             for batch in batches:
                 self._finish(batch)
@@ -285,6 +295,7 @@ class Outbox(Generic[T]):
         try:
             self._save(items)
         except Exception as exc:
+            self._failed_try()
             if self._is_outage(exc):
                 return self._down(exc)
             reason = type(exc).__name__
@@ -302,6 +313,7 @@ class Outbox(Generic[T]):
                 try:
                     self._save(batch.items[:1])
                 except Exception as exc:
+                    self._failed_try()
                     if self._is_outage(exc):
                         return self._down(exc)
                     self._reject(batch, exc)
@@ -329,6 +341,10 @@ class Outbox(Generic[T]):
             s.waiting -= saved + rejected
             s.settled += saved + rejected
             s.saved, s.rejected = s.saved + saved, s.rejected + rejected
+
+    def _failed_try(self) -> None:
+        with self._cond:
+            self._s.failed_tries += 1  # every one counted (only the outage's first is logged)
 
     def _finish(self, batch: _Batch[T]) -> None:
         if self._journal is not None and not batch.keep:

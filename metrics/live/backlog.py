@@ -5,7 +5,9 @@ no I/O):
   its way); ``hotline_records_oldest_pending_seconds``: how long the oldest of them has waited;
 - ``hotline_records_saved_total``, ``hotline_records_rejected_total`` (refused by the database
   for their content, kept in rejected.jsonl beside the journal),
-  ``hotline_records_journal_errors_total`` (the journal could not be written, synced or read).
+  ``hotline_records_journal_errors_total`` (the journal could not be written, synced or read),
+  ``hotline_records_save_failures_total`` (tries to save that failed: each retry in an outage,
+  each refusal).
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ class BacklogCollector(ExposedCollector):
         self._errors = FamilyText(
             "hotline_records_journal_errors", "Failures to write, sync or read the record journal", "counter"
         )
+        self._failures = FamilyText(
+            "hotline_records_save_failures", "Tries to save call records that failed (retried)", "counter"
+        )
 
     def texts(self) -> Sequence[FamilyText]:
-        return (self._pending, self._oldest, self._saved, self._rejected, self._errors)
+        return (self._pending, self._oldest, self._saved, self._rejected, self._errors, self._failures)
 
     def collect(self) -> Iterator[Metric]:
         for text, value in self._families():
@@ -53,4 +58,5 @@ class BacklogCollector(ExposedCollector):
             (self._saved, float(b.saved_total)),
             (self._rejected, float(b.rejected_total)),
             (self._errors, float(b.journal_errors_total)),
+            (self._failures, float(b.failed_tries_total)),
         ]

@@ -51,10 +51,11 @@ def test_a_seal_starts_the_next_segment_and_a_commit_removes_the_sealed_one(tmp_
     journal = Journal(tmp_path)
     journal.append(entry(1))
     [first] = journal.seal()
+    assert first.fd == -1 and not first.synced  # sealed: no descriptor held while it waits
     journal.append(entry(2))
     assert segments(tmp_path) == ["journal-000000001.jsonl", "journal-000000002.jsonl"]
     journal.sync([first])
-    assert first.fd == -1  # synced and closed: a second sync costs nothing
+    assert first.synced  # a second sync costs nothing
     journal.commit(first)
     assert segments(tmp_path) == ["journal-000000002.jsonl"]
     assert journal.seal()[0].path.name == "journal-000000002.jsonl"
@@ -157,8 +158,7 @@ def test_a_read_only_disk_is_an_error_then_works_again(
 ) -> None:
     journal = Journal(small_disk / "records")
     assert journal.append(entry(1))
-    [sealed] = journal.seal()
-    journal.sync([sealed])  # closed: a file open for writing keeps a remount busy
+    [sealed] = journal.seal()  # closed: a file open for writing would keep the remount busy
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with caplog.at_level(logging.ERROR, logger="hotline.journal"):
         assert not journal.append(entry(2)) and not journal.append(entry(3))

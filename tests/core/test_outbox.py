@@ -7,6 +7,7 @@ import asyncio
 import errno
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,7 @@ async def test_items_wait_out_an_outage_and_are_saved_in_order_when_it_ends(
         for key in keys:
             box.submit(Item(key))
         waiting = await until(box, lambda b: b.outage and db.attempts >= 5)
-        assert (waiting.pending, waiting.saved_total) == (10, 0)
+        assert (waiting.pending, waiting.saved_total) == (10, 0) and waiting.failed_tries_total >= 5
         assert waiting.oldest_pending_seconds >= 0
         assert journalled(tmp_path) == keys  # on disk, in order, while the database is away
         db.down = False
@@ -198,6 +199,25 @@ async def test_a_crashed_process_leaves_its_journal_to_the_next_one_which_saves_
     assert db.order() == ["k0", "k1", "k2", "k3", "k4", "new"]
     await box.close()
     await asyncio.wait_for(crashed.close(), WAIT)
+
+
+async def test_segments_waiting_out_an_outage_are_synced_and_hold_no_descriptor(tmp_path: Path) -> None:
+    db = FakeDatabase()
+    db.down = True
+    box = outbox(db, tmp_path, backoff=(3600.0, 3600.0))  # one try, then a long wait
+    box.submit(Item("first"))
+    await until(box, lambda b: b.outage)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    for i in range(300):  # 300 segments arrive during the wait
+        box.submit(Item(f"k{i}"))
+        box._dispatch()
+    queued = [segment for batch in box._s.queue for segment in batch.segments]
+    assert len(queued) == 301 and len(os.listdir("/proc/self/fd")) <= descriptors + 1
+    await until(box, lambda _: all(segment.synced for segment in queued))  # without another try
+    assert db.attempts == 1
+    db.down = False
+    await asyncio.wait_for(box.close(), WAIT)
+    assert db.order() == ["first", *[f"k{i}" for i in range(300)]] and journalled(tmp_path) == []
 
 
 async def test_an_item_the_journal_cannot_take_is_still_saved_from_memory(

@@ -19,7 +19,10 @@ from metrics.records.writer import RecordWriter
 from tests.metrics.records.test_writer import calls
 
 
-def scrape(registry: CollectorRegistry) -> dict[str, float]:
+def scrape(backlog: Backlog) -> dict[str, float]:
+    """One backlog, read once, written by our collector and by prometheus_client."""
+    registry = CollectorRegistry()
+    registry.register(BacklogCollector(lambda: backlog))
     text = exposition(registry, Format.TEXT).decode()
     assert text == generate_latest(registry).decode()
     assert exposition(registry, Format.OPENMETRICS) == openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
@@ -27,15 +30,14 @@ def scrape(registry: CollectorRegistry) -> dict[str, float]:
 
 
 def test_the_families_say_what_the_backlog_says() -> None:
-    now = Backlog(3, 61.23456, 10, 1, 2, outage=True, stopped=False)
-    registry = CollectorRegistry()
-    registry.register(BacklogCollector(lambda: now))
-    assert scrape(registry) == {
+    now = Backlog(3, 61.23456, 10, 1, 2, outage=True, stopped=False, failed_tries_total=7)
+    assert scrape(now) == {
         "hotline_records_pending": 3.0,
         "hotline_records_oldest_pending_seconds": 61.235,
         "hotline_records_saved_total": 10.0,
         "hotline_records_rejected_total": 1.0,
         "hotline_records_journal_errors_total": 2.0,
+        "hotline_records_save_failures_total": 7.0,
     }
 
 
@@ -55,18 +57,17 @@ class Away:
 async def test_the_gauges_move_with_the_writer_through_an_outage(tmp_path: Path) -> None:
     store = Away()
     writer = RecordWriter(store, tmp_path, interval=0.01, backoff=(0.01, 0.05))  # type: ignore[arg-type]
-    registry = CollectorRegistry()
-    registry.register(BacklogCollector(writer.backlog))
-    assert scrape(registry)["hotline_records_pending"] == 0
+    assert scrape(writer.backlog())["hotline_records_pending"] == 0
     for r in calls(5):
         writer.submit(r)
     await asyncio.wait_for(writer.wait_until(lambda b: b.outage and b.oldest_pending_seconds > 0), 30)
-    during = scrape(registry)
+    during = scrape(writer.backlog())
     assert (during["hotline_records_pending"], during["hotline_records_saved_total"]) == (5, 0)
     assert during["hotline_records_oldest_pending_seconds"] > 0
+    assert during["hotline_records_save_failures_total"] >= 1
     store.back = True
     await asyncio.wait_for(writer.wait_until(lambda b: b.pending == 0), 30)
-    after = scrape(registry)
+    after = scrape(writer.backlog())
     assert (after["hotline_records_pending"], after["hotline_records_oldest_pending_seconds"]) == (0, 0)
     assert after["hotline_records_saved_total"] == 5
     await writer.close()
