@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,29 @@ def samples(service: Service) -> dict[tuple[str, str], float]:
         for s in family.samples:
             out[(s.name, s.labels.get("queue", s.labels.get("node", "")))] = s.value
     return out
+
+
+def backlog(svc: Service) -> tuple[float, dict[str, Any]]:
+    """Records not saved yet, on /metrics and in /healthz."""
+    pending = samples(svc).get(("hotline_records_pending", ""), -1.0)
+    health = httpx.get(f"{svc.url}/healthz", timeout=5).json()
+    return pending, health.get("records", {})
+
+
+def report_equals_records(svc: Service, records: list[dict[str, Any]]) -> None:
+    """The day's report (read from the cells) counts exactly what the records say."""
+    starts = [datetime.fromisoformat(r["started_at"]) for r in records]
+    start = min(starts).replace(second=0, microsecond=0)
+    end = max(starts).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    params = {"start": start.isoformat(), "end": end.isoformat(), "interval": "day", "tz": "UTC"}
+    report = httpx.get(f"{svc.url}/api/reports", params=params, headers=svc.admin, timeout=30).json()
+    window = [r for r in records if start <= datetime.fromisoformat(r["started_at"]) < end]
+    offered = [
+        r for r in window if r["queue_entered_at"] or r["outcome"] in ("answered", "abandoned_in_queue")
+    ]
+    total = report["total"]
+    assert (total["offered"], total["answered"], total["abandoned"]) == (
+        len(offered),
+        sum(r["outcome"] == "answered" for r in window),
+        sum(r["outcome"] == "abandoned_in_queue" for r in window),
+    ), total
