@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from prometheus_client import CollectorRegistry
 
 from agents.state import OperatorBoard
-from hotline.app import EventFanout
+from hotline.wiring import EventFanout
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics
 from metrics.records.assembler import CallAssembler

@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,14 +28,22 @@ from agents.presence import PauseReason, Presence
 from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard, OperatorState
 from core.db import make_engine, migrate
-from core.settings import AsteriskNodeSettings, Settings
+from core.settings import Settings
 from core.tasks import TaskSupervisor, child, exception_handler
 from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.http import create_app
+from hotline.lifecycle import (
+    HTTP_STOP_SECONDS,
+    IVR_STOP_SECONDS,
+    RECORDS_STOP_SECONDS,
+    HttpServer,
+    stop_signals,
+)
 from hotline.loops import follow_ivr_forever, sweep_forever
+from hotline.wiring import EventFanout, endpoint
 from ivr.api import ivr_router, referrals_router
 from ivr.document import Queue
 from ivr.handler import IvrHandler
@@ -64,46 +71,12 @@ from privacy.repeat import RepeatCallers
 from telephony import variables as v
 from telephony.agi import AgiRequest
 from telephony.agi_channel import AgiChannel
-from telephony.ami import AmiEndpoint, AmiNode, NodeStatus
-from telephony.events import AmiEvent
+from telephony.ami import AmiNode, NodeStatus
 from telephony.fastagi import FastAgiServer
 from wallboard.api import wallboard_router
 from wallboard.service import Wallboard, WallboardSources, recent_totals
 
 log = logging.getLogger("hotline")
-# A stop (SIGTERM, SIGINT) takes under 10 s: calls in the IVR get this long to reach a queue,
-IVR_STOP_SECONDS = 5.0
-HTTP_STOP_SECONDS = 2  # open HTTP requests this long (the wallboard's streams end at once),
-RECORDS_STOP_SECONDS = 2.0  # and the record writer this long (what is left stays journaled).
-
-
-def endpoint(node: AsteriskNodeSettings) -> AmiEndpoint:
-    return AmiEndpoint(
-        name=node.name,
-        host=node.ami_host,
-        port=node.ami_port,
-        username=node.ami_user,
-        secret=node.secret() or "",
-    )
-
-
-class EventFanout:
-    """Hands each typed AMI event to every consumer; one consumer's bug never stops the others."""
-
-    def __init__(self, consumers: list[Callable[[AmiEvent], None]]) -> None:
-        self._consumers = consumers
-        self.errors_total = 0
-
-    def add(self, consumer: Callable[[AmiEvent], None]) -> None:
-        self._consumers.append(consumer)
-
-    def __call__(self, event: AmiEvent) -> None:
-        for consume in self._consumers:
-            try:
-                consume(event)
-            except Exception as exc:
-                self.errors_total += 1
-                log.error("event consumer failed on %s: %s", type(event).__name__, type(exc).__name__)
 
 
 class Hotline:
@@ -337,7 +310,7 @@ class Hotline:
         }
         tasks += [self.tasks.supervise(name, run) for name, run in loops.items()]
         http = self.settings.http
-        server = _HttpServer(
+        server = HttpServer(
             uvicorn.Config(
                 self.app,
                 host=http.host,
@@ -354,7 +327,7 @@ class Hotline:
             http.host,
             http.port,
         )
-        stopping = _stop_signals()
+        stopping = stop_signals()
         serving = child(server.serve(), name="http")
         try:
             signalled = child(stopping.wait())
@@ -415,22 +388,3 @@ class Hotline:
         except TimeoutError:
             log.warning("records not all saved within %g s", RECORDS_STOP_SECONDS)
         return self.writer.pending
-
-
-class _HttpServer(uvicorn.Server):
-    """uvicorn without its signal handling: the service's own handlers stop it in order, and
-    nothing re-raises the signal afterwards (which would skip the service's shutdown)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _stop_signals() -> asyncio.Event:
-    """An event set by SIGTERM or SIGINT (where the loop can take signals: the main thread)."""
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stopping.set)
-    return stopping

@@ -13,7 +13,7 @@ import pytest
 
 from agents.state import OperatorBoard, OperatorStatus
 from core.settings import Settings
-from hotline.app import endpoint
+from hotline.wiring import endpoint
 from sandbox.asterisk import Sandbox
 from telephony.ami import AmiNode
 from tests.e2e.conftest import Service

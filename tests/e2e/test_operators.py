@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from core.settings import Settings
-from hotline.app import endpoint
+from hotline.wiring import endpoint
 from sandbox.scenarios import (
     CallPlan,
     softphone_answer_scenario,

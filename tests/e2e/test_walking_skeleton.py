@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from core.settings import Settings
-from hotline.app import endpoint
+from hotline.wiring import endpoint
 from sandbox.callgen import Callgen
 from sandbox.scenarios import CallPlan
 from telephony.ami import AmiNode

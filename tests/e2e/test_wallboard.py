@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.settings import Settings
-from hotline.app import endpoint
+from hotline.wiring import endpoint
 from sandbox.scenarios import CallPlan
 from telephony.ami import AmiNode
 from telephony.events import AmiEvent, QueueCallerAbandon, QueueCallerJoin, QueueCallerLeave
