@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from core.journal import Journal, Segment
+from core.tasks import describe
 
 log = logging.getLogger("hotline.outbox")
 T = TypeVar("T")
@@ -151,8 +152,7 @@ class Outbox(Generic[T]):
             await self.wait_until(lambda _: self._s.settled >= target or self._s.stopped)
 
     async def close(self) -> None:
-        """Save what is queued, then end the worker; in an outage, after one more try, what is
-        left stays in the journal for the next start."""
+        """Save what is queued and end the worker (in an outage: one last try, the rest stays)."""
         self._dispatch()
         with self._cond:
             self._s.closing = True
@@ -161,8 +161,7 @@ class Outbox(Generic[T]):
             await self.wait_until(lambda b: b.stopped)
 
     async def wait_until(self, predicate: Callable[[Backlog], bool]) -> Backlog:
-        """The first backlog, from now on, for which ``predicate`` holds (checked after each
-        change the worker makes)."""
+        """The first backlog for which ``predicate`` holds (checked at each worker's change)."""
         loop = asyncio.get_running_loop()
         waiter = _Waiter(loop, loop.create_future(), predicate)
         with self._cond:
@@ -234,16 +233,19 @@ class Outbox(Generic[T]):
     # -- the worker thread ------------------------------------------------------------------------
     def _run(self) -> None:
         while (batches := self._next()) is not None:
-            delay = self._write(batches)
+            try:
+                delay = self._write(batches)
+            except Exception as exc:  # a bug, not the database: the worker lives on, the batch waits
+                log.error("the %s writer failed (%s): tried again later", self._name, describe(exc))
+                delay = self._backoff[1]
             self._changed()
             if delay and not self._pause(delay):
                 break
-        with self._cond:
-            self._s.stopped = True
-            left = self._s.waiting
-        if left:
+        if left := self._s.waiting:  # logged before ``stopped`` lets close() return
             where = "stay in the journal for the next start" if self._journal else "are lost"
             log.warning("%d %ss not saved when the writer stopped: they %s", left, self._name, where)
+        with self._cond:
+            self._s.stopped = True
         self._changed()
 
     def _next(self) -> list[_Batch[T]] | None:

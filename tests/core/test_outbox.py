@@ -220,6 +220,29 @@ async def test_segments_waiting_out_an_outage_are_synced_and_hold_no_descriptor(
     assert db.order() == ["first", *[f"k{i}" for i in range(300)]] and journalled(tmp_path) == []
 
 
+async def test_a_bug_in_the_worker_is_logged_and_the_worker_lives_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    names = iter([ZeroDivisionError, None])
+
+    def ident(item: Item) -> str:  # fails the first time it is asked
+        if (error := next(names)) is not None:
+            raise error()
+        return item.key
+
+    db = FakeDatabase()
+    db.refuse = {"k1"}
+    codec = Codec[Item](CODEC.encode, CODEC.decode, ident)
+    box = Outbox(db.save, codec, Journal(tmp_path), is_outage, interval=0.01, backoff=(0.01, 0.05))
+    with caplog.at_level(logging.ERROR, logger="hotline.outbox"):
+        for key in ("k0", "k1", "k2"):
+            box.submit(Item(key))
+        await asyncio.wait_for(box.flush(), WAIT)
+    assert db.order() == ["k0", "k2"] and box.backlog().rejected_total == 1
+    assert caplog.records[0].getMessage().startswith("the item writer failed (ZeroDivisionError at ")
+    await box.close()
+
+
 async def test_an_item_the_journal_cannot_take_is_still_saved_from_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
