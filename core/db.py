@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa
 from sqlalchemy.engine.url import make_url
 
+from core.files import private_dir, private_file, tighten
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # SQLSTATEs of a database that is away or busy, not of what it was given: connection (08),
 # transaction rollback (40: serialization, deadlock), insufficient resources (53: disk full),
@@ -21,11 +23,20 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The records' file 0600 before SQLite opens it: SQLite gives its -wal and -shm the main
+    file's mode. Files left looser by an earlier version are tightened."""
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

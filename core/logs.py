@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from core.files import private_dir, private_file
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET = ("panoramisk", "asyncio", "uvicorn.access", "alembic")
 
@@ -14,7 +16,8 @@ QUIET = ("panoramisk", "asyncio", "uvicorn.access", "alembic")
 def setup(level: str, log_file: Path | None = None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(log_file.parent)
+        private_file(log_file)  # 0600 before the handler opens it (its mode would follow the umask)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     logging.basicConfig(level=level.upper(), format=FORMAT, handlers=handlers, force=True)
     for name in QUIET:

@@ -19,6 +19,8 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.files import private_dir, tighten
+
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -279,9 +281,10 @@ def _ensure_secrets(settings: Settings) -> None:
 
 def _dev_secret(var_dir: Path, name: str) -> str:
     path = var_dir / "secrets" / name
+    private_dir(path.parent, own=True)
     if path.exists():
+        tighten(path)
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = secrets.token_urlsafe(24)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from agents.directory import SIP_REALM, Operator
+from core.files import private_dir
 from core.settings import Settings
 from core.shipped import shipped
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
@@ -331,14 +332,23 @@ def render(
     return {name: env.get_template(name).render(values) for name in TEMPLATES}
 
 
-def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = ("manager.conf",)) -> None:
-    """Write atomically; files holding secrets are readable by their owner only."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+# Rendered files that hold a secret: the AMI user's (manager.conf), the operators' md5
+# credentials (pjsip.conf; as good as a password for SIP digest).
+SECRET_FILES: tuple[str, ...] = ("manager.conf", "pjsip.conf")
+
+
+def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = SECRET_FILES) -> None:
+    """Write atomically; files holding secrets are readable by their owner only (0600), in a
+    folder only its owner enters (0700). Asterisk reads them as the same user (root in the
+    sandbox and in the docker image; on a server, run the hotline as Asterisk's user)."""
+    private_dir(out_dir, own=True)
     private = set(secret_files)
     for name, text in files.items():
         path = out_dir / name
         tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name in private else 0o644)
+        mode = 0o600 if name in private else 0o644
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        os.fchmod(fd, mode)  # a scratch file left by an earlier run keeps its mode otherwise
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.directory import Operator
 from core.settings import Settings
 from dialplan.check import ConfigCheckError, check, read
 from dialplan.render import render, sandbox_target, server_target, write
@@ -157,3 +158,20 @@ def test_escalation_is_rendered_only_with_an_escalation_queue(
     assert f"Set(QUEUE_PRIO={v.ESCALATION_PRIORITY})" in files["extensions.conf"]
     plain = render(settings, sandbox_target(settings), document.model_copy(update={"escalation_queue": None}))
     assert v.CONTEXT_ESCALATE not in plain["extensions.conf"] + plain["features.conf"]
+
+
+def test_files_with_secrets_are_0600_in_a_0700_folder(
+    settings: Settings, document: IvrDocument, tmp_path: Path
+) -> None:
+    out = tmp_path / "etc"
+    out.mkdir(mode=0o755)
+    out.chmod(0o755)
+    (out / "pjsip.conf.tmp").write_text("left by a crash", encoding="utf-8")
+    (out / "pjsip.conf.tmp").chmod(0o644)
+    operator = Operator("op-anna", "Anna", "operator", {"crisis": 1}, True, "softphone-md5")
+    write(render(settings, sandbox_target(settings), document, [operator]), out)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()}
+    assert "softphone-md5" in (out / "pjsip.conf").read_text(encoding="utf-8")
+    assert out.stat().st_mode & 0o777 == 0o700
+    assert modes["pjsip.conf"] == modes["manager.conf"] == 0o600
+    assert modes["queues.conf"] == 0o644  # no secret: Asterisk's user may read it
