@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from core.errors import DomainError
 from hotline import __version__
 from hotline.openapi import document_errors
+from hotline.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = ("admin", "operator", "wallboard", "reports", "planning")
@@ -101,11 +102,18 @@ def _pages(app: FastAPI) -> None:
 Health = Callable[[], tuple[dict[str, Any], bool]]  # the body, and whether all is well
 
 
+class _App(FastAPI):
+    """Security headers outermost: on every answer, the 500s of the server-error layer too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(
     routers: Sequence[APIRouter], metrics: ASGIApp | None = None, health: Health | None = None
 ) -> FastAPI:
     """The app of these routers; ``metrics`` is served at /metrics, ``health`` at /healthz."""
-    app = FastAPI(title="Hotline", version=__version__)
+    app = _App(title="Hotline", version=__version__)
     install_problems(app)
     for router in routers:
         app.include_router(router)
