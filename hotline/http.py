@@ -113,7 +113,10 @@ def create_app(
     routers: Sequence[APIRouter], metrics: ASGIApp | None = None, health: Health | None = None
 ) -> FastAPI:
     """The app of these routers; ``metrics`` is served at /metrics, ``health`` at /healthz."""
-    app = _App(title="Hotline", version=__version__)
+    # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, and the one
+    # PyPI bundle of the assets (swagger-ui-bundle) holds Swagger UI 4.15.5 of 2022. The
+    # schema stays at /openapi.json for any local viewer.
+    app = _App(title="Hotline", version=__version__, docs_url=None, redoc_url=None)
     install_problems(app)
     for router in routers:
         app.include_router(router)

@@ -103,3 +103,14 @@ def test_each_page_loads_and_signs_in_without_a_policy_violation(
     assert sheets == [f"{served}/static/common.css", f"{served}/static/{page}.css"]
     assert tab.evaluate("window.__violations") == [] and console == []
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_no_page_loads_assets_from_a_cdn(client: httpx.AsyncClient, path: str) -> None:
+    answer = await client.get(path)
+    assert answer.status_code == 404 and "cdn" not in answer.text
+
+
+async def test_the_schema_stays_served(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/openapi.json")
+    assert answer.status_code == 200 and answer.json()["info"]["title"] == "Hotline"
