@@ -80,6 +80,18 @@ def test_the_policy_allows_nothing_from_outside_nor_inline_and_no_framing() -> N
     assert all("unsafe" not in v and "http" not in v and "*" not in v for v in directives.values())
 
 
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_no_page_loads_assets_from_a_cdn(client: httpx.AsyncClient, path: str) -> None:
+    answer = await client.get(path)
+    assert answer.status_code == 404 and "cdn" not in answer.text
+
+
+async def test_the_schema_stays_served(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/openapi.json")
+    assert answer.status_code == 200 and answer.json()["info"]["title"] == "Hotline"
+
+
+# Last: the sync playwright keeps its own event loop running until the module ends.
 @pytest.mark.parametrize("page", PAGES)
 def test_each_page_loads_and_signs_in_without_a_policy_violation(
     browser: Browser,  # noqa: F811
@@ -103,14 +115,3 @@ def test_each_page_loads_and_signs_in_without_a_policy_violation(
     assert sheets == [f"{served}/static/common.css", f"{served}/static/{page}.css"]
     assert tab.evaluate("window.__violations") == [] and console == []
     context.close()
-
-
-@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
-async def test_no_page_loads_assets_from_a_cdn(client: httpx.AsyncClient, path: str) -> None:
-    answer = await client.get(path)
-    assert answer.status_code == 404 and "cdn" not in answer.text
-
-
-async def test_the_schema_stays_served(client: httpx.AsyncClient) -> None:
-    answer = await client.get("/openapi.json")
-    assert answer.status_code == 200 and answer.json()["info"]["title"] == "Hotline"
