@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 SERVER_USER = "postgres"
+OWNER = "owner.pid"  # the test process that made the server
 
 
 def _binaries() -> Path | None:
@@ -67,6 +68,7 @@ class PrivatePostgres:
         assert bin_dir is not None, unavailable()
         self._bin = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+        (self.root / OWNER).write_text(str(os.getpid()))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port = _free_port()
@@ -83,12 +85,7 @@ class PrivatePostgres:
             raise
 
     def _run(self, tool: str, *args: str) -> None:
-        command = [str(self._bin / tool), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", SERVER_USER, "--", *command]
-        done = subprocess.run(
-            command, cwd=self.root, capture_output=True, text=True, timeout=120, check=False
-        )
+        done = _tool(self._bin, self.root, tool, *args)
         if done.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr[-2000:]}\n{log}")
@@ -129,10 +126,34 @@ class PrivatePostgres:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _tool(bin_dir: Path, cwd: Path, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(bin_dir / tool), *args]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", SERVER_USER, "--", *command]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def sweep_stale() -> None:
+    """Servers left by a test process that was killed (its finalisers never ran): stopped and
+    removed, so a machine running the tests all day does not fill up with them."""
+    bin_dir = _binaries()
+    for root in Path(tempfile.gettempdir()).glob("hotline-pg-*"):
+        try:
+            owner = int((root / OWNER).read_text())
+            os.kill(owner, 0)
+        except ProcessLookupError:  # its owner is gone
+            if bin_dir is not None and (root / "data").is_dir():
+                _tool(bin_dir, root, "pg_ctl", "stop", "-D", str(root / "data"), "-m", "immediate")
+            shutil.rmtree(root, ignore_errors=True)
+        except (OSError, ValueError):  # being made, or its owner alive (or not ours to judge)
+            continue
+
+
 @pytest.fixture(scope="session")
 def private_postgres_server() -> Iterator[PrivatePostgres]:
     """One private server per test session (initdb takes a second or two); see below."""
     require()
+    sweep_stale()
     server = PrivatePostgres()
     try:
         yield server
