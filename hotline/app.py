@@ -187,6 +187,7 @@ class Hotline:
             ],
             metrics_app(self.registry),
             self._health,
+            lead,
         )
 
     def _softphone(self, operator: Operator) -> SoftphonePublic:

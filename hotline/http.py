@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from agents.auth import Guard
 from core.errors import DomainError
 from hotline import __version__
 from hotline.openapi import document_errors
@@ -110,9 +111,13 @@ class _App(FastAPI):
 
 
 def create_app(
-    routers: Sequence[APIRouter], metrics: ASGIApp | None = None, health: Health | None = None
+    routers: Sequence[APIRouter],
+    metrics: ASGIApp | None = None,
+    health: Health | None = None,
+    staff: Guard | None = None,
 ) -> FastAPI:
-    """The app of these routers; ``metrics`` is served at /metrics, ``health`` at /healthz."""
+    """The app of these routers; ``metrics`` is served at /metrics, ``health`` at /healthz (its
+    details for the tokens ``staff`` admits)."""
     # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, and the one
     # PyPI bundle of the assets (swagger-ui-bundle) holds Swagger UI 4.15.5 of 2022. The
     # schema stays at /openapi.json for any local viewer.
@@ -125,16 +130,35 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _pages(app)
     if health is not None:
-        _healthz(app, health)
+        _healthz(app, health, staff)
     document_errors(app)
     return app
 
 
-def _healthz(app: FastAPI, health: Health) -> None:
-    @app.get("/healthz", responses={503: {"description": "degraded: an Asterisk node is not logged in"}})
-    async def healthz() -> JSONResponse:
-        """Whether the service can take calls: the FastAGI listener, the live IVR, each node's AMI link."""
+# What a load balancer needs, for anyone: whether calls can be taken, and which versions run.
+PUBLIC_HEALTH = ("status", "version", "ivr")
+
+
+def _healthz(app: FastAPI, health: Health, staff: Guard | None) -> None:
+    answers: dict[int | str, dict[str, Any]] = {
+        503: {"description": "degraded: an Asterisk node is not logged in"},
+        401: {"description": "a token not valid (error_id unauthorized); no token: the public answer"},
+        403: {
+            "description": "an operator's token; details are for admins and shift leads (error_id forbidden)"
+        },
+    }
+
+    @app.get("/healthz", responses=answers)
+    async def healthz(request: Request) -> JSONResponse:
+        """Whether the service can take calls, and its versions. With an admin's or a shift
+        lead's token also the details: the FastAGI listener, each node's AMI link and its last
+        error, operators' changes waiting for a node, records not saved yet."""
         body, ok = health()
+        body = {**body, "version": __version__}
+        if staff is not None and request.headers.get("authorization"):
+            await staff(request, None)  # a wrong token is a 401, an operator's a 403
+        else:
+            body = {k: v for k, v in body.items() if k in PUBLIC_HEALTH}
         if ok:
             return JSONResponse(body)
         members = {k: v for k, v in body.items() if k != "status"}  # status is the HTTP status here

@@ -99,7 +99,7 @@ async def test_changes_made_while_asterisk_is_down_reach_it_when_it_is_back(site
     assert "not logged in" in rotated.json()["operator"]["asterisk"]["pending"]["local"]
     listed = (await c.get("/api/operators", headers=ADMIN)).json()
     assert {o["id"]: o["asterisk"]["applied"] for o in listed} == {"op-anna": False, "op-boris": False}
-    health = (await c.get("/healthz")).json()
+    health = (await c.get("/healthz", headers=ADMIN)).json()
     assert health["asterisk"][0]["operator_changes_pending"] == 2
     assert 'hotline_asterisk_changes_pending{node="local"} 2.0' in (await c.get("/metrics/")).text
     assert site.peer.reloads() == []

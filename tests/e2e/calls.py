@@ -70,7 +70,7 @@ def samples(service: Service) -> dict[tuple[str, str], float]:
 def backlog(svc: Service) -> tuple[float, dict[str, Any]]:
     """Records not saved yet, on /metrics and in /healthz."""
     pending = samples(svc).get(("hotline_records_pending", ""), -1.0)
-    health = httpx.get(f"{svc.url}/healthz", timeout=5).json()
+    health = httpx.get(f"{svc.url}/healthz", headers=svc.admin, timeout=5).json()
     return pending, health.get("records", {})
 
 

@@ -56,7 +56,7 @@ def service_view(service: Service) -> dict[str, tuple[tuple[str, ...], bool, str
 
 
 def ami_up(service: Service) -> bool:
-    body = httpx.get(f"{service.url}/healthz", timeout=5).json()
+    body = httpx.get(f"{service.url}/healthz", headers=service.admin, timeout=5).json()
     return all(node["logged_in"] for node in body["asterisk"])
 
 

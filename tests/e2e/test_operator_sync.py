@@ -72,7 +72,7 @@ def test_an_operator_made_while_ami_is_away_registers_once_it_is_back(
     assert password and shown["api_token"]
     assert shown["operator"]["asterisk"]["applied"] is False, shown["operator"]["asterisk"]
     assert operator(service, "op-sync")["asterisk"]["pending"]  # visible, not only in the answer
-    health = httpx.get(f"{service.url}/healthz", timeout=5).json()
+    health = httpx.get(f"{service.url}/healthz", headers=service.admin, timeout=5).json()
     assert health["asterisk"][0]["operator_changes_pending"] >= 1
     # AMI back (the fixture's teardown runs at the end; reload the original here)
     manager = e2e_settings.asterisk[0].config_dir / "manager.conf"  # type: ignore[operator]

@@ -15,6 +15,8 @@ from hotline.app import Hotline
 from tests.conftest import make_settings
 from tests.metrics.records.test_writer import record
 
+ADMIN = {"Authorization": "Bearer " + "a" * 24}
+
 
 async def test_records_not_saved_yet_show_on_healthz_metrics_and_the_wallboard(tmp_path: Path) -> None:
     settings = make_settings(
@@ -30,14 +32,14 @@ async def test_records_not_saved_yet_show_on_healthz_metrics_and_the_wallboard(t
     assert stat.S_IMODE(segment.stat().st_mode) == 0o600 and '"call_id":"1.1"' in segment.read_text()
     transport = httpx.ASGITransport(app=hotline.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
-        health = (await client.get("/healthz")).json()
+        health = (await client.get("/healthz", headers=ADMIN)).json()
         assert health["records"]["pending"] == 1 and health["records"]["oldest_pending_seconds"] >= 0
         text = (await client.get("/metrics/")).text
         assert "hotline_records_pending 1.0" in text and "hotline_records_saved_total 0.0" in text
         assert hotline.wallboard.snapshot()["records"]["pending"] == 1
         locker.execute("ROLLBACK")  # the file is free again: the next try saves the record
         await asyncio.wait_for(hotline.writer.wait_until(lambda b: b.pending == 0), 30)
-        health = (await client.get("/healthz")).json()
+        health = (await client.get("/healthz", headers=ADMIN)).json()
         assert health["records"] == {"pending": 0, "oldest_pending_seconds": 0.0}
         text = (await client.get("/metrics/")).text
         assert "hotline_records_pending 0.0" in text and "hotline_records_saved_total 1.0" in text

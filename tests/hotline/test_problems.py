@@ -407,5 +407,7 @@ async def test_the_records_reports_and_planning_errors_are_declared_and_happen(a
     off_grid = {**ROSTER, "templates": [{"name": "odd", "start": "07:30", "minutes": 480}]}
     await api.expect(422, "roster_invalid", "post", "/api/planning/roster", json=off_grid)
     await api.expect(503, "degraded", "get", "/healthz")
+    await api.expect(401, "unauthorized", "get", "/healthz", token="not-a-token")
+    await api.expect(403, "forbidden", "get", "/healthz", token=api.tokens["op-desk"])
     for tag in ("calls", "reports", "planning"):
         assert api.unprovoked(tag) == [], tag
