@@ -18,20 +18,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from core.types import CallRef
+from metrics.records import journal
 from metrics.records.assembler import OpenCall
-from metrics.records.record import CallRecord, Outcome
 
 log = logging.getLogger("hotline.records")
 FILE_NAME = "open-calls.jsonl"
 _COMPACT_AT = 4096  # lines written since the last compaction, at least
-_STAMPS = frozenset({"started_at", "ivr_ended_at", "queue_entered_at", "answered_at", "ended_at"})
-_RECORD_FIELDS = tuple(f.name for f in fields(CallRecord))
 
 
 def _stamp(value: datetime | None) -> str | None:
@@ -43,12 +41,9 @@ def _unstamp(value: Any) -> datetime | None:
 
 
 def encode(state: OpenCall) -> str:
-    record = {name: getattr(state.record, name) for name in _RECORD_FIELDS}
-    for name in _STAMPS:
-        record[name] = _stamp(record[name])
-    record["outcome"] = state.record.outcome.value
+    """One line: the record as the record journal writes it, and the assembler's own times."""
     body = {
-        "record": record,
+        "record": journal.encode(state.record),
         "seen": _stamp(state.seen),
         "talking": _stamp(state.talking),
         "completed": _stamp(state.completed),
@@ -57,14 +52,11 @@ def encode(state: OpenCall) -> str:
 
 
 def decode(body: dict[str, Any]) -> OpenCall:
-    values = {name: body["record"][name] for name in _RECORD_FIELDS}
-    for name in _STAMPS:
-        values[name] = _unstamp(values[name])
-    values["outcome"] = Outcome(values["outcome"])
+    record = journal.decode(body["record"])
     seen = _unstamp(body["seen"])
-    if values["started_at"] is None or seen is None:
-        raise ValueError("a call without its start")
-    return OpenCall(CallRecord(**values), seen, _unstamp(body["talking"]), _unstamp(body["completed"]))
+    if seen is None:
+        raise ValueError("a call without its last sighting")
+    return OpenCall(record, seen, _unstamp(body["talking"]), _unstamp(body["completed"]))
 
 
 @dataclass(frozen=True)
