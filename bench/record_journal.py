@@ -27,8 +27,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,14 +35,14 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.db import make_engine, migrate
+from record_store import PG_ADMIN, database  # a fresh migrated database, the same as that bench's
+
 from core.journal import Journal
 from metrics.records.journal import encode
 from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from metrics.records.writer import RecordWriter
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 QUEUES = ("main", "crisis", "violence", "loss", "addiction", "legal", "social", "senior")
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -91,30 +89,6 @@ def postgres_available() -> bool:
     except Exception:
         return False
     return True
-
-
-@contextmanager
-def database(kind: str) -> Iterator[Engine]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="hotline-bench-journal-") as folder:
-            engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
-            migrate(engine)
-            yield engine
-            engine.dispose()
-        return
-    name = f"hotline_bench_journal_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass
