@@ -21,6 +21,7 @@ from agents.exceptions import (
     NotInCall,
     NotLoggedIn,
     OperatorExists,
+    ReservedPauseReason,
     UnknownOperator,
 )
 from agents.guard import BurnoutGuard
@@ -159,7 +160,7 @@ def operators_router(
     @router.post(
         "/operators/{operator_id}/pause",
         response_model=OperatorPublic,
-        responses=problems(UnknownOperator, NotLoggedIn, PresenceFailed),
+        responses=problems(UnknownOperator, NotLoggedIn, PresenceFailed, ReservedPauseReason),
     )
     async def pause(operator_id: str, body: PauseRequest, principal: anyone) -> OperatorPublic:
         self_or_lead(principal, operator_id)

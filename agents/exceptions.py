@@ -38,3 +38,8 @@ class NotInCall(AgentsError):
 class NoEscalationQueue(AgentsError):
     error_id = "no_escalation_queue"
     status = 409
+
+
+class ReservedPauseReason(AgentsError):
+    error_id = "pause_reason_reserved"
+    status = 422

@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from agents.directory import Operator, OperatorDirectory, memberships
-from agents.exceptions import AgentsError, NotLoggedIn
+from agents.exceptions import AgentsError, NotLoggedIn, ReservedPauseReason
 from agents.pauses import PauseWriter
+from core.errors import where
 from ivr.document import IvrDocument
 from telephony.ami import AmiNode, AmiUnavailable
 
@@ -116,7 +117,12 @@ class Presence:
         rule: str | None = None,
         record: bool = True,
     ) -> None:
-        """``record=False``: a pause already in the log, applied again (after a restart)."""
+        """``record=False``: a pause already in the log, applied again (after a restart).
+        ``recovery`` is the burnout guard's own: nobody else starts one."""
+        if reason is PauseReason.RECOVERY and source is not PauseSource.GUARD and record:
+            raise ReservedPauseReason(
+                "the pause reason 'recovery' is the burnout guard's own", where("body.reason", "reserved")
+            )
         operator = await self._logged_in(operator_id)
         await self._each_node(
             {

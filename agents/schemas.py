@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from agents.directory import Operator, Role
 from agents.guard import Notice
@@ -20,15 +21,28 @@ Skills = dict[
 ]
 
 
+# Line breaks, tabs, escapes, bidi overrides: a name shows on wallboards, pages and logs as typed.
+_BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+def _printable(name: str) -> str:
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI for c in name):
+        raise ValueError("a display name may not hold control characters (line breaks, tabs, escapes)")
+    return name
+
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_printable)]
+
+
 class OperatorCreate(BaseModel):
     id: OperatorId = Field(description="a pseudonym; it is also the softphone's SIP username")
-    display_name: str = Field(min_length=1, max_length=80)
+    display_name: DisplayName
     role: Role = Role.OPERATOR
     skills: Skills = Field(default_factory=dict, description="topic id -> level 1..3")
 
 
 class OperatorUpdate(BaseModel):
-    display_name: str | None = Field(None, min_length=1, max_length=80)
+    display_name: DisplayName | None = None
     role: Role | None = None
     skills: Skills | None = None
     active: bool | None = None

@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import PlainTextResponse
@@ -43,6 +43,17 @@ from ivr.validation import validate
 
 Section = Literal["topics", "schedules", "referrals", "queues", "prompts", "nodes"]
 MAX_UPLOAD = 20 * 1024 * 1024
+
+
+@runtime_checkable
+class _Named(Protocol):
+    name: str
+
+
+def _author(who: object) -> str:
+    """A version's author: who signed in (the router's guard, run once per request), never
+    what the body says."""
+    return who.name if isinstance(who, _Named) else "admin"
 
 
 def ivr_router(
@@ -96,14 +107,14 @@ def ivr_router(
         response_model=PublishedPublic,
         responses=problems(PublishRefused, PublishConflict, *apply_errors),
     )
-    async def publish(request: PublishRequest) -> PublishedPublic:
-        return PublishedPublic(version=await service.publish(request.author, request.note))
+    async def publish(request: PublishRequest, who: object = Depends(require_admin)) -> PublishedPublic:
+        return PublishedPublic(version=await service.publish(_author(who), request.note))
 
     @router.post(
         "/rollback", response_model=PublishedPublic, responses=problems(UnknownVersion, *apply_errors)
     )
-    async def rollback(request: RollbackRequest) -> PublishedPublic:
-        await service.rollback(request.version, request.author)
+    async def rollback(request: RollbackRequest, who: object = Depends(require_admin)) -> PublishedPublic:
+        await service.rollback(request.version, _author(who))
         return PublishedPublic(version=request.version)
 
     @router.get("/versions", response_model=list[VersionPublic])

@@ -37,7 +37,6 @@ class DraftPublic(IssuesPublic):
 
 class PublishRequest(BaseModel):
     note: str = Field("", max_length=500)
-    author: str = Field("admin", min_length=1, max_length=80)
 
 
 class PublishedPublic(BaseModel):
@@ -46,7 +45,6 @@ class PublishedPublic(BaseModel):
 
 class RollbackRequest(BaseModel):
     version: int
-    author: str = Field("admin", min_length=1, max_length=80)
 
 
 class VersionPublic(BaseModel):

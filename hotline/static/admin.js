@@ -30,7 +30,7 @@ async function saveDraft() {
 async function publish() {
   const saved = await saveDraft();
   if (!saved.valid) return;
-  const out = await api("POST", "/api/ivr/publish", { note: $("note").value, author: "admin page" });
+  const out = await api("POST", "/api/ivr/publish", { note: $("note").value });
   say(`Version ${out.version} is live.`, true);
   await loadVersions();
 }
@@ -55,7 +55,7 @@ async function loadVersions() {
 }
 
 async function rollback(number) {
-  await api("POST", "/api/ivr/rollback", { version: number, author: "admin page" });
+  await api("POST", "/api/ivr/rollback", { version: number });
   say(`Version ${number} is live again.`, true);
   await loadVersions();
 }

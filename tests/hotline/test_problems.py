@@ -354,6 +354,8 @@ async def test_the_operators_errors_are_declared_and_happen(api: Api) -> None:
     await api.expect(502, "presence_failed", "post", f"{OPERATOR}/logout", **desk)
     pause = {**desk, "json": {"reason": "break"}}
     await api.expect(409, "operator_not_logged_in", "post", f"{OPERATOR}/pause", **pause)
+    reserved = {**desk, "json": {"reason": "recovery"}}  # the burnout guard's own
+    await api.expect(422, "pause_reason_reserved", "post", f"{OPERATOR}/pause", **reserved)
     await api.expect(409, "operator_not_logged_in", "post", f"{OPERATOR}/resume", **desk)
     await api.expect(409, "operator_not_in_call", "post", f"{OPERATOR}/escalate", **desk)
     api.hotline.operators.on_event(_in_queue())

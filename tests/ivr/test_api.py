@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request
 
-from agents.auth import admin_guard
+from agents.auth import Principal, admin_guard
+from agents.directory import Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
 from ivr.api import ivr_router, referrals_router
@@ -208,7 +210,7 @@ async def test_fix_publish_versions_and_roll_back(client: httpx.AsyncClient) -> 
     versions = (await client.get("/api/ivr/versions")).json()
     assert [(v["number"], v["author"], v["note"], v["active"]) for v in versions] == [
         (1, "seed", "imported from hotline-ivr.yaml", False),
-        (2, "ann", "shelter queue", True),
+        (2, "admin", "shelter queue", True),  # who signed in, not the body's "ann"
     ]
     assert datetime.fromisoformat(versions[1]["created_at"]).replace(tzinfo=UTC) == NOW
     assert len(versions[1]["checksum"]) == 64 and versions[0]["checksum"] != versions[1]["checksum"]
@@ -397,3 +399,27 @@ async def test_a_request_that_does_not_fit_gets_the_common_error_format(client: 
     response = await client.put("/api/ivr/draft/widgets/x", json={})
     assert response.json()["error_id"] == "invalid_request"
     assert response.json()["details"][0]["where"] == "path.section"
+
+
+async def test_the_author_is_the_signed_in_identity_never_the_body(tmp_path: Path, sounds: Path) -> None:
+    database = make_engine(f"sqlite:///{tmp_path / 'hotline.sqlite3'}")
+    migrate(database)
+    store = IvrStore(database)
+    service = IvrService(store, PromptStudio(sounds), _apply, Path("/srv/hotline/sounds"), lambda: NOW)
+    await service.start(ROOT / "hotline-ivr.yaml")
+
+    async def lead(request: Request) -> Principal:
+        return Principal("op-lead", Role.SHIFT_LEAD, operator=True)
+
+    app = create_app([ivr_router(service, store, lead)])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
+        await client.put("/api/ivr/draft/queues/shelter", json={"service_level_seconds": 15})
+        published = await client.post("/api/ivr/publish", json={"author": "mallory", "note": "n"})
+        rolled = await client.post("/api/ivr/rollback", json={"version": 1, "author": "mallory"})
+    assert published.json() == {"version": 2} and rolled.json() == {"version": 1}
+    assert [(a.action, a.author) for a in store.activations()] == [
+        ("publish", "seed"),
+        ("publish", "op-lead"),
+        ("rollback", "op-lead"),
+    ]
