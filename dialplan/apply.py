@@ -65,10 +65,10 @@ class AsteriskApplier:
             else server_target(self._settings, tuple(node.permit))
         )
         operators = self._operators()
-        files = render(self._settings, target, doc, operators)
         staging = node.config_dir.with_name(node.config_dir.name + ".staging")
-        write(files, staging)
         try:
+            files = render(self._settings, target, doc, operators)
+            write(files, staging)
             check(staging, doc.queue_names())
         except ConfigCheckError as exc:
             raise ApplyFailed(node.name, f"rendered configuration refused: {exc}") from exc

@@ -3,7 +3,8 @@ settings before Asterisk ever loads it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from asterisk.config import Config, ParseError
@@ -59,3 +60,72 @@ def check(directory: Path, queues: Iterable[str]) -> None:
     missing = set(queues) - rendered
     if missing:
         raise ConfigCheckError(f"queues.conf: no section for queues {sorted(missing)}")
+
+
+# -- structure: what Asterisk will read, line by line --------------------------------------------
+# One item per meaningful line: ("section", name, options), ("entry", key, value),
+# ("directive", text, "") for #include/#exec, ("line", text, "") for anything else.
+Item = tuple[str, str, str]
+_SECTION = re.compile(r"\[([^\]]*)\](?:\(([^)]*)\))?")
+_ENTRY = re.compile(r"([^=]+?)\s*=>?\s*(.*)")
+
+
+def _uncomment(line: str, in_block: bool) -> tuple[str, bool]:
+    """The line without comments (``;`` unless escaped, ``;-- … --;`` blocks), and whether a
+    block comment is still open at its end."""
+    kept: list[str] = []
+    i = 0
+    while i < len(line):
+        if in_block:
+            end = line.find("--;", i)
+            if end < 0:
+                return "".join(kept), True
+            in_block, i = False, end + 3
+        elif line.startswith(";--", i):
+            in_block, i = True, i + 3
+        elif line[i] == ";" and not (i and line[i - 1] == "\\"):
+            break
+        else:
+            kept.append(line[i])
+            i += 1
+    return "".join(kept), in_block
+
+
+def _item(content: str) -> Item:
+    if content.startswith("#"):
+        return ("directive", content, "")
+    section = _SECTION.fullmatch(content)
+    if section:
+        return ("section", section[1], section[2] or "")
+    entry = _ENTRY.fullmatch(content)
+    if entry:
+        return ("entry", entry[1].strip(), entry[2].strip())
+    return ("line", content, "")
+
+
+def structure(text: str) -> list[Item]:
+    """The items of a configuration file as Asterisk splits it (lines end at ``\\n`` only)."""
+    items: list[Item] = []
+    in_block = False
+    for line in text.split("\n"):
+        content, in_block = _uncomment(line, in_block)
+        content = content.strip()
+        if content:
+            items.append(_item(content))
+    return items
+
+
+def check_structure(files: Mapping[str, str], expected: Mapping[str, list[Item]]) -> None:
+    """Raise ConfigCheckError unless every rendered file reads back as exactly the sections,
+    keys and values the renderer meant (a value that smuggles a newline, a comment, a section
+    or a directive changes what Asterisk reads)."""
+    for name in sorted(set(files) | set(expected)):
+        got = structure(files.get(name, ""))
+        meant = expected.get(name, [])
+        for n, (a, b) in enumerate(zip(got, meant, strict=False)):
+            if a != b:
+                raise ConfigCheckError(
+                    f"{name}: item {n + 1} reads as {a[0]} {a[1]!r}, the renderer meant {b[0]} {b[1]!r}"
+                )
+        if len(got) != len(meant):
+            raise ConfigCheckError(f"{name}: {len(got)} items, the renderer meant {len(meant)}")

@@ -18,6 +18,8 @@ from agents.directory import SIP_REALM, Operator
 from core.files import private_dir
 from core.settings import Settings
 from core.shipped import shipped
+from dialplan.check import check_structure
+from dialplan.expected import expected, probe_context
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
@@ -326,10 +328,15 @@ def _environment() -> jinja2.Environment:
 def render(
     settings: Settings, target: Target, doc: IvrDocument, operators: Sequence[Operator] = ()
 ) -> dict[str, str]:
-    """File name -> rendered text, for every template."""
+    """File name -> rendered text, for every template. Every value from the document, the
+    settings or the operators is checked for the file it lands in, and every file must read
+    back as the structure the renderer meant (ConfigCheckError otherwise)."""
     env = _environment()
     values = context(settings, target, doc, operators)
-    return {name: env.get_template(name).render(values) for name in TEMPLATES}
+    files = {name: env.get_template(name).render(values) for name in TEMPLATES}
+    probe, data = probe_context(values)
+    check_structure(files, expected({name: env.get_template(name).render(probe) for name in TEMPLATES}, data))
+    return files
 
 
 # Rendered files that hold a secret: the AMI user's (manager.conf), the operators' md5

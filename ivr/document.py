@@ -22,6 +22,14 @@ Digit = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
 CORE_PREFIX = "core:"  # a prompt reference naming one of Asterisk's own sounds, e.g. core:beep
 # A queue's periodic announcement, one file name for every language: <dir>/<lang>/<prefix><prompt>.
 ANNOUNCE_PREFIX = "queue-announce-"
+# A prompt of the document (a slug) or one of Asterisk's sounds (core:queue-thankyou,
+# core:digits/1). Prompts reach AGI commands and queues.conf: no spaces, separators or dots.
+PromptRef = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[a-z][a-z0-9_-]{0,39}|core:[a-z0-9][a-z0-9_-]{0,39}(?:/[a-z0-9][a-z0-9_-]{0,39}){0,2})$"
+    ),
+]
 
 
 class _Model(BaseModel):
@@ -83,7 +91,7 @@ def _operator() -> OperatorAction:
 
 
 class MenuNode(_Model):
-    prompt: str = Field(min_length=1, max_length=80)
+    prompt: PromptRef
     options: dict[Digit, Action] = Field(default_factory=dict)
     timeout_seconds: int = Field(5, ge=1, le=30)
     tries: int = Field(2, ge=1, le=5)
@@ -105,7 +113,7 @@ class Announcements(_Model):
     position: bool = False
     hold_time: bool = False
     every_seconds: int = Field(60, ge=15, le=3600)
-    periodic_prompt: str | None = Field(None, min_length=1, max_length=80)
+    periodic_prompt: PromptRef | None = None
     periodic_seconds: int = Field(60, ge=15, le=3600)
 
 
@@ -133,7 +141,7 @@ class Overflow(_Model):
 class AfterHours(_Model):
     """What a caller hears and where they go when the topic's schedule is closed."""
 
-    prompt: str | None = None
+    prompt: PromptRef | None = None
     referral: Slug | None = None
     queue: Slug | None = None  # a 24/7 queue instead of (or when there is no) referral
 
@@ -170,8 +178,8 @@ class PromptSource(_Model):
 class Survey(_Model):
     """The post-call question (press 1 to 5) and the thanks; prompts of the document."""
 
-    prompt: str = Field(min_length=1, max_length=80)
-    thanks: str | None = Field(None, min_length=1, max_length=80)
+    prompt: PromptRef
+    thanks: PromptRef | None = None
     timeout_seconds: int = Field(6, ge=2, le=30)
 
 
