@@ -181,7 +181,7 @@ exten => s,1,Wait(1.1)
 exten => s,1,Answer()
  same => n,Set({v.IVR_RESULT}=)
  same => n,Set({v.QUEUE}=${{HOTLINE_DEFAULT_QUEUE}})
- same => n,AGI({agi},${{CHANNEL(linkedid)}},{NODE})
+ same => n,AGI({agi},{settings.agi.secret_value()},${{CHANNEL(linkedid)}},{NODE})
  same => n,Goto({DONE_CONTEXT},s,1)
 
 ; The same menu in pure dialplan: Read, then one Set per routing variable.

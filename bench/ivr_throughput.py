@@ -82,6 +82,7 @@ class FullEngine:
             host=settings.agi.host,
             port=settings.agi.port,
             allowed_peers=frozenset(n.address for n in settings.asterisk),
+            secret=settings.agi.secret_value(),
         )
 
     async def _route(self, request: AgiRequest, channel: AgiChannel) -> None:

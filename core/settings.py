@@ -24,6 +24,8 @@ from core.files import private_dir, tighten
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+# Rendered into the dialplan as an AGI argument: nothing Asterisk would read as syntax.
+_AGI_SECRET = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("hotline_file_data", default=None)
 
 
@@ -82,6 +84,17 @@ class AgiSettings(BaseModel):
     port: int = 4573
     # Host Asterisk uses to reach the FastAGI server (rendered into the dialplan).
     advertise_host: str | None = None
+    # Every FastAGI session presents it (the dialplan passes it as the first AGI argument):
+    # HOTLINE_AGI_SECRET or the file; made once per var dir in development.
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+
+    def secret_value(self) -> str | None:
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        if self.secret_file is not None:
+            return self.secret_file.read_text(encoding="utf-8").strip()
+        return None
 
     def reachable_host(self) -> str:
         return self.advertise_host or self.host
@@ -277,6 +290,22 @@ def _ensure_secrets(settings: Settings) -> None:
                 f"asterisk node {node.name!r}: no AMI secret outside development;"
                 f" set {env_name} or asterisk[].ami_secret_file"
             )
+    _ensure_agi_secret(settings)
+
+
+def _ensure_agi_secret(settings: Settings) -> None:
+    agi = settings.agi
+    if agi.secret_value() is None:
+        if os.environ.get("HOTLINE_AGI_SECRET"):
+            agi.secret = SecretStr(os.environ["HOTLINE_AGI_SECRET"])
+        elif settings.environment == "development":
+            agi.secret = SecretStr(_dev_secret(settings.var_dir, "agi-secret"))
+        else:
+            raise SettingsError(
+                "no FastAGI secret outside development; set HOTLINE_AGI_SECRET or agi.secret_file"
+            )
+    if not _AGI_SECRET.fullmatch(agi.secret_value() or ""):
+        raise SettingsError("the FastAGI secret must be 16 to 128 letters, digits, '-' or '_'")
 
 
 def _dev_secret(var_dir: Path, name: str) -> str:

@@ -244,6 +244,13 @@ def _refs(*names: str) -> dict[str, str]:
     return {name: "${%s}" % getattr(v, name.upper()) for name in names}  # noqa: UP031
 
 
+def _agi_secret(settings: Settings) -> str:
+    secret = settings.agi.secret_value()
+    if not secret:
+        raise ValueError("no FastAGI secret to render (load_settings makes or requires one)")
+    return secret
+
+
 def context(
     settings: Settings, target: Target, doc: IvrDocument, operators: Sequence[Operator] = ()
 ) -> dict[str, Any]:
@@ -291,6 +298,7 @@ def context(
         "referral_trunk": settings.referral_trunk,
         "agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SCRIPT}",
         "operator_agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_OPERATOR_SCRIPT}",
+        "agi_secret": _agi_secret(settings),
         "operators": [op for op in operators if op.active],
         "sip_realm": SIP_REALM,
         "simulated_hold_seconds": target.simulated_hold_seconds,
@@ -340,8 +348,9 @@ def render(
 
 
 # Rendered files that hold a secret: the AMI user's (manager.conf), the operators' md5
-# credentials (pjsip.conf; as good as a password for SIP digest).
-SECRET_FILES: tuple[str, ...] = ("manager.conf", "pjsip.conf")
+# credentials (pjsip.conf; as good as a password for SIP digest), the FastAGI secret
+# (extensions.conf).
+SECRET_FILES: tuple[str, ...] = ("manager.conf", "pjsip.conf", "extensions.conf")
 
 
 def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = SECRET_FILES) -> None:

@@ -154,6 +154,7 @@ class Hotline:
             port=settings.agi.port,
             allowed_peers=frozenset(n.address for n in settings.asterisk),
             caller_counter=self._count_caller,
+            secret=settings.agi.secret_value(),
         )
         self._agi_listening = False
         assert settings.admin_token is not None  # load_settings guarantees one

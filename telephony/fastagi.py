@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
+import hmac
 import ipaddress
 import logging
+import time
+from collections.abc import Callable
 
 from telephony.agi import AgiError, AgiHangup, AgiProtocolError, AgiRequest, CallerCounter, read_request
 from telephony.agi_channel import AgiChannel, AgiHandler
@@ -18,6 +23,51 @@ _LINGER_TIMEOUT = 5.0
 # Calls arrive in bursts (a campaign on the radio, a shift change): asyncio's default backlog of
 # 100 would drop connections beyond it, and Asterisk retries a dropped SYN only after a second.
 _BACKLOG = 1024
+# Refused connections are logged once per interval (the first at once, then a count): a flood
+# of them never floods the log.
+REFUSED_LOG_INTERVAL = 60.0
+
+
+class RefusalLog:
+    """Log the first refusal of a kind, then at most one line per interval with the count."""
+
+    def __init__(
+        self, what: str, interval: float = REFUSED_LOG_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._what = what
+        self._interval = interval
+        self._clock = clock
+        self._since: float | None = None
+        self._pending = 0
+        self.total = 0
+
+    def refused(self, peer: str) -> None:
+        self.total += 1
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+            logger.warning("FastAGI connection from %s refused: %s", peer, self._what)
+            return
+        self._pending += 1
+        if now - self._since >= self._interval:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        if self._pending:
+            logger.warning(
+                "FastAGI: %d more connections refused in %.0f s: %s",
+                self._pending,
+                self._interval,
+                self._what,
+            )
+        self._pending = 0
+        self._since = self._clock() if now is None else now
+
+
+def _secret_matches(presented: str, secret: bytes) -> bool:
+    """Constant time whatever the presented value, its length included (both are hashed)."""
+    given = hashlib.sha256(presented.encode("utf-8", errors="replace")).digest()
+    return hmac.compare_digest(given, hashlib.sha256(secret).digest())
 
 
 def _normalize_ip(text: str) -> str:
@@ -60,8 +110,14 @@ class FastAgiServer:
         max_line_bytes: int = 4096,
         command_timeout: float = 300.0,
         caller_counter: CallerCounter | None = None,
+        secret: str | None = None,
     ) -> None:
+        """``secret``: every session must present it as its first AGI argument (the dialplan
+        passes it); it is removed before the handler sees the request. None: no check."""
         self._handler = handler
+        self._secret = None if secret is None else secret.encode("utf-8")
+        self.refused_peers = RefusalLog("peer not allowed")
+        self.refused_secrets = RefusalLog("missing or wrong secret")
         self._counter = caller_counter
         self._host = host
         self._requested_port = port
@@ -139,12 +195,15 @@ class FastAgiServer:
         if self._closing:
             return False
         if self._allowed is not None and peer not in self._allowed:
-            logger.warning("FastAGI connection from %s refused: peer not allowed", peer)
+            self.refused_peers.refused(peer)
             return False
         return True
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
         request = await self._read_request(reader, peer)
+        if request is None:
+            return
+        request = self._authenticated(request)
         if request is None:
             return
         channel = AgiChannel(reader, writer, command_timeout=self._command_timeout)
@@ -153,6 +212,16 @@ class FastAgiServer:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(_LINGER_TIMEOUT):
                     await channel.linger()
+
+    def _authenticated(self, request: AgiRequest) -> AgiRequest | None:
+        """The request without its secret argument, or None (refused, counted) when it lacks it."""
+        if self._secret is None:
+            return request
+        presented = request.args[0] if request.args else ""
+        if not _secret_matches(presented, self._secret):
+            self.refused_secrets.refused(request.peer)
+            return None
+        return dataclasses.replace(request, args=request.args[1:])
 
     async def _read_request(self, reader: asyncio.StreamReader, peer: str) -> AgiRequest | None:
         try:

@@ -98,4 +98,8 @@ def test_development_secrets_are_0600_in_a_0700_folder(
     make_settings(tmp_path)
     secrets = tmp_path / "var" / "secrets"
     assert mode(secrets) == 0o700
-    assert {p.name: mode(p) for p in secrets.iterdir()} == {"admin-token": 0o600, "ami-local": 0o600}
+    assert {p.name: mode(p) for p in secrets.iterdir()} == {
+        "admin-token": 0o600,
+        "ami-local": 0o600,
+        "agi-secret": 0o600,
+    }

@@ -37,6 +37,7 @@ def test_production_takes_the_secret_from_the_environment(
 ) -> None:
     monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "s3cret-from-env")
     monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
+    monkeypatch.setenv("HOTLINE_AGI_SECRET", "g" * 24)
     assert make_settings(tmp_path, environment="production").asterisk[0].secret() == "s3cret-from-env"
 
 
@@ -69,3 +70,30 @@ def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
     bad.write_text("queues: [\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=r"bad\.yaml: not valid YAML"):
         load_settings(bad)
+
+
+def test_development_makes_one_private_agi_secret_and_keeps_it(tmp_path: Path) -> None:
+    first = make_settings(tmp_path).agi.secret_value()
+    assert first and first == make_settings(tmp_path).agi.secret_value()
+    secret_file = tmp_path / "var" / "secrets" / "agi-secret"
+    assert secret_file.read_text(encoding="utf-8") == first
+    assert secret_file.stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_a_missing_agi_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "x" * 20)
+    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
+    monkeypatch.delenv("HOTLINE_AGI_SECRET", raising=False)
+    with pytest.raises(SettingsError, match="no FastAGI secret outside development"):
+        make_settings(tmp_path, environment="production")
+    monkeypatch.setenv("HOTLINE_AGI_SECRET", "g" * 24)
+    assert make_settings(tmp_path, environment="production").agi.secret_value() == "g" * 24
+
+
+@pytest.mark.parametrize("secret", ["short", "g" * 20 + ",x", "g" * 20 + "${X}", "g" * 20 + "\nx"])
+def test_an_agi_secret_the_dialplan_would_misread_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("HOTLINE_AGI_SECRET", secret)
+    with pytest.raises(SettingsError, match="FastAGI secret must be"):
+        make_settings(tmp_path)

@@ -59,9 +59,12 @@ def test_unconsumed_stasis_messages_are_declined(rendered: Path) -> None:
     assert not produced & SUBSCRIBED_EVENTS  # nothing the hotline reads is declined
 
 
-def test_dialplan_calls_the_ivr_then_falls_back_to_the_default_queue(rendered: Path) -> None:
+def test_dialplan_calls_the_ivr_then_falls_back_to_the_default_queue(
+    rendered: Path, settings: Settings
+) -> None:
     text = (rendered / "extensions.conf").read_text()
-    assert "AGI(${HOTLINE_AGI_URL},${CHANNEL(linkedid)},${HOTLINE_NODE})" in text
+    secret = settings.agi.secret_value()
+    assert f"AGI(${{HOTLINE_AGI_URL}},{secret},${{CHANNEL(linkedid)}},${{HOTLINE_NODE}})" in text
     assert 'GotoIf($["${AGISTATUS}" != "SUCCESS"]?fallback)' in text
     assert f'GotoIf($["${{{v.IVR_RESULT}}}" != "{v.IVR_OK}"]?fallback)' in text
     assert "HOTLINE_DEFAULT_QUEUE = main" in text
@@ -175,3 +178,16 @@ def test_files_with_secrets_are_0600_in_a_0700_folder(
     assert out.stat().st_mode & 0o777 == 0o700
     assert modes["pjsip.conf"] == modes["manager.conf"] == 0o600
     assert modes["queues.conf"] == 0o644  # no secret: Asterisk's user may read it
+
+
+def test_every_agi_call_passes_the_secret_first_in_a_file_only_its_owner_reads(
+    rendered: Path, settings: Settings
+) -> None:
+    secret = settings.agi.secret_value()
+    assert secret
+    lines = [line for line in (rendered / "extensions.conf").read_text().splitlines() if "AGI(" in line]
+    calls = [line for line in lines if not line.startswith(";")]
+    assert len(calls) == 6  # the IVR, the survey, four operator feature codes
+    assert all(line.split("AGI(", 1)[1].split(",")[1] == secret for line in calls)
+    assert f"= {secret}" not in (rendered / "extensions.conf").read_text()  # never a variable
+    assert (rendered / "extensions.conf").stat().st_mode & 0o777 == 0o600

@@ -25,6 +25,10 @@ def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 32)
     data = yaml.safe_load((ROOT / "deploy" / "hotline" / "hotline.yaml").read_text(encoding="utf-8"))
     data["asterisk"][0]["ami_secret_file"] = str(secret)
+    agi_secret = tmp_path / "agi_secret"
+    agi_secret.write_text("a" * 32 + "\n", encoding="utf-8")
+    assert data["agi"]["secret_file"] == "/run/secrets/agi_secret"
+    data["agi"]["secret_file"] = str(agi_secret)
     path = tmp_path / "hotline.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     settings = load_settings(path)
@@ -39,6 +43,7 @@ def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.Mo
     check(tmp_path / "etc", doc.queue_names())
     manager = dict(read(tmp_path / "etc" / "manager.conf")["hotline"])
     assert (manager["permit"], manager["secret"]) == ("172.28.0.0/16", "s" * 32)
+    assert f"AGI(${{HOTLINE_AGI_URL}},{'a' * 32}," in (tmp_path / "etc" / "extensions.conf").read_text()
     assert "agi://hotline:4573/ivr" in (tmp_path / "etc" / "extensions.conf").read_text()
 
 
