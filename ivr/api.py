@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import PlainTextResponse
 
+from core.bounds import MAX_ID
 from core.errors import DomainError, problems
 from core.types import Guard
 from ivr.codec import DocumentError, from_data, from_yaml, to_data, to_yaml
@@ -201,4 +202,4 @@ def referrals_router(service: IvrService) -> APIRouter:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and int(text) <= MAX_ID else None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from core.bounds import MAX_ID, Instant
 from ivr.engine import Route
 from ivr.validation import Issue
 
@@ -44,7 +45,7 @@ class PublishedPublic(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: int
+    version: int = Field(ge=1, le=MAX_ID)
 
 
 class VersionPublic(BaseModel):
@@ -57,9 +58,11 @@ class VersionPublic(BaseModel):
 
 
 class SimulateRequest(BaseModel):
-    keys: list[str] = Field(default_factory=list, description="keys pressed at each step; '' = silence")
-    at: datetime | None = None
-    language: str | None = None
+    keys: list[Annotated[str, Field(max_length=8)]] = Field(
+        default_factory=list, max_length=200, description="keys pressed at each step; '' = silence"
+    )
+    at: Instant | None = None
+    language: str | None = Field(None, max_length=64)
     draft: bool = False
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.bounds import Day
 from planning.erlang import Targets
 from planning.forecast import SpecialDay
 from planning.roster import Break, Operator, Roster, Rules, ShiftTemplate, Window
@@ -42,17 +43,17 @@ class TargetsIn(_In):
 
 
 class SpecialDayIn(_In):
-    date: date
+    date: Day
     factor: float | None = Field(None, ge=0, le=20, description="calls relative to a normal day")
     name: str = Field("", max_length=80)
 
 
 class PlanIn(_In):
-    start: date | None = Field(None, description="first day planned (default: today)")
+    start: Day | None = Field(None, description="first day planned (default: today)")
     days: int = Field(7, ge=1, le=28)
     interval_minutes: Literal[15, 30, 60] = 30
     history_weeks: int = Field(8, ge=1, le=52)
-    timezone: str = "Europe/Moscow"
+    timezone: str = Field("Europe/Moscow", max_length=64)
     by: Literal["queue", "topic"] = "queue"
     model: Literal["erlang_a", "erlang_c"] = "erlang_a"
     targets: TargetsIn = Field(default_factory=TargetsIn)
@@ -112,7 +113,7 @@ class OperatorIn(_In):
     id: str = Field(min_length=1, max_length=80, description="the operator's pseudonym")
     max_hours_week: float | None = Field(None, gt=0, le=80)
     available: list[WindowIn] | None = Field(None, description="none: any time")
-    days_off: list[date] = Field(default_factory=list)
+    days_off: list[Day] = Field(default_factory=list, max_length=400)
 
     def build(self) -> Operator:
         windows = tuple(w.build() for w in self.available) if self.available is not None else None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
+from core.bounds import MAX_OFFSET, Instant
 from core.errors import problems
 from core.types import Guard
 from metrics.records.exceptions import InvalidExportRange
@@ -28,8 +28,8 @@ def calls_router(store: RecordStore, guard: Guard, exporter: CallExporter | None
     @router.get("/calls", response_model=list[CallRecordPublic])
     async def list_calls(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        since: datetime | None = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        since: Instant | None = None,
     ) -> list[CallRecordPublic]:
         records = await asyncio.to_thread(store.list, limit, offset, since)
         return [CallRecordPublic.of(r) for r in records]
@@ -41,9 +41,9 @@ def _export_route(router: APIRouter, exporter: CallExporter) -> None:
     @router.get("/calls/export", response_model=None, responses=problems(InvalidExportRange))
     async def export_calls(
         fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.JSON,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        interval_minutes: int = 15,
+        since: Instant | None = None,
+        until: Instant | None = None,
+        interval_minutes: Annotated[int, Query(ge=1, le=1440)] = 15,
     ) -> Response:
         """Calls per interval and topic; cells under k calls merged into "other" or hidden.
         Naive times are UTC; the period is widened to whole intervals."""

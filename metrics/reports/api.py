@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from core.bounds import Instant
 from core.errors import problems
 from core.types import Guard
 from metrics.records.levels import ServiceLevels
@@ -54,8 +55,8 @@ def reports_router(
     api = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Depends(require_lead)])
 
     def query(
-        start: Annotated[datetime | None, Query(description="default: today's midnight")] = None,
-        end: Annotated[datetime | None, Query(description="exclusive; default: start + 1 day")] = None,
+        start: Annotated[Instant | None, Query(description="default: today's midnight")] = None,
+        end: Annotated[Instant | None, Query(description="exclusive; default: start + 1 day")] = None,
         interval: Interval = Interval.M30,
         group: Annotated[list[Dimension] | None, Query()] = None,
         queue: Annotated[list[str] | None, Query(max_length=40)] = None,
