@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 from core.bounds import MAX_ID
 from core.errors import DomainError, problems
 from core.types import Guard
-from ivr.codec import DocumentError, from_data, from_yaml, to_data, to_yaml
+from ivr.codec import DocumentError, check_size, from_data, from_yaml, to_data, to_yaml
 from ivr.prompts import PromptError
 from ivr.schedule import is_open
 from ivr.schemas import (
@@ -71,14 +71,14 @@ def ivr_router(
     async def get_draft() -> DraftPublic:
         doc = await service.draft()
         draft = await asyncio.to_thread(store.draft)
-        issues = IssuesPublic.of(validate(doc))
+        issues = IssuesPublic.of(await asyncio.to_thread(validate, doc))
         return DraftPublic(
             document=to_data(doc), based_on=draft.based_on if draft else None, **issues.model_dump()
         )
 
     @router.put("/draft", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_draft(document: Annotated[dict[str, Any], Body()]) -> IssuesPublic:
-        return IssuesPublic.of(await service.save_draft(from_data(document)))
+        return IssuesPublic.of(await service.save_draft(await asyncio.to_thread(from_data, document)))
 
     @router.get("/draft/yaml", response_class=PlainTextResponse)
     async def get_draft_yaml() -> str:
@@ -86,8 +86,10 @@ def ivr_router(
 
     @router.put("/draft/yaml", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_draft_yaml(request: Request) -> IssuesPublic:
-        text = (await request.body()).decode("utf-8", errors="replace")
-        return IssuesPublic.of(await service.save_draft(from_yaml(text)))
+        body = await request.body()
+        check_size(len(body))
+        doc = await asyncio.to_thread(from_yaml, body.decode("utf-8", errors="replace"))
+        return IssuesPublic.of(await service.save_draft(doc))
 
     @router.put("/draft/{section}/{item_id}", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_item(
@@ -101,7 +103,7 @@ def ivr_router(
 
     @router.post("/validate", response_model=IssuesPublic)
     async def validate_draft() -> IssuesPublic:
-        return IssuesPublic.of(validate(await service.draft()))
+        return IssuesPublic.of(await asyncio.to_thread(validate, await service.draft()))
 
     @router.post(
         "/publish",
@@ -149,7 +151,7 @@ def ivr_router(
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         doc = await service.draft() if request.draft else None
-        result = service.simulate(request.keys, at, request.language, doc)
+        result = await asyncio.to_thread(service.simulate, request.keys, at, request.language, doc)
         return SimulationPublic(
             version=result.version,
             steps=result.steps,

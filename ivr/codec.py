@@ -2,6 +2,11 @@
 
 PyYAML silently keeps the last of two equal keys; a menu with digit "1" twice would lose an
 option without a word. The loader here refuses duplicate keys and names their line.
+
+Bounds, checked before the document is built: at most ``MAX_DOCUMENT_BYTES``, nesting at most
+``MAX_DEPTH`` deep, no anchors or aliases. PyYAML's composer recurses once per level (a
+document nested 50,000 deep exhausts the stack) and aliases let a small text expand without
+limit once it is walked; the depth is measured on the parser's event stream, which is flat.
 """
 
 from __future__ import annotations
@@ -27,6 +32,36 @@ class DocumentError(DomainError, ValueError):
     def __init__(self, issues: list[Issue]) -> None:
         super().__init__("; ".join(str(i) for i in issues), issue_details(issues))
         self.issues = issues
+
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024  # a menu of 2,000 nodes, topics and queues is 1.3 MB
+MAX_DEPTH = 32  # the document itself is 7 deep
+
+
+def check_size(size: int) -> None:
+    """Refuse a document of ``size`` bytes (or characters) over the bound."""
+    if size > MAX_DOCUMENT_BYTES:
+        problem = f"{size} bytes; at most {MAX_DOCUMENT_BYTES} ({MAX_DOCUMENT_BYTES // 1024 // 1024} MB)"
+        raise DocumentError([Issue("document", problem)])
+
+
+def _line(event: yaml.Event) -> str:
+    mark = event.start_mark
+    return f"line {mark.line + 1}" if mark is not None else "document"
+
+
+def _check_shape(text: str) -> None:
+    """Depth and aliases, from the parser's events (no recursion, no document built)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise DocumentError([Issue(_line(event), "anchors and aliases (& and *) are not accepted")])
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise DocumentError([Issue(_line(event), f"nested deeper than {MAX_DEPTH} levels")])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -92,7 +127,10 @@ def from_data(data: Any) -> IvrDocument:
 
 
 def from_yaml(text: str) -> IvrDocument:
+    """The document in ``text``; CPU-bound for a large one: call it off the event loop."""
+    check_size(len(text))
     try:
+        _check_shape(text)
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark

@@ -83,6 +83,10 @@ def _dumps(doc: IvrDocument) -> str:
     return json.dumps(to_data(doc), ensure_ascii=False, sort_keys=True)
 
 
+def _loads(text: str) -> IvrDocument:
+    return from_data(json.loads(text))
+
+
 @dataclass(frozen=True)
 class Simulation:
     version: int | None
@@ -135,7 +139,7 @@ class IvrService:
             return False
         stored = await asyncio.to_thread(self._store.version, number)
         assert stored is not None
-        self._engine = Engine(number, from_data(json.loads(stored.document)), stored.prompt_paths)
+        self._engine = Engine(number, await asyncio.to_thread(_loads, stored.document), stored.prompt_paths)
         log.info("IVR version %d is live", number)
         return True
 
@@ -144,13 +148,14 @@ class IvrService:
         draft = await asyncio.to_thread(self._store.draft)
         if draft is None:
             return self.engine().document
-        return from_data(json.loads(draft.document))
+        return await asyncio.to_thread(_loads, draft.document)
 
     async def save_draft(self, doc: IvrDocument) -> list[Issue]:
         """Drafts may be invalid; the issues are returned, publishing refuses them."""
         based_on = self._engine.version if self._engine else None
-        await asyncio.to_thread(self._store.save_draft, _dumps(doc), self._clock(), based_on)
-        return validate(doc)
+        text = await asyncio.to_thread(_dumps, doc)
+        await asyncio.to_thread(self._store.save_draft, text, self._clock(), based_on)
+        return await asyncio.to_thread(validate, doc)
 
     async def edit_draft(self, section: str, item_id: str, value: dict[str, Any] | None) -> list[Issue]:
         """Replace (or with None delete) one topic, schedule, referral, queue, prompt or node."""
@@ -163,7 +168,7 @@ class IvrService:
     async def publish(self, author: str, note: str = "") -> int:
         async with self._lock:
             doc = await self.draft()
-            issues = validate(doc)
+            issues = await asyncio.to_thread(validate, doc)
             if issues:
                 raise PublishRefused(f"the draft has {len(issues)} problem(s)", issues)
             paths = await asyncio.to_thread(self._produce_prompts, doc)
@@ -183,7 +188,7 @@ class IvrService:
             stored = await asyncio.to_thread(self._store.version, number)
             if stored is None:
                 raise UnknownVersion(f"version {number} does not exist")
-            doc = from_data(json.loads(stored.document))
+            doc = await asyncio.to_thread(_loads, stored.document)
             await asyncio.to_thread(self._link_announcements, doc, stored.prompt_paths)
             await self._apply(doc)
             await asyncio.to_thread(self._store.activate, number, author, self._clock())

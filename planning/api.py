@@ -7,6 +7,7 @@ A PlanningError names the field it concerns in ``details[].where``.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,16 +17,22 @@ from sqlalchemy import Engine
 
 from core.errors import problems
 from core.types import Guard
+from planning.pool import MAX_MODEL_SIZE, PlanningBusy, WorkerPool, model_size
+from planning.roster import Roster
 from planning.schemas import NowOut, NowQueueOut, PlanIn, PlanOut, RosterIn, RosterOut
-from planning.service import NoHistory, PlanningError, PlanningService, PlanRequest, RosterInvalid
+from planning.service import NoHistory, Plan, PlanningError, PlanningService, PlanRequest, RosterInvalid
 
 
 def _today(zone: str) -> Any:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def planning_router(engine: Engine, guard: Guard, service: PlanningService | None = None) -> APIRouter:
+def planning_router(
+    engine: Engine, guard: Guard, service: PlanningService | None = None, pool: WorkerPool | None = None
+) -> APIRouter:
+    """``pool``: where rosters are made (default: one at a time, two waiting)."""
     planning = service or PlanningService(engine)
+    rosters = pool or WorkerPool()
     api = APIRouter(prefix="/api/planning", tags=["planning"], dependencies=[Depends(guard)])
 
     @api.post("/forecast", response_model=PlanOut, responses=problems(NoHistory))
@@ -34,19 +41,25 @@ def planning_router(engine: Engine, guard: Guard, service: PlanningService | Non
         result = await asyncio.to_thread(planning.plan, body.build(_today(body.timezone)))
         return PlanOut.of(result)
 
-    @api.post("/roster", response_model=RosterOut, responses=problems(NoHistory, RosterInvalid))
+    @api.post("/roster", response_model=RosterOut, responses=problems(NoHistory, RosterInvalid, PlanningBusy))
     async def roster(body: RosterIn) -> RosterOut:
-        """Forecast, staffing, then a roster covering the summed positions."""
+        """Forecast, staffing, then a roster covering the summed positions, in the roster pool
+        (429 when it is full). ``time_limit_seconds`` covers the forecast and the model's
+        building too, from the moment a worker takes the request."""
+        size = model_size(len(body.operators), len(body.templates), body.days, body.interval_minutes)
+        if size > MAX_MODEL_SIZE:
+            problem = f"operators x templates x intervals is {size}; at most {MAX_MODEL_SIZE}"
+            raise RosterInvalid(f"the roster is too large: {problem}", "operators")
         request = body.build(_today(body.timezone))
-        result = await asyncio.to_thread(planning.plan, request)
-        solved = await asyncio.to_thread(
-            planning.roster,
-            result,
-            [t.build() for t in body.templates],
-            [o.build() for o in body.operators],
-            body.rules.build(),
-            body.time_limit_seconds,
-        )
+
+        def make() -> tuple[Plan, Roster]:
+            started = time.monotonic()
+            result = planning.plan(request)
+            left = body.time_limit_seconds - (time.monotonic() - started)
+            templates, operators = [t.build() for t in body.templates], [o.build() for o in body.operators]
+            return result, planning.roster(result, templates, operators, body.rules.build(), left)
+
+        result, solved = await rosters.run(make)
         return RosterOut.of(result, solved, [o.id for o in body.operators])
 
     @api.get("/now", response_model=NowOut, responses=problems(PlanningError, NoHistory))

@@ -15,6 +15,7 @@ change is kept and waits for the node (no error: the answer says it is pending).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -408,6 +409,19 @@ async def test_the_records_reports_and_planning_errors_are_declared_and_happen(a
     api.hotline.store.save_many([call(datetime(2026, 11, 18, 12, tzinfo=UTC), Outcome.ANSWERED)])
     off_grid = {**ROSTER, "templates": [{"name": "odd", "start": "07:30", "minutes": 480}]}
     await api.expect(422, "roster_invalid", "post", "/api/planning/roster", json=off_grid)
+    too_large = {
+        **ROSTER,
+        "interval_minutes": 15,
+        "days": 28,
+        "operators": [{"id": f"op-{i}"} for i in range(500)],
+    }
+    too_large["templates"] = [{"name": f"t{i}", "start": "08:00", "minutes": 480} for i in range(30)]
+    await api.expect(422, "roster_invalid", "post", "/api/planning/roster", json=too_large)
+    together = await asyncio.gather(
+        *(api.send("post", "/api/planning/roster", json=ROSTER) for _ in range(6))
+    )
+    busy = [r for r in together if r.status_code == 429]  # one making, two waiting, the rest refused
+    assert busy and busy[0].headers["retry-after"] == "30" and busy[0].json()["error_id"] == "planning_busy"
     await api.expect(503, "degraded", "get", "/healthz")
     await api.expect(401, "unauthorized", "get", "/healthz", token="not-a-token")
     await api.expect(403, "forbidden", "get", "/healthz", token=api.tokens["op-desk"])
