@@ -34,6 +34,7 @@ from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
+from hotline.bodies import BodyGate
 from hotline.http import create_app
 from hotline.lifecycle import (
     HTTP_STOP_SECONDS,
@@ -190,6 +191,7 @@ class Hotline:
             self._health,
             lead,
         )
+        self.app.add_middleware(BodyGate, authenticate=auth.principal)  # a token before any body
 
     def _softphone(self, operator: Operator) -> SoftphonePublic:
         sandbox = self.settings.sandbox

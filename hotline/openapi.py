@@ -4,6 +4,8 @@ declared, with the problem-details schema, in one place.
 - Routes behind a bearer guard (their operation carries ``security``) may answer 401 and 403.
 - Routes that take parameters or a body may answer 422 (``invalid_request``), besides any 422
   of their own.
+- Routes whose method may carry a body may answer 413 (``payload_too_large``: hotline/bodies.py
+  caps every body), unless they declare a 413 of their own.
 - Rooms declare their own errors on the route (``responses=problems(UnknownOperator, ...)``);
   here every declared error gets the problem+json schema.
 """
@@ -34,6 +36,8 @@ _GUARDED = {
     "401": "no token, or one that is not valid (error_id unauthorized)",
     "403": "the token's role may not do this (error_id forbidden)",
 }
+_WITH_BODY = ("post", "put", "patch", "delete")
+_TOO_LARGE = "the body is larger than this route takes (error_id payload_too_large; hotline/bodies.py)"
 _INVALID = "the request does not fit this endpoint (error_id invalid_request)"
 
 
@@ -60,12 +64,14 @@ def _rewrite(schema: dict[str, Any]) -> None:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            _rewrite_operation(operation)
+        for method, operation in item.items():
+            _rewrite_operation(operation, method)
 
 
-def _rewrite_operation(operation: dict[str, Any]) -> None:
+def _rewrite_operation(operation: dict[str, Any], method: str) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    if method in _WITH_BODY:
+        responses.setdefault("413", {"description": _TOO_LARGE})
     if operation.get("security"):
         for code, text in _GUARDED.items():
             responses.setdefault(code, {"description": text})

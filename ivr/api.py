@@ -170,9 +170,7 @@ def ivr_router(
         request: Request,
         x_filename: Annotated[str, Header()] = "recording.wav",
     ) -> IssuesPublic:
-        data = await request.body()
-        if len(data) > MAX_UPLOAD:
-            raise UploadTooLarge(f"prompt '{prompt_id}' ({language}): recording larger than 20 MB")
+        data = await _read_capped(request, f"prompt '{prompt_id}' ({language}): recording larger than 20 MB")
         return IssuesPublic.of(await service.upload_recording(prompt_id, language, data, x_filename))
 
     return router
@@ -201,6 +199,21 @@ def referrals_router(service: IvrService) -> APIRouter:
         return out
 
     return router
+
+
+async def _read_capped(request: Request, refusal: str) -> bytes:
+    """The body, read as it arrives: refused once it passes MAX_UPLOAD, never held whole."""
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > MAX_UPLOAD:
+        raise UploadTooLarge(refusal)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise UploadTooLarge(refusal)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _int(text: str) -> int | None:
