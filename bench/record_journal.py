@@ -20,66 +20,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from record_store import PG_ADMIN, database  # a fresh migrated database, the same as that bench's
+from record_store import PG_ADMIN, calls, database  # the same records and fresh databases as that bench's
 
 from core.journal import Journal
 from metrics.records.journal import encode
-from metrics.records.record import CallRecord, Outcome
+from metrics.records.record import CallRecord
 from metrics.records.store import RecordStore
 from metrics.records.writer import RecordWriter
 
 QUEUES = ("main", "crisis", "violence", "loss", "addiction", "legal", "social", "senior")
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-
-
-def calls(count: int, seed: int = 13) -> list[CallRecord]:
-    """One call every 0.4 s over 8 queues, as bench/record_store.py makes them."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(count):
-        start = T0 + timedelta(seconds=0.4 * i)
-        queue = rng.choice(QUEUES)
-        answered = rng.random() < 0.85
-        wait = round(rng.expovariate(1 / 25), 3)
-        out.append(
-            CallRecord(
-                id=uuid.UUID(int=rng.getrandbits(128)).hex,
-                node="local",
-                call_id=f"{start.timestamp():.1f}.{i}",
-                started_at=start,
-                ivr_ended_at=start + timedelta(seconds=8),
-                queue_entered_at=start + timedelta(seconds=8),
-                answered_at=start + timedelta(seconds=8 + wait) if answered else None,
-                ended_at=start + timedelta(seconds=400),
-                language="en",
-                menu_version="1",
-                path="1",
-                topic=queue,
-                queue=queue,
-                route_reason="menu",
-                outcome=Outcome.ANSWERED if answered else Outcome.ABANDONED_IN_QUEUE,
-                wait_seconds=wait,
-                talk_seconds=round(rng.expovariate(1 / 600), 3) if answered else None,
-                operator=f"op-{rng.randrange(40)}" if answered else None,
-                wrapup_seconds=30.0 if answered else None,
-            )
-        )
-    return out
 
 
 def postgres_available() -> bool:

@@ -5,24 +5,18 @@ real HTTP shell, no Asterisk)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import APIRouter
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from core.errors import DomainError, where
 from hotline.http import PAGES, STATIC, create_app
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import chromium, serving
 
 COMMON_JS, COMMON_CSS = STATIC / "common.js", STATIC / "common.css"
 DECLARED = re.compile(r"^(?:async\s+)?(?:function\s*\*?|const|let|var|class)\s+([\w$]+)", re.MULTILINE)
@@ -121,40 +115,16 @@ def failing_router() -> APIRouter:
     return router
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app([failing_router()]), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app([failing_router()])) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is needed")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_and_sign_in(browser: Browser, url: str, page: str) -> Page:

@@ -5,19 +5,13 @@ Asterisk needed. Forecast table and charts, a roster, refusals, and nothing fetc
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
 from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
@@ -25,7 +19,7 @@ from core.db import make_engine, migrate
 from hotline.http import create_app
 from planning.api import planning_router
 from planning.service import PlanningService
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import chromium, serving
 from tests.planning.test_api import NOW, START, TEMPLATES, seed
 
 TOKEN = "planning-admin-t0ken"
@@ -41,13 +35,6 @@ async def _nothing(_: object) -> None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("planning-page")
@@ -59,31 +46,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     auth = Authenticator(TOKEN, directory)
     service = PlanningService(engine, clock=lambda: NOW.astimezone(UTC))  # within the seeded history
     app = create_app([planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), service)])
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", operator)
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield Served(url, operator)
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is needed")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
