@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, select
@@ -18,19 +16,14 @@ from core.db import migrate
 from metrics.records.models import CallIntervalRow
 from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
-from tests.databases import migrated_postgres, migrated_sqlite
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = migrated_sqlite(tmp_path)
-        yield eng
-        eng.dispose()
-    else:
-        yield from migrated_postgres()
+@pytest.fixture
+def engine(database: Engine) -> Engine:
+    """The shared SQLite/PostgreSQL fixture (tests/databases.py) under this module's name."""
+    return database
 
 
 def record(call_id: str, start: float = 0, **changes: object) -> CallRecord:

@@ -11,7 +11,7 @@ import hashlib
 import signal
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from metrics.records.writer import Backlog, RecordWriter
 from tests.conftest import ROOT
-from tests.databases import migrated_postgres, migrated_sqlite
+from tests.databases import migrated_sqlite
 from tests.pg_private import PrivatePostgres
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -103,14 +103,10 @@ def segments(folder: Path) -> list[Path]:
     return sorted(folder.glob("journal-*.jsonl"))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = migrated_sqlite(tmp_path)
-        yield eng
-        eng.dispose()
-    else:
-        yield from migrated_postgres()
+@pytest.fixture
+def engine(database: Engine) -> Engine:
+    """The shared SQLite/PostgreSQL fixture (tests/databases.py) under this module's name."""
+    return database
 
 
 async def test_the_writer_batches_journals_and_saves_everything(engine: Engine, tmp_path: Path) -> None:
