@@ -3,6 +3,7 @@ operator's own API token; the operator's role decides the rest."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 
 from agents.directory import OperatorDirectory, Role
 from agents.exceptions import Forbidden
 from core.errors import DomainError
+from core.types import StillAdmitted
 
 ADMIN = "admin"
 # Declares the scheme in OpenAPI; the token itself is read by Authenticator.principal, so a
@@ -56,18 +59,42 @@ class Authenticator:
             raise Unauthorized("this token is not valid")
         return Principal(operator.id, operator.role, operator=True)
 
+    def admit(self, request: Request, roles: frozenset[Role]) -> Principal:
+        """The request's principal if its role is one of these; Unauthorized or Forbidden (a 403
+        naming the roles needed) otherwise."""
+        principal = self.principal(request)
+        if principal.role not in roles:
+            needed = ", ".join(sorted(r.value for r in roles))
+            raise Forbidden(f"this needs the role {needed}; you are {principal.role.value}")
+        return principal
+
     def guard(self, roles: Iterable[Role]) -> Guard:
         """A dependency that admits these roles (a 403 names the roles needed)."""
         allowed = frozenset(roles)
 
         async def check(request: Request, _: Credentials) -> Principal:
-            principal = self.principal(request)
-            if principal.role not in allowed:
-                needed = ", ".join(sorted(r.value for r in allowed))
-                raise Forbidden(f"this needs the role {needed}; you are {principal.role.value}")
-            return principal
+            return self.admit(request, allowed)
 
         return check
+
+    def still_admits(self, roles: Iterable[Role]) -> StillAdmitted:
+        """The guard's question again, for a request that stays open (a stream): False once its
+        token no longer admits it to these roles (the operator deactivated, their token reset,
+        their role changed). An operator's token is a database read: it runs in a worker thread,
+        never on the loop. Revoking a token is a database write, so while the database cannot
+        be read nothing has been revoked: the answer stays True until it can be read again."""
+        allowed = frozenset(roles)
+
+        async def still(request: Request) -> bool:
+            try:
+                await asyncio.to_thread(self.admit, request, allowed)
+            except (Unauthorized, Forbidden):
+                return False
+            except SQLAlchemyError:
+                return True
+            return True
+
+        return still
 
 
 def admin_guard(token: str) -> Guard:

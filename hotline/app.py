@@ -171,7 +171,8 @@ class Hotline:
             self.pauses,
             lambda: self.ivr_service.engine().document.escalation_queue,
         )
-        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
+        leads = {Role.SHIFT_LEAD, Role.ADMIN}
+        lead = auth.guard(leads)
         exporter = CallExporter(self.engine, settings.privacy.small_cell_k)
         self.app = create_app(
             [
@@ -185,7 +186,7 @@ class Hotline:
                 reports_router(
                     self.reports, self._levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k
                 ),
-                wallboard_router(self.wallboard, lead),
+                wallboard_router(self.wallboard, lead, auth.still_admits(leads)),  # streams end when revoked
             ],
             metrics_app(self.registry),
             self._health,

@@ -59,7 +59,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Client]:
     RecordStore(engine).save_many([*crisis, *legal])
     routers = [
         reports_router(ReportService(engine, lambda: LEVELS), lambda: LEVELS, lead, "UTC", 5),
-        wallboard_router(wallboard(), lead),
+        wallboard_router(wallboard(), lead, auth.still_admits({Role.SHIFT_LEAD, Role.ADMIN})),
     ]
     application = create_app(routers)
     transport = httpx.ASGITransport(app=application)
