@@ -1,12 +1,12 @@
 """HTTP API and page of shift planning: /api/planning/* (shift leads and admins), /planning/.
 
-Forecasts, staffing and rosters are CPU work: they run in a worker thread, never on the loop.
-A PlanningError names the field it concerns in ``details[].where``.
+Forecasts, staffing and rosters are CPU work: they run in bounded pools of their own (forecasts
+in one, rosters in another), never on the loop nor in the default thread pool; a full pool is a
+429 planning_busy. A PlanningError names the field it concerns in ``details[].where``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -27,18 +27,29 @@ def _today(zone: str) -> Any:
     return datetime.now(ZoneInfo(zone)).date()
 
 
+FORECAST_WORKERS, FORECAST_WAITING = 2, 6
+
+
 def planning_router(
-    engine: Engine, guard: Guard, service: PlanningService | None = None, pool: WorkerPool | None = None
+    engine: Engine,
+    guard: Guard,
+    service: PlanningService | None = None,
+    pool: WorkerPool | None = None,
+    forecasts: WorkerPool | None = None,
 ) -> APIRouter:
-    """``pool``: where rosters are made (default: one at a time, two waiting)."""
+    """``pool``: where rosters are made (default: one at a time, two waiting); ``forecasts``:
+    where forecasts and the current interval are (default: two at a time, six waiting)."""
     planning = service or PlanningService(engine)
     rosters = pool or WorkerPool()
+    forecasting = forecasts or WorkerPool(FORECAST_WORKERS, FORECAST_WAITING, name="forecast")
     api = APIRouter(prefix="/api/planning", tags=["planning"], dependencies=[Depends(guard)])
 
-    @api.post("/forecast", response_model=PlanOut, responses=problems(NoHistory))
+    @api.post("/forecast", response_model=PlanOut, responses=problems(NoHistory, PlanningBusy))
     async def plan(body: PlanIn) -> PlanOut:
-        """Forecast and staffing per interval and queue, with the backtest error of each forecast."""
-        result = await asyncio.to_thread(planning.plan, body.build(_today(body.timezone)))
+        """Forecast and staffing per interval and queue, with the backtest error of each forecast,
+        in the forecast pool (429 when it is full)."""
+        request = body.build(_today(body.timezone))
+        result = await forecasting.run(lambda: planning.plan(request))
         return PlanOut.of(result)
 
     @api.post("/roster", response_model=RosterOut, responses=problems(NoHistory, RosterInvalid, PlanningBusy))
@@ -62,12 +73,13 @@ def planning_router(
         result, solved = await rosters.run(make)
         return RosterOut.of(result, solved, [o.id for o in body.operators])
 
-    @api.get("/now", response_model=NowOut, responses=problems(PlanningError, NoHistory))
+    @api.get("/now", response_model=NowOut, responses=problems(PlanningError, NoHistory, PlanningBusy))
     async def now(
         interval_minutes: Annotated[int, Query()] = 30,
         timezone: Annotated[str, Query(max_length=64)] = "Europe/Moscow",
     ) -> NowOut:
-        """The current interval's required positions per queue (for the wallboard)."""
+        """The current interval's required positions per queue (for the wallboard), in the
+        forecast pool (429 when it is full)."""
         if interval_minutes not in (15, 30, 60):
             raise PlanningError("the interval is 15, 30 or 60 minutes", "query.interval_minutes")
         try:
@@ -75,7 +87,7 @@ def planning_router(
         except (ZoneInfoNotFoundError, ValueError):
             raise PlanningError(f"unknown time zone {timezone!r}", "query.timezone") from None
         base = PlanRequest(start=_today(zone), minutes=interval_minutes, timezone=zone)
-        at, result, index = await asyncio.to_thread(planning.now, base)
+        at, result, index = await forecasting.run(lambda: planning.now(base))
         queues = [
             NowQueueOut(
                 queue=q.forecast.group,

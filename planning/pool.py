@@ -1,5 +1,6 @@
-"""A bounded worker pool for rosters: CPU- and memory-heavy work that must not fill the default
-thread pool (presence writes and the IVR's refresh use it) nor run several at once.
+"""Bounded worker pools for planning: forecasts and rosters are CPU- and memory-heavy work that
+must not fill the default thread pool (presence writes and the IVR's refresh use it) nor run
+many at once.
 
 ``workers`` run at a time in a pool of their own; up to ``waiting`` more wait their turn; any
 request beyond that is refused at once with a 429 and a Retry-After. The size of a roster's
@@ -21,7 +22,7 @@ RETRY_AFTER_SECONDS = 30
 
 
 class PlanningBusy(PlanningError):
-    """Every roster worker is busy and the waiting line is full."""
+    """Every worker of a planning pool is busy and its waiting line is full."""
 
     error_id = "planning_busy"
     status = 429
@@ -29,8 +30,10 @@ class PlanningBusy(PlanningError):
 
 
 class WorkerPool:
-    def __init__(self, workers: int = 1, waiting: int = 2) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roster")
+    def __init__(self, workers: int = 1, waiting: int = 2, name: str = "roster") -> None:
+        """``name``: what the pool makes (its threads' names, the 429's message)."""
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._name = name
         self._limit = workers + waiting
         self._admitted = 0
 
@@ -43,7 +46,7 @@ class WorkerPool:
         """``work``'s result, from the pool's own threads; PlanningBusy when it is full."""
         if self._admitted >= self._limit:
             raise PlanningBusy(
-                f"{self._admitted} rosters are being made or wait; try again in {RETRY_AFTER_SECONDS} s"
+                f"{self._admitted} {self._name}s are being made or wait; try again in {RETRY_AFTER_SECONDS} s"
             )
         self._admitted += 1
         try:

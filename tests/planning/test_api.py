@@ -4,9 +4,12 @@ current interval for the wallboard, and refusals that name the field."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,14 +20,15 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from agents.auth import Authenticator
+from agents.auth import Authenticator, admin_guard
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
 from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
-from planning.api import planning_router
-from planning.service import PlanningService
+from planning.api import FORECAST_WAITING, FORECAST_WORKERS, planning_router
+from planning.service import NoHistory, Plan, PlanningService, PlanRequest
+from tests.hotline.test_loops import until
 
 ADMIN_TOKEN = "admin-t0ken"
 ZONE = ZoneInfo("Europe/Moscow")
@@ -287,3 +291,54 @@ async def test_bad_parameters_for_now_are_refused(app: App, params: dict[str, st
     response = await client.get("/api/planning/now", params=params, headers=bearer(tokens[Role.ADMIN]))
     assert response.status_code == 422
     assert response.json()["details"][0]["where"] == where
+
+
+class HeldService(PlanningService):
+    """Forecasts that hold their thread until ``release``, then find no history."""
+
+    def __init__(self, engine: Engine, release: threading.Event) -> None:
+        super().__init__(engine)
+        self.release = release
+        self.threads: list[str] = []  # the thread of each forecast started
+
+    def plan(self, request: PlanRequest) -> Plan:
+        self.threads.append(threading.current_thread().name)
+        self.release.wait()
+        raise NoHistory("held", "body.history_weeks")
+
+
+async def test_forecasts_never_take_the_default_thread_pool_and_a_full_pool_is_a_429(
+    database: Engine,
+) -> None:
+    """The default thread pool (presence writes, the IVR's refresh) at its smallest: a forecast
+    that holds its thread must leave it free. Beyond the forecast pool's workers and waiting
+    line, forecasts and the current interval are refused at once."""
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
+    release = threading.Event()
+    service = HeldService(database, release)
+    application = create_app([planning_router(database, admin_guard(ADMIN_TOKEN), service)])
+    transport = httpx.ASGITransport(app=application)
+    extra = 4
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline", timeout=60) as client:
+        try:
+            asked = [
+                asyncio.ensure_future(
+                    client.post("/api/planning/forecast", json=PLAN, headers=bearer(ADMIN_TOKEN))
+                )
+                for _ in range(FORECAST_WORKERS + FORECAST_WAITING + extra)
+            ]
+            await until(lambda: bool(service.threads), within=30)  # a forecast holds its thread
+            assert await asyncio.wait_for(asyncio.to_thread(lambda: "ran"), 30) == "ran"
+            await until(lambda: sum(a.done() for a in asked) == extra, within=30)
+            refused = [a.result() for a in asked if a.done()]
+            assert {(r.status_code, r.json()["error_id"], r.headers["retry-after"]) for r in refused} == {
+                (429, "planning_busy", "30")
+            }
+            now = await client.get("/api/planning/now", headers=bearer(ADMIN_TOKEN))
+            assert (now.status_code, now.json()["error_id"]) == (429, "planning_busy")
+        finally:
+            release.set()
+        answered = await asyncio.gather(*asked)
+    assert [r.status_code for r in answered].count(422) == FORECAST_WORKERS + FORECAST_WAITING
+    assert len(service.threads) == FORECAST_WORKERS + FORECAST_WAITING
+    assert all(name.startswith("forecast") for name in service.threads)
