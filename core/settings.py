@@ -101,8 +101,19 @@ class AgiSettings(BaseModel):
 
 
 class HttpSettings(BaseModel):
+    """The HTTP side's front door (hotline/front.py): what any client may hold of the process,
+    so that nothing it does reaches the call path (FastAGI, AMI, records) beside it."""
+
     host: str = "127.0.0.1"
     port: int = 8080
+    # Connections held at once, in all and from one address (behind a proxy every connection
+    # comes from the proxy's address: raise the second to the first and limit clients there).
+    max_connections: int = Field(512, ge=8, le=100_000)
+    max_connections_per_peer: int = Field(64, ge=1, le=100_000)
+    # A request's head (line and headers) must arrive this soon after the connection, or after
+    # the previous response; a body must not pause longer than body_idle_seconds (then 408).
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    body_idle_seconds: float = Field(30.0, gt=0, le=3600)
 
 
 class SandboxSettings(BaseModel):

@@ -34,8 +34,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar, overload
 
+from core.refusals import RefusalLog
+
 log = logging.getLogger("hotline.tasks")
 T = TypeVar("T")
+ACCEPT_FAILED: Final = "socket.accept() out of system resource"  # asyncio's message
 EVENT_LOOP: Final = "event-loop"  # the task label of what reaches the loop's exception handler
 _ROOMS: Final = ("core", "exposition", "telephony", "privacy", "ivr", "agents", "dialplan", "metrics")
 _ROOMS_ABOVE: Final = ("planning", "wallboard", "sandbox", "hotline", "tests")
@@ -197,9 +200,15 @@ def child(awaitable: Awaitable[T], name: str | None = None) -> asyncio.Future[T]
 def exception_handler(
     supervisor: TaskSupervisor,
 ) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
-    """What the loop calls for an exception nobody retrieved (a task, a callback)."""
+    """What the loop calls for an exception nobody retrieved (a task, a callback). asyncio's
+    own accept out of descriptors calls it once a second per listening socket: that is said
+    once per interval, with a count, not a line each time."""
+    out_of_resources = RefusalLog("out of descriptors or memory", server="A listening socket's", logger=log)
 
     def handle(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if str(context.get("message", "")).startswith(ACCEPT_FAILED):
+            out_of_resources.refused(_port_of(context.get("socket")))
+            return
         supervisor.count_failure(EVENT_LOOP)
         exc = context.get("exception")
         future = context.get("future") or context.get("task")
@@ -210,6 +219,13 @@ def exception_handler(
             log.error("unhandled in the event loop%s: no exception given", task)
 
     return handle
+
+
+def _port_of(sock: Any) -> str:
+    try:
+        return f"port {sock.getsockname()[1]}"
+    except (AttributeError, OSError, IndexError, TypeError):
+        return "a socket"
 
 
 def _now() -> float:

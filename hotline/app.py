@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from agents.api import operators_router
@@ -35,14 +34,9 @@ from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.bodies import BodyGate
+from hotline.front import HttpServer, raise_fd_limit
 from hotline.http import create_app
-from hotline.lifecycle import (
-    HTTP_STOP_SECONDS,
-    IVR_STOP_SECONDS,
-    RECORDS_STOP_SECONDS,
-    HttpServer,
-    stop_signals,
-)
+from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
 from hotline.loops import follow_ivr_forever, sweep_forever
 from hotline.wiring import EventFanout, endpoint
 from ivr.api import ivr_router, referrals_router
@@ -55,6 +49,7 @@ from ivr.survey import SurveyHandler
 from metrics.live.backlog import BacklogCollector
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
+from metrics.live.refusals import RefusalCollector, Refusals
 from metrics.live.upkeep import UpkeepCollector
 from metrics.records.api import calls_router
 from metrics.records.assembler import CallAssembler
@@ -105,6 +100,8 @@ class Hotline:
         live = LiveSources(self._operator_states, self._levels, lambda: self.agi.errors_total)
         self.registry.register(LiveCollector(self.board, self._queue_names, self.node_statuses, live))
         self.registry.register(BacklogCollector(self.writer.backlog))  # records not saved yet
+        self.http: HttpServer | None = None  # from run()
+        self.registry.register(RefusalCollector(self._refusals))
         self.wallboard = Wallboard(
             WallboardSources(
                 self.board,
@@ -192,7 +189,10 @@ class Hotline:
             self._health,
             lead,
         )
-        self.app.add_middleware(BodyGate, authenticate=auth.principal)  # a token before any body
+        # A token before any body; every body capped, and cut off when it stops arriving.
+        self.app.add_middleware(
+            BodyGate, authenticate=auth.principal, idle_seconds=settings.http.body_idle_seconds
+        )
 
     def _softphone(self, operator: Operator) -> SoftphonePublic:
         sandbox = self.settings.sandbox
@@ -278,6 +278,14 @@ class Hotline:
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]
 
+    def _refusals(self) -> Refusals:
+        agi = {
+            ("agi", "peer"): self.agi.refused_peers.total,
+            ("agi", "secret"): self.agi.refused_secrets.total,
+        }
+        http = {} if self.http is None else self.http.guard.refusals()
+        return agi | {("http", reason): n for reason, n in http.items()}
+
     async def _route_agi(self, request: AgiRequest, channel: AgiChannel) -> None:
         if request.script == v.AGI_SCRIPT:
             await self.ivr(request, channel)
@@ -314,23 +322,18 @@ class Hotline:
             "wallboard": self.wallboard.run,
         }
         tasks += [self.tasks.supervise(name, run) for name, run in loops.items()]
-        http = self.settings.http
-        server = HttpServer(
-            uvicorn.Config(
-                self.app,
-                host=http.host,
-                port=http.port,
-                log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=HTTP_STOP_SECONDS,
-            )
-        )
+        http, fd_limit = self.settings.http, raise_fd_limit()
+        self.http = server = HttpServer(self.app, http, fd_limit)
         log.info(
-            "hotline serving: FastAGI %s:%d, HTTP http://%s:%d",
+            "hotline serving: FastAGI %s:%d, HTTP http://%s:%d (at most %d connections, %d from one "
+            "address; %d open files allowed)",
             self.settings.agi.host,
             self.agi.port,
             http.host,
             http.port,
+            server.guard.total,
+            server.guard.per_peer,
+            fd_limit,
         )
         stopping = stop_signals()
         serving = child(server.serve(), name="http")
@@ -349,7 +352,7 @@ class Hotline:
             log.info("%d calls in progress taken over from the previous process", taken)
 
     async def _stop(
-        self, server: uvicorn.Server, serving: asyncio.Task[None], tasks: list[asyncio.Task[None]]
+        self, server: HttpServer, serving: asyncio.Task[None], tasks: list[asyncio.Task[None]]
     ) -> None:
         """New calls go to Asterisk's fallback at once; calls in the IVR get IVR_STOP_SECONDS to
         reach their queue; the wallboard's streams end; calls in progress stay kept for the

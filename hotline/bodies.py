@@ -6,6 +6,9 @@
 - Every body has a cap, per route (``LIMITS``) or ``DEFAULT_LIMIT``: a Content-Length over it
   is a 413 before anything is read, and a chunked body is counted as it arrives and cut off
   with a 413 when it passes the cap.
+- A body must keep arriving: a pause longer than the idle timeout ends the request with a 408.
+- An answer given before the body was read closes the connection (hotline/front.py): the rest
+  of a refused body is never read.
 """
 
 from __future__ import annotations
@@ -36,9 +39,17 @@ LIMITS: Sequence[tuple[str, re.Pattern[str], int]] = (
 Authenticate = Callable[[Request], object]  # raises a DomainError (401) for a missing or bad token
 
 
+DEFAULT_IDLE_SECONDS = 30.0
+
+
 class _TooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the body is larger than this route takes ({limit} bytes)")
+
+
+class _TooSlow(HTTPException):
+    def __init__(self, idle: float) -> None:
+        super().__init__(408, f"the body stopped arriving for {idle:g} s", headers={"Connection": "close"})
 
 
 def limit_of(method: str, path: str) -> int:
@@ -64,9 +75,12 @@ def _has_body(scope: Scope) -> tuple[bool, int | None]:
 
 
 class BodyGate:
-    def __init__(self, app: ASGIApp, authenticate: Authenticate) -> None:
+    def __init__(
+        self, app: ASGIApp, authenticate: Authenticate, idle_seconds: float = DEFAULT_IDLE_SECONDS
+    ) -> None:
         self.app = app
         self._authenticate = authenticate
+        self._idle = idle_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,26 +95,35 @@ class BodyGate:
             try:
                 await asyncio.to_thread(self._authenticate, Request(scope))  # an operator's token: a DB read
             except DomainError as refused:
-                await _answer(scope, send, refused.status, refused.error_id, str(refused), refused.headers)
+                headers = {**(refused.headers or {}), "Connection": "close"}
+                await _answer(scope, send, refused.status, refused.error_id, str(refused), headers)
                 return
         limit = limit_of(scope["method"], path)
         if length is not None and length > limit:
             detail = f"the body is larger than this route takes ({limit} bytes)"
             await _answer(scope, send, 413, "payload_too_large", detail, {"Connection": "close"})
             return
-        await self.app(scope, _counted(receive, limit), send)
+        await self.app(scope, _counted(receive, limit, self._idle), send)
 
 
-def _counted(receive: Receive, limit: int) -> Receive:
+def _counted(receive: Receive, limit: int, idle: float) -> Receive:
     seen = 0
+    ended = False
 
     async def counted() -> Message:
-        nonlocal seen
-        message = await receive()
+        nonlocal seen, ended
+        if ended:  # after the body, receive() waits for the client to go: no timeout then
+            return await receive()
+        try:
+            async with asyncio.timeout(idle):
+                message = await receive()
+        except TimeoutError:
+            raise _TooSlow(idle) from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
                 raise _TooLarge(limit)
+            ended = not message.get("more_body", False)
         return message
 
     return counted

@@ -1,28 +1,16 @@
 """How the service stops: on SIGTERM or SIGINT, in order and within its bounds (hotline/app.py
-``Hotline._stop``), with uvicorn serving HTTP but not owning the signals."""
+``Hotline._stop``); uvicorn serves HTTP (hotline/front.py) but does not own the signals."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
-
-import uvicorn
 
 # A stop (SIGTERM, SIGINT) takes under 10 s: calls in the IVR get this long to reach a queue,
 IVR_STOP_SECONDS = 5.0
 HTTP_STOP_SECONDS = 2  # open HTTP requests this long (the wallboard's streams end at once),
 RECORDS_STOP_SECONDS = 2.0  # and the record writer this long (what is left stays journaled).
-
-
-class HttpServer(uvicorn.Server):
-    """uvicorn without its signal handling: the service's own handlers stop it in order, and
-    nothing re-raises the signal afterwards (which would skip the service's shutdown)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def stop_signals() -> asyncio.Event:

@@ -11,9 +11,8 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-import time
-from collections.abc import Callable
 
+from core.refusals import RefusalLog
 from telephony.agi import AgiError, AgiHangup, AgiProtocolError, AgiRequest, CallerCounter, read_request
 from telephony.agi_channel import AgiChannel, AgiHandler
 
@@ -23,45 +22,6 @@ _LINGER_TIMEOUT = 5.0
 # Calls arrive in bursts (a campaign on the radio, a shift change): asyncio's default backlog of
 # 100 would drop connections beyond it, and Asterisk retries a dropped SYN only after a second.
 _BACKLOG = 1024
-# Refused connections are logged once per interval (the first at once, then a count): a flood
-# of them never floods the log.
-REFUSED_LOG_INTERVAL = 60.0
-
-
-class RefusalLog:
-    """Log the first refusal of a kind, then at most one line per interval with the count."""
-
-    def __init__(
-        self, what: str, interval: float = REFUSED_LOG_INTERVAL, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._what = what
-        self._interval = interval
-        self._clock = clock
-        self._since: float | None = None
-        self._pending = 0
-        self.total = 0
-
-    def refused(self, peer: str) -> None:
-        self.total += 1
-        now = self._clock()
-        if self._since is None:
-            self._since = now
-            logger.warning("FastAGI connection from %s refused: %s", peer, self._what)
-            return
-        self._pending += 1
-        if now - self._since >= self._interval:
-            self.flush(now)
-
-    def flush(self, now: float | None = None) -> None:
-        if self._pending:
-            logger.warning(
-                "FastAGI: %d more connections refused in %.0f s: %s",
-                self._pending,
-                self._interval,
-                self._what,
-            )
-        self._pending = 0
-        self._since = self._clock() if now is None else now
 
 
 def _secret_matches(presented: str, secret: bytes) -> bool:
@@ -116,8 +76,8 @@ class FastAgiServer:
         passes it); it is removed before the handler sees the request. None: no check."""
         self._handler = handler
         self._secret = None if secret is None else secret.encode("utf-8")
-        self.refused_peers = RefusalLog("peer not allowed")
-        self.refused_secrets = RefusalLog("missing or wrong secret")
+        self.refused_peers = RefusalLog("peer not allowed", logger=logger)
+        self.refused_secrets = RefusalLog("missing or wrong secret", logger=logger)
         self._counter = caller_counter
         self._host = host
         self._requested_port = port

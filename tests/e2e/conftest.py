@@ -7,6 +7,7 @@ in CI (CI=true) a missing prerequisite fails the run instead.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -100,16 +101,23 @@ class Service:
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 30, open_files: int | None = None) -> None:
+        """``open_files``: the service's soft and hard RLIMIT_NOFILE (it cannot raise them)."""
         if self.proc is not None and self.proc.poll() is None:
             return
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
+
+        def limited() -> None:
+            if open_files is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
         with self.log_file.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "hotline.cli", "--config", str(self.config), "serve"],
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                preexec_fn=limited,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,9 +5,15 @@ of it the service pulled before it answered."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
+
+from hotline.app import Hotline
 from hotline.bodies import DEFAULT_LIMIT
+from tests.conftest import make_settings
 from tests.hotline.test_problems import ADMIN_TOKEN, Api, api, sounds  # noqa: F401  (fixtures)
 from tests.problems import problem_of
 
@@ -74,3 +80,22 @@ async def test_a_recording_is_streamed_against_its_own_cap(api: Api) -> None:  #
     answer = await api.client.put(recording, content=body, headers=_bearer(ADMIN_TOKEN))
     assert (answer.status_code, problem_of(answer)["error_id"]) == (413, "ivr_upload_too_large")
     assert body.pulled <= 21, f"{body.pulled} MB read of a recording capped at 20 MB"
+
+
+async def test_a_body_that_stops_arriving_is_cut_off_with_a_408(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, admin_token=ADMIN_TOKEN, http={"body_idle_seconds": 0.3})
+    hotline = Hotline(settings)
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield b'{"id": "op-slow", '
+        await asyncio.sleep(30)  # a client that holds its request open: never reached
+        yield b'"display_name": "Slow"}'
+
+    transport = httpx.ASGITransport(app=hotline.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline", timeout=10) as client:
+        headers = {"content-type": "application/json", **_bearer(ADMIN_TOKEN)}
+        answer = await asyncio.wait_for(client.post("/api/operators", content=stalls(), headers=headers), 10)
+    assert (answer.status_code, problem_of(answer)["error_id"]) == (408, "request_timeout")
+    assert "stopped arriving for 0.3 s" in problem_of(answer)["detail"]
+    assert answer.headers["connection"] == "close"
+    hotline.engine.dispose()

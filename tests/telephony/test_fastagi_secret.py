@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from telephony.fastagi import RefusalLog
+from core.refusals import RefusalLog
 from tests.telephony.agi_peer import HEADERS, FakeAsterisk, Probe
 from tests.telephony.conftest import StartServer, wait_idle
 
