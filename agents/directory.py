@@ -13,7 +13,6 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -159,15 +158,12 @@ class OperatorDirectory:
 
     def authenticate(self, token: str) -> Operator | None:
         """The active operator this API token belongs to, or None."""
-        wanted = _token_hash(token)
-        for operator, row_hash in self._token_hashes():
-            if hmac.compare_digest(row_hash, wanted) and operator.active:
-                return operator
-        return None
-
-    def _token_hashes(self) -> Iterable[tuple[Operator, str]]:
+        wanted = _token_hash(token)  # of a random token: looked up by its index, not scanned
         with Session(self._engine) as session:
-            return [(_operator(r), r.token_hash) for r in session.scalars(select(OperatorRow))]
+            for row in session.scalars(select(OperatorRow).where(OperatorRow.token_hash == wanted)):
+                if hmac.compare_digest(row.token_hash, wanted) and row.active:
+                    return _operator(row)
+        return None
 
     @staticmethod
     def _row(session: Session, operator_id: str) -> OperatorRow:

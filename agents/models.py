@@ -19,7 +19,7 @@ class OperatorRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     skills: Mapped[str] = mapped_column(Text)  # JSON: {topic: level 1..3}
     sip_md5: Mapped[str] = mapped_column(String(32))  # md5("id:realm:password"), what PJSIP needs
-    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the operator's API token
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the operator's API token
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

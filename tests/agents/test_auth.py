@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from starlette.requests import Request
 
 from agents.auth import Authenticator
@@ -57,3 +58,27 @@ async def test_a_database_that_cannot_be_read_has_revoked_nothing(engine: Engine
     with engine.begin() as connection:
         connection.execute(text("ALTER TABLE operators RENAME TO operators_away"))
     assert await still(request(lead))
+
+
+async def test_an_operators_token_is_looked_up_in_a_worker_thread_by_its_index(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request's guard: an operator's token is a database read, never on the loop (it
+    was a scan of every operator, on the loop, for each request)."""
+    directory = OperatorDirectory(engine)
+    for n in range(3):
+        directory.create(f"op-{n}", f"Op {n}", Role.OPERATOR, {})
+    lead = directory.create("lead-1", "Lead", Role.SHIFT_LEAD, {}).api_token
+    threads: list[str] = []
+    looked_up = directory.authenticate
+
+    def authenticate(token: str) -> object:
+        threads.append(threading.current_thread().name)
+        return looked_up(token)
+
+    monkeypatch.setattr(directory, "authenticate", authenticate)
+    check = Authenticator(ADMIN_TOKEN, directory).guard(LEADS)
+    principal = await check(request(lead), None)  # type: ignore[call-arg]
+    assert principal.name == "lead-1"
+    assert threads and threads[0] != threading.main_thread().name
+    assert "ix_operators_token_hash" in {i["name"] for i in inspect(engine).get_indexes("operators")}
