@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ivr.desk import Emergency, Guidance, SummaryForm
 from ivr.schedule import Schedule
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
@@ -155,6 +156,7 @@ class Topic(_Model):
     schedule: Slug | None = None  # None: always open
     after_hours: AfterHours | None = None
     survey: bool = False  # after the operator hangs up, the caller may rate the call 1-5
+    guidance: Guidance | None = None  # the line's protocol for this topic (ivr/desk.py)
 
 
 class Referral(_Model):
@@ -165,7 +167,9 @@ class Referral(_Model):
     description: str = ""
     number: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
     topics: list[Slug] = Field(default_factory=list)
-    schedule: Slug | None = None
+    schedule: Slug | None = None  # its hours; None: always open
+    languages: list[Language] = Field(default_factory=list)  # spoken there; empty: not said
+    region: str | None = Field(None, min_length=1, max_length=80)  # None: the whole country
 
 
 class PromptSource(_Model):
@@ -196,6 +200,8 @@ class IvrDocument(_Model):
     referrals: list[Referral] = Field(default_factory=list)
     prompts: dict[Slug, dict[Language, PromptSource]] = Field(default_factory=dict)
     menu: Menu
+    summary: SummaryForm | None = None  # the operator's after-call summary (ivr/desk.py)
+    emergency: Emergency | None = None
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
