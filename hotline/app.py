@@ -29,12 +29,15 @@ from agents.state import OperatorBoard, OperatorState
 from core.db import make_engine, migrate
 from core.settings import Settings
 from core.tasks import TaskSupervisor, child, exception_handler
+from desk.api import desk_router
+from desk.context import CallDesk
 from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.bodies import BodyGate
 from hotline.front import HttpServer, raise_fd_limit
+from hotline.health import health_body
 from hotline.http import create_app
 from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
 from hotline.loops import follow_ivr_forever, sweep_forever
@@ -94,7 +97,8 @@ class Hotline:
             self._record_finished, wrapup_for=self._wrapup_for, keeper=self.inflight
         )
         self.operators = OperatorBoard(wrapup_for=self._wrapup_for)
-        consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event]
+        self.desk = CallDesk(self.assembler.open_record, lambda: self.ivr_service.engine().document)
+        consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event, self.desk.on_event]
         self.fanout = EventFanout([*consumers, self.assembler.on_event])
         self.nodes = [AmiNode(endpoint(n), self.fanout, self._node_status) for n in settings.asterisk]
         live = LiveSources(self._operator_states, self._levels, lambda: self.agi.errors_total)
@@ -174,6 +178,7 @@ class Hotline:
         self.app = create_app(
             [
                 operators,
+                desk_router(self.desk, auth.guard(set(Role)), self.directory.get),  # the call in front of one
                 calls_router(self.store, lead, exporter),
                 ivr_router(
                     self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN}), apply_errors=(ApplyFailed,)
@@ -243,37 +248,18 @@ class Hotline:
         return [self.operators.state(name) for name in self.operators.operators()]
 
     def _record_finished(self, record: CallRecord) -> None:
+        self.desk.on_record(record)
         self.metrics.on_record(record)
         self.wallboard.on_record(record)
         self.writer.submit(record)
 
     def _health(self) -> tuple[dict[str, Any], bool]:
-        statuses = self.node_statuses()
-        ok = bool(statuses) and all(s.logged_in for s in statuses)
         try:
             version: int | None = self.ivr_service.engine().version
         except IvrError:
             version = None
-        body = {
-            "status": "ok" if ok else "degraded",
-            "agi": {"listening": self._agi_listening},
-            "ivr": {"version": version},
-            "records": self.writer.backlog().brief(),  # finished, not in the database yet
-            "asterisk": [
-                {
-                    "node": s.node,
-                    "connected": s.connected,
-                    "logged_in": s.logged_in,
-                    "since": s.since.isoformat() if s.since else None,
-                    "last_error": s.last_error,
-                    "reconnects": s.reconnects,
-                    "events_total": s.events_total,
-                    "operator_changes_pending": self.sync.pending().get(s.node, 0),
-                }
-                for s in statuses
-            ],
-        }
-        return body, ok
+        backlog, pending = self.writer.backlog().brief(), self.sync.pending()
+        return health_body(self.node_statuses(), self._agi_listening, version, backlog, pending)
 
     def node_statuses(self) -> list[NodeStatus]:
         return [node.status for node in self.nodes]

@@ -23,6 +23,7 @@ ROOMS = (
     "agents",
     "dialplan",
     "metrics",
+    "desk",
     "planning",
     "wallboard",
     "sandbox",

@@ -9,6 +9,7 @@ by :meth:`CallAssembler.sweep` and marked incomplete, never lost.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -97,6 +98,11 @@ class CallAssembler:
     @property
     def open_calls(self) -> int:
         return len(self._open)
+
+    def open_record(self, call: CallRef) -> CallRecord | None:
+        """A copy of an open call's record so far (the operator's desk reads it)."""
+        record = self._open.get(call)
+        return None if record is None else dataclasses.replace(record)
 
     def topic_of(self, call: CallRef) -> str | None:
         record = self._open.get(call)

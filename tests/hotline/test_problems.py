@@ -372,6 +372,8 @@ async def test_the_operators_errors_are_declared_and_happen(api: Api) -> None:
     await _publisher(api.hotline).publish("another admin")
     assert await api.hotline.ivr_service.refresh()
     await api.expect(409, "no_escalation_queue", "post", f"{OPERATOR}/escalate", **desk)
+    others = {"token": rotated.json()["api_token"], "path": "op-lead"}  # the desk: one's own call only
+    await api.expect(403, "forbidden", "get", f"{OPERATOR}/call", **others)
     assert api.unprovoked("operators") == []
 
 
