@@ -47,8 +47,8 @@ def test_anchors_and_aliases_are_refused() -> None:
 
 
 def test_the_seed_is_within_the_bounds() -> None:
-    text = to_yaml(seed_document())
-    assert from_yaml(text) == seed_document() and len(text) < MAX_DOCUMENT_BYTES // 100
+    text = to_yaml(seed_document())  # with its example protocols for seven topics: about 30 kB
+    assert from_yaml(text) == seed_document() and len(text) < MAX_DOCUMENT_BYTES // 50
 
 
 def _chain(n: int) -> IvrDocument:
