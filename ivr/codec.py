@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from core.errors import DomainError
 from ivr.document import IvrDocument
-from ivr.validation import Issue, issue_details
+from ivr.issues import Issue, issue_details
 
 
 class DocumentError(DomainError, ValueError):

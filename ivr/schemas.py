@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from core.bounds import MAX_ID, Instant
 from ivr.engine import Route
-from ivr.validation import Issue
+from ivr.issues import Issue
 
 
 class IssuePublic(BaseModel):

@@ -25,10 +25,11 @@ from core.errors import DomainError
 from ivr.codec import from_data, from_yaml, to_data
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument
 from ivr.engine import Ask, Engine, Route
+from ivr.issues import Issue, issue_details
 from ivr.prompts import PromptError, PromptStudio
 from ivr.seed import seed_file
 from ivr.store import IvrStore, PromptPaths
-from ivr.validation import Issue, issue_details, validate
+from ivr.validation import validate
 
 log = logging.getLogger("hotline.ivr")
 ApplyAsterisk = Callable[[IvrDocument], Awaitable[None]]

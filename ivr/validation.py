@@ -10,6 +10,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from ivr.desk_validation import check_desk
 from ivr.document import (
     CORE_PREFIX,
     TERMINAL,
@@ -25,20 +26,7 @@ from ivr.document import (
     Topic,
     TopicAction,
 )
-
-
-@dataclass(frozen=True)
-class Issue:
-    where: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.problem}"
-
-
-def issue_details(issues: Iterable[Issue]) -> list[dict[str, str]]:
-    """Problems as the ``details`` of an error answer."""
-    return [{"where": i.where, "problem": i.problem, "message": str(i)} for i in issues]
+from ivr.issues import Issue
 
 
 @dataclass
@@ -73,6 +61,7 @@ def validate(doc: IvrDocument) -> list[Issue]:
         _check_topics(doc, ids),
         _check_referrals(doc, ids),
         _check_prompts(doc, paths),
+        check_desk(doc, ids.queues, ids.referrals),
     )
     return [issue for check in checks for issue in check]
 

@@ -11,7 +11,8 @@ import yaml
 
 from ivr.codec import DocumentError, from_data, from_yaml, to_data, to_yaml
 from ivr.document import IvrDocument, LanguageAction, RepeatAction, TopicAction
-from ivr.validation import Issue, validate
+from ivr.issues import Issue
+from ivr.validation import validate
 from tests.conftest import ROOT
 
 SEED_TEXT = (ROOT / "hotline-ivr.yaml").read_text(encoding="utf-8")

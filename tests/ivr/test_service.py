@@ -20,6 +20,7 @@ from dialplan.apply import ApplyFailed
 from ivr.codec import DocumentError, to_data
 from ivr.document import IvrDocument, PromptSource
 from ivr.engine import Ask, Route, RouteKind, RouteReason
+from ivr.issues import Issue
 from ivr.models import IvrVersionRow
 from ivr.prompts import PromptError, PromptStudio
 from ivr.service import (
@@ -32,7 +33,6 @@ from ivr.service import (
     UnknownVersion,
 )
 from ivr.store import IvrStore, PromptPaths
-from ivr.validation import Issue
 from tests.conftest import ROOT, seed_document
 
 SEED = ROOT / "hotline-ivr.yaml"
