@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from core.files import private_dir, tighten
+from core.sip_settings import SipSettings
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
@@ -183,6 +185,7 @@ class Settings(BaseSettings):
     agi: AgiSettings = Field(default_factory=AgiSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    sip: SipSettings = Field(default_factory=SipSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     burnout: GuardRules = Field(default_factory=GuardRules)
@@ -195,6 +198,10 @@ class Settings(BaseSettings):
     # The SIP trunk referral calls to partner lines leave through (host[:port]).
     referral_trunk: str = "127.0.0.1:5090"
     admin_token: SecretStr | None = None
+    # Secrets as files (Docker secrets): the admin token, the database user's password (put
+    # into database_url, which then names no password).
+    admin_token_file: Path | None = None
+    database_password_file: Path | None = None
     # Set from the YAML file's location; relative paths in the file resolve against it.
     config_file: Path | None = None
 
@@ -281,6 +288,11 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 
 def _ensure_secrets(settings: Settings) -> None:
     """Production refuses a missing secret; development makes one per var dir."""
+    if settings.admin_token is None and settings.admin_token_file is not None:
+        settings.admin_token = SecretStr(_read_secret(settings.admin_token_file))
+    if settings.database_password_file is not None:
+        url = make_url(settings.database_url).set(password=_read_secret(settings.database_password_file))
+        settings.database_url = url.render_as_string(hide_password=False)
     if settings.admin_token is None:
         if os.environ.get("HOTLINE_ADMIN_TOKEN"):
             settings.admin_token = SecretStr(os.environ["HOTLINE_ADMIN_TOKEN"])
@@ -317,6 +329,16 @@ def _ensure_agi_secret(settings: Settings) -> None:
             )
     if not _AGI_SECRET.fullmatch(agi.secret_value() or ""):
         raise SettingsError("the FastAGI secret must be 16 to 128 letters, digits, '-' or '_'")
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"secret file {path}: {exc.strerror}") from exc
+    if not value:
+        raise SettingsError(f"secret file {path} is empty")
+    return value
 
 
 def _dev_secret(var_dir: Path, name: str) -> str:

@@ -20,6 +20,7 @@ from core.settings import Settings
 from core.shipped import shipped
 from dialplan.check import check_structure
 from dialplan.expected import expected, probe_context
+from dialplan.render_sip import Trunk, trunk_of
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
@@ -46,6 +47,7 @@ MODULES: tuple[str, ...] = (
     "res_pjsip_endpoint_identifier_user.so",
     "res_pjsip_authenticator_digest.so",
     "res_pjsip_outbound_authenticator_digest.so",
+    "res_pjsip_outbound_registration.so",
     "res_pjsip_registrar.so",
     "res_pjsip_sdp_rtp.so",
     "res_pjsip_caller_id.so",
@@ -134,6 +136,12 @@ class Target:
     indications_country: str = "us"
     # Where RTP is bound; None lets Asterisk choose (servers behind NAT set it explicitly).
     media_address: str | None = None
+    # Behind NAT (a server's sip: settings): the public address and SIP port callers see, and
+    # the networks reached without NAT.
+    external_address: str | None = None
+    external_port: int | None = None
+    local_nets: tuple[str, ...] = ()
+    trunk: Trunk | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +192,9 @@ def sandbox_target(settings: Settings, root: str = "/srv/hotline") -> Target:
 
 
 def server_target(settings: Settings, ami_permit: tuple[str, ...]) -> Target:
-    """A stock Debian Asterisk on a server (the docker-compose image)."""
+    """A stock Debian Asterisk on a server (the docker-compose image): SIP, RTP, NAT and the
+    trunk from ``sip:``; the permitted networks reach AMI and, without a trunk, call in."""
+    sip = settings.sip
     return Target(
         dirs=Directories(
             etc="/etc/asterisk",
@@ -197,12 +207,16 @@ def server_target(settings: Settings, ami_permit: tuple[str, ...]) -> Target:
         ami_bind="0.0.0.0",
         ami_permit=ami_permit,
         sip_bind="0.0.0.0",
-        sip_port=settings.sandbox.sip_port,
-        caller_networks=ami_permit,
-        rtp_start=settings.sandbox.rtp_start,
-        rtp_end=settings.sandbox.rtp_end,
+        sip_port=sip.port,
+        caller_networks=() if sip.trunk else ami_permit,
+        rtp_start=sip.rtp_start,
+        rtp_end=sip.rtp_end,
         simulated_operators=settings.sandbox.simulated_operators,
         simulated_hold_seconds=settings.sandbox.simulated_hold_seconds,
+        external_address=sip.external_address,
+        external_port=sip.external_port,
+        local_nets=tuple(sip.local_nets) or ami_permit,
+        trunk=trunk_of(settings),
     )
 
 
@@ -275,6 +289,10 @@ def context(
             "port": target.sip_port,
             "caller_networks": target.caller_networks,
             "media_address": target.media_address,
+            "external_address": target.external_address,
+            "external_port": target.external_port,
+            "local_nets": target.local_nets,
+            "trunk": target.trunk,
         },
         "rtp": {"start": target.rtp_start, "end": target.rtp_end},
         "queues": [
