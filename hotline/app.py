@@ -54,7 +54,7 @@ from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.live.refusals import RefusalCollector, Refusals
 from metrics.live.upkeep import UpkeepCollector
-from metrics.records.api import calls_router
+from metrics.records.api import calls_router, summary_router
 from metrics.records.assembler import CallAssembler
 from metrics.records.export import CallExporter
 from metrics.records.inflight import InFlightLog
@@ -62,6 +62,8 @@ from metrics.records.levels import ServiceLevels
 from metrics.records.record import CallRecord
 from metrics.records.retention import Retention, run_retention_forever
 from metrics.records.store import RecordStore
+from metrics.records.summary import SummaryService
+from metrics.records.summary_store import SummaryStore
 from metrics.records.writer import RecordWriter
 from metrics.reports.api import reports_router
 from metrics.reports.service import ReportService
@@ -175,11 +177,14 @@ class Hotline:
         leads = {Role.SHIFT_LEAD, Role.ADMIN}
         lead = auth.guard(leads)
         exporter = CallExporter(self.engine, settings.privacy.small_cell_k)
+        self.summaries = SummaryStore(self.engine)
+        summaries = SummaryService(self.store, self.summaries, self.ivr_service.engine)
         self.app = create_app(
             [
                 operators,
                 desk_router(self.desk, auth.guard(set(Role)), self.directory.get),  # the call in front of one
-                calls_router(self.store, lead, exporter),
+                calls_router(self.store, lead, exporter, self.summaries),
+                summary_router(summaries, auth.guard(set(Role)), self.wallboard.on_summary),
                 ivr_router(
                     self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN}), apply_errors=(ApplyFailed,)
                 ),
@@ -296,6 +301,8 @@ class Hotline:
         await self.writer.replay()  # records an earlier process left in the journal go first
         # Before AMI: a call that ends from now on is counted once, by on_record.
         self.wallboard.preload(await asyncio.to_thread(recent_totals, self.reports, datetime.now(UTC)))
+        day = datetime.now(UTC) - timedelta(days=1)  # calls taken, summarised or not
+        self.wallboard.preload_taken(await asyncio.to_thread(self.summaries.taken_since, day))
         await self._restore_calls()
         tasks = [self.tasks.supervise(f"ami-{node.name}", node.run) for node in self.nodes]
         await self._start_ivr()

@@ -72,6 +72,8 @@ class Wallboard:
         self._subscribers: set[asyncio.Queue[str | None]] = set()
         self._pending: asyncio.TimerHandle | None = None
         self._alerts: tuple[tuple[str, str], ...] = ()
+        # Today's calls an operator took, by record id: their start, and whether summarised.
+        self._taken: dict[str, tuple[datetime, bool]] = {}
         self._totals.advance(self._s.clock(), self._midnight(self._s.clock()))
 
     # -- inputs -----------------------------------------------------------------------------------
@@ -80,6 +82,8 @@ class Wallboard:
             self._changed()
 
     def on_record(self, record: CallRecord) -> None:
+        if record.operator is not None:
+            self._taken.setdefault(record.id, (record.started_at, False))
         if record.queue is None:
             return
         totals = record_totals(record, self._s.levels().threshold(record.queue))
@@ -93,6 +97,18 @@ class Wallboard:
         for queue, started, totals in rows:
             self._totals.add(queue, started, totals, now)
 
+    def on_summary(self, record_id: str) -> None:
+        """A call's after-call summary was saved."""
+        taken = self._taken.get(record_id)
+        if taken is not None and not taken[1]:
+            self._taken[record_id] = (taken[0], True)
+            self._changed()
+
+    def preload_taken(self, rows: Iterable[tuple[str, datetime, bool]]) -> None:
+        """Calls taken before this process started: (record id, start, whether summarised)."""
+        for record_id, started, summarised in rows:
+            self._taken[record_id] = (started, summarised)
+
     # -- outputs ----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         now = self._s.clock()
@@ -100,6 +116,8 @@ class Wallboard:
         operators = self._operators(now)
         queues = self._queues(now, operators)
         records = _records(self._s.records() if self._s.records else None)
+        midnight = self._midnight(now)
+        self._taken = {k: v for k, v in self._taken.items() if v[0] >= midnight}
         alerts = [alert for q in queues for alert in _alerts(q)] + _records_alert(records)
         return {
             "at": now.isoformat(),
@@ -108,6 +126,8 @@ class Wallboard:
             "operators": operators,
             "alerts": alerts,
             "records": records,
+            # today's calls an operator took whose after-call summary is not saved yet
+            "summaries": {"missing_today": sum(1 for _, done in self._taken.values() if not done)},
         }
 
     async def subscribe(self) -> AsyncGenerator[str, None]:

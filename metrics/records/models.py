@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.orm import Base
@@ -110,3 +111,21 @@ class CallRetentionRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cutoff: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CallSummaryRow(Base):
+    """The after-call summary of a call (metrics/records/summary.py): one per record, deleted
+    with it. ``fields`` holds the enumerated values (choices, flags, issues, the referral
+    given), the only part reports and exports count; ``texts`` holds free text (refused
+    unless the form turns it on; checked for personal data), which nothing counts."""
+
+    __tablename__ = "call_summaries"
+
+    record_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("call_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by: Mapped[str] = mapped_column(String(80))  # the operator's pseudonym, or "admin"
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    menu_version: Mapped[int] = mapped_column(Integer)  # the IVR version whose form it follows

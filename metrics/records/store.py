@@ -118,6 +118,11 @@ class RecordStore:
     def _insert(self) -> Any:
         return pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
 
+    def get(self, record_id: str) -> CallRecord | None:
+        with Session(self._engine) as session:
+            row = session.get(CallRecordRow, record_id)
+            return None if row is None else _to_record(row)
+
     def list(self, limit: int = 100, offset: int = 0, since: datetime | None = None) -> list[CallRecord]:
         query = select(CallRecordRow).order_by(CallRecordRow.started_at, CallRecordRow.id)
         if since is not None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from metrics.records.record import CallRecord
+from metrics.records.store import RecordStore
+from metrics.records.summary_store import Summary, SummaryStore
 from privacy.scanner import Finding, Scanner, needles_for
 from tests.databases import migrated_postgres, migrated_sqlite
 
@@ -103,6 +107,32 @@ def test_every_table_and_column_is_read(engine: Engine) -> None:
             )
         )
     assert scanner.scan_database(engine) == [Finding("database operators.display_name", "+79000000123")]
+
+
+def test_a_number_planted_in_a_summary_is_found(engine: Engine) -> None:
+    """The privacy check reads every table (sandbox/privacy_check.py), the summaries too: a
+    number that got past the summary's check (planted here, past it) is found in its texts
+    and its enumerated values, and in the SQLite file's bytes."""
+    started = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    record = CallRecord(id="r1", node="local", call_id="c1", started_at=started, operator="op-x")
+    RecordStore(engine).save(record)
+    planted = Summary(
+        "r1",
+        {"risk": "high", "issues": ["panic", "8 900 000 01 23"]},
+        "op-x",
+        started,
+        1,
+        texts={"note": "перезвонить +7 900 000-00-01"},
+    )
+    SummaryStore(engine).put(planted)
+    assert Scanner(NUMBERS).scan_database(engine) == [
+        Finding("database call_summaries.fields", "+79000000123"),
+        Finding("database call_summaries.texts", "+79000000001"),
+    ]
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        files = [Path(engine.url.database + suffix) for suffix in ("", "-wal")]
+        found = {f.needle for f in Scanner(NUMBERS).scan_files(p for p in files if p.exists())}
+        assert found == set(NUMBERS)
 
 
 def test_needles_and_refusals() -> None:

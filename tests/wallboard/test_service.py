@@ -151,3 +151,30 @@ async def test_the_records_alert_is_pushed_when_it_starts_without_any_event() ->
     with contextlib.suppress(asyncio.CancelledError):
         await runner
     await stream.aclose()
+
+
+def test_todays_taken_calls_without_a_summary_are_counted() -> None:
+    clock = Clock()
+    wall = hub(QueueBoard(), [], clock)
+
+    def missing() -> int:
+        count: int = wall.snapshot()["summaries"]["missing_today"]
+        return count
+
+    yesterday = T0 - timedelta(hours=13)  # 23:00 UTC, the day before
+    wall.preload_taken([("old", yesterday, False), ("done", T0 - timedelta(hours=2), True)])
+    mine, theirs = answered(5, T0 - timedelta(hours=1)), answered(5, T0 - timedelta(minutes=30))
+    unanswered = dataclasses.replace(answered(5, T0), outcome=Outcome.ABANDONED_IN_QUEUE)
+    for record in (mine, theirs):
+        record.operator = "op-anna"
+    for record in (mine, theirs, unanswered):
+        wall.on_record(record)
+    assert missing() == 2  # yesterday's and the untaken call do not count
+    wall.on_summary(mine.id)
+    wall.on_summary("unknown")
+    assert missing() == 1
+    wall.on_record(mine)  # its record again (a late survey score): still summarised
+    wall.on_record(dataclasses.replace(theirs))
+    assert missing() == 1
+    clock.now = T0 + timedelta(hours=12)  # the next day
+    assert missing() == 0
