@@ -188,7 +188,7 @@ class Hotline:
                 ivr_router(
                     self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN}), apply_errors=(ApplyFailed,)
                 ),
-                referrals_router(self.ivr_service),
+                referrals_router(self.ivr_service, auth.guard(set(Role))),  # every operator, any role
                 planning_router(self.engine, lead),
                 reports_router(
                     self.reports, self._levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k

@@ -9,15 +9,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 
 from core.bounds import MAX_ID
 from core.errors import DomainError, problems
 from core.types import Guard
-from ivr.codec import DocumentError, check_size, from_data, from_yaml, to_data, to_yaml
+from ivr.codec import DocumentError, check_size, from_data, from_yaml, json_schema, to_data, to_yaml
 from ivr.prompts import PromptError
-from ivr.schedule import is_open
+from ivr.referrals import ReferralQuery, search
 from ivr.schemas import (
     DraftPublic,
     IssuesPublic,
@@ -42,6 +43,8 @@ from ivr.service import (
 from ivr.store import IvrStore
 from ivr.validation import validate
 
+SLUG = r"^[a-z][a-z0-9_-]{0,39}$"  # as ivr/document.py spells a slug and a language
+LANGUAGE = r"^[a-z]{2,3}$"
 Section = Literal["topics", "schedules", "referrals", "queues", "prompts", "nodes"]
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -76,7 +79,14 @@ def ivr_router(
             document=to_data(doc), based_on=draft.based_on if draft else None, **issues.model_dump()
         )
 
-    @router.put("/draft", response_model=IssuesPublic, responses=problems(DocumentError))
+    schema = json_schema()  # the body's shape in the OpenAPI document; parsed off the loop below
+
+    @router.put(
+        "/draft",
+        response_model=IssuesPublic,
+        responses=problems(DocumentError),
+        openapi_extra={"requestBody": {"content": {"application/json": {"schema": schema}}}},
+    )
     async def put_draft(document: Annotated[dict[str, Any], Body()]) -> IssuesPublic:
         return IssuesPublic.of(await service.save_draft(await asyncio.to_thread(from_data, document)))
 
@@ -176,27 +186,32 @@ def ivr_router(
     return router
 
 
-def referrals_router(service: IvrService) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["referrals"])
+def referrals_router(service: IvrService, guard: Guard) -> APIRouter:
+    """The referral directory of the live document, searched by operators during a call
+    (``guard``: every role with a token of its own, and the admin)."""
+    router = APIRouter(prefix="/api", tags=["referrals"], dependencies=[Depends(guard)])
 
     @router.get("/referrals", response_model=list[ReferralPublic])
-    async def referrals() -> list[ReferralPublic]:
+    async def referrals(
+        topic: Annotated[str | None, Query(pattern=SLUG, description="a topic the referral lists")] = None,
+        language: Annotated[
+            str | None, Query(pattern=LANGUAGE, description="an ISO 639 code spoken there (ru, en, uk)")
+        ] = None,
+        q: Annotated[
+            str | None,
+            Query(max_length=100, description="words in the organisation, description or region (any case)"),
+        ] = None,
+        open_now: Annotated[
+            bool | None, Query(description="true: open now (by the referral's hours); false: closed now")
+        ] = None,
+    ) -> list[ReferralPublic]:
         doc = service.engine().document
-        now = datetime.now(UTC)
-        out = []
-        for r in doc.referrals:
-            schedule = doc.schedule(r.schedule) if r.schedule else None
-            out.append(
-                ReferralPublic(
-                    id=r.id,
-                    organisation=r.organisation,
-                    description=r.description,
-                    number=r.number,
-                    topics=list(r.topics),
-                    open_now=schedule is None or is_open(schedule, now),
-                )
+        if topic is not None and doc.topic(topic) is None:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("query", "topic"), "msg": f"topic '{topic}' does not exist"}]
             )
-        return out
+        query = ReferralQuery(topic, language, (q or "").strip() or None, open_now)
+        return [ReferralPublic.of(f.referral, f.open_now) for f in search(doc, query, service.now())]
 
     return router
 

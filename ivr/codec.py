@@ -153,3 +153,27 @@ def to_data(doc: IvrDocument) -> dict[str, Any]:
 
 def to_yaml(doc: IvrDocument) -> str:
     return yaml.safe_dump(to_data(doc), allow_unicode=True, sort_keys=False, width=100)
+
+
+def json_schema() -> dict[str, Any]:
+    """The document's JSON schema with every reference resolved in place (the models nest but
+    never recurse), for the OpenAPI description of the draft's body; discriminators keep their
+    property name, not their mapping (references too)."""
+    schema = IvrDocument.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return inline({**defs[ref.removeprefix("#/$defs/")], **rest})
+        out = {k: inline(v) for k, v in node.items()}
+        if isinstance(node.get("discriminator"), dict):
+            out["discriminator"] = {"propertyName": node["discriminator"]["propertyName"]}
+        return out
+
+    return inline(schema)  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from core.bounds import MAX_ID, Instant
+from ivr.document import Referral
 from ivr.engine import Route
 from ivr.issues import Issue
 
@@ -115,6 +116,21 @@ class ReferralPublic(BaseModel):
     id: str
     organisation: str
     description: str
-    number: str
+    number: str  # an organisation's, never a caller's
     topics: list[str]
-    open_now: bool
+    languages: list[str]  # spoken there; empty: not said
+    region: str | None  # None: the whole country
+    open_now: bool  # by its hours (its schedule), at the moment asked; always, without hours
+
+    @classmethod
+    def of(cls, referral: Referral, open_now: bool) -> ReferralPublic:
+        return cls(
+            id=referral.id,
+            organisation=referral.organisation,
+            description=referral.description,
+            number=referral.number,
+            topics=list(referral.topics),
+            languages=list(referral.languages),
+            region=referral.region,
+            open_now=open_now,
+        )

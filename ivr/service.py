@@ -115,6 +115,10 @@ class IvrService:
         self._engine: Engine | None = None
 
     # -- the live engine ----------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The service's clock (UTC): what "open now" is asked at."""
+        return self._clock()
+
     def engine(self) -> Engine:
         if self._engine is None:
             raise IvrError("no IVR version is active yet")

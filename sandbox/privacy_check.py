@@ -178,7 +178,7 @@ class PrivacyCheck:
                     partner.wait()
 
     def _referral_number(self) -> str:
-        referrals = _get_json(f"{self.url}/api/referrals", timeout=10)
+        referrals = _get_json(f"{self.url}/api/referrals", headers=self.headers, timeout=10)
         numbers = [r.get("number") for r in referrals if isinstance(r, dict)]
         return next((n for n in numbers if isinstance(n, str)), "88001000001")
 

@@ -45,8 +45,8 @@ from tests.problems import PROBLEM, problem_of
 Operation = tuple[str, str]  # the method as the document spells it (lower case), the path template
 ADMIN_TOKEN = "admin-t0ken"
 PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-PUBLIC_API: set[Operation] = {("get", "/api/referrals")}  # the only /api route without a guard
-OPERATOR_DESK: set[Operation] = {("get", "/api/me"), ("get", "/api/me/softphone")}
+PUBLIC_API: set[Operation] = set()  # every /api route has a guard
+OPERATOR_DESK: set[Operation] = {("get", "/api/me"), ("get", "/api/me/softphone"), ("get", "/api/referrals")}
 # Whose call it is, is decided per call (an unknown one is a 404 to everyone): the 403 of another
 # operator's call is in tests/metrics/records/test_summary_api.py and the scenario below.
 SUMMARY = "/api/calls/{record_id}/summary"

@@ -16,13 +16,13 @@ from agents.auth import Principal, admin_guard
 from agents.directory import Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
-from ivr.api import ivr_router, referrals_router
+from ivr.api import ivr_router
 from ivr.codec import from_yaml, to_data
 from ivr.document import IvrDocument
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
-from tests.conftest import ROOT, seed_document
+from tests.conftest import ROOT
 from tests.problems import problem_of
 
 TOKEN = "t0ken"
@@ -58,7 +58,7 @@ async def client(tmp_path: Path, sounds: Path) -> AsyncIterator[httpx.AsyncClien
     ivr_store = IvrStore(database)
     service = IvrService(ivr_store, PromptStudio(sounds), _apply, Path("/srv/hotline/sounds"), lambda: NOW)
     await service.start(ROOT / "hotline-ivr.yaml")
-    app = create_app([ivr_router(service, ivr_store, admin_guard(TOKEN)), referrals_router(service)])
+    app = create_app([ivr_router(service, ivr_store, admin_guard(TOKEN))])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline", headers=ADMIN) as client:
         yield client
@@ -356,36 +356,6 @@ async def test_uploading_text_as_a_recording_is_422(client: httpx.AsyncClient) -
     }
 
 
-# -- the referral directory ----------------------------------------------------------------------
-async def test_referrals_need_no_token(client: httpx.AsyncClient) -> None:
-    client.headers.pop("Authorization")
-    response = await client.get("/api/referrals")
-    assert response.status_code == 200
-    assert response.json()[0] == {
-        "id": "legal-aid",
-        "organisation": "Free Legal Aid Line",
-        "description": "Lawyers answer questions about housing, debt and family law.",
-        "number": "88001000001",
-        "topics": ["legal", "violence-home", "violence-other"],
-        "open_now": True,
-    }
-    assert [r["id"] for r in response.json()] == [r.id for r in seed_document().referrals]
-
-
-async def test_a_referral_with_a_closed_schedule_is_not_open_now(client: httpx.AsyncClient) -> None:
-    await client.put("/api/ivr/draft/schedules/never", json={"timezone": "UTC", "weekly": {}})
-    referral = {
-        "organisation": "Free Legal Aid Line",
-        "number": "88001000001",
-        "topics": ["legal"],
-        "schedule": "never",
-    }
-    assert (await client.put("/api/ivr/draft/referrals/legal-aid", json=referral)).json()["valid"] is True
-    assert (await client.post("/api/ivr/publish", json={})).status_code == 200
-    [listed] = [r for r in (await client.get("/api/referrals")).json() if r["id"] == "legal-aid"]
-    assert (listed["id"], listed["open_now"], listed["description"]) == ("legal-aid", False, "")
-
-
 async def test_a_request_that_does_not_fit_gets_the_common_error_format(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/ivr/rollback", json={"version": "x"})
     assert response.status_code == 422
@@ -422,3 +392,62 @@ async def test_the_author_is_the_signed_in_identity_never_the_body(tmp_path: Pat
         ("publish", "op-lead"),
         ("rollback", "op-lead"),
     ]
+
+
+# -- the desk's sections (issue 16) --------------------------------------------------------------
+async def test_guidance_summary_and_emergency_round_trip_through_publish_and_rollback(
+    client: httpx.AsyncClient, document: IvrDocument
+) -> None:
+    data = (await client.get("/api/ivr/draft")).json()["document"]
+    crisis = next(t for t in data["topics"] if t["id"] == "crisis")
+    crisis["guidance"]["texts"]["en"]["steps"].append("Stay until the crisis team arrives")
+    crisis["guidance"]["escalate_to"] = "senior"
+    mood = {"id": "mood", "names": {"ru": "Настроение", "en": "Mood"}, "kind": "choices"}
+    data["summary"]["fields"].append({**mood, "values": {"calm": {"ru": "Спокойное", "en": "Calm"}}})
+    data["summary"]["window_minutes"] = 30
+    data["emergency"]["number"] = "88001000199"
+    assert (await client.put("/api/ivr/draft", json=data)).json() == {"valid": True, "issues": []}
+    assert (await client.post("/api/ivr/validate")).json() == {"valid": True, "issues": []}
+    assert (await client.post("/api/ivr/publish", json={"note": "desk"})).json() == {"version": 2}
+
+    live = from_yaml((await client.get("/api/ivr/versions/active/yaml")).text)
+    guidance = live.topic("crisis").guidance  # type: ignore[union-attr]
+    assert guidance is not None and guidance.escalate_to == "senior"
+    assert guidance.texts["en"].steps[-1] == "Stay until the crisis team arrives"
+    assert live.summary is not None and live.summary.window_minutes == 30
+    assert [f.id for f in live.summary.fields][-1] == "mood"
+    assert live.emergency is not None and live.emergency.number == "88001000199"
+
+    assert (await client.post("/api/ivr/rollback", json={"version": 1})).status_code == 200
+    assert from_yaml((await client.get("/api/ivr/versions/active/yaml")).text) == document
+
+
+async def test_a_draft_whose_guidance_names_a_missing_referral_is_not_published(
+    client: httpx.AsyncClient,
+) -> None:
+    text = SEED_TEXT.replace("      referrals: [addiction-line]\n", "      referrals: [rehab]\n")
+    response = await client.put("/api/ivr/draft/yaml", content=text.encode())
+    issue = {
+        "where": "topic addiction, guidance",
+        "problem": "referral 'rehab' does not exist",
+        "message": "topic addiction, guidance: referral 'rehab' does not exist",
+    }
+    assert response.json() == {"valid": False, "issues": [issue]}
+    refused = await client.post("/api/ivr/publish", json={})
+    assert (refused.status_code, problem_of(refused)["details"]) == (422, [issue])
+
+
+async def test_the_openapi_document_describes_the_draft_with_the_desk_sections(
+    client: httpx.AsyncClient,
+) -> None:
+    put = (await client.get("/openapi.json")).json()["paths"]["/api/ivr/draft"]["put"]
+    schema = put["requestBody"]["content"]["application/json"]["schema"]
+    assert {"summary", "emergency", "topics", "referrals"} <= set(schema["properties"])
+    topic = schema["properties"]["topics"]["items"]["properties"]
+    guidance = next(s for s in topic["guidance"]["anyOf"] if s.get("type") == "object")
+    assert {"texts", "escalate_to", "referrals", "issues", "example"} == set(guidance["properties"])
+    summary = next(s for s in schema["properties"]["summary"]["anyOf"] if s.get("type") == "object")
+    field = summary["properties"]["fields"]["items"]
+    assert field["properties"]["kind"]["enum"] == ["choice", "choices", "flag", "issues", "referral", "text"]
+    referral = schema["properties"]["referrals"]["items"]["properties"]
+    assert {"languages", "region", "schedule"} <= set(referral)
