@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.types import CallRef
-from desk.schemas import CallContext, CallView, GuidanceView, Named, Phase, ReferralView
+from desk.schemas import (
+    CallContext,
+    CallView,
+    FormField,
+    GuidanceView,
+    Named,
+    Phase,
+    ReferralView,
+    SummaryFormView,
+)
 from ivr.document import IvrDocument
 from metrics.records.record import CallRecord
 from telephony.events import (
@@ -58,6 +67,7 @@ class CallDesk:
         self._summary_saved = summary_saved
         self._clock = clock
         self._seats: dict[str, _Seat] = {}  # operator -> the call in front of them
+        self._saved: set[str] = set()  # record ids of calls on a desk whose summary is saved
 
     def on_event(self, event: AmiEvent) -> None:
         match event:
@@ -90,6 +100,18 @@ class CallDesk:
                 if seat.phase != "offered":
                     seat.phase, seat.ended_at = "ended", seat.ended_at or record.ended_at
 
+    def on_summary(self, record_id: str) -> None:
+        """A call's summary was saved (maybe while the call goes on): once ended, it leaves."""
+        if any(self._record_id(seat) == record_id for seat in self._seats.values()):
+            self._saved.add(record_id)
+
+    def _record_id(self, seat: _Seat) -> str | None:
+        record = seat.record or self._open_record(seat.call)
+        return None if record is None else record.id
+
+    def _is_saved(self, record_id: str) -> bool:
+        return record_id in self._saved or self._summary_saved(record_id)
+
     def _drop_offers(self, call: CallRef) -> None:
         for operator in [o for o, s in self._seats.items() if s.call == call and s.phase == "offered"]:
             del self._seats[operator]
@@ -100,6 +122,7 @@ class CallDesk:
         record = None if seat is None else seat.record or self._open_record(seat.call)
         if seat is not None and seat.phase == "ended" and self._done(seat, record, now):
             del self._seats[operator]
+            self._saved.discard(record.id if record else "")
             seat = None
         if seat is None or record is None:
             return CallContext(operator=operator, state="none", server_time=now, call=None)
@@ -107,7 +130,7 @@ class CallDesk:
         return CallContext(operator=operator, state=seat.phase, server_time=now, call=view)
 
     def _done(self, seat: _Seat, record: CallRecord | None, now: datetime) -> bool:
-        if record is None or self._summary_saved(record.id):
+        if record is None or self._is_saved(record.id):
             return True
         form = self._document().summary
         keep = timedelta(minutes=form.window_minutes) if form is not None else DEFAULT_KEEP
@@ -137,8 +160,9 @@ class CallDesk:
             escalated=r.escalated,
             fallback=r.fallback,
             repeat_count=r.repeat_count,
-            summary_saved=self._summary_saved(r.id),
+            summary_saved=self._is_saved(r.id),
             guidance=None if topic is None else _guidance(doc, topic.id, lang),
+            form=_form(doc, r.topic, lang),
         )
 
 
@@ -180,3 +204,26 @@ def _guidance(doc: IvrDocument, topic_id: str, lang: str) -> GuidanceView | None
         issues=[Named(id=k, name=_localized(v, shown, doc.default_language)) for k, v in g.issues.items()],
         example=g.example,
     )
+
+
+def _form(doc: IvrDocument, topic_id: str | None, lang: str) -> SummaryFormView | None:
+    form = doc.summary
+    if form is None:
+        return None
+    topic = doc.topic(topic_id) if topic_id else None
+    issues = topic.guidance.issues if topic is not None and topic.guidance is not None else {}
+    fields = []
+    for f in form.fields:
+        if f.kind == "text" and not form.free_text:
+            continue
+        if f.kind == "issues":
+            options = [Named(id=k, name=_localized(v, lang, doc.default_language)) for k, v in issues.items()]
+        elif f.kind == "referral":
+            options = [Named(id=r.id, name=r.organisation) for r in doc.referrals]
+        else:
+            options = [
+                Named(id=k, name=_localized(v, lang, doc.default_language)) for k, v in f.values.items()
+            ]
+        name = _localized(f.names, lang, doc.default_language)
+        fields.append(FormField(id=f.id, name=name, kind=f.kind, required=f.required, options=options))
+    return SummaryFormView(fields=fields, text_max=form.text_max, window_minutes=form.window_minutes)

@@ -37,6 +37,23 @@ class GuidanceView(BaseModel):
     example: bool = Field(description="shipped as an example: the line has not adapted it yet")
 
 
+class FormField(BaseModel):
+    """A field of the after-call summary as the page shows it: its options already those this
+    call allows (its topic's issues; the document's referrals)."""
+
+    id: str
+    name: str
+    kind: Literal["choice", "choices", "flag", "issues", "referral", "text"]
+    required: bool
+    options: list[Named]
+
+
+class SummaryFormView(BaseModel):
+    fields: list[FormField]
+    text_max: int
+    window_minutes: int
+
+
 class CallView(BaseModel):
     record_id: str = Field(description="the call's record (its summary is saved against it)")
     offered_at: datetime
@@ -59,6 +76,7 @@ class CallView(BaseModel):
     )
     summary_saved: bool
     guidance: GuidanceView | None
+    form: SummaryFormView | None = Field(description="the summary to fill in (PUT /api/calls/{id}/summary)")
 
 
 class CallContext(BaseModel):

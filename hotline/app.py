@@ -36,7 +36,7 @@ from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.bodies import BodyGate
-from hotline.front import HttpServer, raise_fd_limit
+from hotline.front import HttpServer, raise_fd_limit, refusals
 from hotline.health import health_body
 from hotline.http import create_app
 from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
@@ -184,7 +184,7 @@ class Hotline:
                 operators,
                 desk_router(self.desk, auth.guard(set(Role)), self.directory.get),  # the call in front of one
                 calls_router(self.store, lead, exporter, self.summaries),
-                summary_router(summaries, auth.guard(set(Role)), self.wallboard.on_summary),
+                summary_router(summaries, auth.guard(set(Role)), self._summary_saved),
                 ivr_router(
                     self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN}), apply_errors=(ApplyFailed,)
                 ),
@@ -270,12 +270,11 @@ class Hotline:
         return [node.status for node in self.nodes]
 
     def _refusals(self) -> Refusals:
-        agi = {
-            ("agi", "peer"): self.agi.refused_peers.total,
-            ("agi", "secret"): self.agi.refused_secrets.total,
-        }
-        http = {} if self.http is None else self.http.guard.refusals()
-        return agi | {("http", reason): n for reason, n in http.items()}
+        return refusals(self.agi, self.http)
+
+    def _summary_saved(self, record_id: str) -> None:
+        self.wallboard.on_summary(record_id)
+        self.desk.on_summary(record_id)
 
     async def _route_agi(self, request: AgiRequest, channel: AgiChannel) -> None:
         if request.script == v.AGI_SCRIPT:

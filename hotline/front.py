@@ -35,6 +35,8 @@ from core.refusals import RefusalLog
 from core.settings import HttpSettings
 from core.tasks import child
 from hotline.lifecycle import HTTP_STOP_SECONDS
+from metrics.live.refusals import Refusals
+from telephony.fastagi import FastAgiServer
 
 log = logging.getLogger("hotline.http")
 # Descriptors HTTP leaves to the rest of the process: FastAGI sessions (one per call in the
@@ -259,3 +261,10 @@ class HttpServer(uvicorn.Server):
         except OSError:
             protocol.release()
             conn.close()
+
+
+def refusals(agi: FastAgiServer, http: HttpServer | None) -> Refusals:
+    """Both ports' refusals for /metrics (``http`` is None until the service serves)."""
+    agi_refused = {("agi", "peer"): agi.refused_peers.total, ("agi", "secret"): agi.refused_secrets.total}
+    http_refused = {} if http is None else http.guard.refusals()
+    return agi_refused | {("http", reason): n for reason, n in http_refused.items()}

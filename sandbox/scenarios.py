@@ -320,13 +320,15 @@ def softphone_answer_scenario(
     pcaps: Path | None = None,
     keys_after_ms: int = 1000,
     stop_after_call: bool = True,
+    ring_ms: int = 0,
 ) -> str:
     """An operator's softphone receiving one call (UAS): rings, answers, presses ``keys`` one
     ``keys_after_ms`` after answering (a feature code such as *9, needs ``pcaps``, a directory for the
     key files), then hangs up after ``hangup_after_ms`` or waits for the far end to. Fails the
     call if ``forbidden`` (the callers' number prefix) reaches it. ``stop_after_call``: sipp
     exits after this call; run it without ``-m``, because sipp counts the qualify OPTIONS it
-    answers (``-aa``) as calls, so ``-m 1`` could end before any INVITE came."""
+    answers (``-aa``) as calls, so ``-m 1`` could end before any INVITE came. ``ring_ms``: how
+    long it rings before answering."""
     leak = _leak_check(forbidden)
     stop = '<nop><action><exec int_cmd="stop_gracefully"/></action></nop>' if stop_after_call else ""
     pressed = ""
@@ -364,6 +366,7 @@ SIP/2.0 180 Ringing
 [last_CSeq:]
 Content-Length: 0
 ]]></send>
+{f'<pause milliseconds="{ring_ms}"/>' if ring_ms else ""}
 {_answer("op")}
 <recv request="ACK"/>
 <Reference variables="leak,far_tag_all{unused}"/>

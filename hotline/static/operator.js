@@ -30,6 +30,142 @@ async function refresh() {
     ...[p.reason.replaceAll("_", " "), p.source.replace("_", " "), time(p.started_at), time(p.ended_at)].map((text) => cell(text)))));
 }
 
+// --- The call in front of the operator: polled twice a second, its timer ticking every second.
+const CALL_STATE = { none: "No call", offered: "Ringing", talking: "On a call", ended: "Call ended: summary to save" };
+const desk = { call: null, state: "none", skew: 0, formFor: null };
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const mm = String(Math.floor(s / 60) % 60).padStart(2, "0"), ss = String(s % 60).padStart(2, "0");
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function tick() {
+  const c = desk.call;
+  if (!c) { $("call-timer").textContent = ""; return; }
+  const now = Date.now() + desk.skew;
+  const from = c.answered_at || c.offered_at;
+  const to = c.ended_at ? Date.parse(c.ended_at) : now;
+  $("call-timer").textContent = clock((to - Date.parse(from)) / 1000);
+}
+
+function fill(id, items, make) { $(id).replaceChildren(...items.map(make)); }
+
+function showCall(ctx) {
+  desk.call = ctx.call; desk.state = ctx.state;
+  desk.skew = Date.parse(ctx.server_time) - Date.now();
+  $("call").dataset.state = ctx.state;
+  $("call-state").textContent = CALL_STATE[ctx.state] || ctx.state;
+  $("call-body").hidden = !ctx.call;
+  tick();
+  const c = ctx.call;
+  if ((c ? c.record_id : null) !== desk.formFor) buildForm(c);
+  if (!c) return;
+  $("summary-state").textContent = c.summary_saved ? "(saved)" : "";
+  $("call-topic").textContent = c.topic_name || (c.fallback ? "No topic (reached you by the fallback)" : "No topic");
+  $("call-language").textContent = c.language ? `language: ${c.language}` : "";
+  const facts = [];
+  if (c.queue) facts.push([`queue ${c.queue}`]);
+  if (c.waited_seconds !== null) facts.push([`waited ${clock(c.waited_seconds)}`]);
+  if (c.path) facts.push([`menu ${c.path}`]);
+  if (c.priority) facts.push([`priority ${c.priority}`, "alert"]);
+  if (c.repeat_count && c.repeat_count > 1) facts.push([`call ${c.repeat_count} from this caller in the window`, "alert"]);
+  if (c.after_hours) facts.push(["after hours"]);
+  if (c.overflowed) facts.push(["overflowed"]);
+  if (c.escalated) facts.push(["handed on by a colleague", "alert"]);
+  fill("call-facts", facts, ([text, className]) => element("span", { textContent: text, className: className || "" }));
+  const g = c.guidance;
+  $("guidance").hidden = !g;
+  if (!g) return;
+  $("g-example").hidden = !g.example;
+  $("g-summary").textContent = g.summary;
+  fill("g-steps", g.steps, (t) => element("li", { textContent: t }));
+  fill("g-risk", g.risk_questions, (t) => element("li", { textContent: t }));
+  fill("g-escalate", g.escalate_when, (t) => element("li", { textContent: t }));
+  $("g-escalate-to").textContent = g.escalate_to ? `to the queue ${g.escalate_to}` : "";
+  fill("g-referrals", g.referrals, (r) => element("li", { textContent: `${r.organisation}: ${r.number}` }));
+}
+
+// --- The summary: built once per call (the poll must not wipe what the operator typed).
+function fieldInput(f) {
+  const box = element("fieldset", { className: "field" },
+    element("legend", { textContent: f.required ? `${f.name} *` : f.name }));
+  Object.assign(box.dataset, { field: f.id, kind: f.kind });
+  if (f.kind === "choice" || f.kind === "referral") {
+    box.append(element("select", { name: f.id }, element("option", { value: "", textContent: "-" }),
+      ...f.options.map((o) => element("option", { value: o.id, textContent: o.name }))));
+  } else if (f.kind === "choices" || f.kind === "issues") {
+    box.append(...f.options.map((o) => element("label", {},
+      element("input", { type: "checkbox", name: f.id, value: o.id }), ` ${o.name}`)));
+  } else if (f.kind === "flag") {
+    box.append(element("label", {}, element("input", { type: "checkbox", name: f.id }), " yes"));
+  } else {
+    box.append(element("textarea", { name: f.id, rows: 2, maxLength: desk.call.form.text_max,
+      placeholder: "No names, numbers, addresses" }));
+  }
+  return box;
+}
+
+function buildForm(call) {
+  desk.formFor = call ? call.record_id : null;
+  const form = call && call.form;
+  $("summary").hidden = !form;
+  if (!form) return;
+  $("summary-fields").replaceChildren(...form.fields.map(fieldInput));
+}
+
+function formValues() {
+  const values = {};
+  for (const box of $("summary-fields").querySelectorAll("fieldset")) {
+    const { field, kind } = box.dataset;
+    if (kind === "choice" || kind === "referral") values[field] = box.querySelector("select").value || null;
+    else if (kind === "choices" || kind === "issues") {
+      values[field] = [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    } else if (kind === "flag") values[field] = box.querySelector("input").checked;
+    else values[field] = box.querySelector("textarea").value.trim() || null;
+  }
+  return values;
+}
+
+async function saveSummary(ev) {
+  ev.preventDefault();
+  if (!desk.call) return;
+  try {
+    await api("PUT", `/api/calls/${desk.call.record_id}/summary`, { values: formValues() });
+    say("Summary saved.", true);
+    $("summary-state").textContent = "(saved)";
+    await followCall();
+  } catch (err) { fail(err); }
+}
+
+async function searchReferrals(ev) {
+  ev.preventDefault();
+  const params = new URLSearchParams();
+  const q = $("ref-q").value.trim();
+  if (q) params.set("q", q);
+  if ($("ref-topic").checked && desk.call && desk.call.topic) params.set("topic", desk.call.topic);
+  if ($("ref-open").checked) params.set("open_now", "true");
+  try {
+    const found = await api("GET", `/api/referrals?${params}`);
+    fill("ref-results", found, (r) => element("li", { className: r.open_now ? "" : "closed" },
+      `${r.organisation}: ${r.number}${r.region ? ` (${r.region})` : ""}${r.open_now ? "" : " - closed now"}`,
+      element("button", { type: "button", textContent: "Given", onclick: () => referralGiven(r.id) })));
+    if (!found.length) $("ref-results").replaceChildren(element("li", { textContent: "Nothing found." }));
+  } catch (err) { fail(err); }
+}
+
+function referralGiven(id) {
+  const box = $("summary-fields").querySelector('fieldset[data-kind="referral"] select');
+  if (box) { box.value = id; say("Noted in the summary: save it when the call ends.", true); }
+}
+
+async function followCall() {
+  if (!state.me) return;
+  showCall(await api("GET", `/api/operators/${state.me.id}/call?lang=${encodeURIComponent(pageLanguage())}`));
+}
+
+function pageLanguage() { return (navigator.language || "en").slice(0, 2).toLowerCase(); }
+
 async function act(path, body, done) {
   try { show(await api("POST", `/api/operators/${state.me.id}/${path}`, body)); say(done, true); await refresh(); }
   catch (err) { fail(err); }
@@ -42,13 +178,18 @@ async function open() {
     $("sp-server").textContent = phone.server; $("sp-port").textContent = phone.port;
     $("sp-user").textContent = phone.username; $("sp-realm").textContent = phone.realm;
     signedIn();
+    await followCall();
     setInterval(() => refresh().catch(fail), 2000);
+    setInterval(() => followCall().catch(fail), 500);
+    setInterval(tick, 1000);
   } catch (err) {
     if (refused(err)) { signOut(); say("That token was refused.", false); return; }
     fail(err); $("desk").hidden = true;
   }
 }
 
+$("summary").addEventListener("submit", saveSummary);
+$("referral-search").addEventListener("submit", searchReferrals);
 $("login").addEventListener("click", () => act("login", undefined, "You are logged in."));
 $("logout").addEventListener("click", () => act("logout", undefined, "You are logged out."));
 $("pause").addEventListener("click", () => act("pause", { reason: $("reason").value }, "Paused."));

@@ -190,3 +190,32 @@ def test_a_call_without_a_topic_has_no_guidance_and_no_number_anywhere(doc: IvrD
         True,
     )
     assert "+7900" not in json.dumps(seen.model_dump(mode="json"))
+
+
+def test_a_summary_saved_during_the_call_lets_it_leave_the_desk_when_it_ends(doc: IvrDocument) -> None:
+    line = Line(doc)
+    line.event(AgentConnect, "crisis", "op-anna", 20, 2, "")
+    line.desk.on_summary("rec-1")
+    talking = line.desk.context("op-anna")
+    assert talking.state == "talking" and talking.call is not None and talking.call.summary_saved
+    line.desk.on_summary("rec-other")  # another call's summary changes nothing here
+    line.event(AgentComplete, "crisis", "op-anna", 20, 60, "caller")
+    assert line.desk.context("op-anna").state == "none"
+
+
+def test_the_summary_form_comes_with_the_call_its_options_those_the_call_allows() -> None:
+    doc = seed_document()  # the shipped form: call type, risk, issues, outcome, referral given...
+    assert doc.summary is not None
+    line = Line(doc)
+    line.event(AgentCalled, "crisis", "op-anna")
+    call = line.desk.context("op-anna", "en").call
+    assert call is not None and call.form is not None
+    fields = {f.id: f for f in call.form.fields}
+    assert list(fields) == [f.id for f in doc.summary.fields if f.kind != "text"]
+    crisis = doc.topic("crisis")
+    assert crisis is not None and crisis.guidance is not None
+    assert [o.id for o in fields["issues"].options] == list(crisis.guidance.issues)  # this topic's only
+    referral = next(f for f in fields.values() if f.kind == "referral")
+    assert [o.id for o in referral.options] == [r.id for r in doc.referrals]
+    risk = fields["risk-level"]
+    assert risk.kind == "choice" and risk.name == doc.summary.fields[1].names["en"]
