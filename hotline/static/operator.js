@@ -55,6 +55,7 @@ function showCall(ctx) {
   desk.call = ctx.call; desk.state = ctx.state;
   desk.skew = Date.parse(ctx.server_time) - Date.now();
   $("call").dataset.state = ctx.state;
+  $("escalate").disabled = ctx.state !== "talking";  // buttons only where they apply
   $("call-state").textContent = CALL_STATE[ctx.state] || ctx.state;
   $("call-body").hidden = !ctx.call;
   tick();
