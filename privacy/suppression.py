@@ -21,7 +21,8 @@ measured); a merge of only ``None`` stays ``None``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -96,5 +97,29 @@ def suppress_small_cells(
         if merged.get(count, 0) >= k:
             result.rows.append(merged)
         else:
+            result.hidden += 1
+    return result
+
+
+def suppress_small_values(members: Mapping[str, Mapping[str, AbstractSet[Hashable]]], k: int) -> Suppressed:
+    """The same rule for counts of distinct members (calls) per field and value, where one
+    member may have several values of a field (a summary's issues): within each field, values
+    with fewer than ``k`` members merge into "other", which counts its distinct members (not
+    the sum, which would count a call with two rare values twice) and is hidden under ``k``.
+    Rows: ``{"field", "value", "calls"}``, fields and values in input order."""
+    if k < 1:
+        raise ValueError(f"small-cell suppression needs k >= 1, got {k}")
+    result = Suppressed()
+    for name, values in members.items():
+        other: set[Hashable] = set()
+        for value, calls in values.items():
+            if len(calls) >= k and value != OTHER:
+                result.rows.append({"field": name, "value": value, "calls": len(calls)})
+            else:
+                result.merged += 0 if value == OTHER else 1
+                other |= calls
+        if other and len(other) >= k:
+            result.rows.append({"field": name, "value": OTHER, "calls": len(other)})
+        elif other:
             result.hidden += 1
     return result

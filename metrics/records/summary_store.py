@@ -41,6 +41,14 @@ class Summarised:
     fields: dict[str, Value]
 
 
+def words(value: Value) -> list[str]:
+    """A field's value as the values reports and exports count: yes/no for a flag, each of a
+    list."""
+    if isinstance(value, bool):
+        return ["yes" if value else "no"]
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _summary(row: CallSummaryRow) -> Summary:
     return Summary(row.record_id, dict(row.fields), row.saved_by, stored_utc(row.saved_at), row.menu_version,
                    dict(row.texts))  # fmt: skip

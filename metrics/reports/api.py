@@ -82,7 +82,8 @@ def reports_router(
     @api.get("", response_model=ReportPublic, responses=REPORT_ERRORS)
     async def report(q: Annotated[ReportQuery, Depends(query)]) -> ReportPublic:
         made = await asyncio.to_thread(service.report, q)
-        return ReportPublic.of(made, _thresholds(levels()))
+        summaries = await asyncio.to_thread(service.summaries, q, small_cell_k)
+        return ReportPublic.of(made, _thresholds(levels()), summaries)
 
     @api.get(".csv", response_class=Response, responses=REPORT_ERRORS)
     async def report_csv(q: Annotated[ReportQuery, Depends(query)]) -> Response:

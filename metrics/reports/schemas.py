@@ -8,6 +8,31 @@ from typing import Any
 from pydantic import BaseModel
 
 from metrics.reports.service import Report, ReportRow, Totals
+from metrics.reports.summaries import SummaryCounts
+
+
+class SummaryValuePublic(BaseModel):
+    field: str
+    value: str  # a value's id, "yes"/"no" for a flag, "other" for the values under k merged
+    calls: int
+
+
+class SummariesPublic(BaseModel):
+    """Calls per summary field and value, under the small-cell rule (never a text)."""
+
+    k: int
+    calls: int  # calls of the report with a summary
+    values: list[SummaryValuePublic]
+    suppressed: dict[str, int]  # values merged into "other"; "other" cells hidden
+
+    @classmethod
+    def of(cls, counts: SummaryCounts) -> SummariesPublic:
+        return cls(
+            k=counts.k,
+            calls=counts.calls,
+            values=[SummaryValuePublic.model_validate(v) for v in counts.values],
+            suppressed={"merged": counts.merged, "hidden": counts.hidden},
+        )
 
 
 class FiguresPublic(BaseModel):
@@ -65,9 +90,12 @@ class ReportPublic(BaseModel):
     short_abandon_seconds: float
     rows: list[ReportRowPublic]
     total: FiguresPublic
+    summaries: SummariesPublic | None = None  # what the calls' after-call summaries say
 
     @classmethod
-    def of(cls, report: Report, thresholds: dict[str, float]) -> ReportPublic:
+    def of(
+        cls, report: Report, thresholds: dict[str, float], summaries: SummaryCounts | None = None
+    ) -> ReportPublic:
         q = report.query
         return cls(
             start=q.start,
@@ -82,6 +110,7 @@ class ReportPublic(BaseModel):
             short_abandon_seconds=q.short_abandon_seconds,
             rows=[ReportRowPublic.of_row(r) for r in report.rows],
             total=FiguresPublic.of(report.total),
+            summaries=SummariesPublic.of(summaries) if summaries else None,
         )
 
 

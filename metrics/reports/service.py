@@ -45,8 +45,10 @@ from sqlalchemy import Connection, Engine, text
 from core.errors import DomainError
 from metrics.records.intervals import ANSWER_LADDER, SHORT_ABANDON_LADDER
 from metrics.records.levels import ServiceLevels
+from metrics.records.summary_store import SummaryStore
 from metrics.reports.calendar import bucket_start, offset_segments
 from metrics.reports.sql import Thresholds, cells_statement, records_statement, stretches
+from metrics.reports.summaries import SummaryCounts, count_summaries
 
 MAX_BUCKETS = 40_000  # a year of 15-minute intervals is 35,040
 
@@ -255,6 +257,12 @@ class ReportService:
             cells = _roll_up(cells, query.interval, tz)
         rows = [ReportRow(*key, totals) for key, totals in sorted(cells.items(), key=_order)]
         return Report(query, rows, Totals.of(r.totals for r in rows))
+
+    def summaries(self, query: ReportQuery, k: int) -> SummaryCounts:
+        """The summaries of the report's calls (its period, queues and topics), counted."""
+        check(query)
+        found = SummaryStore(self._engine).enumerated(query.start, query.end, query.topics, query.queues)
+        return count_summaries(found, k)
 
     def _thresholds(self, query: ReportQuery) -> Thresholds:
         if query.threshold_seconds is not None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privacy.suppression import OTHER, suppress_small_cells
+from privacy.suppression import OTHER, suppress_small_cells, suppress_small_values
 
 
 def row(interval: str, topic: str, calls: int, **measures: Any) -> dict[str, Any]:
@@ -90,3 +90,20 @@ def test_no_cell_under_k_is_ever_shown_and_nothing_is_invented(
     for r in got.rows:
         if r["topic"] != OTHER:
             assert real[(r["interval_start"], r["topic"])] == r["calls"] == r["answered"]
+
+
+def test_values_count_distinct_calls_and_other_too() -> None:
+    members = {
+        "issues": {"panic": {1, 2, 3}, "self-harm": {1}, "debts": {4}, "grief": {4, 5}},
+        "risk": {"high": {1, 2, 3, 4}, "low": {5}},
+    }
+    shown = suppress_small_values(members, 3)
+    assert shown.rows == [
+        {"field": "issues", "value": "panic", "calls": 3},
+        {"field": "issues", "value": "other", "calls": 3},  # calls 1, 4, 5: not 4 mentions
+        {"field": "risk", "value": "high", "calls": 4},
+    ]
+    assert (shown.merged, shown.hidden) == (4, 1)  # self-harm, debts, grief, low; risk's "other"
+    assert suppress_small_values(members, 1).merged == 0
+    with pytest.raises(ValueError):
+        suppress_small_values(members, 0)

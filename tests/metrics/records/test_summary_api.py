@@ -104,6 +104,19 @@ async def test_the_operator_saves_the_summary_and_it_shows_in_the_record(desk: D
     by_senior = await desk.put(other.id, {"risk": "low"}, who="op-senior")
     assert by_senior.status_code == 200 and by_senior.json()["saved_by"] == "op-senior"
     assert _missing(desk) == 0
+    now = datetime.now(UTC)
+    period = {
+        "start": (now - timedelta(hours=1)).isoformat(),
+        "end": (now + timedelta(minutes=1)).isoformat(),
+    }
+    report = await desk.client.get("/api/reports", params=period, headers=desk._as("admin"))
+    k = desk.hotline.settings.privacy.small_cell_k
+    assert report.json()["summaries"] == {
+        "k": k,
+        "calls": 2,
+        "values": [],
+        "suppressed": {"merged": 4, "hidden": 3},  # risk high and low, panic, crisis-team (never the note)
+    }
 
 
 @pytest.mark.parametrize(
