@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test deps lint check clean
+.PHONY: run test test-deploy deps lint check clean
 
 $(BIN)/hotline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -ra
+
+test-deploy: deps
+	./deploy/test/run
 
 lint: deps
 	$(BIN)/ruff check .

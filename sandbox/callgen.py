@@ -59,14 +59,18 @@ class Callgen:
         local_port_base: int = 25060,
         media_port_base: int = 26000,
         trace_dir: Path | None = None,
+        local_ip: str = "127.0.0.1",
     ) -> None:
         """``trace_dir``: keep sipp's message and error logs there (they hold the synthetic
-        numbers the callers send: for debugging synthetic calls only)."""
+        numbers the callers send: for debugging synthetic calls only). ``local_ip``: the
+        callers' own address (signalling and media), e.g. this host's outside one, to call an
+        Asterisk behind NAT (the deploy test's docker-compose stack)."""
         if shutil.which("sipp") is None:
             raise CallgenError("sipp is not installed (Debian package sip-tester)")
         self.host, self.port, self.service = host, port, service
         self.local_port_base, self.media_port_base = local_port_base, media_port_base
         self.trace_dir = trace_dir
+        self.local_ip = local_ip
 
     async def place(
         self,
@@ -121,9 +125,9 @@ class Callgen:
             "-r",
             str(rate),
             "-i",
-            "127.0.0.1",
+            self.local_ip,
             "-mi",
-            "127.0.0.1",
+            self.local_ip,
             "-p",
             str(self.local_port_base + index),
             "-mp",

@@ -113,11 +113,13 @@ class PrivacyReport:
 
 
 class PrivacyCheck:
-    def __init__(self, settings: Settings, timeout: float = 120) -> None:
+    def __init__(self, settings: Settings, timeout: float = 120, url: str | None = None) -> None:
+        """``url``: where the service answers, if not at ``settings.http`` (e.g. behind the TLS
+        proxy of the docker-compose stack)."""
         self.settings = settings
         self.timeout = timeout
         http = settings.http
-        self.url = f"http://{http.host}:{http.port}"
+        self.url = url or f"http://{http.host}:{http.port}"
         assert settings.admin_token is not None  # load_settings guarantees one
         self.headers = {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}
 

@@ -1,5 +1,6 @@
-"""The docker-compose files cannot run here (no Docker engine); what can drift is checked:
-the settings file loads and renders a server configuration that passes the privacy check."""
+"""What can drift between the docker-compose files and the code, checked without Docker (the
+stack itself runs in `make test-deploy`, deploy/test/run): the settings file loads and renders
+a server configuration that passes the privacy check; the dashboard and the provisioning."""
 
 from __future__ import annotations
 
@@ -20,17 +21,21 @@ from tests.conftest import ROOT, make_settings, seed_document
 
 
 def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    secret = tmp_path / "ami_secret"
-    secret.write_text("s" * 32, encoding="utf-8")
-    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 32)
-    data = yaml.safe_load((ROOT / "deploy" / "hotline" / "hotline.yaml").read_text(encoding="utf-8"))
-    data["asterisk"][0]["ami_secret_file"] = str(secret)
-    agi_secret = tmp_path / "agi_secret"
-    agi_secret.write_text("a" * 32 + "\n", encoding="utf-8")
-    assert data["agi"]["secret_file"] == "/run/secrets/agi_secret"
-    data["agi"]["secret_file"] = str(agi_secret)
+    """Every secret is a file under /run/secrets (Docker secrets); here they are in tmp_path."""
+    values = {
+        "ami_secret": "s" * 32,
+        "agi_secret": "a" * 32 + "\n",
+        "admin_token": "t" * 32,
+        "postgres_password": "p@ss/word\n",
+    }
+    for name, value in values.items():
+        (tmp_path / name).write_text(value, encoding="utf-8")
+    text = (ROOT / "deploy" / "hotline" / "hotline.yaml").read_text(encoding="utf-8")
+    assert text.count("\n  secret_file: /run/secrets/") + text.count("_file: /run/secrets/") >= 4
     path = tmp_path / "hotline.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    path.write_text(text.replace("/run/secrets/", f"{tmp_path}/"), encoding="utf-8")
+    monkeypatch.delenv("HOTLINE_ADMIN_TOKEN", raising=False)
+    monkeypatch.setenv("HOTLINE_SIP__EXTERNAL_ADDRESS", "198.51.100.20")  # as docker-compose.yml sets
     settings = load_settings(path)
     node = settings.asterisk[0]
     assert (settings.environment, node.layout, node.config_dir) == (
@@ -38,6 +43,9 @@ def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.Mo
         "server",
         Path("/etc/asterisk"),
     )
+    assert settings.admin_token is not None and settings.admin_token.get_secret_value() == "t" * 32
+    assert settings.database_url == "postgresql+psycopg://hotline:p%40ss%2Fword@postgres:5432/hotline"
+    assert (settings.sip.external_address, settings.sip.local_nets) == ("198.51.100.20", ["172.28.0.0/16"])
     doc = seed_document()
     write(render(settings, server_target(settings, tuple(node.permit)), doc), tmp_path / "etc")
     check(tmp_path / "etc", doc.queue_names())
@@ -92,10 +100,7 @@ def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus() -> None:
     prom = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
     [job] = [j for j in prom["scrape_configs"] if j["job_name"] == "hotline"]
     assert job["metrics_path"] == "/metrics/" and job["static_configs"][0]["targets"] == ["hotline:8080"]
-    assert (
-        "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
-        in services["prometheus"]["volumes"]
-    )
+    assert "./deploy/prometheus:/etc/prometheus:ro" in services["prometheus"]["volumes"]
     grafana = services["grafana"]["volumes"]
     assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana
     assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana
