@@ -19,10 +19,17 @@ deps: $(BIN)/hotline
 run: deps
 	$(BIN)/hotline run
 
+# The deploy test (the docker-compose stack, deploy/test/run) runs beside pytest, at a lower
+# priority; its output goes to var/deploy-test.log and its status counts.
 test: deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -ra
+	@mkdir -p var; ./deploy/test/run >var/deploy-test.log 2>&1 & deploy=$$!; \
+	$(BIN)/pytest -q -ra; tests=$$?; \
+	wait $$deploy; status=$$?; \
+	echo "--- make test-deploy (var/deploy-test.log):"; grep 'deploy-test:' var/deploy-test.log | tail -n 25; \
+	[ $$status -eq 0 ] || tail -n 40 var/deploy-test.log; \
+	[ $$tests -eq 0 ] && [ $$status -eq 0 ]
 
 test-deploy: deps
 	./deploy/test/run

@@ -8,6 +8,7 @@ the privacy scan of what the stack kept. Run with the project's virtualenv from 
     check.py scan FIRST LAST PATH…  look for the numbers FIRST…LAST in the files and the API
     check.py head                   the newest migration of this checkout
     check.py same A B               two reports' records and figures are equal (the fields both have)
+    check.py registrar PORT USER PASSWORD_FILE   a SIP registrar for the trunk (digest, until killed)
 
 Environment: HOTLINE_TEST_URL (https://localhost:PORT), HOTLINE_TEST_TOKEN_FILE (the admin token),
 SSL_CERT_FILE (the proxy's certificate), HOTLINE_TEST_SIP (address:port of Asterisk's SIP as the
@@ -17,8 +18,11 @@ callers reach it), HOTLINE_TEST_LOCAL_IP (the callers' own address), HOTLINE_TES
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
+import re
+import socket
 import sys
 from pathlib import Path
 
@@ -118,6 +122,55 @@ def same(path_a: str, path_b: str) -> int:
     return 0
 
 
+COPIED = ("via", "from", "call-id", "cseq")  # a reply's headers taken from the request
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # SIP digest is md5
+
+
+def _sip_fields(head: list[str]) -> dict[str, str]:
+    return {h.split(":", 1)[0].strip().lower(): h.split(":", 1)[1].strip() for h in head if ":" in h}
+
+
+def _registrar_reply(head: list[str], user: str, password: str) -> tuple[str, list[str], str]:
+    """Status, extra headers and what happened, for a REGISTER or an OPTIONS."""
+    fields = _sip_fields(head[1:])
+    if not head[0].startswith("REGISTER"):
+        return "200 OK", [], ""
+    auth = dict(re.findall(r'(\w+)="?([^",]*)"?', fields.get("authorization", "")))
+    ha1 = _md5(f"{user}:provider:{password}")
+    ha2 = _md5(f"REGISTER:{auth.get('uri', '')}")
+    if auth.get("username") == user and auth.get("response") == _md5(f"{ha1}:{auth.get('nonce', '')}:{ha2}"):
+        return "200 OK", [f"Contact: {fields.get('contact', '')};expires=600", "Expires: 600"], "registered"
+    challenge = 'WWW-Authenticate: Digest realm="provider", nonce="hotlinetest", algorithm=MD5'
+    return "401 Unauthorized", [challenge], "refused a wrong answer" if auth else "challenged"
+
+
+def registrar(port: int, user: str, password_file: str) -> int:
+    """The provider's registrar for the worked trunk example: challenges a REGISTER (digest,
+    realm "provider"), accepts it when the answer matches USER and the password file, answers
+    OPTIONS. Prints what happened to each REGISTER; logs no message."""
+    password = Path(password_file).read_text(encoding="utf-8").strip()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", port))
+    while True:
+        data, peer = sock.recvfrom(65535)
+        head = data.decode(errors="replace").split("\r\n\r\n", 1)[0].split("\r\n")
+        if not head[0].startswith(("REGISTER ", "OPTIONS ")):
+            continue
+        status, extra, what = _registrar_reply(head, user, password)
+        if what:
+            print(f"registrar: {what}", flush=True)
+        to = _sip_fields(head[1:]).get("to", "")
+        to += "" if "tag=" in to else ";tag=hotlinetest"
+        copied = [
+            h for h in head[1:] if h.split(":", 1)[0].strip().lower() in ("via", "from", "call-id", "cseq")
+        ]
+        reply = [f"SIP/2.0 {status}", *copied, f"To: {to}", *extra, "Content-Length: 0", "", ""]
+        sock.sendto("\r\n".join(reply).encode(), peer)
+
+
 def head() -> int:
     from alembic.script import ScriptDirectory
 
@@ -139,6 +192,8 @@ def main(argv: list[str]) -> int:
         return report()
     if command == "same":
         return same(args[0], args[1])
+    if command == "registrar":
+        return registrar(int(args[0]), args[1], args[2])
     if command == "head":
         return head()
     if command == "scan":

@@ -116,3 +116,37 @@ def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus() -> None:
         )
     )["datasources"][0]
     assert (source["url"], source["uid"]) == ("http://prometheus:9090", "prometheus")
+
+
+def test_compose_publishes_sip_rtp_and_https_only_and_every_secret_is_a_file() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert published == {
+        "asterisk": [
+            "${HOTLINE_SIP_PORT:-5060}:5060/udp",
+            "${HOTLINE_RTP_START:-10000}-${HOTLINE_RTP_END:-10999}:${HOTLINE_RTP_START:-10000}-${HOTLINE_RTP_END:-10999}/udp",
+        ],
+        "proxy": ["${HOTLINE_HTTPS_PORT:-443}:8443"],
+    }
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "PASSWORD:" not in text.replace("PASSWORD__FILE:", "").replace("PASSWORD_FILE:", "")
+    assert all("file" in secret for secret in compose["secrets"].values())
+    for name, service in services.items():
+        needs = service.get("depends_on", {})
+        assert all(
+            c["condition"] in ("service_healthy", "service_completed_successfully") for c in needs.values()
+        ), name
+        built = service.get("build", {}).get("context")
+        if name != "render-asterisk" and "healthcheck" not in service:
+            dockerfile = service["build"].get("dockerfile", "Dockerfile")
+            assert "HEALTHCHECK" in (ROOT / built / dockerfile).read_text(encoding="utf-8"), name
+
+
+def test_images_run_unprivileged() -> None:
+    for path in ("deploy/asterisk/Dockerfile", "deploy/hotline/Dockerfile", "deploy/proxy/Dockerfile"):
+        lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+        users = [line.split()[1] for line in lines if line.startswith("USER ")]
+        assert users and users[-1] not in ("root", "0"), path
+    hotline = (ROOT / "deploy" / "hotline" / "Dockerfile").read_text(encoding="utf-8")
+    assert "espeak-ng" in hotline and "sox" in hotline
