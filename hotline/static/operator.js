@@ -131,12 +131,22 @@ function formValues() {
 async function saveSummary(ev) {
   ev.preventDefault();
   if (!desk.call) return;
-  try {
-    await api("PUT", `/api/calls/${desk.call.record_id}/summary`, { values: formValues() });
-    say("Summary saved.", true);
-    $("summary-state").textContent = "(saved)";
-    await followCall();
-  } catch (err) { fail(err); }
+  const id = desk.call.record_id, values = formValues();
+  // A call's record reaches the database a moment after it ends (or after the database is back):
+  // until then the summary waits here and is sent again, the operator told so.
+  for (let tries = 0; ; tries += 1) {
+    try {
+      await api("PUT", `/api/calls/${id}/summary`, { values });
+      say("Summary saved.", true);
+      $("summary-state").textContent = "(saved)";
+      await followCall();
+      return;
+    } catch (err) {
+      if (err.error_id !== "call_not_found" || tries >= 30) { fail(err); return; }
+      say("The call is still being recorded: the summary is sent again in a moment.", true);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 async function searchReferrals(ev) {
@@ -165,6 +175,12 @@ async function followCall() {
   showCall(await api("GET", `/api/operators/${state.me.id}/call?lang=${encodeURIComponent(pageLanguage())}`));
 }
 
+/** Polls the call: every 300 ms while waiting for an offer (it shows within a second of
+ * Asterisk's), every second while talking (the timer ticks here meanwhile). */
+function follow() {
+  followCall().catch(fail).finally(() => setTimeout(follow, desk.state === "talking" ? 1000 : 300));
+}
+
 function pageLanguage() { return (navigator.language || "en").slice(0, 2).toLowerCase(); }
 
 async function act(path, body, done) {
@@ -181,7 +197,7 @@ async function open() {
     signedIn();
     await followCall();
     setInterval(() => refresh().catch(fail), 2000);
-    setInterval(() => followCall().catch(fail), 500);
+    follow();
     setInterval(tick, 1000);
   } catch (err) {
     if (refused(err)) { signOut(); say("That token was refused.", false); return; }
