@@ -31,7 +31,7 @@ from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
 from tests.e2e.calls import place, plan, records
 from tests.e2e.conftest import Service
-from tests.e2e.test_operators import ANSWERING, finished, sipp, tmp, wait_for  # noqa: F401  (fixture)
+from tests.e2e.test_operators import ANSWERING, finished, peer_operator, sipp, tmp, wait_for  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.asterisk
 
@@ -52,11 +52,7 @@ GUIDANCE = {
 
 @pytest.fixture(scope="module")
 def vera(service: Service) -> dict[str, Any]:
-    service.start()
-    body = {"id": "op-vera", "display_name": "Vera", "skills": {"peer": 3}}
-    created = httpx.post(f"{service.url}/api/operators", headers=service.admin, json=body, timeout=30)
-    assert created.status_code == 201, created.text
-    return created.json()  # type: ignore[no-any-return]
+    return peer_operator(service, "op-vera", "Vera")
 
 
 def _publish_guidance(service: Service) -> None:

@@ -79,13 +79,18 @@ def finished(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     assert proc.returncode == 0, out.decode(errors="replace")[-2500:]
 
 
-@pytest.fixture(scope="module")
-def anna(service: Service) -> dict[str, Any]:
+def peer_operator(service: Service, operator_id: str, name: str) -> dict[str, Any]:
+    """An operator of the peer queue made through the API: its answer (softphone, API token)."""
     service.start()
-    body = {"id": "op-anna", "display_name": "Anna (volunteer)", "skills": {"peer": 3}}
+    body = {"id": operator_id, "display_name": name, "skills": {"peer": 3}}
     created = httpx.post(f"{service.url}/api/operators", headers=service.admin, json=body, timeout=30)
     assert created.status_code == 201, created.text
     return created.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def anna(service: Service) -> dict[str, Any]:
+    return peer_operator(service, "op-anna", "Anna (volunteer)")
 
 
 @pytest.fixture
