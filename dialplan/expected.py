@@ -29,6 +29,7 @@ TRUSTED_KEYS = frozenset(
         "ref",
         "ivr_ok",
         "ivr_referral",
+        "desk",
     }
 )
 # Fields the templates compare with literals (validated as Literal in the document).

@@ -20,6 +20,7 @@ from core.settings import Settings
 from core.shipped import shipped
 from dialplan.check import check_structure
 from dialplan.expected import expected, probe_context
+from dialplan.render_desk import DESK_MODULES, desk_context
 from dialplan.render_sip import Trunk, trunk_of
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
@@ -83,6 +84,7 @@ MODULES: tuple[str, ...] = (
     "bridge_simple.so",
     "bridge_native_rtp.so",
     "bridge_holding.so",
+    *DESK_MODULES,  # dialplan/render_desk.py: a call with a third party
 )
 
 TEMPLATES: tuple[str, ...] = (
@@ -339,6 +341,7 @@ def context(
         ),
         "ivr_ok": v.IVR_OK,
         "ivr_referral": v.IVR_REFERRAL,
+        **desk_context(),
     }
 
 

@@ -31,11 +31,13 @@ from core.settings import Settings
 from core.tasks import TaskSupervisor, child, exception_handler
 from desk.api import desk_router
 from desk.context import CallDesk
+from desk.control_api import control_router
 from dialplan.apply import ApplyFailed, AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.bodies import BodyGate
+from hotline.control import call_control
 from hotline.front import HttpServer, raise_fd_limit, refusals
 from hotline.health import health_body
 from hotline.http import create_app
@@ -136,6 +138,8 @@ class Hotline:
             self.ivr_store, studio, self.sync.publish, settings.asterisk_prompts_dir
         )
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
+        self.control = call_control(self.nodes, self.ivr_service, self.assembler, self.wallboard, self.engine)
+        self.fanout.add(self.control.on_event)  # transfers, conference, emergency from the desk
         self.pauses = PauseWriter(PauseLog(self.engine), self.tasks)
         self.presence = Presence(
             self.directory,
@@ -183,6 +187,7 @@ class Hotline:
             [
                 operators,
                 desk_router(self.desk, auth.guard(set(Role)), self.directory.get),  # the call in front of one
+                control_router(self.control, auth.guard(set(Role)), self.directory.get),  # act on it
                 calls_router(self.store, lead, exporter, self.summaries),
                 summary_router(summaries, auth.guard(set(Role)), self._summary_saved),
                 ivr_router(

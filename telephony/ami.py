@@ -160,14 +160,16 @@ class AmiNode:
         if self._finished is not None:
             await self._finished.wait()
 
-    async def send(self, action: Mapping[str, str]) -> Any:
-        """Send one action; its reply (a Message, or a list for event-list actions)."""
+    async def send(self, action: Mapping[str, str], *, first_reply: bool = False) -> Any:
+        """Send one action; its reply (a Message, or a list for event-list actions).
+        ``first_reply``: the first message is the whole answer (an async Originate, whose
+        OriginateResponse event this AMI user does not subscribe to)."""
         link = self._link
         if link is None or not link.logged_in:
             raise AmiUnavailable(self.name, f"{_action_name(action)}: not logged in")
         if link.lost.is_set():
             raise AmiUnavailable(self.name, f"{_action_name(action)}: connection closed")
-        return await self._request(link, action)
+        return await self._request(link, action, first_reply)
 
     async def resync(self) -> QueueSnapshot:
         """QueueStatus, parsed into a snapshot that is also handed to ``on_event``."""
@@ -313,11 +315,12 @@ class AmiNode:
         self._logged_in.clear()
         self._set_state(connected=False, logged_in=False)
 
-    async def _request(self, link: _Link, action: Mapping[str, str]) -> Any:
+    async def _request(self, link: _Link, action: Mapping[str, str], first_reply: bool = False) -> Any:
         name, limit = _action_name(action), self._endpoint.action_timeout
         request = WireAction(dict(action))
+        whole = False if first_reply else None  # panoramisk's as_list: False, the first message
         try:
-            return await asyncio.wait_for(link.manager.send_action(request), limit)
+            return await asyncio.wait_for(link.manager.send_action(request, as_list=whole), limit)
         except TimeoutError:
             link.manager.forget(request)
             raise AmiUnavailable(self.name, f"{name}: no reply in {limit:g}s") from None

@@ -33,3 +33,16 @@ AGI_SCRIPT: Final = "ivr"
 AGI_OPERATOR_SCRIPT: Final = "operator"
 AGI_SURVEY_SCRIPT: Final = "survey"
 CONTEXT_OPERATORS: Final = "hotline-operators"
+
+# The operator's desk (desk/control.py): where a transfer hands the caller, and the
+# consultation call of a warm transfer (an attended transfer from the operator's channel).
+CONTEXT_DESK_QUEUE: Final = "hotline-desk-queue"  # exten: the queue's name
+CONTEXT_DESK_REFERRAL: Final = "hotline-desk-referral"  # exten: the partner line's number
+CONTEXT_DESK_CONSULT: Final = "hotline-desk-consult"  # exten CONSULT_REFERRAL or CONSULT_QUEUE
+DESK_DIAL: Final = "HOTLINE_DESK_DIAL"  # the consultation's target (a number or a queue)
+CONSULT_REFERRAL: Final = "1"
+CONSULT_QUEUE: Final = "2"
+# The attended-transfer feature code (features.conf featuremap) that AMI Atxfer plays on the
+# operator's channel; operators' calls allow it (BRIDGE_FEATURES=t in hotline-queue).
+ATXFER_DIGITS: Final = "*7"
+ANONYMOUS: Final = "anonymous <anonymous>"  # the caller id every partner line sees

@@ -41,6 +41,7 @@ _LIVE_EVENTS = (QueueCallerJoin, QueueCallerLeave, QueueCallerAbandon, MemberSta
 UTC_ZONE = ZoneInfo("UTC")
 SUBSCRIBER_BACKLOG = 4  # snapshots a slow page may fall behind before older ones are dropped
 RECORDS_ALERT_SECONDS = 60.0  # finished records waiting longer for the database: an alert
+EMERGENCY_ALERT = timedelta(hours=1)  # an emergency line brought into a call stays this long
 
 
 def _utcnow() -> datetime:
@@ -72,6 +73,7 @@ class Wallboard:
         self._subscribers: set[asyncio.Queue[str | None]] = set()
         self._pending: asyncio.TimerHandle | None = None
         self._alerts: tuple[tuple[str, str], ...] = ()
+        self._emergencies: list[dict[str, Any]] = []  # the desk's emergency calls, newest last
         # Today's calls an operator took, by record id: their start, and whether summarised.
         self._taken: dict[str, tuple[datetime, bool]] = {}
         self._totals.advance(self._s.clock(), self._midnight(self._s.clock()))
@@ -109,6 +111,16 @@ class Wallboard:
         for record_id, started, summarised in rows:
             self._taken[record_id] = (started, summarised)
 
+    def on_emergency(self, operator: str, by: str, at: datetime, queue: str, topic: str | None) -> None:
+        """An operator's desk brought the emergency line into a call: an alert for an hour
+        (who, who asked, when, the queue and topic; never a number)."""
+        message = f"{operator} brought the emergency line into a call" + (
+            f" (asked by {by})" if by != operator else ""
+        )
+        alert = {"queue": queue, "kind": "emergency", "message": message, "operator": operator}
+        self._emergencies.append({**alert, "by": by, "at": at.isoformat(), "topic": topic, "_at": at})
+        self._changed()
+
     # -- outputs ----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         now = self._s.clock()
@@ -119,6 +131,7 @@ class Wallboard:
         midnight = self._midnight(now)
         self._taken = {k: v for k, v in self._taken.items() if v[0] >= midnight}
         alerts = [alert for q in queues for alert in _alerts(q)] + _records_alert(records)
+        alerts += self._emergency_alerts(now)
         return {
             "at": now.isoformat(),
             "timezone": str(self._s.timezone),
@@ -197,6 +210,10 @@ class Wallboard:
                 with contextlib.suppress(asyncio.QueueEmpty):
                     inbox.get_nowait()
             inbox.put_nowait(text)
+
+    def _emergency_alerts(self, now: datetime) -> list[dict[str, Any]]:
+        self._emergencies = [e for e in self._emergencies if now - e["_at"] <= EMERGENCY_ALERT]
+        return [{k: v for k, v in e.items() if k != "_at"} for e in reversed(self._emergencies)]
 
     def _alert_keys(self) -> tuple[tuple[str, str], ...]:
         return tuple((a["queue"], a["kind"]) for a in self.snapshot()["alerts"])

@@ -144,6 +144,20 @@ class CallAssembler:
             r.survey_score = score
             self._keep(call)
 
+    def handed_on(self, call: CallRef, how: str) -> None:
+        """The operator's desk acted on the call (desk/control.py): ``transfer_warm``,
+        ``transfer_blind``, ``conference`` or ``emergency``; other actions change nothing."""
+        r = self._open.get(call)
+        if r is None:
+            return
+        if how == "emergency":
+            r.emergency = True
+        elif how == "conference":
+            r.conferenced = True
+        elif how.startswith("transfer_"):
+            r.transferred = how.removeprefix("transfer_")
+        self._keep(call)
+
     # -- queue events ---------------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, LiveCalls):
@@ -159,9 +173,9 @@ class CallAssembler:
         if (r := self._draft(call, e.at)) is None:
             return
         if r.answered_at is not None:
-            # After an answer: an operator handed the caller on (an escalation), unless this is
-            # the first join repeated (it happened before the answer).
-            r.escalated = r.escalated or e.at > r.answered_at
+            # After an answer: an operator handed the caller on (an escalation, unless the desk
+            # transferred it), unless this is the first join repeated (before the answer).
+            r.escalated = r.escalated or (e.at > r.answered_at and r.transferred is None)
             return
         _queued(r)
         r.overflowed = r.overflowed or (r.queue is not None and r.queue != e.queue)

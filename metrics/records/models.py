@@ -46,6 +46,9 @@ class CallRecordRow(Base):
     survey_score: Mapped[int | None] = mapped_column(Integer)
     wrapup_seconds: Mapped[float | None] = mapped_column(Float)
     repeat_count: Mapped[int | None] = mapped_column(Integer)
+    transferred: Mapped[str | None] = mapped_column(String(8))
+    conferenced: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CallIntervalRow(Base):

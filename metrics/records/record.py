@@ -48,6 +48,11 @@ class CallRecord:
     survey_score: int | None = None  # 1-5, pressed by the caller after the call
     wrapup_seconds: float | None = None  # the operator's after-call work
     repeat_count: int | None = None  # calls from the same number within the window, this one included
+    # The operator's desk (desk/control.py): "warm" or "blind" when an operator transferred the
+    # caller; a partner line or interpreter brought into the call; the emergency line brought in.
+    transferred: str | None = None
+    conferenced: bool = False
+    emergency: bool = False
 
 
 def is_offered(record: CallRecord) -> bool:

@@ -64,6 +64,9 @@ class CallRecordPublic(BaseModel):
     survey_score: int | None
     wrapup_seconds: float | None
     repeat_count: int | None
+    transferred: str | None = None  # "warm" or "blind": an operator handed the caller on
+    conferenced: bool = False  # a partner line or interpreter was brought into the call
+    emergency: bool = False  # the emergency line was brought into the call
     summary: SummaryPublic | None = None  # the operator's after-call summary, once saved
 
     @classmethod

@@ -75,6 +75,8 @@ WELL_FORMED: dict[Operation, dict[str, Any]] = {  # every operation with a reque
     ("post", "/api/operators"): {"json": {"id": "op-walk", "display_name": "Walk"}},
     ("patch", "/api/operators/{operator_id}"): {"json": {}},
     ("post", "/api/operators/{operator_id}/pause"): {"json": {"reason": "break"}},
+    ("post", "/api/operators/{operator_id}/transfer"): {"json": {"mode": "blind", "to": {"queue": "crisis"}}},
+    ("post", "/api/operators/{operator_id}/conference"): {"json": {"referral": "shelter"}},
     ("put", "/api/ivr/draft"): {"json": to_data(seed_document())},
     ("put", "/api/ivr/draft/{section}/{item_id}"): {"json": {}},
     ("post", "/api/ivr/publish"): {"json": {}},
@@ -344,6 +346,17 @@ def _in_call() -> AgentConnect:
     )
 
 
+def _call_control(desk: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The desk's call control routes, each with a request naming what the document has."""
+    return [
+        ("transfer", {**desk, "json": {"mode": "blind", "to": {"queue": "crisis"}}}),
+        ("transfer", {**desk, "json": {"mode": "warm", "to": {"referral": "shelter"}}}),
+        ("conference", {**desk, "json": {"referral": "shelter"}}),
+        ("emergency", desk),
+        ("leave", desk),
+    ]
+
+
 def _pending(body: dict[str, Any]) -> dict[str, Any]:
     """An operator's ``asterisk``, whether it is the answer itself or inside a CreatedPublic."""
     asterisk: dict[str, Any] = body.get("operator", body)["asterisk"]
@@ -374,18 +387,32 @@ async def test_the_operators_errors_are_declared_and_happen(api: Api) -> None:
     await api.expect(422, "pause_reason_reserved", "post", f"{OPERATOR}/pause", **reserved)
     await api.expect(409, "operator_not_logged_in", "post", f"{OPERATOR}/resume", **desk)
     await api.expect(409, "operator_not_in_call", "post", f"{OPERATOR}/escalate", **desk)
+    for path, body in _call_control(desk):
+        await api.expect(409, "operator_not_in_call", "post", f"{OPERATOR}/{path}", **body)
+    nowhere = [{"queue": "nowhere"}, {"referral": "nowhere"}]
+    for to, error in zip(nowhere, ("queue_not_found", "referral_not_found"), strict=True):
+        await api.expect(404, error, "post", f"{OPERATOR}/transfer", **desk, json={"mode": "warm", "to": to})
+    await api.expect(404, "referral_not_found", "post", f"{OPERATOR}/conference", **desk, json=nowhere[1])
     api.hotline.operators.on_event(_in_queue())
     await api.expect(502, "presence_failed", "post", f"{OPERATOR}/pause", **pause)
     await api.expect(502, "presence_failed", "post", f"{OPERATOR}/resume", **desk)
     api.hotline.operators.on_event(_in_call())
     await api.expect(502, "presence_failed", "post", f"{OPERATOR}/escalate", **desk)
-    without = seed_document().model_copy(update={"escalation_queue": None})
+    api.hotline.control.on_event(_in_call())  # call control follows the same events
+    for path, body in _call_control(desk):
+        failed = await api.send("post", f"{OPERATOR}/{path}", **body)
+        assert (failed.status_code, failed.json()["error_id"]) == (502, "call_control_failed"), path
+        assert failed.json()["details"] == {"node": "local"}
+    without = seed_document().model_copy(update={"escalation_queue": None, "emergency": None})
     await _publisher(api.hotline).save_draft(without)
     await _publisher(api.hotline).publish("another admin")
     assert await api.hotline.ivr_service.refresh()
     await api.expect(409, "no_escalation_queue", "post", f"{OPERATOR}/escalate", **desk)
+    await api.expect(409, "no_emergency_line", "post", f"{OPERATOR}/emergency", **desk)
     others = {"token": rotated.json()["api_token"], "path": "op-lead"}  # the desk: one's own call only
     await api.expect(403, "forbidden", "get", f"{OPERATOR}/call", **others)
+    for path, body in _call_control(others):  # and acts only on one's own call
+        await api.expect(403, "forbidden", "post", f"{OPERATOR}/{path}", **body)
     assert api.unprovoked("operators") == []
 
 

@@ -169,6 +169,8 @@ class FakeAsterisk:
             client.writer.write(_reply(action_id, "Success", "Ping: Pong", timestamp))
         elif name == "queueadd":  # the reply panoramisk 1.4 mistakes for an event list
             client.writer.write(_reply(action_id, "Success", "Message: Added interface to queue"))
+        elif name == "originate":  # an async Originate's outcome would follow as an event
+            client.writer.write(_reply(action_id, "Success", "Message: Originate successfully queued"))
         elif name == "queuestatus":
             self.resyncs += 1
             client.writer.write(self._recorded("queue_status.txt", action_id).encode())

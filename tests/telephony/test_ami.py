@@ -203,6 +203,18 @@ async def test_queue_add_reply_resolves(peer: FakeAsterisk) -> None:
         assert reply.success and reply.message == "Added interface to queue"
 
 
+async def test_an_async_originate_is_answered_by_its_first_reply_when_asked(peer: FakeAsterisk) -> None:
+    """The AMI user subscribes to no OriginateResponse: call control takes the acceptance alone
+    (panoramisk's rule waits for the event, which never comes)."""
+    async with running(peer) as run:
+        await run.node.wait_logged_in(2)
+        action = {"Action": "Originate", "Channel": "PJSIP/100@partner", "Async": "true"}
+        reply = await run.node.send(action, first_reply=True)
+        assert reply.success and reply.message == "Originate successfully queued"
+        with pytest.raises(AmiUnavailable, match="Originate: no reply"):
+            await run.node.send(action)  # without: the event it waits for is never sent
+
+
 async def test_dropped_connection_reconnects_and_resyncs(peer: FakeAsterisk) -> None:
     async with running(peer) as run:
         await peer.wait_until(lambda: len(run.of(QueueSnapshot)) == 1)

@@ -178,3 +178,23 @@ def test_todays_taken_calls_without_a_summary_are_counted() -> None:
     assert missing() == 1
     clock.now = T0 + timedelta(hours=12)  # the next day
     assert missing() == 0
+
+
+def test_an_emergency_is_an_alert_for_an_hour_with_who_and_when_and_no_number() -> None:
+    clock = Clock()
+    wall = hub(QueueBoard(), [OperatorState("op-anna", OperatorStatus.ON_CALL, "", ("crisis",), 0)], clock)
+    wall.on_emergency("op-anna", "op-lead", T0, "crisis", "suicide")
+    clock.now = T0 + timedelta(minutes=59)
+    [alert] = [a for a in wall.snapshot()["alerts"] if a["kind"] == "emergency"]
+    assert alert == {
+        "queue": "crisis",
+        "kind": "emergency",
+        "message": "op-anna brought the emergency line into a call (asked by op-lead)",
+        "operator": "op-anna",
+        "by": "op-lead",
+        "at": T0.isoformat(),
+        "topic": "suicide",
+    }
+    json.dumps(wall.snapshot())  # the stream sends it as JSON
+    clock.now = T0 + timedelta(minutes=61)
+    assert not [a for a in wall.snapshot()["alerts"] if a["kind"] == "emergency"]

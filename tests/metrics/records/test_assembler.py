@@ -279,3 +279,21 @@ def test_a_call_an_operator_finished_settles_sooner_when_the_hangup_is_lost() ->
     assert a.sweep() == 1
     [r] = out
     assert (r.outcome, r.complete, r.talk_seconds) == (Outcome.ANSWERED, False, 30.0)
+
+
+def test_the_desks_actions_mark_the_open_record_and_a_transfer_is_no_escalation() -> None:
+    a, out = assembler()
+    a.ivr_started(CALL, at(0), "en", "3")
+    a.on_event(join(1))
+    a.on_event(connect(5))
+    a.handed_on(CALL, "emergency")
+    a.handed_on(CALL, "conference")
+    a.handed_on(CALL, "transfer_blind")
+    a.handed_on(CALL, "leave")  # changes nothing
+    a.handed_on(CallRef("local", "no-such-call"), "emergency")  # no record is made for it
+    a.on_event(join(30, "senior"))  # the blind transfer's queue
+    a.on_event(hangup(60))
+    [r] = out
+    assert (r.emergency, r.conferenced, r.transferred, r.escalated) == (True, True, "blind", False)
+    a.handed_on(CALL, "transfer_warm")  # after the record went out: nothing changes
+    assert r.transferred == "blind" and len(out) == 1

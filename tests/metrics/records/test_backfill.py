@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core.db import alembic_config, make_engine
 from metrics.records.intervals import CellCounts, CellKey, roll_up, utc
 from metrics.records.levels import ServiceLevels
-from metrics.records.models import CallIntervalRow, CallRecordRow
+from metrics.records.models import CallIntervalRow
 from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore, _values
 from tests.databases import migrated_postgres
@@ -89,6 +89,13 @@ OLD_FIGURES = {"calls": 3, "offered": 2, "answered": 2, "answered_within_sl": 1,
 OLD_KEY = CellKey(OLD_CELL, "a", "crisis", "crisis")
 
 
+LATER_COLUMNS = ("transferred", "conferenced", "emergency")  # call_records columns after 0005 (0009)
+
+
+def _as_0005(record: CallRecord) -> dict[str, object]:
+    return {k: v for k, v in _values(record).items() if k not in LATER_COLUMNS}
+
+
 def fill_0005(engine: Engine, records: list[CallRecord]) -> None:
     """Records, a cell retention made, and a live IVR version, as 0005 knew them."""
     old_cells = sa.table(  # the columns of 0005, typed as retention wrote them
@@ -103,7 +110,8 @@ def fill_0005(engine: Engine, records: list[CallRecord]) -> None:
         ]
     }
     with engine.begin() as conn:
-        conn.execute(insert(CallRecordRow), [_values(r) for r in records])
+        rows = [_as_0005(r) for r in records]
+        conn.execute(insert(sa.table("call_records", *(sa.column(n) for n in rows[0]))), rows)
         conn.execute(
             insert(old_cells).values(
                 interval_start=OLD_CELL, node="a", topic="crisis", queue="crisis", **OLD_FIGURES
