@@ -39,3 +39,5 @@ def test_the_desks_contexts_dial_partners_anonymously_and_operators_may_transfer
     assert read(tmp_path / "features.conf")["featuremap"] == [("atxfer", v.ATXFER_DIGITS), ("blindxfer", "")]
     loaded = {value for key, value in read(tmp_path / "modules.conf")["modules"] if key == "load"}
     assert {"bridge_softmix.so", "app_bridgeaddchan.so"} <= loaded
+    referral = read(tmp_path / "pjsip.conf")["hotline-referral"]  # its aor and endpoint, merged
+    assert ("from_user", "anonymous") in referral and ("send_pai", "no") in referral

@@ -42,9 +42,8 @@ EMERGENCY = "88001000100"  # tests/e2e/ivr.yaml: emergency.number
 
 
 def _partner_scenario(number: str) -> str:
-    """A partner line: answers a call to ``number`` offering PCMA, plays speech three times
-    over (so a party that joins later hears it too), then waits for the BYE."""
-    play = f'<nop><action><exec play_pcap_audio="{AUDIO}"/></action></nop>\n<pause milliseconds="6000"/>'
+    """A partner line: answers a call to ``number`` offering PCMA and plays speech (every 5 s,
+    so a party that joins later hears it too) until the BYE."""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="partner line">
 <recv request="INVITE">
@@ -71,10 +70,9 @@ a=rtpmap:8 PCMA/8000
 ]]></send>
 <recv request="ACK"/>
 <Reference variables="uri"/>
-{play}
-{play}
-{play}
-<recv request="BYE" timeout="90000"/>
+<label id="1"/>
+<nop><action><exec play_pcap_audio="{AUDIO}"/></action></nop>
+<recv request="BYE" timeout="5000" ontimeout="1"/>
 <send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -167,10 +165,24 @@ def _count(text: str) -> int:
     return int(text.rstrip("KM")) * scale
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20) -> Any:
+def bridge_members(box: Sandbox, prefix: str) -> list[str]:
+    """The channels in the bridge whose id starts with ``prefix`` (channelstats shows 8 chars)."""
+    ids = re.findall(r"^([0-9a-f-]{36})\s", box.cli("bridge show all"), re.M)
+    full = [i for i in ids if i.startswith(prefix)]
+    if not full:
+        return []
+    return re.findall(r"^Channel:\s*(\S+)", box.cli(f"bridge show {full[0]}"), re.M)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20, box: Sandbox | None = None) -> Any:
+    """``box``: on a timeout, say which channels Asterisk has (kinds, bridges, RTP counts)."""
     deadline = time.monotonic() + timeout
     while not (result := check()):
-        assert time.monotonic() < deadline, "condition not reached"
+        if time.monotonic() > deadline:
+            legs = (
+                [] if box is None else [(_kind(g.channel), g.bridge, g.rx, g.tx) for g in channel_stats(box)]
+            )
+            raise AssertionError(f"condition not reached; channels: {legs}")
         time.sleep(0.3)
     return result
 
@@ -275,9 +287,9 @@ def three_parties(box: Sandbox) -> list[Leg]:
             by_bridge.setdefault(leg.bridge, []).append(leg)
         return next((b for b in by_bridge.values() if len(b) == 3), None)
 
-    wait_for(mixed)
+    wait_for(mixed, box=box)
     time.sleep(3)  # three seconds of audio
-    legs: list[Leg] = wait_for(mixed)
+    legs: list[Leg] = wait_for(mixed, box=box)
     kinds = {_kind(leg.channel): leg for leg in legs}
     assert set(kinds) == {"caller", "operator", "partner"}, [leg.channel[:12] for leg in legs]
     assert all(leg.tx > 50 for leg in legs), [(k, leg.tx) for k, leg in kinds.items()]
@@ -364,32 +376,39 @@ def test_a_warm_transfer_holds_the_caller_then_joins_them_to_the_partner(
         time.sleep(2)
         seen["answer"] = desk.post("transfer", {"mode": "warm", "to": {"referral": "crisis-team"}})
 
-        def consulting() -> list[Leg] | None:  # the operator and the partner talk, in a bridge of two
+        def consulting() -> dict[str, Leg] | None:  # operator and partner talk; the caller apart
             legs = {_kind(leg.channel): leg for leg in channel_stats(sandbox)}
-            op, partner = legs.get("operator"), legs.get("partner")
-            return [op, partner] if op and partner and op.bridge == partner.bridge else None
+            if (
+                set(legs) != {"caller", "operator", "partner"}
+                or legs["caller"].bridge == legs["operator"].bridge
+            ):
+                return None
+            return legs
 
-        wait_for(consulting)
+        wait_for(consulting, box=sandbox)
         time.sleep(3)
-        op_leg, partner_leg = wait_for(consulting)
-        seen["consult"] = (op_leg, partner_leg)
-        seen["caller_apart"] = [leg for leg in channel_stats(sandbox) if _kind(leg.channel) == "caller"]
+        seen["consult"] = wait_for(consulting, box=sandbox)
+        seen["held_with"] = bridge_members(sandbox, seen["consult"]["caller"].bridge)
         seen["left"] = desk.post("leave")  # the operator hangs up: Asterisk joins the two
 
-        def joined() -> list[Leg] | None:
-            legs = channel_stats(sandbox)
-            kinds = {_kind(leg.channel) for leg in legs}
-            return legs if kinds == {"caller", "partner"} and len({leg.bridge for leg in legs}) == 1 else None
+        def joined() -> list[str] | None:
+            legs = {_kind(leg.channel): leg for leg in channel_stats(sandbox)}
+            if set(legs) != {"caller", "partner"}:
+                return None
+            members = bridge_members(sandbox, legs["caller"].bridge)
+            return members if len(members) == 2 else None
 
-        seen["joined"] = wait_for(joined)
+        seen["joined"] = wait_for(joined, box=sandbox)
 
     callers, errors = run_call(e2e_settings, desk, tmp, warm, hangup_after_ms=36000)
     assert not errors, errors
     assert_anonymous(partner.finished(), callers)
-    op_leg, partner_leg = seen["consult"]
-    assert op_leg.tx > 50 and op_leg.rx > 50 and partner_leg.tx > 50 and partner_leg.rx > 50
-    [held] = seen["caller_apart"]
-    assert held.bridge != op_leg.bridge  # on hold (music), apart from the consultation
+    consult = seen["consult"]
+    for party in ("operator", "partner"):  # they talk: RTP both ways, through the consultation
+        assert consult[party].rx > 50 and consult[party].tx > 50, (party, consult[party])
+    assert consult["caller"].tx > 50  # music on hold, to the caller alone in the call's bridge
+    assert len(seen["held_with"]) == 1, seen["held_with"]
+    assert not any(OPERATOR in c for c in seen["joined"])  # the caller's bridge: caller and partner
     assert seen["answer"]["action"] == "transfer_warm"
     r = one_record(service, before, since)
     assert (r["topic"], r["operator"], r["outcome"], r["transferred"]) == (
