@@ -188,7 +188,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 20, box: Sandbox | None 
 
 
 @pytest.fixture(scope="module")
-def operator(service: Service, e2e_settings: Settings) -> dict[str, Any]:
+def operator(service: Service, e2e_settings: Settings) -> Iterator[dict[str, Any]]:
     """op-cc on a softphone, logged in to the peer queue alone (others logged out of it)."""
     service.start()
     body = {"id": OPERATOR, "display_name": "Call control", "skills": {"peer": 3}}
@@ -203,7 +203,9 @@ def operator(service: Service, e2e_settings: Settings) -> dict[str, Any]:
         tmp = Path(name)
         finished(sipp(e2e_settings, softphone_register_scenario(OPERATOR, password), tmp, PHONE_PORT))
         finished(sipp(e2e_settings, softphone_feature_scenario(OPERATOR, password, "*41"), tmp, 15133))
-    return created.json()  # type: ignore[no-any-return]
+    yield created.json()
+    out = httpx.post(f"{service.url}/api/operators/{OPERATOR}/logout", headers=service.admin)
+    assert out.status_code == 200, out.text  # later tests' calls never ring this softphone, gone
 
 
 @pytest.fixture
@@ -418,3 +420,42 @@ def test_a_warm_transfer_holds_the_caller_then_joins_them_to_the_partner(
         "warm",
     )
     assert not r["escalated"]
+
+
+def test_a_blind_transfer_sends_the_caller_to_the_partner_and_ends_the_operators_leg(
+    service: Service, e2e_settings: Settings, sandbox: Sandbox, operator: dict[str, Any], tmp: Path
+) -> None:
+    desk = Desk(service, operator["api_token"])
+    since, before = datetime.now(UTC), {r["id"] for r in records(service, 0)}
+    partner = start_partner(CRISIS_TEAM, tmp)
+    seen: dict[str, Any] = {}
+
+    def blind() -> None:
+        time.sleep(2)
+        seen["answer"] = desk.post("transfer", {"mode": "blind", "to": {"referral": "crisis-team"}})
+
+        def handed_on() -> list[Leg] | None:  # the operator's leg gone, the caller with the partner
+            legs = channel_stats(sandbox)
+            kinds = {_kind(leg.channel): leg for leg in legs}
+            if set(kinds) != {"caller", "partner"} or kinds["caller"].bridge != kinds["partner"].bridge:
+                return None
+            return legs
+
+        wait_for(handed_on, box=sandbox)
+        time.sleep(3)
+        seen["legs"] = wait_for(handed_on, box=sandbox)
+
+    callers, errors = run_call(e2e_settings, desk, tmp, blind, hangup_after_ms=26000)
+    assert not errors, errors
+    assert_anonymous(partner.finished(), callers)
+    kinds = {_kind(leg.channel): leg for leg in seen["legs"]}
+    assert kinds["caller"].tx > 50 and kinds["partner"].rx > 50  # the partner's speech reaches the caller
+    assert seen["answer"]["action"] == "transfer_blind"
+    r = one_record(service, before, since)
+    assert (r["topic"], r["operator"], r["outcome"], r["transferred"]) == (
+        "peer",
+        OPERATOR,
+        "answered",
+        "blind",
+    )
+    assert not r["escalated"] and not r["conferenced"]
