@@ -56,6 +56,7 @@ function showCall(ctx) {
   desk.skew = Date.parse(ctx.server_time) - Date.now();
   $("call").dataset.state = ctx.state;
   $("escalate").disabled = ctx.state !== "talking";  // buttons only where they apply
+  controls(ctx.state === "talking");
   $("call-state").textContent = CALL_STATE[ctx.state] || ctx.state;
   $("call-body").hidden = !ctx.call;
   tick();
@@ -170,6 +171,39 @@ function referralGiven(id) {
   if (box) { box.value = id; say("Noted in the summary: save it when the call ends.", true); }
 }
 
+// --- Acting on the call: transfers and conferences to a partner line, the emergency line.
+async function loadTargets() {
+  const found = await api("GET", "/api/referrals");
+  $("ctl-target").replaceChildren(...found.map((r) => element("option", { value: r.id,
+    textContent: `${r.organisation}${r.open_now ? "" : " (closed now)"}` })));
+}
+
+async function control(path, body, done) {
+  try {
+    await api("POST", `/api/operators/${state.me.id}/${path}`, body);
+    say(done, true);
+    await followCall();
+  } catch (err) { fail(err); }
+}
+
+function controls(talking) {
+  for (const id of ["ctl-warm", "ctl-blind", "ctl-conference", "ctl-leave", "ctl-emergency"]) $(id).disabled = !talking;
+  $("ctl-target").disabled = !talking;
+}
+
+$("ctl-warm").addEventListener("click", () => control("transfer", { mode: "warm", to: { referral: $("ctl-target").value } },
+  "The caller is on hold: talk to the partner, then leave the call to hand the caller over."));
+$("ctl-blind").addEventListener("click", () => control("transfer", { mode: "blind", to: { referral: $("ctl-target").value } },
+  "The caller is put through to the partner line."));
+$("ctl-conference").addEventListener("click", () => control("conference", { referral: $("ctl-target").value },
+  "The partner line is joining the call."));
+$("ctl-leave").addEventListener("click", () => control("leave", undefined, "You left the call."));
+$("ctl-emergency").addEventListener("click", () => {
+  if (window.confirm("Bring the emergency line into this call now? The shift lead is alerted.")) {
+    control("emergency", undefined, "The emergency line is joining the call; the shift lead is alerted.");
+  }
+});
+
 async function followCall() {
   if (!state.me) return;
   showCall(await api("GET", `/api/operators/${state.me.id}/call?lang=${encodeURIComponent(pageLanguage())}`));
@@ -196,6 +230,7 @@ async function open() {
     $("sp-user").textContent = phone.username; $("sp-realm").textContent = phone.realm;
     signedIn();
     await followCall();
+    await loadTargets();
     setInterval(() => refresh().catch(fail), 2000);
     follow();
     setInterval(tick, 1000);

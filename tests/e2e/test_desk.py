@@ -101,17 +101,19 @@ class Offers:
         return next((e.at for e in self.events if isinstance(e, AgentCalled) and e.member == member), None)
 
 
-def _desk(page: Page) -> dict[str, str]:
+def _desk(page: Page) -> dict[str, Any]:
     return page.evaluate(
         """() => ({state: document.getElementById("call").dataset.state,
                    topic: document.getElementById("call-topic").textContent,
                    language: document.getElementById("call-language").textContent,
                    steps: document.getElementById("g-steps").textContent,
-                   timer: document.getElementById("call-timer").textContent})"""
+                   timer: document.getElementById("call-timer").textContent,
+                   controls: !document.getElementById("ctl-emergency").disabled,
+                   targets: document.getElementById("ctl-target").options.length})"""
     )
 
 
-def _watch(page: Page, until: str, timeout: float = 30) -> Iterator[tuple[datetime, dict[str, str]]]:
+def _watch(page: Page, until: str, timeout: float = 30) -> Iterator[tuple[datetime, dict[str, Any]]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         seen = _desk(page)
@@ -186,6 +188,9 @@ def test_the_desk_shows_the_offered_call_with_its_protocol_within_a_second(
     assert (offered["topic"], offered["language"]) == ("Peer", "language: en")
     assert "Share your own experience only if it helps" in offered["steps"]
     assert talking["timer"] != later["timer"], (talking, later)  # it runs
+    # Transfer, conference, emergency, leave: only during the talk, to the document's partners.
+    assert (offered["controls"], talking["controls"], ended["controls"]) == (False, True, False)
+    assert talking["targets"] >= 1
     assert ended["topic"] == "Peer"
     [r] = [r for r in records(service, len(before) + 1) if r["id"] not in before]
     assert (r["topic"], r["operator"], r["outcome"]) == ("peer", "op-vera", "answered")
