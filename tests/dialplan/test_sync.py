@@ -150,6 +150,15 @@ def status(logged_in: bool) -> NodeStatus:
     return NodeStatus("local", logged_in, logged_in, datetime.now(UTC), None, 0, 0, None)
 
 
+async def settled(done: Any, within: float = 10.0) -> None:
+    """Until ``done()`` (the backoff's retries run on their own time, slower on a busy machine)."""
+    for _ in range(int(within / 0.02)):
+        if done():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("not settled in time")
+
+
 async def test_pending_changes_survive_a_restart_and_are_retried_while_the_node_is_up(tmp_path: Path) -> None:
     state = tmp_path / "asterisk-pending.json"
     first = AsteriskSync(FlakyApplier(1), seed_document, state)  # type: ignore[arg-type]
@@ -164,7 +173,8 @@ async def test_pending_changes_survive_a_restart_and_are_retried_while_the_node_
     assert second.waiting("op-anna") and second.pending() == {"local": 1}
     second.on_status(status(logged_in=False))
     second.on_status(status(logged_in=True))
-    await asyncio.sleep(0.2)
+    # the retries run on their own; the file follows the applied change
+    await settled(lambda: second.pending() == {"local": 0} and json.loads(state.read_text()) == {})
     assert applier.applied == 1 and second.pending() == {"local": 0} and not second.waiting("op-anna")
     assert json.loads(state.read_text()) == {}
     assert tasks.failures["asterisk-sync"] == 1
@@ -175,6 +185,6 @@ async def test_a_change_a_logged_in_node_refuses_is_tried_again_with_backoff(tmp
     sync = AsteriskSync(applier, seed_document, tmp_path / "p.json", tasks, lambda: Backoff(0.01, 0.02))  # type: ignore[arg-type]
     sync.on_status(status(logged_in=True))
     assert set(await sync.changed("op-anna")) == {"local"}  # refused now (a reload that failed)
-    await asyncio.sleep(0.2)
+    await settled(lambda: sync.pending() == {"local": 0})
     assert applier.applied == 1 and sync.pending() == {"local": 0}
     assert tasks.failures["asterisk-sync"] == 1  # the retry that failed; then it worked
