@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from playwright.sync_api import Page, sync_playwright
 
 from core.settings import Settings
@@ -57,17 +58,23 @@ def vera(service: Service) -> Iterator[dict[str, Any]]:
     assert out.status_code == 200, out.text  # later tests' calls never ring this softphone, gone
 
 
-def _publish_guidance(service: Service) -> None:
-    draft = httpx.get(f"{service.url}/api/ivr/draft", headers=service.admin, timeout=30).json()["document"]
-    [peer] = [t for t in draft["topics"] if t["id"] == "peer"]
-    edited = httpx.put(
-        f"{service.url}/api/ivr/draft/topics/peer", headers=service.admin, json={**peer, "guidance": GUIDANCE}
-    )
+def _publish_guidance(service: Service) -> int:
+    """The live version with a protocol for the peer topic, published; the version it replaced.
+    From the live version, not the draft: an earlier test may have left an unpublished draft."""
+    live = httpx.get(f"{service.url}/api/ivr/versions/active/yaml", headers=service.admin, timeout=30)
+    assert live.status_code == 200, live.text
+    document = yaml.safe_load(live.text)
+    [peer] = [t for t in document["topics"] if t["id"] == "peer"]
+    peer["guidance"] = GUIDANCE
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    edited = httpx.put(f"{service.url}/api/ivr/draft/yaml", headers=service.admin, content=text.encode())
     assert edited.status_code == 200 and edited.json()["valid"], edited.text
+    before = httpx.get(f"{service.url}/healthz", timeout=10).json()["ivr"]["version"]
     published = httpx.post(
         f"{service.url}/api/ivr/publish", headers=service.admin, json={"note": "peer protocol"}
     )
     assert published.status_code == 200, published.text
+    return int(before)
 
 
 class Offers:
@@ -132,7 +139,7 @@ def test_the_desk_shows_the_offered_call_with_its_protocol_within_a_second(
     vera: dict[str, Any],
     tmp: Any,  # noqa: F811
 ) -> None:
-    _publish_guidance(service)
+    before_protocol = _publish_guidance(service)
     httpx.post(f"{service.url}/api/operators/op-anna/logout", headers=service.admin)  # if made: not her call
     phone, token = vera["softphone"], vera["api_token"]
     finished(sipp(e2e_settings, softphone_register_scenario("op-vera", phone["password"]), tmp, PHONE))
@@ -183,6 +190,13 @@ def test_the_desk_shows_the_offered_call_with_its_protocol_within_a_second(
             browser.close()
         offer = offers.offered("op-vera")
     finished(answering)
+    back = httpx.post(
+        f"{service.url}/api/ivr/rollback",
+        headers=service.admin,
+        json={"version": before_protocol},
+        timeout=30,
+    )
+    assert back.status_code == 200, back.text  # later tests meet the line as it was
     assert offer is not None, "Asterisk never offered the call to op-vera"
     delay = (shown_at - offer).total_seconds()
     print(f"\nthe desk showed the offer {delay:.3f} s after Asterisk made it")
