@@ -52,19 +52,16 @@ class _Seat:
 
 class CallDesk:
     """``open_record(call)``: a copy of an open call's record (the assembler's);
-    ``document()``: the live IVR document; ``summary_saved(record_id)``: whether the call's
-    summary is saved (cheap: no database read on the loop)."""
+    ``document()``: the live IVR document. Saved summaries are told by :meth:`on_summary`."""
 
     def __init__(
         self,
         open_record: Callable[[CallRef], CallRecord | None],
         document: Callable[[], IvrDocument],
-        summary_saved: Callable[[str], bool] = lambda _id: False,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._open_record = open_record
         self._document = document
-        self._summary_saved = summary_saved
         self._clock = clock
         self._seats: dict[str, _Seat] = {}  # operator -> the call in front of them
         self._saved: set[str] = set()  # record ids of calls on a desk whose summary is saved
@@ -102,15 +99,16 @@ class CallDesk:
 
     def on_summary(self, record_id: str) -> None:
         """A call's summary was saved (maybe while the call goes on): once ended, it leaves."""
-        if any(self._record_id(seat) == record_id for seat in self._seats.values()):
-            self._saved.add(record_id)
+        shown = {self._record_id(seat) for seat in self._seats.values()}
+        if record_id in shown:
+            self._saved = (self._saved | {record_id}) & shown  # only calls still on a desk
 
     def _record_id(self, seat: _Seat) -> str | None:
         record = seat.record or self._open_record(seat.call)
         return None if record is None else record.id
 
     def _is_saved(self, record_id: str) -> bool:
-        return record_id in self._saved or self._summary_saved(record_id)
+        return record_id in self._saved
 
     def _drop_offers(self, call: CallRef) -> None:
         for operator in [o for o, s in self._seats.items() if s.call == call and s.phase == "offered"]:

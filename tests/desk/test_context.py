@@ -64,7 +64,6 @@ class Line:
 
     def __init__(self, doc: IvrDocument) -> None:
         self.clock = Clock()
-        self.saved: set[str] = set()
         self.record = CallRecord(
             "rec-1",
             NODE,
@@ -80,7 +79,7 @@ class Line:
             repeat_count=3,
         )
         self.open: dict[CallRef, CallRecord] = {CALL: self.record}
-        self.desk = CallDesk(self.open.get, lambda: doc, lambda rid: rid in self.saved, self.clock)
+        self.desk = CallDesk(self.open.get, lambda: doc, self.clock)
 
     def event(self, kind: type, *fields: object, call: CallRef = CALL) -> None:
         self.desk.on_event(kind(call.node, self.clock.now, call.call_id, call.call_id + ".1", *fields))
@@ -143,7 +142,7 @@ def test_an_ended_call_stays_until_its_summary_is_saved(doc: IvrDocument) -> Non
     seen = line.desk.context("op-anna")
     assert seen.state == "ended" and seen.call is not None
     assert (seen.call.talking_seconds, seen.call.summary_saved) == (300.0, False)  # the timer stopped
-    line.saved.add("rec-1")
+    line.desk.on_summary("rec-1")
     assert line.desk.context("op-anna").state == "none"
 
 
