@@ -113,11 +113,15 @@ class PrivacyReport:
 
 
 class PrivacyCheck:
-    def __init__(self, settings: Settings, timeout: float = 120, url: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, timeout: float = 120, url: str | None = None, trace_dir: Path | None = None
+    ) -> None:
         """``url``: where the service answers, if not at ``settings.http`` (e.g. behind the TLS
-        proxy of the docker-compose stack)."""
+        proxy of the docker-compose stack). ``trace_dir``: keep the callers' sipp logs there (they
+        hold the synthetic numbers: for debugging a test only)."""
         self.settings = settings
         self.timeout = timeout
+        self.trace_dir = trace_dir
         http = settings.http
         self.url = url or f"http://{http.host}:{http.port}"
         assert settings.admin_token is not None  # load_settings guarantees one
@@ -151,7 +155,11 @@ class PrivacyCheck:
         ``partner_calls`` referrals meanwhile. Returns (completed, failed)."""
         sandbox = self.settings.sandbox
         gen = Callgen(
-            sandbox.sip_host, sandbox.sip_port, local_port_base=base_port, media_port_base=base_port + 1000
+            sandbox.sip_host,
+            sandbox.sip_port,
+            local_port_base=base_port,
+            media_port_base=base_port + 1000,
+            trace_dir=self.trace_dir,
         )
         with self._partner_line(partner_calls, base_port + 900):
             result = await gen.place(plans, concurrency=20, rate=20, timeout_s=self.timeout)

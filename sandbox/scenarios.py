@@ -124,14 +124,35 @@ a=rtpmap:0 PCMU/8000
 ]]></send>"""
 
 
+_FAR_END_HUNG_UP, _DONE = 90, 91  # labels of the caller's scenario
+
+
+def _caller_keys(plan: CallPlan, pcaps: Path) -> str:
+    """The caller's key presses. Each wait before a key listens for a BYE: the far end (the
+    dialplan, an operator) may end the call first, and a caller taking that is a call that
+    went through, not a failure of the test's caller."""
+    parts = []
+    for i, digit in enumerate(plan.digits):
+        wait = plan.first_digit_ms if i == 0 else plan.gap_ms
+        parts.append(f'<recv request="BYE" timeout="{wait}" ontimeout="{i + 1}" next="{_FAR_END_HUNG_UP}"/>')
+        parts.append(f'<label id="{i + 1}"/>')
+        pcap = pcaps / f"dtmf-{i}-{DTMF_EVENTS[digit]}.pcap"
+        if not pcap.exists():
+            pcap.write_bytes(dtmf_pcap(i, digit))
+        parts.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
+    return "\n".join(parts)
+
+
 def scenario(plan: CallPlan, wait_for_bye_ms: int, pcaps: Path) -> str:
-    """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one."""
+    """A UAC scenario: INVITE, ACK, DTMF, then either wait for BYE or send one after
+    ``plan.hangup_after_ms``; a BYE from the far end is taken at any point after the answer."""
     if plan.hangup_after_ms is None:
-        ending = f"""<recv request="BYE" timeout="{wait_for_bye_ms}"/>
-{_OK_TO_BYE}"""
+        ending = f'<recv request="BYE" timeout="{wait_for_bye_ms}" next="{_FAR_END_HUNG_UP}"/>'
     else:
         pause = max(plan.hangup_after_ms - _elapsed_dtmf_ms(plan), 0)
-        ending = f"""<pause milliseconds="{pause}"/>
+        sends = len(plan.digits) + 1
+        ending = f"""<recv request="BYE" timeout="{pause}" ontimeout="{sends}" next="{_FAR_END_HUNG_UP}"/>
+<label id="{sends}"/>
 <send retrans="500"><![CDATA[
 BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 {_HEADERS}
@@ -139,7 +160,11 @@ CSeq: 2 BYE
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-<recv response="200"/>"""
+<recv response="200" next="{_DONE}"/>"""
+    ending += f"""
+<label id="{_FAR_END_HUNG_UP}"/>
+{_OK_TO_BYE}
+<label id="{_DONE}"/>"""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="hotline caller">
 <send retrans="500"><![CDATA[
@@ -172,7 +197,7 @@ CSeq: 1 ACK
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-{_dtmf_actions(plan, pcaps)}
+{_caller_keys(plan, pcaps)}
 {ending}
 </scenario>
 """

@@ -28,15 +28,20 @@ def plan(digits: str, **kw: Any) -> CallPlan:
     return CallPlan(number=number, digits=digits, name=f"{NAME} {len(NUMBERS):03d}", **kw)
 
 
+def trace_dir() -> Path | None:
+    """``HOTLINE_CALLGEN_TRACE``: a directory to keep the callers' sipp logs in, to debug a test."""
+    trace = os.environ.get("HOTLINE_CALLGEN_TRACE")
+    return Path(trace) if trace else None
+
+
 async def place_async(
     settings: Settings, plans: list[CallPlan], base: int, timeout_s: float = 90
 ) -> CallgenResult:
-    trace = os.environ.get("HOTLINE_CALLGEN_TRACE")  # a directory: keep sipp's logs to debug a test
     gen = Callgen(
         port=settings.sandbox.sip_port,
         local_port_base=base,
         media_port_base=base + 1000,
-        trace_dir=Path(trace) if trace else None,
+        trace_dir=trace_dir(),
     )
     return await gen.place(plans, concurrency=20, rate=20, timeout_s=timeout_s)
 

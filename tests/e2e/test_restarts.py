@@ -15,7 +15,7 @@ import pytest
 
 from core.settings import Settings
 from sandbox.privacy_check import PrivacyCheck
-from tests.e2e.calls import plan
+from tests.e2e.calls import plan, trace_dir
 from tests.e2e.conftest import Service
 
 pytestmark = pytest.mark.asterisk
@@ -38,7 +38,7 @@ def burst(
 ) -> tuple[list[dict[str, Any]], int]:
     """Place the mix, run ``fault`` while the calls are up; the records and the callers answered."""
     service.start()
-    check = PrivacyCheck(settings, timeout=90)
+    check = PrivacyCheck(settings, timeout=90, trace_dir=trace_dir())
     before = check.record_ids()
     plans = [plan(keys, hangup_after_ms=ms) for (keys, ms), (n, _) in MIX.items() for _ in range(n)]
 
