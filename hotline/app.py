@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
-from agents.api import operators_router
 from agents.auth import Authenticator
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
 from agents.features import FeatureCodes
@@ -29,10 +28,8 @@ from agents.state import OperatorBoard, OperatorState
 from core.db import make_engine, migrate
 from core.settings import Settings
 from core.tasks import TaskSupervisor, child, exception_handler
-from desk.api import desk_router
 from desk.context import CallDesk
-from desk.control_api import control_router
-from dialplan.apply import ApplyFailed, AsteriskApplier
+from dialplan.apply import AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
@@ -43,8 +40,8 @@ from hotline.health import health_body
 from hotline.http import create_app
 from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
 from hotline.loops import follow_ivr_forever, sweep_forever
+from hotline.routes import routers
 from hotline.wiring import EventFanout, endpoint
-from ivr.api import ivr_router, referrals_router
 from ivr.document import Queue
 from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
@@ -56,27 +53,21 @@ from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.live.refusals import RefusalCollector, Refusals
 from metrics.live.upkeep import UpkeepCollector
-from metrics.records.api import calls_router, summary_router
 from metrics.records.assembler import CallAssembler
-from metrics.records.export import CallExporter
 from metrics.records.inflight import InFlightLog
 from metrics.records.levels import ServiceLevels
 from metrics.records.record import CallRecord
 from metrics.records.retention import Retention, run_retention_forever
 from metrics.records.store import RecordStore
-from metrics.records.summary import SummaryService
 from metrics.records.summary_store import SummaryStore
 from metrics.records.writer import RecordWriter
-from metrics.reports.api import reports_router
 from metrics.reports.service import ReportService
-from planning.api import planning_router
 from privacy.repeat import RepeatCallers
 from telephony import variables as v
 from telephony.agi import AgiRequest
 from telephony.agi_channel import AgiChannel
 from telephony.ami import AmiNode, NodeStatus
 from telephony.fastagi import FastAgiServer
-from wallboard.api import wallboard_router
 from wallboard.service import Wallboard, WallboardSources, recent_totals
 
 log = logging.getLogger("hotline")
@@ -87,7 +78,7 @@ class Hotline:
         self.settings = settings
         self.tasks = TaskSupervisor()  # every background task; its counts go to /metrics
         self.engine = make_engine(settings.database_url)
-        self.store = RecordStore(self.engine, self._levels)  # thresholds of the cells it writes
+        self.store = RecordStore(self.engine, self.levels)  # thresholds of the cells it writes
         self.writer = RecordWriter(self.store, settings.var_dir / "records")  # journal: var/records/
         self.board = QueueBoard()
         seed = live_document(settings)
@@ -95,7 +86,7 @@ class Hotline:
         self._seed_queues = seed.queues
         disable_created_metrics()  # type: ignore[no-untyped-call]  # process-wide: no _created samples
         self.registry = CollectorRegistry()
-        self.metrics = HotlineMetrics(self.registry, queues, self._levels)
+        self.metrics = HotlineMetrics(self.registry, queues, self.levels)
         self.inflight = InFlightLog(settings.var_dir / "records")
         self.assembler = CallAssembler(
             self._record_finished, wrapup_for=self._wrapup_for, keeper=self.inflight
@@ -105,7 +96,7 @@ class Hotline:
         consumers = [self.board.on_event, self.operators.on_event, self.metrics.on_event, self.desk.on_event]
         self.fanout = EventFanout([*consumers, self.assembler.on_event])
         self.nodes = [AmiNode(endpoint(n), self.fanout, self._node_status) for n in settings.asterisk]
-        live = LiveSources(self._operator_states, self._levels, lambda: self.agi.errors_total)
+        live = LiveSources(self._operator_states, self.levels, lambda: self.agi.errors_total)
         self.registry.register(LiveCollector(self.board, self._queue_names, self.node_statuses, live))
         self.registry.register(BacklogCollector(self.writer.backlog))  # records not saved yet
         self.http: HttpServer | None = None  # from run()
@@ -115,14 +106,14 @@ class Hotline:
                 self.board,
                 self._queue_names,
                 self._operator_states,
-                self._levels,
+                self.levels,
                 ZoneInfo(settings.metrics.timezone),
                 records=self.writer.backlog,
             ),
             tasks=self.tasks,
         )
         self.fanout.add(self.wallboard.on_event)  # after the boards it reads
-        self.reports = ReportService(self.engine, self._levels)
+        self.reports = ReportService(self.engine, self.levels)
         self.directory = OperatorDirectory(self.engine)
         self.applier = AsteriskApplier(
             settings, {n.status.node: n for n in self.nodes}, lambda: self.directory.all(active_only=True)
@@ -167,39 +158,10 @@ class Hotline:
         self._agi_listening = False
         assert settings.admin_token is not None  # load_settings guarantees one
         auth = Authenticator(settings.admin_token.get_secret_value(), self.directory)
-        operators = operators_router(
-            self.directory,
-            self.presence,
-            self.operators,
-            auth,
-            self._softphone,
-            self.sync,
-            self.guard,
-            self.pauses,
-            lambda: self.ivr_service.engine().document.escalation_queue,
-        )
-        leads = {Role.SHIFT_LEAD, Role.ADMIN}
-        lead = auth.guard(leads)
-        exporter = CallExporter(self.engine, settings.privacy.small_cell_k)
+        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
         self.summaries = SummaryStore(self.engine)
-        summaries = SummaryService(self.store, self.summaries, self.ivr_service.engine)
         self.app = create_app(
-            [
-                operators,
-                desk_router(self.desk, auth.guard(set(Role)), self.directory.get),  # the call in front of one
-                control_router(self.control, auth.guard(set(Role)), self.directory.get),  # act on it
-                calls_router(self.store, lead, exporter, self.summaries),
-                summary_router(summaries, auth.guard(set(Role)), self._summary_saved),
-                ivr_router(
-                    self.ivr_service, self.ivr_store, auth.guard({Role.ADMIN}), apply_errors=(ApplyFailed,)
-                ),
-                referrals_router(self.ivr_service, auth.guard(set(Role))),  # every operator, any role
-                planning_router(self.engine, lead),
-                reports_router(
-                    self.reports, self._levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k
-                ),
-                wallboard_router(self.wallboard, lead, auth.still_admits(leads)),  # streams end when revoked
-            ],
+            routers(self, auth),
             metrics_app(self.registry),
             self._health,
             lead,
@@ -209,7 +171,7 @@ class Hotline:
             BodyGate, authenticate=auth.principal, idle_seconds=settings.http.body_idle_seconds
         )
 
-    def _softphone(self, operator: Operator) -> SoftphonePublic:
+    def softphone(self, operator: Operator) -> SoftphonePublic:
         sandbox = self.settings.sandbox
         return SoftphonePublic(
             server=sandbox.sip_host, port=sandbox.sip_port, username=operator.id, realm=SIP_REALM
@@ -240,7 +202,7 @@ class Hotline:
                 return list(service.engine().document.queues)
         return list(self._seed_queues)
 
-    def _levels(self) -> ServiceLevels:
+    def levels(self) -> ServiceLevels:
         """Each queue's threshold from the live IVR (the seed until it runs), targets from the settings."""
         queues = self._live_queues()
         m = self.settings.metrics
@@ -252,7 +214,7 @@ class Hotline:
         )
 
     def _queue_names(self) -> list[str]:
-        return list(self._levels().thresholds)
+        return list(self.levels().thresholds)
 
     def _operator_states(self) -> list[OperatorState]:
         return [self.operators.state(name) for name in self.operators.operators()]
@@ -277,7 +239,7 @@ class Hotline:
     def _refusals(self) -> Refusals:
         return refusals(self.agi, self.http)
 
-    def _summary_saved(self, record_id: str) -> None:
+    def summary_saved(self, record_id: str) -> None:
         self.wallboard.on_summary(record_id)
         self.desk.on_summary(record_id)
 

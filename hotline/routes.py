@@ -1,0 +1,59 @@
+"""The HTTP API: the router each room hands the shell, with the guard each route needs.
+
+A new room's routes are one more entry here; what the room needs from the composition root is
+passed in, the shell never reaches into a room's internals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter
+
+from agents.api import operators_router
+from agents.auth import Authenticator
+from agents.directory import Role
+from desk.api import desk_router
+from desk.control_api import control_router
+from dialplan.apply import ApplyFailed
+from ivr.api import ivr_router, referrals_router
+from metrics.records.api import calls_router, summary_router
+from metrics.records.export import CallExporter
+from metrics.records.summary import SummaryService
+from metrics.reports.api import reports_router
+from planning.api import planning_router
+from wallboard.api import wallboard_router
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+LEADS = frozenset({Role.SHIFT_LEAD, Role.ADMIN})
+
+
+def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
+    settings = h.settings
+    anyone, lead, admin = auth.guard(set(Role)), auth.guard(set(LEADS)), auth.guard({Role.ADMIN})
+    operators = operators_router(
+        h.directory,
+        h.presence,
+        h.operators,
+        auth,
+        h.softphone,
+        h.sync,
+        h.guard,
+        h.pauses,
+        lambda: h.ivr_service.engine().document.escalation_queue,
+    )
+    exporter = CallExporter(h.engine, settings.privacy.small_cell_k)
+    summaries = SummaryService(h.store, h.summaries, h.ivr_service.engine)
+    return [
+        operators,
+        desk_router(h.desk, anyone, h.directory.get),  # the call in front of one
+        control_router(h.control, anyone, h.directory.get),  # act on it
+        calls_router(h.store, lead, exporter, h.summaries),
+        summary_router(summaries, anyone, h.summary_saved),
+        ivr_router(h.ivr_service, h.ivr_store, admin, apply_errors=(ApplyFailed,)),
+        referrals_router(h.ivr_service, anyone),  # every operator, any role
+        planning_router(h.engine, lead),
+        reports_router(h.reports, h.levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k),
+        wallboard_router(h.wallboard, lead, auth.still_admits(set(LEADS))),  # streams end when revoked
+    ]
