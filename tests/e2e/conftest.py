@@ -26,9 +26,12 @@ from dialplan.live import live_document
 from sandbox.asterisk import Sandbox
 from tests.conftest import ROOT
 
-HTTP_PORT = 18080
+# A second e2e run beside the first (`make test` runs the tests marked `beside` so) takes its
+# own Asterisk, service and ports: every fixed port below is shifted by this offset.
+PORT_OFFSET = int(os.environ.get("HOTLINE_E2E_PORT_OFFSET", "0"))
+HTTP_PORT = 18080 + PORT_OFFSET
 HOLD_SECONDS = 3
-REFERRAL_PORT = 15090
+REFERRAL_PORT = 15090 + PORT_OFFSET
 HERE = Path(__file__).resolve().parent
 
 
@@ -50,19 +53,19 @@ def e2e_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         var_dir=str(tmp / "var"),
         database_url=f"sqlite:///{tmp / 'var' / 'hotline.sqlite3'}",
         log_file=str(tmp / "var" / "log" / "hotline.log"),
-        agi={"host": "127.0.0.1", "port": 14573},
+        agi={"host": "127.0.0.1", "port": 14573 + PORT_OFFSET},
         http={"host": "127.0.0.1", "port": HTTP_PORT},
     )
-    data["asterisk"][0]["ami_port"] = 15038
+    data["asterisk"][0]["ami_port"] = 15038 + PORT_OFFSET
     data["asterisk"][0]["config_dir"] = str(tmp / "sandbox" / "etc")
     data["ivr_seed"] = str(HERE / "ivr.yaml")
     data["prompts_dir"] = str(tmp / "sandbox" / "sounds")
     data["referral_trunk"] = f"127.0.0.1:{REFERRAL_PORT}"
     data["sandbox"] = {
         "directory": str(tmp / "sandbox"),
-        "sip_port": 15060,
-        "rtp_start": 11000,
-        "rtp_end": 11999,
+        "sip_port": 15060 + PORT_OFFSET,
+        "rtp_start": 11000 + PORT_OFFSET,
+        "rtp_end": 11999 + PORT_OFFSET,
         "simulated_operators": 2,
         "simulated_hold_seconds": HOLD_SECONDS,
         "unstaffed_queues": ["quiet", "peer", "senior"],

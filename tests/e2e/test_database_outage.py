@@ -86,5 +86,6 @@ def test_postgres_away_for_a_minute(pg_service: tuple[Service, Settings, Private
     _outage(pg_service, 60, 28000)
 
 
+@pytest.mark.beside  # ten minutes of waiting: `make test` runs it beside the rest
 def test_postgres_away_for_ten_minutes(pg_service: tuple[Service, Settings, PrivatePostgres]) -> None:
-    _outage(pg_service, 600, 28400, waves=3)
+    _outage(pg_service, 600, 30000, waves=3)
