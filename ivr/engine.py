@@ -78,6 +78,7 @@ class Route:
     announce: tuple[str, ...] = ()
     after_hours: bool = False
     survey: bool = False  # the caller is asked to rate the call after the operator hangs up
+    switchboarded_from: str | None = None  # a shift lead's redirect sent the caller on from this queue
 
 
 # (prompt id, language) -> what Asterisk plays (a path without extension).

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from core.types import CallRef
+from ivr.document import IvrDocument
 from ivr.engine import Ask, Engine, Route, RouteKind
 from ivr.observer import IvrObserver
 from telephony import variables as v
@@ -16,6 +17,15 @@ from telephony.agi_channel import AgiChannel
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# The route a caller takes after the walk, given the walk's route and its document: a shift
+# lead's redirect (ivr/switchboard.py) may send the caller elsewhere. No I/O: once per caller.
+Reroute = Callable[[Route, IvrDocument], Route]
+
+
+def _as_walked(route: Route, _: IvrDocument) -> Route:
+    return route
 
 
 def call_ref(request: AgiRequest) -> CallRef:
@@ -51,10 +61,12 @@ class IvrHandler:
         engine: Callable[[], Engine],
         observer: IvrObserver,
         clock: Callable[[], datetime] = _now,
+        reroute: Reroute = _as_walked,
     ) -> None:
         self._engine = engine
         self._observer = observer
         self._clock = clock
+        self._reroute = reroute
 
     async def __call__(self, request: AgiRequest, channel: AgiChannel) -> None:
         call = call_ref(request)
@@ -63,7 +75,8 @@ class IvrHandler:
         walk = engine.walk(started, request.language)
         self._observer.ivr_started(call, started, walk.language, str(engine.version), request.repeat_count)
         try:
-            route = await self._walk(walk.start(), walk.answer, channel, request.language)
+            walked = await self._walk(walk.start(), walk.answer, channel, request.language)
+            route = self._reroute(walked, engine.document)
             for prompt in route.announce:
                 await channel.stream_file(prompt)
             await channel.set_variables(route_variables(route), last=True)

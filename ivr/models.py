@@ -45,3 +45,21 @@ class IvrDraftRow(Base):
     document: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     based_on: Mapped[int | None] = mapped_column(Integer)
+
+
+class SwitchboardRow(Base):
+    """A shift lead's redirect of a queue's new callers (ivr/switchboard.py): who, from where to
+    where, when it started and was planned to end, and when and by whom it really ended (an end
+    without ``ended_by`` is the planned one: it expired)."""
+
+    __tablename__ = "switchboard"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    queue: Mapped[str] = mapped_column(String(40), index=True)
+    target_queue: Mapped[str | None] = mapped_column(String(40))
+    target_referral: Mapped[str | None] = mapped_column(String(40))
+    started_by: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[str | None] = mapped_column(String(80))

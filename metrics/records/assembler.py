@@ -121,7 +121,7 @@ class CallAssembler:
             return
         r.ivr_ended_at, r.path, r.topic, r.route_reason = at, route.path, route.topic, route.reason.value
         r.priority, r.language, r.after_hours = route.priority, route.language, route.after_hours
-        r.referral = route.referral
+        r.referral, r.switchboarded_from = route.referral, route.switchboarded_from
         if r.queue_entered_at is None:  # else a report repeated after the join: the queue knows better
             # A referral is finished when the caller hangs up (see _on_hangup), unless the partner
             # line did not answer and the dialplan put the caller in our queue instead.

@@ -49,6 +49,7 @@ class CallRecordRow(Base):
     transferred: Mapped[str | None] = mapped_column(String(8))
     conferenced: Mapped[bool] = mapped_column(Boolean, default=False)
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    switchboarded_from: Mapped[str | None] = mapped_column(String(40))
 
 
 class CallIntervalRow(Base):

@@ -53,6 +53,9 @@ class CallRecord:
     transferred: str | None = None
     conferenced: bool = False
     emergency: bool = False
+    # A shift lead's redirect (ivr/switchboard.py) sent the caller elsewhere: the queue the IVR
+    # had chosen; ``queue`` (or ``referral``) says where the caller went instead.
+    switchboarded_from: str | None = None
 
 
 def is_offered(record: CallRecord) -> bool:

@@ -67,6 +67,7 @@ class CallRecordPublic(BaseModel):
     transferred: str | None = None  # "warm" or "blind": an operator handed the caller on
     conferenced: bool = False  # a partner line or interpreter was brought into the call
     emergency: bool = False  # the emergency line was brought into the call
+    switchboarded_from: str | None = None  # a shift lead's redirect sent the caller on from this queue
     summary: SummaryPublic | None = None  # the operator's after-call summary, once saved
 
     @classmethod

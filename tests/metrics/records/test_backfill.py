@@ -89,7 +89,7 @@ OLD_FIGURES = {"calls": 3, "offered": 2, "answered": 2, "answered_within_sl": 1,
 OLD_KEY = CellKey(OLD_CELL, "a", "crisis", "crisis")
 
 
-LATER_COLUMNS = ("transferred", "conferenced", "emergency")  # call_records columns after 0005 (0009)
+LATER_COLUMNS = ("transferred", "conferenced", "emergency", "switchboarded_from")  # after 0005 (0009, 0012)
 
 
 def _as_0005(record: CallRecord) -> dict[str, object]:
