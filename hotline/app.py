@@ -42,12 +42,14 @@ from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_
 from hotline.loops import follow_ivr_forever, sweep_forever
 from hotline.routes import routers
 from hotline.wiring import EventFanout, endpoint
-from ivr.document import Queue
+from ivr.document import IvrDocument, Queue
 from ivr.handler import IvrHandler
 from ivr.prompts import PromptStudio
 from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
+from ivr.switchboard import Switchboard
+from ivr.switchboard_store import SwitchboardStore
 from metrics.live.backlog import BacklogCollector
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
@@ -101,6 +103,7 @@ class Hotline:
         self.registry.register(BacklogCollector(self.writer.backlog))  # records not saved yet
         self.http: HttpServer | None = None  # from run()
         self.registry.register(RefusalCollector(self._refusals))
+        self.switchboard = Switchboard(SwitchboardStore(self.engine), self._live_document, tasks=self.tasks)
         self.wallboard = Wallboard(
             WallboardSources(
                 self.board,
@@ -109,10 +112,12 @@ class Hotline:
                 self.levels,
                 ZoneInfo(settings.metrics.timezone),
                 records=self.writer.backlog,
+                switchboard=self.switchboard.snapshot,
             ),
             tasks=self.tasks,
         )
         self.fanout.add(self.wallboard.on_event)  # after the boards it reads
+        self.switchboard.listen(self.wallboard.refresh)  # a redirect begins or ends: a new snapshot
         self.reports = ReportService(self.engine, self.levels)
         self.directory = OperatorDirectory(self.engine)
         self.applier = AsteriskApplier(
@@ -128,7 +133,7 @@ class Hotline:
         self.ivr_service = IvrService(
             self.ivr_store, studio, self.sync.publish, settings.asterisk_prompts_dir
         )
-        self.ivr = IvrHandler(self.ivr_service.engine, self.assembler)
+        self.ivr = IvrHandler(self.ivr_service.engine, self.assembler, reroute=self.switchboard.reroute)
         self.control = call_control(self.nodes, self.ivr_service, self.assembler, self.wallboard, self.engine)
         self.fanout.add(self.control.on_event)  # transfers, conference, emergency from the desk
         self.pauses = PauseWriter(PauseLog(self.engine), self.tasks)
@@ -189,6 +194,9 @@ class Hotline:
     def _count_caller(self, number: str) -> int | None:
         """The caller's number, as it arrives with the IVR's AGI request, becomes a count."""
         return self.repeats.observe(number, datetime.now(UTC))
+
+    def _live_document(self) -> IvrDocument:
+        return self.ivr_service.engine().document
 
     def _wrapup_for(self, queue: str) -> float | None:
         found = next((q for q in self._live_queues() if q.name == queue), None)
@@ -272,6 +280,7 @@ class Hotline:
         await self._restore_calls()
         tasks = [self.tasks.supervise(f"ami-{node.name}", node.run) for node in self.nodes]
         await self._start_ivr()
+        await self.switchboard.load()  # redirects still in force, before the first caller
         await self.agi.start()
         self._agi_listening = True
         loops: dict[str, Callable[[], Awaitable[None]]] = {
@@ -279,6 +288,7 @@ class Hotline:
             "retention": lambda: run_retention_forever(self._retention(), tasks=self.tasks),
             "ivr-follow": lambda: follow_ivr_forever(self.ivr_service, self.tasks),
             "wallboard": self.wallboard.run,
+            "switchboard": self.switchboard.run,  # writes down each redirect's expiry
         }
         tasks += [self.tasks.supervise(name, run) for name, run in loops.items()]
         http, fd_limit = self.settings.http, raise_fd_limit()

@@ -16,6 +16,7 @@ from desk.api import desk_router
 from desk.control_api import control_router
 from dialplan.apply import ApplyFailed
 from ivr.api import ivr_router, referrals_router
+from ivr.switchboard_api import switchboard_router
 from metrics.records.api import calls_router, summary_router
 from metrics.records.export import CallExporter
 from metrics.records.summary import SummaryService
@@ -56,4 +57,5 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         planning_router(h.engine, lead),
         reports_router(h.reports, h.levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k),
         wallboard_router(h.wallboard, lead, auth.still_admits(set(LEADS))),  # streams end when revoked
+        switchboard_router(h.switchboard, lead),  # a queue's new callers sent elsewhere for a while
     ]

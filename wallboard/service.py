@@ -57,6 +57,7 @@ class WallboardSources:
     timezone: ZoneInfo = UTC_ZONE
     clock: Callable[[], datetime] = _utcnow
     records: Callable[[], Backlog] | None = None  # the record writer's backlog
+    switchboard: Callable[[], list[dict[str, Any]]] | None = None  # redirects in force (ivr/switchboard.py)
 
 
 class Wallboard:
@@ -121,6 +122,10 @@ class Wallboard:
         self._emergencies.append({**alert, "by": by, "at": at.isoformat(), "topic": topic, "_at": at})
         self._changed()
 
+    def refresh(self) -> None:
+        """Something the snapshot shows changed without an AMI event (a redirect began or ended)."""
+        self._changed()
+
     # -- outputs ----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         now = self._s.clock()
@@ -141,6 +146,7 @@ class Wallboard:
             "records": records,
             # today's calls an operator took whose after-call summary is not saved yet
             "summaries": {"missing_today": sum(1 for _, done in self._taken.values() if not done)},
+            "switchboard": self._s.switchboard() if self._s.switchboard else [],
         }
 
     async def subscribe(self) -> AsyncGenerator[str, None]:

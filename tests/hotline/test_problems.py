@@ -439,6 +439,49 @@ async def test_the_ivr_errors_are_declared_and_happen(api: Api) -> None:
     assert api.unprovoked("ivr") == []
 
 
+# -- issue 17, item 5: switchboarding (ivr/switchboard_api.py) ------------------------------------
+SWITCHBOARD, REDIRECT = "/api/switchboard", "/api/switchboard/{redirect_id}"
+SCENARIO_TAGS.add("switchboard")
+WELL_FORMED[("post", SWITCHBOARD)] = {"json": {"queue": "crisis", "target_queue": "main", "minutes": 5}}
+
+
+def _redirect(queue: str, **target: object) -> dict[str, Any]:
+    return {"json": {"queue": queue, "minutes": 5, **target}}
+
+
+async def test_the_switchboard_errors_are_declared_and_happen(api: Api) -> None:
+    board, one, to = SWITCHBOARD, REDIRECT, _redirect
+    for request in (to("crisis"), to("crisis", target_queue="main", target_referral="shelter")):
+        await api.expect(422, "invalid_request", "post", board, **request)  # one target: not none, not two
+    await api.expect(422, "invalid_request", "post", board, json={"queue": "crisis", "target_queue": "main"})
+    too_short = {"queue": "crisis", "target_queue": "main", "minutes": 0.1}  # 15 s at least
+    await api.expect(422, "invalid_request", "post", board, json=too_short)
+    await api.expect(404, "queue_not_found", "post", board, **to("nowhere", target_queue="main"))
+    unknown = await api.send("post", board, **to("crisis", target_queue="nowhere"))
+    assert unknown.json()["details"][0]["where"] == "target_queue", unknown.text
+    await api.expect(404, "referral_not_found", "post", board, **to("crisis", target_referral="nowhere"))
+    await api.expect(422, "switchboard_to_itself", "post", board, **to("crisis", target_queue="crisis"))
+    made = await api.send("post", board, token=api.tokens["op-lead"], **to("crisis", target_queue="main"))
+    assert made.status_code == 201 and made.json()["started_by"] == "op-lead", made.text
+    await api.expect(409, "switchboard_active", "post", board, **to("crisis", target_queue="loss"))
+    await api.expect(409, "switchboard_loop", "post", board, **to("main", target_queue="crisis"))
+    await api.expect(409, "switchboard_chain", "post", board, **to("loss", target_queue="crisis"))
+    active = (await api.send("get", board)).json()["active"]
+    assert [(r["queue"], r["target_queue"], r["state"]) for r in active] == [("crisis", "main", "active")]
+    await api.expect(404, "switchboard_not_found", "delete", one, path={"redirect_id": "99"})
+    made_id = {"redirect_id": str(made.json()["id"])}
+    ended = await api.send("delete", one, path=made_id)
+    assert (ended.json()["state"], ended.json()["ended_by"]) == ("ended", "admin"), ended.text
+    await api.expect(409, "switchboard_not_active", "delete", one, path=made_id)
+    with api.hotline.engine.begin() as conn:  # the database refuses: nothing changes for callers
+        conn.exec_driver_sql("DROP TABLE switchboard")
+    await api.expect(503, "switchboard_unavailable", "get", board)
+    await api.expect(503, "switchboard_unavailable", "post", board, **to("crisis", target_queue="main"))
+    await api.expect(503, "switchboard_unavailable", "delete", one, path=made_id)
+    assert api.hotline.switchboard.active() == []
+    assert api.unprovoked("switchboard") == []
+
+
 async def test_the_records_reports_and_planning_errors_are_declared_and_happen(api: Api) -> None:
     await api.expect(422, "invalid_export_range", "get", "/api/calls/export", params={"interval_minutes": 7})
     backwards = {"start": "2026-11-23T00:00:00Z", "end": "2026-11-22T00:00:00Z"}
