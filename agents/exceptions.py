@@ -43,3 +43,45 @@ class NoEscalationQueue(AgentsError):
 class ReservedPauseReason(AgentsError):
     error_id = "pause_reason_reserved"
     status = 422
+
+
+class UnknownQueue(AgentsError):
+    error_id = "queue_not_found"
+    status = 404
+
+
+class AlreadyInQueue(AgentsError):
+    error_id = "operator_in_queue"
+    status = 409
+
+
+class NotInQueue(AgentsError):
+    error_id = "operator_not_in_queue"
+    status = 409
+
+
+class DebriefNotFound(AgentsError):
+    error_id = "debrief_not_found"
+    status = 404
+
+
+class DebriefClosed(AgentsError):
+    error_id = "debrief_closed"
+    status = 409
+
+
+class DebriefOpen(AgentsError):
+    """The operator has an open request already (``details``: ``{"id": ...}``)."""
+
+    error_id = "debrief_already_open"
+    status = 409
+
+
+class DebriefCallNotFound(AgentsError):
+    error_id = "call_not_found"
+    status = 404
+
+
+class DebriefPersonalData(AgentsError):
+    error_id = "debrief_personal_data"
+    status = 422

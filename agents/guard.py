@@ -4,6 +4,9 @@
 - a recovery pause after ``max_calls_in_a_row`` calls without any pause;
 - a suggested break after ``break_after_hours`` on the line without one (a notice only).
 
+A recovery notice also suggests a debrief (``suggest_debrief``): the operator's page offers to
+ask a shift lead for one about that call.
+
 A guard pause is an ordinary pause with reason ``recovery``, recorded like every pause; it ends
 by itself after ``recovery_minutes`` unless the operator has ended or changed it before. The
 operator and the shift lead see the guard's notices on their pages and in the API.
@@ -37,6 +40,9 @@ class Notice:
     message: str
     at: datetime
     until: datetime | None = None  # a recovery pause's planned end
+    # After a call it acted on, the guard suggests a debrief: the operator's page offers to ask
+    # a shift lead for one (agents/debriefs.py); asking stays the operator's choice.
+    suggest_debrief: bool = False
 
 
 @dataclass
@@ -89,7 +95,7 @@ class BurnoutGuard:
         if rule is None or shift.recovery is not None:
             return
         until = e.at + timedelta(minutes=self._rules.recovery_minutes)
-        shift.recovery = Notice(rule[0], rule[1], e.at, until)
+        shift.recovery = Notice(rule[0], rule[1], e.at, until, suggest_debrief=True)
         task = self._supervisor.spawn("burnout-guard", self._recover(e.member, rule[0]))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

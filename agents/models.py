@@ -38,3 +38,25 @@ class PauseRow(Base):
     rule: Mapped[str | None] = mapped_column(String(40))  # the guard's rule, when it paused
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DebriefRow(Base):
+    """An operator's request for a debrief after a heavy call (agents/debriefs.py): the call it
+    is about (its record id, never a number), a short note screened for personal data, and how
+    a shift lead started and closed it."""
+
+    __tablename__ = "debrief_requests"
+    __table_args__ = (Index("ix_debrief_requests_requested_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operator: Mapped[str] = mapped_column(String(40), index=True)
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(200))
+    suggested: Mapped[bool] = mapped_column(Boolean, default=False)  # the burnout guard suggested it
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_by: Mapped[str | None] = mapped_column(String(80))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)  # its start paused the operator (debrief)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    outcome: Mapped[str | None] = mapped_column(String(200))

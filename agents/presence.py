@@ -11,7 +11,14 @@ from enum import StrEnum
 from typing import Any
 
 from agents.directory import Operator, OperatorDirectory, memberships
-from agents.exceptions import AgentsError, NotLoggedIn, ReservedPauseReason
+from agents.exceptions import (
+    AgentsError,
+    AlreadyInQueue,
+    NotInQueue,
+    NotLoggedIn,
+    ReservedPauseReason,
+    UnknownQueue,
+)
 from agents.pauses import PauseWriter
 from core.errors import where
 from ivr.document import IvrDocument
@@ -76,6 +83,8 @@ class Presence:
         self._is_logged_in = is_logged_in
         self._pauses = pauses
         self._clock = clock
+        # operator -> queue -> "in" | "out": a shift lead's moves, until the operator logs out
+        self._moved: dict[str, dict[str, str]] = {}
 
     async def login(self, operator_id: str) -> list[str]:
         """Join every queue the skills cover; returns the queues."""
@@ -105,6 +114,7 @@ class Presence:
                 {"Action": "QueueRemove", "Queue": queue, "Interface": operator.interface},
                 accept=("not there", "unable to remove"),
             )
+        self._moved.pop(operator.id, None)  # the next shift starts from the skills' queues
         if self._pauses is not None:
             await self._pauses.ended(operator.id, self._clock())
         log.info("operator %s logged out", operator.id)
@@ -142,6 +152,35 @@ class Presence:
         if self._pauses is not None:
             await self._pauses.ended(operator.id, self._clock())
         log.info("operator %s resumed", operator.id)
+
+    async def move(self, operator_id: str, queue: str, into: bool, member_of: set[str], paused: str) -> None:
+        """A shift lead moves a logged-in operator into (``into``) or out of a queue for the rest
+        of the shift: QueueAdd (paused like the rest when ``paused`` names a reason) or
+        QueueRemove on every node. Logging out removes every queue; the next login joins the
+        skills' queues again. ``member_of``: the queues the operator is in now."""
+        operator = await self._logged_in(operator_id)
+        if queue not in self._document().queue_names():
+            raise UnknownQueue(f"queue '{queue}' is not in the live IVR document")
+        if into and queue in member_of:
+            raise AlreadyInQueue(f"operator '{operator.id}' is in queue '{queue}' already")
+        if not into and queue not in member_of:
+            raise NotInQueue(f"operator '{operator.id}' is not in queue '{queue}'")
+        if into:
+            add = {"Action": "QueueAdd", "Queue": queue, "Interface": operator.interface}
+            add |= {"MemberName": operator.id, "StateInterface": operator.interface, "Penalty": "0"}
+            await self._each_node({**add, "Paused": "true" if paused else "false"}, accept=("already there",))
+            if paused:  # the reason too, as the other queues show it
+                pause = {"Action": "QueuePause", "Interface": operator.interface, "Queue": queue}
+                await self._each_node({**pause, "Paused": "true", "Reason": paused})
+        else:
+            remove = {"Action": "QueueRemove", "Queue": queue, "Interface": operator.interface}
+            await self._each_node(remove, accept=("not there",))
+        self._moved.setdefault(operator.id, {})[queue] = "in" if into else "out"
+        log.info("operator %s moved %s queue %s", operator.id, "into" if into else "out of", queue)
+
+    def moves(self, operator_id: str) -> dict[str, str]:
+        """The shift lead's moves of this operator this shift: queue -> "in" | "out"."""
+        return dict(self._moved.get(operator_id, {}))
 
     async def escalate(self, operator_id: str, node: str, channel: str, context: str) -> None:
         """Hand the operator's caller on: a blind transfer from the operator's channel, so the

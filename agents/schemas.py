@@ -59,6 +59,7 @@ class NoticePublic(BaseModel):
     message: str
     at: datetime
     until: datetime | None
+    suggest_debrief: bool = Field(False, description="the page offers to ask for a debrief")
 
 
 class StatePublic(BaseModel):
@@ -80,7 +81,10 @@ class StatePublic(BaseModel):
             since=state.since,
             wrapup_until=state.wrapup_until,
             notices=[
-                NoticePublic(rule=n.rule, message=n.message, at=n.at, until=n.until) for n in notices or []
+                NoticePublic(
+                    rule=n.rule, message=n.message, at=n.at, until=n.until, suggest_debrief=n.suggest_debrief
+                )
+                for n in notices or []
             ],
         )
 

@@ -38,6 +38,7 @@ from hotline.control import call_control
 from hotline.front import HttpServer, raise_fd_limit, refusals
 from hotline.health import health_body
 from hotline.http import create_app
+from hotline.lead import lead_tools
 from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
 from hotline.loops import follow_ivr_forever, sweep_forever
 from hotline.routes import routers
@@ -165,6 +166,7 @@ class Hotline:
         auth = Authenticator(settings.admin_token.get_secret_value(), self.directory)
         lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
         self.summaries = SummaryStore(self.engine)
+        self.lead = lead_tools(self)  # debrief requests, the wallboard's actions (hotline/lead.py)
         self.app = create_app(
             routers(self, auth),
             metrics_app(self.registry),
@@ -278,6 +280,7 @@ class Hotline:
         day = datetime.now(UTC) - timedelta(days=1)  # calls taken, summarised or not
         self.wallboard.preload_taken(await asyncio.to_thread(self.summaries.taken_since, day))
         await self._restore_calls()
+        await self.lead.start()  # the open debrief requests, for the wallboard
         tasks = [self.tasks.supervise(f"ami-{node.name}", node.run) for node in self.nodes]
         await self._start_ivr()
         await self.switchboard.load()  # redirects still in force, before the first caller

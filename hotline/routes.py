@@ -57,5 +57,6 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         planning_router(h.engine, lead),
         reports_router(h.reports, h.levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k),
         wallboard_router(h.wallboard, lead, auth.still_admits(set(LEADS))),  # streams end when revoked
+        *h.lead.routers(anyone, lead),  # debrief requests, the wallboard's actions
         switchboard_router(h.switchboard, lead),  # a queue's new callers sent elsewhere for a while
     ]

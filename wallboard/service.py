@@ -35,6 +35,8 @@ from telephony.events import (
     QueueCallerLeave,
     QueueSnapshot,
 )
+from wallboard.alerts import Acknowledgement, Alerts, queue_alerts
+from wallboard.lead import LeadSources
 
 log = logging.getLogger("hotline.wallboard")
 _LIVE_EVENTS = (QueueCallerJoin, QueueCallerLeave, QueueCallerAbandon, MemberState, QueueSnapshot, Hangup)
@@ -77,6 +79,8 @@ class Wallboard:
         self._emergencies: list[dict[str, Any]] = []  # the desk's emergency calls, newest last
         # Today's calls an operator took, by record id: their start, and whether summarised.
         self._taken: dict[str, tuple[datetime, bool]] = {}
+        self.alerts = Alerts()  # ranked; acknowledged by leads
+        self.lead = LeadSources()
         self._totals.advance(self._s.clock(), self._midnight(self._s.clock()))
 
     # -- inputs -----------------------------------------------------------------------------------
@@ -118,7 +122,7 @@ class Wallboard:
         message = f"{operator} brought the emergency line into a call" + (
             f" (asked by {by})" if by != operator else ""
         )
-        alert = {"queue": queue, "kind": "emergency", "message": message, "operator": operator}
+        alert = {"queue": queue, "kind": "emergency", "message": message, "operator": operator, "rank": 4}
         self._emergencies.append({**alert, "by": by, "at": at.isoformat(), "topic": topic, "_at": at})
         self._changed()
 
@@ -135,8 +139,10 @@ class Wallboard:
         records = _records(self._s.records() if self._s.records else None)
         midnight = self._midnight(now)
         self._taken = {k: v for k, v in self._taken.items() if v[0] >= midnight}
-        alerts = [alert for q in queues for alert in _alerts(q)] + _records_alert(records)
-        alerts += self._emergency_alerts(now)
+        crisis = self.lead.crisis_queues()
+        found = [alert for q in queues for alert in queue_alerts(q, q["queue"] in crisis)]
+        found += _records_alert(records) + self._emergency_alerts(now)
+        alerts = self.alerts.ranked(found)
         return {
             "at": now.isoformat(),
             "timezone": str(self._s.timezone),
@@ -147,7 +153,19 @@ class Wallboard:
             # today's calls an operator took whose after-call summary is not saved yet
             "summaries": {"missing_today": sum(1 for _, done in self._taken.values() if not done)},
             "switchboard": self._s.switchboard() if self._s.switchboard else [],
+            "debriefs": self.lead.debriefs(),  # open debrief requests (agents/debriefs.py)
         }
+
+    def acknowledge(self, alert: str, by: str) -> Acknowledgement:
+        """A shift lead acknowledges one of the current alerts (AlertNotFound, AlertAcknowledged)."""
+        self.snapshot()  # the alerts as they are now
+        made = self.alerts.acknowledge(alert, by, self._s.clock())
+        self._changed()
+        return made
+
+    def changed(self) -> None:
+        """A debrief request came, started or closed: a new snapshot."""
+        self._changed()
 
     async def subscribe(self) -> AsyncGenerator[str, None]:
         """Snapshots as JSON text: the current one at once, then one per change, until
@@ -248,6 +266,7 @@ class Wallboard:
                     "queues": list(state.queues),
                     "since": since.isoformat(),
                     "seconds_in_state": round((now - since).total_seconds(), 1),
+                    "moved": self.lead.moves(state.operator),  # queue -> in | out, this shift
                 }
             )
         return out
@@ -300,23 +319,7 @@ def _records_alert(records: dict[str, Any]) -> list[dict[str, Any]]:
     if waited <= RECORDS_ALERT_SECONDS:
         return []
     message = f"{records['pending']} call records have waited {waited:.0f} s for the database"
-    return [{"queue": None, "kind": "records", "message": message}]
-
-
-def _alerts(q: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    level = q["service_level_24h"]
-    if level is not None and level < q["target"]:
-        message = f"service level {level:.0%} over 24 h is below the target {q['target']:.0%}"
-        out.append({"queue": q["queue"], "kind": "service_level", "message": message})
-    if q["waiting"] and q["longest_wait_seconds"] > q["threshold_seconds"]:
-        message = (
-            f"a caller has waited {q['longest_wait_seconds']:.0f} s (threshold {q['threshold_seconds']:g} s)"
-        )
-        out.append({"queue": q["queue"], "kind": "wait", "message": message})
-    if q["logged_in"] == 0:
-        out.append({"queue": q["queue"], "kind": "unstaffed", "message": "nobody is logged in"})
-    return out
+    return [{"queue": None, "kind": "records", "message": message, "rank": 5}]
 
 
 def recent_totals(

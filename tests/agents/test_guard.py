@@ -56,6 +56,7 @@ async def test_a_long_call_starts_a_recovery_pause_that_ends_by_itself() -> None
     g, presence = guard(GuardRules(long_call_minutes=10, recovery_minutes=0.001))
     g.on_event(done(700, talk=660))
     assert [n.rule for n in g.notices("op-anna")] == ["long_call"]
+    assert [n.suggest_debrief for n in g.notices("op-anna")] == [True]  # the page offers a debrief
     await asyncio.sleep(0.2)
     assert presence.calls == [
         ("pause", "op-anna", PauseReason.RECOVERY, PauseSource.GUARD, "long_call"),

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agents.debriefs import DebriefStore
 from agents.directory import Role
 from core.db import migrate
 from hotline.app import Hotline
@@ -35,7 +36,7 @@ from ivr.document import IvrDocument
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from metrics.records.record import Outcome
-from telephony.events import AgentConnect, QueueMemberAdded
+from telephony.events import AgentConnect, QueueMemberAdded, QueueMemberPause
 from tests.conftest import make_settings, seed_document
 from tests.ivr.test_api import SHELTER_TOPIC
 from tests.metrics.records.summary_forms import desk_document
@@ -63,6 +64,7 @@ CANNOT_PROVOKE: dict[tuple[str, str, str], str] = {
     ("put", "/api/calls/{record_id}/summary", "summary_text_not_allowed"): "a text field with free text off",
 }
 SCENARIO_TAGS = {"operators", "ivr", "calls", "reports", "planning"}  # the rooms' scenarios below
+SCENARIO_TAGS |= {"debriefs", "wallboard"}  # issue 17, items 3 and 4
 ROSTER = {
     "start": "2026-11-23",
     "history_weeks": 1,
@@ -85,6 +87,9 @@ WELL_FORMED: dict[Operation, dict[str, Any]] = {  # every operation with a reque
     ("post", "/api/planning/forecast"): {"json": {}},
     ("post", "/api/planning/roster"): {"json": ROSTER},
     ("put", SUMMARY): {"json": {"values": {}}},
+    ("post", "/api/operators/{operator_id}/debriefs"): {"json": {}},
+    ("post", "/api/debriefs/{debrief_id}/close"): {"json": {}},
+    ("post", "/api/wallboard/operators/{operator_id}/pause"): {"json": {"reason": "break"}},
 }
 
 
@@ -548,3 +553,102 @@ async def _summary_errors(api: Api) -> None:
         "put", SUMMARY, token=api.tokens["op-desk"], path=taken.id, json={"values": {"risk": "low"}}
     )
     assert saved.status_code == 200, saved.text
+
+
+# -- issue 17: debrief requests and the wallboard's actions ---------------------------------------
+DEBRIEFS = "/api/operators/{operator_id}/debriefs"
+DEBRIEF = "/api/debriefs/{debrief_id}"
+BOARD = "/api/wallboard/operators/{operator_id}"
+
+
+def _paused_for_debrief() -> QueueMemberPause:
+    """What AMI tells the operator board when op-desk is paused with reason debrief."""
+    return QueueMemberPause(
+        "local", datetime.now(UTC), "", "", "crisis", "op-desk", "PJSIP/op-desk", 1, True, "debrief", False, 0
+    )
+
+
+async def test_the_debrief_errors_are_declared_and_happen(api: Api) -> None:
+    desk, mine = api.tokens["op-desk"], {"path": "op-desk"}
+    await api.expect(404, "unknown_operator", "post", DEBRIEFS, json={})
+    await api.expect(404, "unknown_operator", "get", DEBRIEFS)
+    number = {"note": "call back +7 900 000-00-01"}
+    await api.expect(422, "debrief_personal_data", "post", DEBRIEFS, token=desk, **mine, json=number)
+    await api.expect(404, "call_not_found", "post", DEBRIEFS, token=desk, **mine, json={"record_id": "nope"})
+    theirs = call(datetime.now(UTC) - timedelta(minutes=5), Outcome.ANSWERED, operator="op-lead")
+    api.hotline.store.save_many([theirs])
+    not_mine = {"record_id": theirs.id}
+    await api.expect(403, "forbidden", "post", DEBRIEFS, token=desk, **mine, json=not_mine)
+    asked = await api.send(
+        "post", DEBRIEFS, token=desk, **mine, json={"note": "a hard call", "suggested": True}
+    )
+    assert asked.status_code == 201 and asked.json()["state"] == "open", asked.text
+    await api.expect(409, "debrief_already_open", "post", DEBRIEFS, token=desk, **mine, json={})
+    one = {"path": {"debrief_id": str(asked.json()["id"])}}
+    for verb, body in (("start", {}), ("close", {"json": {}})):
+        await api.expect(
+            404, "debrief_not_found", "post", f"{DEBRIEF}/{verb}", path={"debrief_id": "999"}, **body
+        )
+    api.hotline.operators.on_event(_in_queue())  # logged in: the start pauses, on a node that is down
+    await api.expect(502, "presence_failed", "post", f"{DEBRIEF}/start", **one)
+    DebriefStore(api.hotline.engine).started(asked.json()["id"], "op-lead", datetime.now(UTC), paused=True)
+    api.hotline.operators.on_event(_paused_for_debrief())  # ... as if that pause had been applied
+    await api.expect(502, "presence_failed", "post", f"{DEBRIEF}/close", **one, json={})
+    await api.expect(
+        422, "debrief_personal_data", "post", f"{DEBRIEF}/close", **one, json={"outcome": "ул. Ленина, 5"}
+    )
+    closed = await api.send(
+        "post", f"{DEBRIEF}/close", **one, json={"outcome": "talked it through", "resume": False}
+    )
+    assert closed.status_code == 200 and closed.json()["closed_by"] == "admin", closed.text
+    await api.expect(409, "debrief_closed", "post", f"{DEBRIEF}/close", **one, json={})
+    await api.expect(409, "debrief_closed", "post", f"{DEBRIEF}/start", **one)
+    assert api.unprovoked("debriefs") == []
+
+
+async def test_the_wallboard_actions_errors_are_declared_and_happen(api: Api) -> None:
+    desk, pause = {"path": "op-desk"}, {"json": {"reason": "break"}}
+    queue = "/api/wallboard/operators/{operator_id}/queues/{queue}"
+    at = {"path": {"operator_id": "op-desk", "queue": "crisis"}}
+    for op in (("post", f"{BOARD}/pause"), ("post", f"{BOARD}/resume"), ("post", f"{BOARD}/logout")):
+        await api.expect(404, "unknown_operator", *op, **WELL_FORMED.get(op, {}))
+    await api.expect(404, "unknown_operator", "put", queue, path={"operator_id": "nobody", "queue": "crisis"})
+    await api.expect(
+        404, "unknown_operator", "delete", queue, path={"operator_id": "nobody", "queue": "crisis"}
+    )
+    await api.expect(409, "operator_not_logged_in", "post", f"{BOARD}/pause", **desk, **pause)
+    await api.expect(
+        422, "pause_reason_reserved", "post", f"{BOARD}/pause", **desk, json={"reason": "recovery"}
+    )
+    await api.expect(409, "operator_not_logged_in", "post", f"{BOARD}/resume", **desk)
+    await api.expect(409, "operator_not_logged_in", "put", queue, **at)
+    await api.expect(409, "operator_not_logged_in", "delete", queue, **at)
+    await api.expect(502, "presence_failed", "post", f"{BOARD}/logout", **desk)
+    api.hotline.operators.on_event(_in_queue())  # op-desk in crisis
+    await api.expect(502, "presence_failed", "post", f"{BOARD}/pause", **desk, **pause)
+    await api.expect(502, "presence_failed", "post", f"{BOARD}/resume", **desk)
+    nowhere = {"path": {"operator_id": "op-desk", "queue": "nowhere"}}
+    legal = {"path": {"operator_id": "op-desk", "queue": "legal"}}
+    for method in ("put", "delete"):
+        await api.expect(404, "queue_not_found", method, queue, **nowhere)
+    await api.expect(409, "operator_in_queue", "put", queue, **at)
+    await api.expect(409, "operator_not_in_queue", "delete", queue, **legal)
+    await api.expect(502, "presence_failed", "put", queue, **legal)
+    await api.expect(502, "presence_failed", "delete", queue, **at)
+    ack = "/api/wallboard/alerts/{alert_id}/acknowledge"
+    await api.expect(404, "alert_not_found", "post", ack, path={"alert_id": "wait:nowhere"})
+    [first, *_] = (await api.send("get", "/api/wallboard")).json()["alerts"]  # nobody in legal, …
+    done = await api.send("post", ack, path={"alert_id": first["id"]})
+    assert done.status_code == 200 and done.json()["by"] == "admin", done.text
+    await api.expect(409, "alert_acknowledged", "post", ack, path={"alert_id": first["id"]})
+    shown = (await api.send("get", "/api/wallboard")).json()["alerts"]
+    assert [a["acknowledged"]["by"] for a in shown if a["id"] == first["id"]] == ["admin"]
+    recorded = (await api.send("get", "/api/wallboard/actions", params={"operator": "op-desk"})).json()
+    assert {(r["action"], r["result"]) for r in recorded} >= {
+        ("pause", "operator_not_logged_in"),
+        ("pause", "presence_failed"),
+        ("queue_add", "operator_in_queue"),
+        ("logout", "presence_failed"),
+    }
+    assert all(r["by"] == "admin" for r in recorded)
+    assert api.unprovoked("wallboard") == []

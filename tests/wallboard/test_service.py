@@ -128,7 +128,15 @@ def test_records_waiting_for_the_database_show_and_raise_an_alert_after_a_minute
     snap = wall.snapshot()
     assert snap["records"] == {"pending": 4, "oldest_pending_seconds": 61.2}
     assert snap["alerts"] == [
-        {"queue": None, "kind": "records", "message": "4 call records have waited 61 s for the database"}
+        {
+            "queue": None,
+            "kind": "records",
+            "message": "4 call records have waited 61 s for the database",
+            "rank": 5,
+            "id": "records:-",
+            "crisis": False,
+            "acknowledged": None,
+        }
     ]
     backlog.now = Backlog(0, 0.0, 14, 0, 0, outage=False, stopped=False)
     assert wall.snapshot()["alerts"] == []
@@ -194,6 +202,10 @@ def test_an_emergency_is_an_alert_for_an_hour_with_who_and_when_and_no_number() 
         "by": "op-lead",
         "at": T0.isoformat(),
         "topic": "suicide",
+        "rank": 4,
+        "id": f"emergency:op-anna:{T0.isoformat()}",
+        "crisis": False,
+        "acknowledged": None,
     }
     json.dumps(wall.snapshot())  # the stream sends it as JSON
     clock.now = T0 + timedelta(minutes=61)
