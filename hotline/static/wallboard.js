@@ -48,19 +48,148 @@ function planned(queue) {
   return found ? String(found.required_positions) : "–";
 }
 
+// --- Operators, with what a shift lead can do to each (issue 17, item 4) ----------------------
+// A row is kept while its operator's state, queues and moves stay the same, so a button or a
+// select is not replaced under the lead's hand by the redraw every second.
+const rows = new Map(); // operator -> {tr, key}
+
 function drawOperators(s) {
-  const rows = s.operators.map((o) => {
-    const label = o.paused_reason ? `${o.status.replace("_", " ")} (${o.paused_reason})` : o.status.replace("_", " ");
-    return element("tr", {}, cell(o.operator), cell(label), cell(duration(o.seconds_in_state + elapsed()), "since"), cell(o.queues.join(", ")));
+  const queues = s.queues.map((q) => q.queue);
+  const shown = s.operators.map((o) => {
+    const key = JSON.stringify([o.status, o.queues, o.moved || {}, queues]);
+    let row = rows.get(o.operator);
+    if (!row || row.key !== key) {
+      row = { tr: element("tr"), key };
+      row.tr.dataset.operator = o.operator;
+      row.tr.append(cell(o.operator), cell(""), cell("", "since"), cell(""), actionsCell(o, queues));
+      rows.set(o.operator, row);
+    }
+    const [, status, since, member] = row.tr.cells;
+    status.textContent = o.paused_reason ? `${o.status.replace("_", " ")} (${o.paused_reason})` : o.status.replace("_", " ");
+    since.textContent = duration(o.seconds_in_state + elapsed());
+    const moved = Object.entries(o.moved || {}).map(([q, how]) => `${how === "in" ? "+" : "−"}${q}`);
+    member.textContent = o.queues.join(", ") + (moved.length ? ` (moved: ${moved.join(" ")})` : "");
+    return row.tr;
   });
-  $("operators").tBodies[0].replaceChildren(...rows);
+  for (const name of [...rows.keys()]) if (!s.operators.some((o) => o.operator === name)) rows.delete(name);
+  const body = $("operators").tBodies[0];
+  if (shown.length !== body.rows.length || shown.some((tr, i) => body.rows[i] !== tr)) body.replaceChildren(...shown);
+}
+
+function actionsCell(o, queues) {
+  const td = element("td", { className: "act" });
+  const button = (text, cls, run) => {
+    const b = element("button", { type: "button", textContent: text, className: cls });
+    b.addEventListener("click", run);
+    return b;
+  };
+  const paused = o.status === "paused";
+  const pause = button("Pause", "pause", () => act(`operators/${o.operator}/pause`, { reason: $("lead-reason").value }, `${o.operator} paused.`));
+  const resume = button("Resume", "resume", () => act(`operators/${o.operator}/resume`, undefined, `${o.operator} is back on the line.`));
+  pause.disabled = paused; resume.disabled = !paused;
+  const out = button("Log out", "logout", () => {
+    if (window.confirm(`Log ${o.operator} out of every queue?`)) act(`operators/${o.operator}/logout`, undefined, `${o.operator} logged out.`);
+  });
+  const listen = button("Listen", "listen", () => startListen(o.operator));
+  listen.disabled = o.status !== "on_call";
+  const move = element("select", { className: "move", title: "for the rest of the shift" },
+    element("option", { value: "", textContent: "Move…" }),
+    ...queues.filter((q) => !o.queues.includes(q)).map((q) => element("option", { value: `in:${q}`, textContent: `into ${q}` })),
+    ...o.queues.map((q) => element("option", { value: `out:${q}`, textContent: `out of ${q}` })));
+  move.addEventListener("change", () => {
+    const [how, queue] = move.value.split(":");
+    if (!queue) return;
+    const done = how === "in" ? `${o.operator} moved into ${queue} until they log out.` : `${o.operator} moved out of ${queue} until they log out.`;
+    move.value = "";
+    act(`operators/${o.operator}/queues/${encodeURIComponent(queue)}`, undefined, done, how === "in" ? "PUT" : "DELETE");
+  });
+  td.append(pause, resume, out, move, listen);
+  return td;
+}
+
+/** One of the lead's actions: its answer in the message area, then the record reloaded. */
+async function act(path, body, done, method = "POST") {
+  try {
+    await api(method, `/api/wallboard/${path}`, body);
+    say(done, true);
+  } catch (err) { fail(err); }
+  loadActions();
+}
+
+/** A listen (issue 17, item 1): the supervision service calls the lead's own softphone. */
+async function startListen(operator) {
+  try {
+    await api("POST", "/api/supervision", { operator, mode: "listen" });
+    say(`Listening to ${operator}: your softphone rings.`, true);
+  } catch (err) {
+    if (err.status === 404 && err.error_id === "not_found") say("Listening is not available on this server yet.", false);
+    else fail(err);
+  }
+  loadActions();
+}
+
+// --- Alerts, ranked by the server, each acknowledged once by a lead ----------------------------
+function drawAlerts(s) {
+  // An alert (not an API error) carries its own message.
+  $("alerts").replaceChildren(...s.alerts.map((a) => {
+    const li = element("li", { textContent: a.queue ? `${a.queue}: ${a.message}` : a.message, className: a.acknowledged ? "bad acked" : "bad" });
+    li.dataset.id = a.id; li.dataset.rank = a.rank;
+    if (a.acknowledged) li.append(element("span", { className: "ack", textContent: ` acknowledged by ${a.acknowledged.by} at ${new Date(Date.parse(a.acknowledged.at)).toLocaleTimeString()}` }));
+    else {
+      const b = element("button", { type: "button", textContent: "Acknowledge", className: "ack" });
+      b.addEventListener("click", () => act(`alerts/${encodeURIComponent(a.id)}/acknowledge`, undefined, "Alert acknowledged."));
+      li.append(" ", b);
+    }
+    return li;
+  }));
+}
+
+// --- Debrief requests (issue 17, item 3): started and closed from here -------------------------
+let debriefsKey = "";
+function drawDebriefs(s) {
+  const list = s.debriefs || [];
+  const key = JSON.stringify(list);
+  if (key === debriefsKey) return; // keeps an outcome being typed
+  debriefsKey = key;
+  $("debriefs-none").hidden = list.length > 0;
+  $("debriefs").tBodies[0].replaceChildren(...list.map((d) => {
+    const tr = element("tr");
+    tr.dataset.id = d.id;
+    const outcome = element("input", { className: "outcome", maxLength: 200, placeholder: "outcome (no personal data)" });
+    const start = element("button", { type: "button", textContent: "Start", className: "start", disabled: d.state !== "open" });
+    start.addEventListener("click", () => debriefAct(d, "start", undefined, `Debrief with ${d.operator} started: paused for a debrief.`));
+    const close = element("button", { type: "button", textContent: "Close", className: "close" });
+    close.addEventListener("click", () => debriefAct(d, "close", { outcome: outcome.value.trim() || null }, `Debrief with ${d.operator} closed.`));
+    const when = new Date(Date.parse(d.requested_at)).toLocaleTimeString();
+    const how = d.state === "started" ? `started by ${d.started_by}${d.paused ? " (paused)" : ""}` : d.suggested ? "open (the guard suggested it)" : "open";
+    tr.append(cell(d.operator), cell(when), cell(d.record_id ? "yes" : "–"), cell(d.note || ""), cell(how, "state"));
+    const actions = element("td", { className: "act" }, outcome, start, close);
+    tr.append(actions);
+    return tr;
+  }));
+}
+
+async function debriefAct(d, verb, body, done) {
+  try {
+    await api("POST", `/api/debriefs/${d.id}/${verb}`, body);
+    say(done, true);
+  } catch (err) { fail(err); }
+  loadActions();
+}
+
+// --- The record of the leads' actions ----------------------------------------------------------
+async function loadActions() {
+  try {
+    const lines = await api("GET", "/api/wallboard/actions?limit=15");
+    $("actions").tBodies[0].replaceChildren(...lines.map((r) => element("tr", {},
+      cell(new Date(Date.parse(r.at)).toLocaleTimeString()), cell(r.by), cell(r.action.replace("_", " ")),
+      cell(r.operator || ""), cell(r.target || ""), cell(r.result, r.result === "ok" ? "good" : "bad"))));
+  } catch (_) { /* the record shows again at the next load */ }
 }
 
 function draw() {
   const s = state.snapshot;
   if (!s) return;
-  // An alert (not an API error) carries its own message.
-  $("alerts").replaceChildren(...s.alerts.map((a) => element("li", { textContent: a.queue ? `${a.queue}: ${a.message}` : a.message, className: "bad" })));
   drawQueues(s);
   drawOperators(s);
   $("clock").textContent = new Date(Date.parse(s.at)).toLocaleTimeString();
@@ -69,6 +198,8 @@ function draw() {
 function accept(snapshot) {
   state.snapshot = snapshot;
   state.received = Date.now();
+  drawAlerts(snapshot);
+  drawDebriefs(snapshot);
   draw();
   const queues = {};
   for (const q of snapshot.queues) queues[q.queue] = q.waiting;
@@ -124,8 +255,9 @@ async function run() {
 
 setInterval(draw, 1000);
 setInterval(() => { if (session.token) loadPlanning(); }, 60000);
+setInterval(() => { if (session.token) loadActions(); }, 10000);
 signIn({
   form: "login", login: "login", logout: "logout",
-  start: () => { run(); loadPlanning(); },
+  start: () => { run(); loadPlanning(); loadActions(); },
   onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "not connected"); },
 });
