@@ -23,6 +23,8 @@ DECLARED = re.compile(r"^(?:async\s+)?(?:function\s*\*?|const|let|var|class)\s+(
 RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 DETAIL = "the record store is unavailable"
 TOKEN = "some-t0ken"
+# A page's parts with a script of their own, loaded after the page's script.
+PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, item 5)
 
 
 def declared(script: Path) -> set[str]:
@@ -50,7 +52,8 @@ async def test_each_page_loads_the_common_assets_before_its_own(page: str) -> No
     common_js = html.index('<script src="/static/common.js"></script>')
     own_js = html.index(f'<script src="/static/{page}.js"></script>')
     assert common_css < own_css and common_js < own_js
-    assert re.findall(r'<script src="([^"]+)"', html) == ["/static/common.js", f"/static/{page}.js"]
+    scripts = ["/static/common.js", f"/static/{page}.js", *PARTS.get(page, [])]
+    assert re.findall(r'<script src="([^"]+)"', html) == scripts
     assert re.findall(r'href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
     assert "http" not in html.replace('lang="en"', "")  # nothing from outside the service
     assert html.count('class="message"') == 1  # the one message area say() writes to
@@ -78,6 +81,16 @@ def test_no_page_script_keeps_its_own_copy(page: str) -> None:
     # One fetch wrapper, one sign-in: only common.js calls fetch() and keeps the token.
     for own in ("fetch(", "sessionStorage", "Authorization", "document.createElement", "createElementNS"):
         assert own not in text, f"{page}.js: {own}"
+
+
+@pytest.mark.parametrize("part", [p for parts in PARTS.values() for p in parts])
+def test_a_parts_script_declares_nothing_at_the_top_and_keeps_no_copy(part: str) -> None:
+    """It shares the page's global scope: everything it declares stays inside its function."""
+    script = STATIC / part.removeprefix("/static/")
+    assert declared(script) == set()
+    text = script.read_text()
+    for own in ("fetch(", "sessionStorage", "Authorization", "document.createElement", "createElementNS"):
+        assert own not in text, f"{part}: {own}"
 
 
 @pytest.mark.parametrize("page", PAGES)
