@@ -52,6 +52,13 @@ class GuardRules(BaseModel):
     break_after_hours: float = Field(2, gt=0)
 
 
+class SupervisionSettings(BaseModel):
+    """Configured under ``supervision:`` in hotline.yaml (issue 17)."""
+
+    # While a senior or shift lead listens, whispers or barges, the operator's page says so.
+    notify_operator: bool = True
+
+
 class AsteriskNodeSettings(BaseModel):
     name: str = "local"
     ami_host: str = "127.0.0.1"
@@ -189,6 +196,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     burnout: GuardRules = Field(default_factory=GuardRules)
+    supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
     # The IVR document imported as version 1 into an empty database; None: the one shipped with
     # the package (hotline-ivr.yaml, see ivr/seed.py).
     ivr_seed: Path | None = None

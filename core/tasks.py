@@ -41,7 +41,7 @@ T = TypeVar("T")
 ACCEPT_FAILED: Final = "socket.accept() out of system resource"  # asyncio's message
 EVENT_LOOP: Final = "event-loop"  # the task label of what reaches the loop's exception handler
 _ROOMS: Final = ("core", "exposition", "telephony", "privacy", "ivr", "agents", "dialplan", "metrics")
-_ROOMS_ABOVE: Final = ("desk", "planning", "wallboard", "sandbox", "hotline", "tests")
+_ROOMS_ABOVE: Final = ("desk", "supervision", "planning", "wallboard", "sandbox", "hotline", "tests")
 _OURS: Final = tuple(f"{Path(__file__).resolve().parents[1]}/{room}/" for room in _ROOMS + _ROOMS_ABOVE)
 
 

@@ -30,6 +30,7 @@ TRUSTED_KEYS = frozenset(
         "ivr_ok",
         "ivr_referral",
         "desk",
+        "supervise",
     }
 )
 # Fields the templates compare with literals (validated as Literal in the document).

@@ -22,6 +22,7 @@ from dialplan.check import check_structure
 from dialplan.expected import expected, probe_context
 from dialplan.render_desk import DESK_MODULES, desk_context
 from dialplan.render_sip import Trunk, trunk_of
+from dialplan.render_supervision import SUPERVISION_MODULES, supervision_context
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
@@ -85,6 +86,7 @@ MODULES: tuple[str, ...] = (
     "bridge_native_rtp.so",
     "bridge_holding.so",
     *DESK_MODULES,  # dialplan/render_desk.py: a call with a third party
+    *SUPERVISION_MODULES,  # dialplan/render_supervision.py: listen, whisper, barge
 )
 
 TEMPLATES: tuple[str, ...] = (
@@ -342,6 +344,7 @@ def context(
         "ivr_ok": v.IVR_OK,
         "ivr_referral": v.IVR_REFERRAL,
         **desk_context(),
+        **supervision_context(f"agi://{agi.reachable_host()}:{agi.port}"),
     }
 
 

@@ -42,6 +42,7 @@ from hotline.lead import lead_tools
 from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
 from hotline.loops import follow_ivr_forever, sweep_forever
 from hotline.routes import routers
+from hotline.supervision_wiring import supervision, supervision_codes
 from hotline.wiring import EventFanout, endpoint
 from ivr.document import IvrDocument, Queue
 from ivr.handler import IvrHandler
@@ -137,6 +138,9 @@ class Hotline:
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler, reroute=self.switchboard.reroute)
         self.control = call_control(self.nodes, self.ivr_service, self.assembler, self.wallboard, self.engine)
         self.fanout.add(self.control.on_event)  # transfers, conference, emergency from the desk
+        self.supervision = supervision(settings, self.nodes, self.control, self.engine)
+        self.fanout.add(self.supervision.on_event)  # listen, whisper, barge end with the call
+        self.spy_codes = supervision_codes(self.supervision, self.directory)
         self.pauses = PauseWriter(PauseLog(self.engine), self.tasks)
         self.presence = Presence(
             self.directory,
@@ -260,6 +264,8 @@ class Hotline:
             await self.features(request, channel)
         elif request.script == v.AGI_SURVEY_SCRIPT:
             await self.survey(request, channel)
+        elif request.script == v.AGI_SUPERVISION_SCRIPT:
+            await self.spy_codes(request, channel)
         else:
             log.warning("FastAGI request for unknown script %r ignored", request.script[:40])
 

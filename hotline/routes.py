@@ -22,6 +22,7 @@ from metrics.records.export import CallExporter
 from metrics.records.summary import SummaryService
 from metrics.reports.api import reports_router
 from planning.api import planning_router
+from supervision.api import supervision_router
 from wallboard.api import wallboard_router
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         operators,
         desk_router(h.desk, anyone, h.directory.get),  # the call in front of one
         control_router(h.control, anyone, h.directory.get),  # act on it
+        supervision_router(h.supervision, anyone, h.directory.get),  # listen, whisper, barge
         calls_router(h.store, lead, exporter, h.summaries),
         summary_router(summaries, anyone, h.summary_saved),
         ivr_router(h.ivr_service, h.ivr_store, admin, apply_errors=(ApplyFailed,)),

@@ -46,3 +46,15 @@ CONSULT_QUEUE: Final = "2"
 # operator's channel; operators' calls allow it (BRIDGE_FEATURES=t in hotline-queue).
 ATXFER_DIGITS: Final = "*7"
 ANONYMOUS: Final = "anonymous <anonymous>"  # the caller id every partner line sees
+
+# Supervision (supervision/): the supervisor's own softphone spies on an operator's call with
+# ChanSpy. Extensions of CONTEXT_SUPERVISE are the modes' keys, the same keys the supervisor
+# presses to switch (ChanSpy exits to CONTEXT_SUPERVISE_KEYS): 4 listen, 5 whisper, 6 barge.
+CONTEXT_SUPERVISE: Final = "hotline-supervise"
+CONTEXT_SUPERVISE_KEYS: Final = "hotline-supervise-keys"
+SPY_SESSION: Final = "HOTLINE_SPY_SESSION"  # the session's id
+SPY_TARGET: Final = "HOTLINE_SPY_TARGET"  # the supervised operator's channel (PJSIP/<pseudonym>-<n>)
+SPY_EXIT_CONTEXT: Final = "SPY_EXIT_CONTEXT"  # ChanSpy's own variable (option X)
+AGI_SUPERVISION_SCRIPT: Final = "supervision"
+SUPERVISION_CODE: Final = "*4"  # *44<operator> listen, *45<operator> whisper, *46<operator> barge
+SUPERVISION_CALLER_ID: Final = '"Supervision" <supervision>'  # what the supervisor's phone shows

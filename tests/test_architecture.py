@@ -24,6 +24,7 @@ ROOMS = (
     "dialplan",
     "metrics",
     "desk",
+    "supervision",
     "planning",
     "wallboard",
     "sandbox",

@@ -21,6 +21,7 @@ import agents.models  # noqa: F401 - registers its tables
 import desk.models  # noqa: F401
 import ivr.models  # noqa: F401
 import metrics.records.models  # noqa: F401
+import supervision.models  # noqa: F401
 import wallboard.models  # noqa: F401
 from core.db import is_outage, make_engine, migrate
 from core.orm import Base

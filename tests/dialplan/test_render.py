@@ -187,7 +187,9 @@ def test_every_agi_call_passes_the_secret_first_in_a_file_only_its_owner_reads(
     assert secret
     lines = [line for line in (rendered / "extensions.conf").read_text().splitlines() if "AGI(" in line]
     calls = [line for line in lines if not line.startswith(";")]
-    assert len(calls) == 6  # the IVR, the survey, four operator feature codes
+    # the IVR, the survey, four operator feature codes, the supervision code, spying in each of
+    # three modes and the supervisor's hang-up (dialplan/render_supervision.py)
+    assert len(calls) == 11
     assert all(line.split("AGI(", 1)[1].split(",")[1] == secret for line in calls)
     assert f"= {secret}" not in (rendered / "extensions.conf").read_text()  # never a variable
     assert (rendered / "extensions.conf").stat().st_mode & 0o777 == 0o600

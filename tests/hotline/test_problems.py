@@ -36,6 +36,7 @@ from ivr.document import IvrDocument
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from metrics.records.record import Outcome
+from supervision.session import Mode
 from telephony.events import AgentConnect, QueueMemberAdded, QueueMemberPause
 from tests.conftest import make_settings, seed_document
 from tests.ivr.test_api import SHELTER_TOPIC
@@ -47,7 +48,12 @@ Operation = tuple[str, str]  # the method as the document spells it (lower case)
 ADMIN_TOKEN = "admin-t0ken"
 PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 PUBLIC_API: set[Operation] = set()  # every /api route has a guard
-OPERATOR_DESK: set[Operation] = {("get", "/api/me"), ("get", "/api/me/softphone"), ("get", "/api/referrals")}
+OPERATOR_DESK: set[Operation] = {
+    ("get", "/api/me"),
+    ("get", "/api/me/softphone"),
+    ("get", "/api/referrals"),
+    ("get", "/api/supervision"),  # sessions about oneself once ended, and the live notice
+}
 # Whose call it is, is decided per call (an unknown one is a 404 to everyone): the 403 of another
 # operator's call is in tests/metrics/records/test_summary_api.py and the scenario below.
 SUMMARY = "/api/calls/{record_id}/summary"
@@ -64,6 +70,7 @@ CANNOT_PROVOKE: dict[tuple[str, str, str], str] = {
     ("put", "/api/calls/{record_id}/summary", "summary_text_not_allowed"): "a text field with free text off",
 }
 SCENARIO_TAGS = {"operators", "ivr", "calls", "reports", "planning"}  # the rooms' scenarios below
+SCENARIO_TAGS |= {"supervision"}  # issue 17, items 1 and 2
 SCENARIO_TAGS |= {"debriefs", "wallboard"}  # issue 17, items 3 and 4
 ROSTER = {
     "start": "2026-11-23",
@@ -87,6 +94,8 @@ WELL_FORMED: dict[Operation, dict[str, Any]] = {  # every operation with a reque
     ("post", "/api/planning/forecast"): {"json": {}},
     ("post", "/api/planning/roster"): {"json": ROSTER},
     ("put", SUMMARY): {"json": {"values": {}}},
+    ("post", "/api/supervision"): {"json": {"operator": "op-desk", "mode": "listen"}},
+    ("patch", "/api/supervision/{session_id}"): {"json": {"mode": "whisper"}},
     ("post", "/api/operators/{operator_id}/debriefs"): {"json": {}},
     ("post", "/api/debriefs/{debrief_id}/close"): {"json": {}},
     ("post", "/api/wallboard/operators/{operator_id}/pause"): {"json": {"reason": "break"}},
@@ -419,6 +428,41 @@ async def test_the_operators_errors_are_declared_and_happen(api: Api) -> None:
     for path, body in _call_control(others):  # and acts only on one's own call
         await api.expect(403, "forbidden", "post", f"{OPERATOR}/{path}", **body)
     assert api.unprovoked("operators") == []
+
+
+async def test_the_supervision_errors_are_declared_and_happen(api: Api) -> None:
+    sessions, one = "/api/supervision", "/api/supervision/{session_id}"
+    lead, desk = api.tokens["op-lead"], api.tokens["op-desk"]
+    listen = {"operator": "op-desk", "mode": "listen"}
+    await api.expect(403, "forbidden", "post", sessions, token=desk, json=listen)
+    await api.expect(409, "supervisor_needs_softphone", "post", sessions, json=listen)  # the admin token
+    await api.expect(
+        404, "unknown_operator", "post", sessions, token=lead, json={**listen, "operator": "op-x"}
+    )
+    await api.expect(409, "operator_not_in_call", "post", sessions, token=lead, json=listen)
+    await api.expect(
+        409, "supervision_conflict", "post", sessions, token=lead, json={**listen, "operator": "op-lead"}
+    )
+    api.hotline.control.on_event(_in_call())  # op-desk talks; AMI is down
+    failed = await api.send("post", sessions, token=lead, json=listen)
+    assert (failed.status_code, failed.json()["details"]) == (502, {"node": "local"})
+    supervision = api.hotline.supervision
+    session = await supervision.start_here("op-lead", "op-desk", Mode.LISTEN, "1765098000.30")  # *44op-desk
+    await supervision.spying(session.id, "4", "PJSIP/op-lead-00000009")
+    held = {"path": session.id}
+    for method, body in (("patch", {"json": {"mode": "barge"}}), ("delete", {})):
+        await api.expect(403, "forbidden", method, one, token=desk, **held, **body)
+        await api.expect(404, "supervision_not_found", method, one, token=lead, **body)
+        await api.expect(502, "supervision_failed", method, one, token=lead, **held, **body)
+    await api.expect(403, "forbidden", "get", one, token=desk, **held)  # about op-desk, but not over yet
+    await api.expect(404, "supervision_not_found", "get", one)
+    await supervision.hung_up(session.id)
+    for method, body in (("patch", {"json": {"mode": "barge"}}), ("delete", {})):
+        await api.expect(409, "supervision_ended", method, one, token=lead, **held, **body)
+    assert (await api.send("get", one, token=desk, **held)).json()["ended_how"] == "hung_up"
+    listed = (await api.send("get", sessions, token=desk)).json()
+    assert [s["id"] for s in listed["sessions"]] == [session.id] and listed["notice"] is None
+    assert api.unprovoked("supervision") == []
 
 
 async def test_the_ivr_errors_are_declared_and_happen(api: Api) -> None:
