@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from core.settings import Settings
 from sandbox.asterisk import Sandbox
-from sandbox.scenarios import softphone_register_scenario
+from sandbox.scenarios import softphone_answer_scenario, softphone_register_scenario
 from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
+from tests.e2e.calls import place, plan
 from tests.e2e.conftest import Service
 from tests.e2e.test_operators import finished, peer_operator, tmp  # noqa: F401  (fixture)
 from tests.e2e.test_wallboard import wait_until
@@ -30,6 +32,9 @@ from tests.e2e.test_wallboard import wait_until
 pytestmark = pytest.mark.asterisk
 
 PHONE = 38100  # the operator's softphone (its media port +1000): inside 38000-39999
+LEAD_PHONE = 38200  # the shift lead's own softphone, which a listen calls
+CALLERS = 38300  # the caller of the listen test (sipp's base; media +1000)
+CALLER_PREFIX = "7900000"
 OPERATOR, LEAD = "op-wbact", "op-wblead"
 WITHIN = 15.0  # seconds for Asterisk's state to show an action (the machine is shared and loaded)
 
@@ -38,13 +43,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def softphone(settings: Settings, scenario: str, folder: Path, port: int) -> subprocess.Popen[bytes]:
+def softphone(
+    settings: Settings, scenario: str, folder: Path, port: int, *extra: str
+) -> subprocess.Popen[bytes]:
     """One sipp softphone; media at port+1000, so both stay inside this test's port range."""
     path = folder / f"scenario-{port}-{time.monotonic_ns()}.xml"
     path.write_text(scenario, encoding="ascii")
     return subprocess.Popen(
         ["sipp", f"127.0.0.1:{settings.sandbox.sip_port}", "-sf", str(path), "-p", str(port),
-         "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", str(port + 1000), "-m", "1", "-nostdin", "-aa"],
+         "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", str(port + 1000), "-m", "1", "-nostdin",
+         "-aa", *extra],
         cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -187,3 +195,76 @@ def _debrief(
         ("debrief_close", OPERATOR, f"debrief {closed['id']}", "ok"),
     ]
     expect(desk.locator("#debrief-state")).to_contain_text(f"closed by {LEAD}", timeout=10_000)
+
+
+def _supervision_exists(service: Service) -> bool:
+    document = httpx.get(f"{service.url}/openapi.json", timeout=10).json()
+    return "post" in document["paths"].get("/api/supervision", {})
+
+
+def _status(service: Service, token: str) -> str:
+    got = httpx.get(f"{service.url}/api/operators/{OPERATOR}", headers=bearer(token), timeout=10)
+    return str(got.json()["state"]["status"])
+
+
+def _wait(check: Callable[[], Any], what: str, timeout: float = 40) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        time.sleep(0.2)
+    return found
+
+
+def test_a_lead_starts_a_listen_from_the_wallboard(
+    service: Service,
+    e2e_settings: Settings,
+    people: dict[str, Any],
+    tmp: Path,  # noqa: F811
+) -> None:
+    """The Listen button calls POST /api/supervision (the supervision room's); the lead's own
+    softphone rings and answers, and the session names the lead as the supervisor."""
+    service.start()
+    if not _supervision_exists(service):
+        pytest.skip("POST /api/supervision (the supervision room) is not in this build yet")
+    operator, lead = people["operator"], people["lead"]
+    op_token, lead_token = operator["api_token"], lead["api_token"]
+    answering = softphone_answer_scenario(forbidden=CALLER_PREFIX, stop_after_call=True)
+    phones = []
+    for who, port, made in ((OPERATOR, PHONE, operator), (LEAD, LEAD_PHONE, lead)):
+        register = softphone_register_scenario(who, made["softphone"]["password"])
+        finished(softphone(e2e_settings, register, tmp, port))
+        phones.append(softphone(e2e_settings, answering, tmp, port, "-m", "1000"))
+    sessions = f"{service.url}/api/supervision"
+    try:
+        login = httpx.post(
+            f"{service.url}/api/operators/{OPERATOR}/login", headers=bearer(op_token), timeout=30
+        )
+        assert login.status_code == 200, login.text
+        _wait(lambda: _status(service, op_token) == "available", "the operator available")
+        with sync_playwright() as p, ThreadPoolExecutor(1) as pool:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                board = browser.new_page()
+                sign_in(board, service.url, lead_token)
+                caller = pool.submit(place, e2e_settings, [plan("18", hangup_after_ms=20_000)], CALLERS)
+                listen = board.locator(f'#operators tr[data-operator="{OPERATOR}"] button.listen')
+                expect(listen).to_be_enabled(timeout=30_000)  # the operator is on the call
+                listen.click()
+                expect(board.locator(".message")).to_contain_text(f"Listening to {OPERATOR}", timeout=15_000)
+
+                def active() -> dict[str, Any] | None:
+                    got = httpx.get(sessions, headers=service.admin, params={"operator": OPERATOR}).json()
+                    return next((s for s in got["sessions"] if s["state"] == "active"), None)
+
+                session = _wait(active, "the lead's softphone answering the listen", 20)
+                assert (session["supervisor"], session["mode"]) == (LEAD, "listen")
+                ended = httpx.delete(f"{sessions}/{session['id']}", headers=bearer(lead_token), timeout=15)
+                assert ended.status_code == 200, ended.text
+                caller.result(timeout=60)
+            finally:
+                browser.close()
+    finally:
+        for phone in phones:
+            if phone.poll() is None:
+                phone.kill()
+            phone.communicate()
