@@ -5,7 +5,6 @@ recorded on the request) and closed (who, when, outcome; the debrief's pause end
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -26,7 +25,6 @@ from agents.guard import Notice
 from agents.presence import PauseReason, PauseSource, Presence
 from agents.schemas import StatePublic
 from agents.state import OperatorState, OperatorStatus
-from core.db import make_engine, migrate
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 CALLS = {"rec-anna": "op-anna", "rec-boris": "op-boris", "rec-nobody": ""}
@@ -49,13 +47,12 @@ class FakePresence:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
-    migrate(engine)
-    directory = OperatorDirectory(engine)
+def engine(database: Engine) -> Engine:
+    """A migrated SQLite file, and PostgreSQL when a server answers (tests/databases.py)."""
+    directory = OperatorDirectory(database)
     for name in ("op-anna", "op-boris"):
         directory.create(name, name, Role.OPERATOR, {"crisis": 2})
-    return engine
+    return database
 
 
 def debriefs(engine: Engine, presence: FakePresence, logged_in: bool = True) -> Debriefs:

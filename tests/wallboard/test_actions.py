@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -17,7 +16,6 @@ from agents.exceptions import AlreadyInQueue, NotInQueue, NotLoggedIn, UnknownQu
 from agents.pauses import PauseLog, PauseWriter
 from agents.presence import PauseReason, Presence
 from agents.state import OperatorBoard
-from core.db import make_engine, migrate
 from metrics.live.board import QueueBoard
 from metrics.records.levels import ServiceLevels
 from telephony.events import QueueMemberAdded, QueueMemberPause, QueueMemberRemoved
@@ -32,11 +30,10 @@ AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
-    migrate(engine)
-    OperatorDirectory(engine).create("op-anna", "Anna", Role.OPERATOR, {"crisis": 2})
-    return engine
+def engine(database: Engine) -> Engine:
+    """A migrated SQLite file, and PostgreSQL when a server answers (tests/databases.py)."""
+    OperatorDirectory(database).create("op-anna", "Anna", Role.OPERATOR, {"crisis": 2})
+    return database
 
 
 def member(
