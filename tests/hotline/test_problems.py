@@ -695,4 +695,11 @@ async def test_the_wallboard_actions_errors_are_declared_and_happen(api: Api) ->
         ("logout", "presence_failed"),
     }
     assert all(r["by"] == "admin" for r in recorded)
+    senior = api.hotline.directory.create("op-senior", "Senior", Role.SENIOR, {}).api_token
+    for token in (senior, api.tokens["op-desk"]):  # shift leads and admins only
+        await api.expect(403, "forbidden", "post", f"{BOARD}/pause", token=token, **desk, **pause)
+        await api.expect(403, "forbidden", "get", "/api/wallboard/actions", token=token)
+        await api.expect(403, "forbidden", "get", "/api/debriefs", token=token)
+    lead = await api.send("get", "/api/wallboard/actions", token=api.tokens["op-lead"])
+    assert lead.status_code == 200 and lead.json()[0]["by"] == "admin"
     assert api.unprovoked("wallboard") == []
