@@ -56,6 +56,7 @@ from metrics.live.backlog import BacklogCollector
 from metrics.live.board import QueueBoard
 from metrics.live.prometheus import HotlineMetrics, LiveCollector, LiveSources
 from metrics.live.refusals import RefusalCollector, Refusals
+from metrics.live.switchboard import SwitchboardCollector
 from metrics.live.upkeep import UpkeepCollector
 from metrics.records.assembler import CallAssembler
 from metrics.records.inflight import InFlightLog
@@ -106,6 +107,7 @@ class Hotline:
         self.http: HttpServer | None = None  # from run()
         self.registry.register(RefusalCollector(self._refusals))
         self.switchboard = Switchboard(SwitchboardStore(self.engine), self._live_document, tasks=self.tasks)
+        self.registry.register(SwitchboardCollector(self.switchboard.active))  # redirects in force
         self.wallboard = Wallboard(
             WallboardSources(
                 self.board,

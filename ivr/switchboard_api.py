@@ -83,7 +83,8 @@ class RedirectPublic(BaseModel):
             started_by=r.started_by,
             started_at=r.started_at,
             planned_end=r.planned_end,
-            ended_at=r.ended_at,
+            # an expiry not written down yet (within the second) is the planned end all the same
+            ended_at=r.planned_end if state == "expired" else r.ended_at,
             ended_by=r.ended_by,
             state=state,
             seconds_left=left,

@@ -21,7 +21,7 @@ import pytest
 
 from core.settings import Settings
 from sandbox.scenarios import partner_line_scenario
-from tests.e2e.calls import place, plan, records
+from tests.e2e.calls import place, plan, records, samples
 from tests.e2e.conftest import REFERRAL_PORT, Service
 
 pytestmark = pytest.mark.asterisk
@@ -89,12 +89,14 @@ def test_callers_reach_the_target_while_it_lasts_and_their_queue_after(
         assert (shown["id"], shown["queue"], shown["target_queue"]) == (made["id"], "loss", "addiction")
         assert datetime.fromisoformat(shown["expires_at"]) == planned_end
         assert 0 < shown["seconds_left"] <= WINDOW_MINUTES * 60
+        assert samples(service)[("hotline_switchboard_redirects", "loss")] == 1.0  # /metrics too
         place(e2e_settings, [plan("13")], base=BASE)  # Russian, loss: during the window
         assert datetime.now(planned_end.tzinfo) < planned_end, "the call outlasted the window: no proof"
         expired = _until_expired(service, made["id"], planned_end)
         assert (expired["state"], expired["ended_by"]) == ("expired", None)
         assert datetime.fromisoformat(expired["ended_at"]) == planned_end
         assert _on_the_wallboard(service) == []
+        assert ("hotline_switchboard_redirects", "loss") not in samples(service)
         place(e2e_settings, [plan("13")], base=BASE + 100)  # after it: their own queue again
     finally:
         _end(service, made["id"])  # a failing test leaves no redirect behind (409 once it expired)

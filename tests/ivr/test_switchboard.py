@@ -31,7 +31,8 @@ from ivr.switchboard import (
     UnknownQueue,
     UnknownReferral,
 )
-from ivr.switchboard_store import SwitchboardStore
+from ivr.switchboard_api import RedirectPublic
+from ivr.switchboard_store import Redirect, SwitchboardStore
 from metrics.records.assembler import CallAssembler
 from metrics.records.record import CallRecord
 from telephony import variables as v
@@ -292,3 +293,19 @@ async def test_the_ivr_sends_a_redirected_queues_caller_on_and_the_record_shows_
     record = assembler.open_record(CallRef("local", "1700000000.1"))
     assert record is not None
     assert (record.queue, record.switchboarded_from) == ("crisis", doc.fallback_queue)
+
+
+def test_an_expiry_not_written_down_yet_reads_as_its_planned_end() -> None:
+    open_row = Redirect(7, "crisis", "main", None, "op-lead", MONDAY, MONDAY + TEN)
+    public = RedirectPublic.of(open_row, MONDAY + TEN)
+    assert (public.state, public.ended_at, public.ended_by, public.seconds_left) == (
+        "expired",
+        MONDAY + TEN,
+        None,
+        0.0,
+    )
+    assert RedirectPublic.of(open_row, MONDAY).model_dump(include={"state", "ended_at", "seconds_left"}) == {
+        "state": "active",
+        "ended_at": None,
+        "seconds_left": 600.0,
+    }
