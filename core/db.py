@@ -13,6 +13,7 @@ from sqlalchemy.engine.url import make_url
 from core.files import private_dir, private_file, tighten
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CONNECT_TIMEOUT = 5  # seconds, PostgreSQL; a database_url may set its own (?connect_timeout=N)
 # SQLSTATEs of a database that is away or busy, not of what it was given: connection (08),
 # transaction rollback (40: serialization, deadlock), insufficient resources (53: disk full),
 # operator intervention (57: shutdown, starting up), system error (58), a read-only standby (25006).
@@ -27,7 +28,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that does not answer (a host down, packets dropped) fails a connection in seconds,
+    # not after the system's TCP timeout of minutes: the workers that wait on it stay few.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _private_sqlite(path: Path) -> None:

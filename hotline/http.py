@@ -14,10 +14,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from agents.auth import Guard
+from core.db import is_outage
 from core.errors import DomainError
 from hotline import __version__
 from hotline.openapi import document_errors
@@ -27,6 +29,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGES = ("admin", "operator", "wallboard", "reports", "planning")
 PROBLEM = "application/problem+json"
 log = logging.getLogger("hotline.http")
+DATABASE_RETRY_AFTER = 5  # seconds: what a 503 for a database away asks a client to wait
 _HTTP_ERROR_IDS = {
     400: "bad_request",
     401: "unauthorized",
@@ -79,6 +82,16 @@ def install_problems(app: FastAPI) -> None:
         error_id = _HTTP_ERROR_IDS.get(exc.status_code, f"http_{exc.status_code}")
         title = error_id.replace("_", " ").capitalize()
         return problem(exc.status_code, error_id, str(exc.detail), title, headers=exc.headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if is_outage(exc):  # the database away: the same request is worth trying again soon
+            log.warning("an HTTP request found the database away (%s)", type(exc).__name__)
+            detail = "the database cannot be reached right now; calls go on, try this again shortly"
+            headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+            return problem(503, "database_unavailable", detail, "Database unavailable", headers=headers)
+        log.error("unhandled %s in an HTTP request", type(exc).__name__)
+        return problem(500, "internal_error", "the service failed on this request", "Internal error")
 
     @app.exception_handler(Exception)
     async def internal_error(_: Request, exc: Exception) -> JSONResponse:

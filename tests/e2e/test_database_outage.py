@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -60,6 +61,10 @@ def _outage(
     before = check.record_ids()
     pg.stop()
     began = time.monotonic()
+    # A read that needs the database says so: a 503 to try again, not a 500.
+    away = httpx.get(f"{svc.url}/api/calls", headers=svc.admin, timeout=30)
+    assert away.status_code == 503 and away.json()["error_id"] == "database_unavailable", away.text
+    assert away.headers["Retry-After"] == "5"
     placed = 0
     for wave in range(waves):  # calls come and end all through the outage
         time.sleep(max(0.0, began + wave * seconds / waves - time.monotonic()))
