@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from agents.auth import Authenticator, Principal
 from agents.directory import Credentials, Operator, OperatorDirectory, Role
@@ -38,6 +38,7 @@ from agents.schemas import (
     StatePublic,
 )
 from agents.state import OperatorBoard
+from core.audit import changes, note
 from core.errors import problems
 from telephony import variables as v
 
@@ -119,10 +120,12 @@ def operators_router(
         response_model=OperatorPublic,
         responses=problems(UnknownOperator),
     )
-    async def update(operator_id: str, body: OperatorUpdate, _: admin) -> OperatorPublic:
+    async def update(operator_id: str, body: OperatorUpdate, _: admin, request: Request) -> OperatorPublic:
+        before = await asyncio.to_thread(directory.get, operator_id)
         operator = await asyncio.to_thread(
             directory.update, operator_id, body.display_name, body.role, body.skills, body.active
         )
+        note(request, changed=changes(before, operator, ("display_name", "role", "skills", "active")))
         await sync.changed(operator.id)
         return public(operator)
 

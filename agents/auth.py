@@ -63,6 +63,7 @@ class Authenticator:
         """The request's principal if its role is one of these; Unauthorized or Forbidden (a 403
         naming the roles needed) otherwise."""
         principal = self.principal(request)
+        request.state.principal = principal  # who, for the audit trail (hotline/audit.py)
         if principal.role not in roles:
             needed = ", ".join(sorted(r.value for r in roles))
             raise Forbidden(f"this needs the role {needed}; you are {principal.role.value}")

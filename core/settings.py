@@ -7,6 +7,7 @@ over the defaults below. The YAML file is ``hotline.yaml`` in the working direct
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -123,6 +124,18 @@ class HttpSettings(BaseModel):
     # the previous response; a body must not pause longer than body_idle_seconds (then 408).
     header_timeout_seconds: float = Field(10.0, gt=0, le=300)
     body_idle_seconds: float = Field(30.0, gt=0, le=3600)
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client in the audit log.
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=64)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"http.trusted_proxies: {item!r} is not an address or network") from exc
+        return value
 
 
 class SandboxSettings(BaseModel):
@@ -149,6 +162,8 @@ class PrivacySettings(BaseModel):
     repeat_cap: int = Field(1_000_000, ge=1)  # numbers held at most (~150 bytes each)
     # Call records older than this are rolled up into 15-minute interval statistics and deleted.
     retention_days: int = Field(400, ge=1)
+    # The audit log (who changed what, who read what is sensitive) keeps entries this long.
+    audit_retention_days: int = Field(730, ge=30)
     # A cell (e.g. topic x interval) of an export or report with fewer calls is merged or hidden.
     small_cell_k: int = Field(5, ge=1)
 

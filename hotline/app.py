@@ -25,6 +25,7 @@ from agents.pauses import PauseKeeper, PauseLog, PauseWriter
 from agents.presence import PauseReason, Presence
 from agents.schemas import SoftphonePublic
 from agents.state import OperatorBoard, OperatorState
+from core.audit import AuditLog, AuditStore
 from core.db import make_engine, migrate
 from core.settings import Settings
 from core.tasks import TaskSupervisor, child, exception_handler
@@ -33,6 +34,7 @@ from dialplan.apply import AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
+from hotline.audit import AuditTrail, networks, prune_forever
 from hotline.bodies import BodyGate
 from hotline.control import call_control
 from hotline.front import HttpServer, raise_fd_limit, refusals
@@ -85,6 +87,7 @@ class Hotline:
         self.engine = make_engine(settings.database_url)
         self.store = RecordStore(self.engine, self.levels)  # thresholds of the cells it writes
         self.writer = RecordWriter(self.store, settings.var_dir / "records")  # journal: var/records/
+        self.audit = AuditLog(AuditStore(self.engine), settings.var_dir / "audit")  # who did what
         self.board = QueueBoard()
         seed = live_document(settings)
         queues = seed.queue_names()  # labels shown before the first call
@@ -121,7 +124,7 @@ class Hotline:
             tasks=self.tasks,
         )
         self.fanout.add(self.wallboard.on_event)  # after the boards it reads
-        self.switchboard.listen(self.wallboard.refresh)  # a redirect begins or ends: a new snapshot
+        self.switchboard.listen(self.wallboard.changed)  # a redirect begins or ends: a new snapshot
         self.reports = ReportService(self.engine, self.levels)
         self.directory = OperatorDirectory(self.engine)
         self.applier = AsteriskApplier(
@@ -182,6 +185,9 @@ class Hotline:
         # A token before any body; every body capped, and cut off when it stops arriving.
         self.app.add_middleware(
             BodyGate, authenticate=auth.principal, idle_seconds=settings.http.body_idle_seconds
+        )
+        self.app.add_middleware(
+            AuditTrail, record=self.audit.record, proxies=networks(settings.http.trusted_proxies)
         )
 
     def softphone(self, operator: Operator) -> SoftphonePublic:
@@ -283,6 +289,7 @@ class Hotline:
         asyncio.get_running_loop().set_exception_handler(exception_handler(self.tasks))
         await asyncio.to_thread(migrate, self.engine)
         await self.writer.replay()  # records an earlier process left in the journal go first
+        await self.audit.replay()
         # Before AMI: a call that ends from now on is counted once, by on_record.
         self.wallboard.preload(await asyncio.to_thread(recent_totals, self.reports, datetime.now(UTC)))
         day = datetime.now(UTC) - timedelta(days=1)  # calls taken, summarised or not
@@ -297,6 +304,9 @@ class Hotline:
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "records-sweep": lambda: sweep_forever(self.assembler, self.repeats, self.tasks),
             "retention": lambda: run_retention_forever(self._retention(), tasks=self.tasks),
+            "audit-retention": lambda: prune_forever(
+                self.audit, self.settings.privacy.audit_retention_days, self.tasks
+            ),
             "ivr-follow": lambda: follow_ivr_forever(self.ivr_service, self.tasks),
             "wallboard": self.wallboard.run,
             "switchboard": self.switchboard.run,  # writes down each redirect's expiry
@@ -372,7 +382,9 @@ class Hotline:
         """Finished records to the database, within a bound (what is not saved by then stays
         for the next process); returns how many are still to save."""
         try:
-            await asyncio.wait_for(self.writer.close(), RECORDS_STOP_SECONDS)
+            await asyncio.wait_for(
+                asyncio.gather(self.writer.close(), self.audit.close()), RECORDS_STOP_SECONDS
+            )
         except TimeoutError:
-            log.warning("records not all saved within %g s", RECORDS_STOP_SECONDS)
+            log.warning("records or audit entries not all saved within %g s", RECORDS_STOP_SECONDS)
         return self.writer.pending

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--calls", type=int, default=24, help="synthetic calls to place (24)")
     check.add_argument("--first", type=int, default=1, help="first synthetic number: +7900000NNNN (1)")
     planning_cli.add_parser(sub)
+    audit = sub.add_parser("audit", help="the audit log: who changed what")
+    audit.add_argument(
+        "action", choices=["verify"], help="verify: check the chain, name the first broken entry"
+    )
     render = sub.add_parser("render-asterisk", help="write Asterisk config for a server")
     render.add_argument("--out", type=Path, required=True)
     render.add_argument(
@@ -157,6 +161,18 @@ def _retention(settings: Settings) -> int:
     return 0
 
 
+def _audit(settings: Settings) -> int:
+    """Exit 0 when the chain is intact, 1 (naming the first broken entry) when it is not."""
+    from core.audit import AuditStore, verify
+    from core.db import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    verdict = verify(AuditStore(engine))
+    print(verdict.line(), file=sys.stdout if verdict.ok else sys.stderr)
+    return 0 if verdict.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -178,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _render(settings, args)
         if args.command == "retention":
             return _retention(settings)
+        if args.command == "audit":
+            return _audit(settings)
         if args.command == "plan":
             return planning_cli.run(settings, args)
         if args.command == "privacy-check":

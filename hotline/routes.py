@@ -15,6 +15,7 @@ from agents.directory import Role
 from desk.api import desk_router
 from desk.control_api import control_router
 from dialplan.apply import ApplyFailed
+from hotline.audit import audit_router
 from ivr.api import ivr_router, referrals_router
 from ivr.switchboard_api import switchboard_router
 from metrics.records.api import calls_router, summary_router
@@ -61,4 +62,5 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         wallboard_router(h.wallboard, lead, auth.still_admits(set(LEADS))),  # streams end when revoked
         *h.lead.routers(anyone, lead),  # debrief requests, the wallboard's actions
         switchboard_router(h.switchboard, lead),  # a queue's new callers sent elsewhere for a while
+        audit_router(h.audit.store, admin),  # who changed what: admins read, export, verify
     ]

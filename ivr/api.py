@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 
+from core.audit import note
 from core.bounds import MAX_ID
 from core.errors import DomainError, problems
 from core.types import Guard
@@ -120,13 +121,20 @@ def ivr_router(
         response_model=PublishedPublic,
         responses=problems(PublishRefused, PublishConflict, *apply_errors),
     )
-    async def publish(request: PublishRequest, who: object = Depends(require_admin)) -> PublishedPublic:
-        return PublishedPublic(version=await service.publish(_author(who), request.note))
+    async def publish(
+        request: PublishRequest, http: Request, who: object = Depends(require_admin)
+    ) -> PublishedPublic:
+        version = await service.publish(_author(who), request.note)
+        note(http, version=version)
+        return PublishedPublic(version=version)
 
     @router.post(
         "/rollback", response_model=PublishedPublic, responses=problems(UnknownVersion, *apply_errors)
     )
-    async def rollback(request: RollbackRequest, who: object = Depends(require_admin)) -> PublishedPublic:
+    async def rollback(
+        request: RollbackRequest, http: Request, who: object = Depends(require_admin)
+    ) -> PublishedPublic:
+        note(http, version=request.version)
         await service.rollback(request.version, _author(who))
         return PublishedPublic(version=request.version)
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import (
 )
 
 import agents.models  # noqa: F401 - registers its tables
+import core.audit  # noqa: F401
 import desk.models  # noqa: F401
 import ivr.models  # noqa: F401
 import metrics.records.models  # noqa: F401
