@@ -76,6 +76,49 @@ async function simulate() {
   $("simout").textContent = lines.join("\n");
 }
 
+// --- The audit log ----------------------------------------------------------------------------
+const audit = { after: 0, page: 100 };
+
+function auditQuery(after) {
+  const q = new URLSearchParams({ after: String(after), limit: String(audit.page) });
+  if ($("audit-actor").value.trim()) q.set("actor", $("audit-actor").value.trim());
+  if ($("audit-action").value.trim()) q.set("action", $("audit-action").value.trim());
+  return q;
+}
+
+async function loadAudit(more) {
+  const entries = await api("GET", `/api/audit?${auditQuery(more ? audit.after : 0)}`);
+  const rows = entries.map((e) => {
+    const tr = element("tr");
+    tr.dataset.seq = String(e.seq);
+    const details = Object.keys(e.details).length ? JSON.stringify(e.details) : "";
+    for (const text of [e.seq, new Date(e.at).toLocaleString(), e.actor, e.role, e.address, e.action, e.target, e.status, details]) {
+      tr.append(cell(String(text)));
+    }
+    return tr;
+  });
+  const body = document.querySelector("#audit tbody");
+  if (more) body.append(...rows); else body.replaceChildren(...rows);
+  if (entries.length) audit.after = entries[entries.length - 1].seq;
+  $("audit-more").hidden = entries.length < audit.page;
+}
+
+async function verifyAudit() {
+  const verdict = await api("GET", "/api/audit/verify");
+  $("audit-verdict").textContent = verdict.says;
+  $("audit-verdict").className = verdict.ok ? "ok" : "error";
+}
+
+async function exportAudit() {
+  const q = auditQuery(0);
+  q.delete("after");
+  q.delete("limit");
+  const res = await request("GET", `/api/audit/export?${q}`);
+  const link = element("a", { href: URL.createObjectURL(await res.blob()), download: "audit.csv" });
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
 async function start() {
   try {
     await loadVersions();
@@ -91,4 +134,8 @@ $("save").addEventListener("click", () => saveDraft().catch(showProblem));
 $("validate").addEventListener("click", () => saveDraft().catch(showProblem));
 $("publish").addEventListener("click", () => publish().catch(showProblem));
 $("simulate").addEventListener("click", () => simulate().catch(showProblem));
+$("audit-load").addEventListener("click", () => loadAudit(false).catch(showProblem));
+$("audit-more").addEventListener("click", () => loadAudit(true).catch(showProblem));
+$("audit-verify").addEventListener("click", () => verifyAudit().catch(showProblem));
+$("audit-export").addEventListener("click", () => exportAudit().catch(showProblem));
 signIn({ form: "login", start: () => start().catch(showProblem) });
