@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,6 +172,27 @@ def registrar(port: int, user: str, password_file: str) -> int:
         sock.sendto("\r\n".join(reply).encode(), peer)
 
 
+def audit() -> int:
+    """A sensitive read through the TLS proxy leaves an audit entry naming the client, not the
+    proxy (172.28.0.20, docker-compose.yml); the chain verifies."""
+    check = _check()
+    status, _ = check._get("/api/calls/export", {"format": "csv"})
+    if status != 200:
+        raise SystemExit(f"GET /api/calls/export: HTTP {status}")
+    entries: list[dict[str, object]] = []
+    for _ in range(50):
+        entries = _get(check, "/api/audit", {"action": "/api/calls/export"})  # type: ignore[assignment]
+        if entries:
+            break
+        time.sleep(0.2)
+    if not entries:
+        print("no audit entry for the export")
+        return 1
+    last, verdict = entries[-1], _get(check, "/api/audit/verify", {})
+    print(f"audit: {last['action']} by {last['actor']} from {last['address']}; {verdict['says']}")  # type: ignore[index]
+    return 0 if last["address"] not in ("172.28.0.20", "") and verdict["ok"] else 1  # type: ignore[index]
+
+
 def head() -> int:
     from alembic.script import ScriptDirectory
 
@@ -196,6 +218,8 @@ def main(argv: list[str]) -> int:
         return registrar(int(args[0]), args[1], args[2])
     if command == "head":
         return head()
+    if command == "audit":
+        return audit()
     if command == "scan":
         return scan(int(args[0]), int(args[1]), args[2:])
     raise SystemExit(__doc__)
