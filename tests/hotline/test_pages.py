@@ -25,6 +25,7 @@ DETAIL = "the record store is unavailable"
 TOKEN = "some-t0ken"
 # A page's parts with a script of their own, loaded after the page's script.
 PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, item 5)
+PARTS["operator"] = ["/static/debrief.js"]  # debrief requests (issue 17, item 3)
 
 
 def declared(script: Path) -> set[str]:
