@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.auth import Principal
@@ -33,6 +33,7 @@ LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
 Recorder = Callable[[str, str, str | None, str | None, str], Awaitable[None]]
 RecordId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 Note = Annotated[str, Field(max_length=200)]
+DebriefId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the request's number")]
 
 
 class _Body(BaseModel):
@@ -138,7 +139,7 @@ def debriefs_router(
         response_model=DebriefPublic,
         responses=problems(DebriefNotFound, DebriefClosed, PresenceFailed),
     )
-    async def start(debrief_id: int, principal: leads) -> DebriefPublic:
+    async def start(debrief_id: DebriefId, principal: leads) -> DebriefPublic:
         """The operator (when logged in) is paused with reason debrief; the request records it."""
         done = await recorded(
             principal.name, "debrief_start", debrief_id, debriefs.start(debrief_id, principal.name)
@@ -150,7 +151,7 @@ def debriefs_router(
         response_model=DebriefPublic,
         responses=problems(DebriefNotFound, DebriefClosed, DebriefPersonalData, PresenceFailed),
     )
-    async def close(debrief_id: int, body: DebriefClose, principal: leads) -> DebriefPublic:
+    async def close(debrief_id: DebriefId, body: DebriefClose, principal: leads) -> DebriefPublic:
         act = debriefs.close(debrief_id, principal.name, body.outcome, body.resume)
         return DebriefPublic.of(await recorded(principal.name, "debrief_close", debrief_id, act))
 
