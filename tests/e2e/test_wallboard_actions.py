@@ -263,8 +263,23 @@ def test_a_lead_starts_a_listen_from_the_wallboard(
                 caller.result(timeout=60)
             finally:
                 browser.close()
+        _debrief_about_the_call(service, op_token, lead_token)
     finally:
         for phone in phones:
             if phone.poll() is None:
                 phone.kill()
             phone.communicate()
+
+
+def _debrief_about_the_call(service: Service, op_token: str, lead_token: str) -> None:
+    """Right after the call, the operator asks for a debrief about it (its record id, as the
+    desk shows it: the record may still be on its way to the database); a lead closes it."""
+    desk = httpx.get(f"{service.url}/api/operators/{OPERATOR}/call", headers=bearer(op_token)).json()
+    assert desk["call"] is not None, desk
+    record_id = desk["call"]["record_id"]
+    url = f"{service.url}/api/operators/{OPERATOR}/debriefs"
+    asked = httpx.post(url, headers=bearer(op_token), json={"record_id": record_id}, timeout=15)
+    assert asked.status_code == 201 and asked.json()["record_id"] == record_id, asked.text
+    close = f"{service.url}/api/debriefs/{asked.json()['id']}/close"
+    closed = httpx.post(close, headers=bearer(lead_token), json={"outcome": "a short talk"}, timeout=15)
+    assert closed.status_code == 200 and closed.json()["state"] == "closed", closed.text
