@@ -126,10 +126,6 @@ class Wallboard:
         self._emergencies.append({**alert, "by": by, "at": at.isoformat(), "topic": topic, "_at": at})
         self._changed()
 
-    def refresh(self) -> None:
-        """Something the snapshot shows changed without an AMI event (a redirect began or ended)."""
-        self._changed()
-
     # -- outputs ----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         now = self._s.clock()

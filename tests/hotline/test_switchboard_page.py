@@ -41,7 +41,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     board = Switchboard(SwitchboardStore(engine), lambda: doc)
     sources = WallboardSources(QueueBoard(), doc.queue_names, list, lambda: ServiceLevels({}))
     wall = Wallboard(replace(sources, switchboard=board.snapshot))
-    board.listen(wall.refresh)
+    board.listen(wall.changed)
     guard = admin_guard(TOKEN)
     routers = [switchboard_router(board, guard), wallboard_router(wall, guard, _still)]
     with serving(create_app(routers)) as url:

@@ -31,7 +31,7 @@ async def test_the_snapshot_shows_each_redirect_and_a_change_is_pushed(tmp_path:
         ),
         coalesce=0.01,
     )  # fmt: skip
-    board.listen(wall.refresh)
+    board.listen(wall.changed)
     assert wall.snapshot()["switchboard"] == []
     stream = wall.subscribe()
     assert json.loads(await anext(stream))["switchboard"] == []
