@@ -510,6 +510,8 @@ async def test_the_switchboard_errors_are_declared_and_happen(api: Api) -> None:
     assert unknown.json()["details"][0]["where"] == "target_queue", unknown.text
     await api.expect(404, "referral_not_found", "post", board, **to("crisis", target_referral="nowhere"))
     await api.expect(422, "switchboard_to_itself", "post", board, **to("crisis", target_queue="crisis"))
+    senior = api.hotline.directory.create("op-senior", "Senior", Role.SENIOR, {}).api_token
+    await api.expect(403, "forbidden", "post", board, token=senior, **to("crisis", target_queue="main"))
     made = await api.send("post", board, token=api.tokens["op-lead"], **to("crisis", target_queue="main"))
     assert made.status_code == 201 and made.json()["started_by"] == "op-lead", made.text
     await api.expect(409, "switchboard_active", "post", board, **to("crisis", target_queue="loss"))
