@@ -151,3 +151,31 @@ def test_a_partner_line_takes_the_callers_of_a_redirected_queue(
         "crisis",
         "referred",
     )
+
+
+def test_a_redirect_holds_across_a_restart_of_the_service(service: Service, e2e_settings: Settings) -> None:
+    """Stored, and reloaded before FastAGI takes its first caller; its end computed from the
+    stored times."""
+    service.start()
+    before = {r["id"] for r in records(service, 0)}
+    made = _start(service, queue="loss", target_queue="addiction", minutes=2)
+    try:
+        service.stop()
+        service.start()
+        [again] = _listing(service)["active"]
+        assert (again["id"], again["planned_end"], again["started_by"]) == (
+            made["id"],
+            made["planned_end"],
+            "admin",
+        )
+        assert [s["id"] for s in _on_the_wallboard(service)] == [made["id"]]
+        place(e2e_settings, [plan("13")], base=BASE + 300)  # Russian, loss
+    finally:
+        _end(service, made["id"])
+    [r] = _new_records(service, before, 1)
+    assert (r["topic"], r["queue"], r["switchboarded_from"], r["outcome"]) == (
+        "loss",
+        "addiction",
+        "loss",
+        "answered",
+    )
