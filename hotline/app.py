@@ -143,7 +143,7 @@ class Hotline:
         self.ivr = IvrHandler(self.ivr_service.engine, self.assembler, reroute=self.switchboard.reroute)
         self.control = call_control(self.nodes, self.ivr_service, self.assembler, self.wallboard, self.engine)
         self.fanout.add(self.control.on_event)  # transfers, conference, emergency from the desk
-        self.supervision = supervision(settings, self.nodes, self.control, self.engine)
+        self.supervision = supervision(settings, self.nodes, self.control, self.engine, self.tasks)
         self.fanout.add(self.supervision.on_event)  # listen, whisper, barge end with the call
         self.spy_codes = supervision_codes(self.supervision, self.directory)
         self.pauses = PauseWriter(PauseLog(self.engine), self.tasks)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from agents.directory import OperatorDirectory, Role
 from core.settings import Settings
+from core.tasks import TaskSupervisor
 from desk.control import AmiSender, CallControl
 from supervision.codes import SupervisionCodes
 from supervision.service import Supervision
@@ -16,10 +17,14 @@ from supervision.store import SupervisionStore
 
 
 def supervision(
-    settings: Settings, nodes: Sequence[AmiSender], control: CallControl, engine: Engine
+    settings: Settings,
+    nodes: Sequence[AmiSender],
+    control: CallControl,
+    engine: Engine,
+    tasks: TaskSupervisor,
 ) -> Supervision:
     notify = settings.supervision.notify_operator
-    return Supervision(nodes, control.seat, SupervisionStore(engine), notify_operator=notify)
+    return Supervision(nodes, control.seat, SupervisionStore(engine), notify_operator=notify, tasks=tasks)
 
 
 def supervision_codes(service: Supervision, directory: OperatorDirectory) -> SupervisionCodes:

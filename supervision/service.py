@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.exceptions import NotInCall
+from core.tasks import TaskSupervisor
 from desk.control import AmiSender, Seat
 from supervision.exceptions import SessionEnded, SessionNotFound, SupervisionConflict, SupervisionFailed
 from supervision.session import (
@@ -64,6 +65,7 @@ class Supervision:
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = _new_id,
         ring_seconds: float = RING_MS / 1000 + ANSWER_GRACE_SECONDS,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
         self._nodes = {n.name: n for n in nodes}
         self._seat = seat
@@ -73,7 +75,7 @@ class Supervision:
         self._new_id = new_id
         self._ring_seconds = ring_seconds
         self._live: dict[str, Session] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = tasks or TaskSupervisor()  # what the AMI events and timers start
 
     # -- starting ---------------------------------------------------------------------------------
     async def start(self, supervisor: str, operator: str, mode: Mode) -> Session:
@@ -248,15 +250,4 @@ class Supervision:
             log.warning("supervision record not written (%s)", type(exc).__name__)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("supervision: %s", type(task.exception()).__name__)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.spawn("supervision", work)

@@ -11,7 +11,10 @@ three modes (PATCH), then ends (DELETE):
 - in every mode the supervisor hears A and B.
 
 Also: the role operator and the admin token (no softphone) are refused; the session's record and
-the operator's notice; the supervisor's INVITE carries no caller number, header by header.
+the operator's notice; the supervisor's INVITE carries no caller number, header by header. A
+second call: the role operator's feature code starts nothing; a senior's ``*45<operator>``
+whispers (measured), key 4 on the senior's phone switches to listen (recorded as keys), and the
+operator's page in headless Chromium says a supervisor is listening.
 
 Ports: sipp's in 36000-37999 (media at base + 1000), the rest from the settings."""
 
@@ -23,29 +26,37 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
 from core.settings import Settings
 from sandbox.scenarios import (
     CallPlan,
+    dtmf_pcap,
     scenario,
     softphone_answer_scenario,
     softphone_feature_scenario,
     softphone_register_scenario,
 )
 from sandbox.tones import tone_pcap
+from tests.browser import ARGS as CHROMIUM_ARGS
+from tests.browser import CHROMIUM
 from tests.e2e.audio import Capture, level, tone_share
 from tests.e2e.calls import NUMBERS, plan
 from tests.e2e.conftest import Service
 
 pytestmark = pytest.mark.asterisk
 
-OPERATOR, SUPERVISOR = "op-sv-olga", "op-sv-senior"
-CALLER_PORT, OPERATOR_PORT, SUPERVISOR_PORT = 36010, 36110, 36210  # media: + 1000
+OPERATOR, SUPERVISOR, PLAIN = "op-sv-olga", "op-sv-senior", "op-sv-plain"
+CALLER_PORT, OPERATOR_PORT, SUPERVISOR_PORT, PLAIN_PORT = 36010, 36110, 36210, 36310  # media: + 1000
+MEDIA = {CALLER_PORT + 1000: "caller", OPERATOR_PORT + 1000: "operator", SUPERVISOR_PORT + 1000: "supervisor"}
+KEY_AFTER_MS = 6000  # the supervisor presses 4 this long after answering a feature code's call
 CALLER_PREFIX = "7900000"
 TONES = {"caller": 600.0, "operator": 800.0, "supervisor": 1000.0}
 SETTLE, WINDOW = 1.5, 2.5  # seconds after a mode change before measuring, and how long
@@ -114,7 +125,8 @@ def parties(service: Service, e2e_settings: Settings) -> Iterator[dict[str, Any]
     """The operator (peer queue, alone in it) and a senior, both with registered softphones."""
     service.start()
     made = {}
-    for who, role, skills in ((OPERATOR, "operator", {"peer": 3}), (SUPERVISOR, "senior", {})):
+    accounts = ((OPERATOR, "operator", {"peer": 3}), (SUPERVISOR, "senior", {}), (PLAIN, "operator", {}))
+    for who, role, skills in accounts:
         body = {"id": who, "display_name": who, "role": role, "skills": skills}
         created = httpx.post(f"{service.url}/api/operators", headers=service.admin, json=body, timeout=30)
         assert created.status_code == 201, created.text
@@ -125,7 +137,7 @@ def parties(service: Service, e2e_settings: Settings) -> Iterator[dict[str, Any]
             assert out.status_code == 200, out.text
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        for who, port in ((OPERATOR, OPERATOR_PORT), (SUPERVISOR, SUPERVISOR_PORT)):
+        for who, port in ((OPERATOR, OPERATOR_PORT), (SUPERVISOR, SUPERVISOR_PORT), (PLAIN, PLAIN_PORT)):
             password = made[who]["softphone"]["password"]
             _finished(
                 _sipp(e2e_settings, softphone_register_scenario(who, password), tmp, port, "-aa", "-m", "1")
@@ -165,51 +177,67 @@ def _measure(capture: Capture, start: float) -> dict[str, dict[str, float]]:
     return out
 
 
+@contextmanager
+def a_call(
+    settings: Settings, service: Service, token: str, tmp: Path, pcaps: dict[str, Path]
+) -> Iterator[Capture]:
+    """The caller (tone A) talking to the operator (tone B), what Asterisk sends every party
+    captured; afterwards the operator leaves the call and the caller must have done well. The
+    operator's softphone stays up for Asterisk's qualify and is stopped after the call (a
+    softphone that answered a qualify meanwhile does not always stop by itself)."""
+    answering = softphone_answer_scenario(forbidden=CALLER_PREFIX, stop_after_call=False)
+    operator = _sipp(
+        settings, _playing(answering, pcaps["operator"], '<recv request="ACK"/>'), tmp,
+        OPERATOR_PORT, "-aa", "-m", "1000",
+    )  # fmt: skip
+    me, status = _bearer(token), f"{service.url}/api/operators/{OPERATOR}"
+    rtp = range(settings.sandbox.rtp_start, settings.sandbox.rtp_end + 1)
+    caller = None
+    try:
+        wait_for(lambda: httpx.get(status, headers=me).json()["state"]["status"] == "available", 40)
+        with Capture(rtp, MEDIA) as capture:
+            caller = _caller(settings, tmp, plan("18", hangup_after_ms=90_000), pcaps["caller"])  # ru, peer
+            wait_for(lambda: httpx.get(status, headers=me).json()["state"]["status"] == "on_call", 40)
+            yield capture
+        left = httpx.post(f"{status}/leave", headers=me, timeout=15)
+        assert left.status_code == 200, left.text
+        _finished(caller, 30)
+    finally:
+        for proc in (operator, *([caller] if caller else [])):
+            _kill(proc)
+
+
+def _tones(tmp: Path) -> dict[str, Path]:
+    pcaps = {party: tmp / f"tone-{party}.pcap" for party in TONES}
+    for k, (party, freq) in enumerate(TONES.items()):
+        pcaps[party].write_bytes(tone_pcap(freq, 60, ssrc=0x53555000 + k))
+    return pcaps
+
+
 def test_listen_whisper_barge_reach_whom_they_should(
     service: Service, e2e_settings: Settings, parties: dict[str, Any]
 ) -> None:
     operator_token = parties[OPERATOR]["api_token"]
-    senior = _bearer(parties[SUPERVISOR]["api_token"])
+    me, senior = _bearer(operator_token), _bearer(parties[SUPERVISOR]["api_token"])
     url = f"{service.url}/api/supervision"
-    sandbox = e2e_settings.sandbox
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        pcaps = {party: tmp / f"tone-{party}.pcap" for party in TONES}
-        for k, (party, freq) in enumerate(TONES.items()):
-            pcaps[party].write_bytes(tone_pcap(freq, 60, ssrc=0x53555000 + k))
-        answering = softphone_answer_scenario(forbidden=CALLER_PREFIX, stop_after_call=True)
-        operator = _sipp(
-            e2e_settings, _playing(answering, pcaps["operator"], '<recv request="ACK"/>'), tmp,
-            OPERATOR_PORT, "-aa", "-m", "1000",
-        )  # fmt: skip
+        pcaps = _tones(tmp)
         sup_dir = tmp / "supervisor"
         sup_dir.mkdir()
+        answering = softphone_answer_scenario(forbidden=CALLER_PREFIX, stop_after_call=True)
         supervisor = _sipp(
             e2e_settings, _playing(answering, pcaps["supervisor"], '<recv request="ACK"/>'), sup_dir,
             SUPERVISOR_PORT, "-aa", "-m", "1000", "-trace_msg",
         )  # fmt: skip
-        caller_plan = plan("18", hangup_after_ms=90_000)  # Russian, peer support
-        ports = {
-            CALLER_PORT + 1000: "caller",
-            OPERATOR_PORT + 1000: "operator",
-            SUPERVISOR_PORT + 1000: "supervisor",
-        }
-        rtp = range(sandbox.rtp_start, sandbox.rtp_end + 1)
-        me = _bearer(operator_token)
-        status = f"{service.url}/api/operators/{OPERATOR}"
-        caller = None
         try:
-            wait_for(lambda: httpx.get(status, headers=me).json()["state"]["status"] == "available", 40)
-            with Capture(rtp, ports) as capture:
-                caller = _caller(e2e_settings, tmp, caller_plan, pcaps["caller"])
-                wait_for(lambda: httpx.get(status, headers=me).json()["state"]["status"] == "on_call", 40)
-                refused = httpx.post(url, headers=me, json={"operator": OPERATOR, "mode": "listen"})
+            with a_call(e2e_settings, service, operator_token, tmp, pcaps) as capture:
+                listen = {"operator": OPERATOR, "mode": "listen"}
+                refused = httpx.post(url, headers=me, json=listen)
                 assert (refused.status_code, refused.json()["error_id"]) == (403, "forbidden"), refused.text
-                admin = httpx.post(url, headers=service.admin, json={"operator": OPERATOR, "mode": "listen"})
+                admin = httpx.post(url, headers=service.admin, json=listen)
                 assert (admin.status_code, admin.json()["error_id"]) == (409, "supervisor_needs_softphone")
-                started = httpx.post(
-                    url, headers=senior, json={"operator": OPERATOR, "mode": "listen"}, timeout=15
-                )
+                started = httpx.post(url, headers=senior, json=listen, timeout=15)
                 assert started.status_code == 201, started.text
                 session = started.json()
                 assert set(session) >= {
@@ -220,18 +248,11 @@ def test_listen_whisper_barge_reach_whom_they_should(
                     "state",
                     "started_at",
                     "ended_at",
-                    "modes",
                 }
-                assert (session["operator"], session["supervisor"], session["mode"]) == (
-                    OPERATOR,
-                    SUPERVISOR,
-                    "listen",
-                )
+                assert (session["operator"], session["supervisor"]) == (OPERATOR, SUPERVISOR)
                 one = f"{url}/{session['id']}"
                 wait_for(lambda: httpx.get(one, headers=senior).json()["state"] == "active", 20, "answered")
-                notice = wait_for(
-                    lambda: httpx.get(url, headers=me).json()["notice"], 5, "the operator's notice"
-                )
+                notice = wait_for(lambda: httpx.get(url, headers=me).json()["notice"], 5, "the notice")
                 assert notice["mode"] == "listen"
                 measured = {"listen": _measure(capture, time.monotonic() + SETTLE)}
                 for mode in ("whisper", "barge"):
@@ -241,22 +262,11 @@ def test_listen_whisper_barge_reach_whom_they_should(
                 assert httpx.get(url, headers=me).json()["notice"]["mode"] == "barge"
                 ended = httpx.delete(one, headers=senior, timeout=15)
                 assert ended.status_code == 200, ended.text
-            _finished(supervisor)  # its BYE came: the session's call is over
-            left = httpx.post(f"{service.url}/api/operators/{OPERATOR}/leave", headers=me, timeout=15)
-            assert left.status_code == 200, left.text
-            _finished(caller, 30)
-            _finished(operator, 30)
+                _finished(supervisor)  # its BYE came: the session's call is over
         finally:
-            for proc in (operator, supervisor, *([caller] if caller else [])):
-                _kill(proc)
+            _kill(supervisor)
         invite = _invite(sup_dir)
-    print("\nshare of each tone in what each party heard (and RMS level, packets):")
-    for mode, parties_heard in measured.items():
-        for party, shares in parties_heard.items():
-            print(
-                f"  {mode:8} {party:10} A {shares['caller']:.3f}  B {shares['operator']:.3f}  "
-                f"C {shares['supervisor']:.3f}  level {shares['level']:.0f}  packets {shares['packets']:.0f}"
-            )
+    _print(measured)
     for mode, heard in measured.items():
         assert heard["supervisor"]["caller"] > PRESENT and heard["supervisor"]["operator"] > PRESENT, mode
         assert heard["caller"]["operator"] > PRESENT and heard["operator"]["caller"] > PRESENT, mode
@@ -277,10 +287,105 @@ def test_listen_whisper_barge_reach_whom_they_should(
     assert record["ended_at"] is not None and record["answered_at"] is not None
     mine = httpx.get(url, headers=me).json()
     assert mine["notice"] is None and session["id"] in [s["id"] for s in mine["sessions"]]
-    everything = httpx.get(url, headers=service.admin, params={"operator": OPERATOR}).text
+    _no_store_holds_a_caller_number(service, e2e_settings)
+
+
+def _print(measured: dict[str, dict[str, dict[str, float]]]) -> None:
+    print("\nshare of each tone in what each party heard (and RMS level, packets):")
+    for mode, heard in measured.items():
+        for party, shares in heard.items():
+            print(
+                f"  {mode:8} {party:10} A {shares['caller']:.3f}  B {shares['operator']:.3f}  "
+                f"C {shares['supervisor']:.3f}  level {shares['level']:.0f}  packets {shares['packets']:.0f}"
+            )
+
+
+def _no_store_holds_a_caller_number(service: Service, settings: Settings) -> None:
+    everything = httpx.get(f"{service.url}/api/supervision", headers=service.admin).text
     _no_caller_number(everything, "the supervision API")
-    database = e2e_settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(database) as db:
+    with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as db:
         rows = db.execute("SELECT * FROM supervision_sessions").fetchall()
         rows += db.execute("SELECT * FROM supervision_modes").fetchall()
     _no_caller_number("\n".join(map(str, rows)), "the supervision tables")
+
+
+def _code_call(user: str, password: str, code: str, tone: Path | None = None, key: Path | None = None) -> str:
+    """A softphone dialling a supervision code (``*45op-x``); with ``tone`` it plays it once
+    answered, with ``key`` (a DTMF pcap) it presses that key KEY_AFTER_MS later."""
+    text = softphone_feature_scenario(user, password, code[:3]).replace(f"sip:{code[:3]}@", f"sip:{code}@")
+    after = "CSeq: 2 ACK\n]]></send>"
+    if key is not None:
+        play = f'<nop><action><exec play_pcap_audio="{key}"/></action></nop>'
+        press = f'<pause milliseconds="{KEY_AFTER_MS}"/>{play}'
+        at = text.rindex(after) + len(after)
+        text = text[:at] + "\n" + press + text[at:]
+    return text if tone is None else _playing(text, tone, after)
+
+
+def test_a_seniors_feature_code_then_keys_on_the_phone_and_the_operators_page(
+    service: Service, e2e_settings: Settings, parties: dict[str, Any]
+) -> None:
+    url = f"{service.url}/api/supervision"
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        pcaps = _tones(tmp)
+        key = tmp / "key-4.pcap"
+        key.write_bytes(dtmf_pcap(0, "4"))
+        with a_call(e2e_settings, service, parties[OPERATOR]["api_token"], tmp, pcaps) as capture:
+            plain = _code_call(PLAIN, parties[PLAIN]["softphone"]["password"], f"*44{OPERATOR}")
+            _finished(
+                _sipp(e2e_settings, plain, tmp, PLAIN_PORT, "-aa", "-m", "1")
+            )  # the error tone, the end
+            none = httpx.get(url, headers=service.admin, params={"supervisor": PLAIN}).json()["sessions"]
+            assert none == []  # the role operator's code started nothing
+            password = parties[SUPERVISOR]["softphone"]["password"]
+            code = _code_call(SUPERVISOR, password, f"*45{OPERATOR}", pcaps["supervisor"], key)
+            phone = _sipp(e2e_settings, code, tmp, SUPERVISOR_PORT, "-aa", "-m", "1")
+            try:
+                active = {"supervisor": SUPERVISOR, "since": _since()}
+
+                def answered() -> dict[str, Any] | None:
+                    found = httpx.get(url, headers=service.admin, params=active).json()["sessions"]
+                    return next((s for s in found if s["state"] == "active"), None)
+
+                session = wait_for(answered, 20, "the code's session")
+                whisper = _measure(capture, time.monotonic() + 1.0)
+                page = _operators_page(service, parties[OPERATOR]["api_token"])
+                one = f"{url}/{session['id']}"
+                keyed = wait_for(
+                    lambda: httpx.get(one, headers=service.admin).json()["mode"] == "listen", 20, "key 4"
+                )
+                assert keyed
+                ended = httpx.delete(one, headers=service.admin, timeout=15)
+                assert ended.status_code == 200, ended.text
+                _finished(phone)
+            finally:
+                _kill(phone)
+    _print({"whisper (*45)": whisper})
+    assert whisper["operator"]["supervisor"] > PRESENT and whisper["caller"]["supervisor"] < ABSENT
+    assert whisper["supervisor"]["caller"] > PRESENT and whisper["supervisor"]["operator"] > PRESENT
+    record = httpx.get(one, headers=service.admin).json()
+    assert (record["origin"], record["ended_how"]) == ("code", "ended")
+    assert [(m["mode"], m["via"]) for m in record["modes"]] == [("whisper", "code"), ("listen", "keys")]
+    print(f"the operator's page said: {page!r}")
+    assert page.startswith("A supervisor is listening"), page
+    _no_store_holds_a_caller_number(service, e2e_settings)
+
+
+def _since() -> str:
+    return (datetime.now(UTC) - timedelta(seconds=60)).isoformat()
+
+
+def _operators_page(service: Service, token: str) -> str:
+    """The notice, as the operator's page in headless Chromium shows it."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="en-GB")
+            page.goto(f"{service.url}/operator/")
+            page.fill("#token", token)
+            page.click("#enter")
+            page.wait_for_selector("#supervised:not([hidden])", timeout=10_000)
+            return str(page.locator("#supervised").text_content())
+        finally:
+            browser.close()

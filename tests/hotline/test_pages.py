@@ -26,6 +26,7 @@ TOKEN = "some-t0ken"
 # A page's parts with a script of their own, loaded after the page's script.
 PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, item 5)
 PARTS["operator"] = ["/static/debrief.js"]  # debrief requests (issue 17, item 3)
+PARTS["operator"].append("/static/supervision.js")  # a supervisor is listening (issue 17, items 1, 2)
 
 
 def declared(script: Path) -> set[str]:
