@@ -101,8 +101,9 @@ def describe(redirect: Redirect) -> str:
 
 class Switchboard:
     """``document``: the live IVR document (queues and referrals are checked against it, and a
-    partner line's number read from it per caller). ``on_change``: told after every start, end
-    and expiry (the wallboard pushes a new snapshot)."""
+    partner line's number read from it per caller). Whoever :meth:`listen` s is told after every
+    start, end and expiry (the wallboard pushes a new snapshot). One process per database: a
+    second service on the same database would learn another's redirects only when it starts."""
 
     def __init__(
         self,
