@@ -295,6 +295,7 @@ class Hotline:
         day = datetime.now(UTC) - timedelta(days=1)  # calls taken, summarised or not
         self.wallboard.preload_taken(await asyncio.to_thread(self.summaries.taken_since, day))
         await self._restore_calls()
+        await self.supervision.recover()  # sessions an earlier process left open end in the record
         await self.lead.start()  # the open debrief requests, for the wallboard
         tasks = [self.tasks.supervise(f"ami-{node.name}", node.run) for node in self.nodes]
         await self._start_ivr()

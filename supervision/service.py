@@ -77,6 +77,13 @@ class Supervision:
         self._live: dict[str, Session] = {}
         self._tasks = tasks or TaskSupervisor()  # what the AMI events and timers start
 
+    async def recover(self) -> None:
+        """At the service's start: sessions a previous process left open are ended in the record
+        (what became of their calls is unknown here; a supervisor still in one hears it on)."""
+        closed = await asyncio.to_thread(self._store.close_left_open, self._clock())
+        if closed:
+            log.warning("%d supervision sessions left open by the previous process ended as restart", closed)
+
     # -- starting ---------------------------------------------------------------------------------
     async def start(self, supervisor: str, operator: str, mode: Mode) -> Session:
         """Call the supervisor's softphone; answered, it spies on the operator's call."""

@@ -44,6 +44,7 @@ class Ending(StrEnum):
     HUNG_UP = "hung_up"  # the supervisor hung up
     CALL_ENDED = "call_ended"  # the supervised call ended
     NOT_ANSWERED = "not_answered"  # the supervisor's phone did not answer
+    RESTART = "restart"  # the service stopped while it lasted (found open at the next start)
 
 
 @dataclass(frozen=True)

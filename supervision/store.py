@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from core.orm import stored_utc
@@ -56,6 +56,17 @@ class SupervisionStore:
             row.ended_by = session.ended_by
             if change is not None:
                 db.add(_mode_row(session.id, change))
+
+    def close_left_open(self, at: datetime) -> int:
+        """Sessions a previous process left open end now, as ``restart``; how many."""
+        query = (
+            update(SupervisionRow)
+            .where(SupervisionRow.state != State.ENDED.value)
+            .values(state=State.ENDED.value, ended_at=at, ended_how=Ending.RESTART.value)
+            .returning(SupervisionRow.id)
+        )
+        with DbSession(self._engine) as db, db.begin():
+            return len(db.execute(query).all())
 
     def get(self, session_id: str) -> Session | None:
         with DbSession(self._engine) as db:

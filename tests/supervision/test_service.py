@@ -209,3 +209,15 @@ async def test_a_channel_name_not_the_supervisors_is_not_taken(engine: Engine) -
     await s.start("op-senior", "op-anna", Mode.LISTEN)
     await s.spying("s1", "4", "PJSIP/op-anna-00000007")
     assert s.live()[0].channel == "supervision-s1"
+
+
+async def test_sessions_a_previous_process_left_open_end_as_restart(engine: Engine) -> None:
+    before = service(engine, FakeNode())
+    await before.start("op-senior", "op-anna", Mode.LISTEN)
+    await before.spying("s1", "4", "PJSIP/op-senior-0000000a")
+    after = service(engine, FakeNode())  # the next process, on the same database
+    await after.recover()
+    stored = SupervisionStore(engine).get("s1")
+    assert stored is not None and (stored.state, stored.ended_how) == (State.ENDED, Ending.RESTART)
+    assert stored.ended_at is not None
+    await after.recover()  # nothing left to close
