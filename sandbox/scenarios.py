@@ -66,22 +66,24 @@ def dtmf_pcap(position: int, digit: str) -> bytes:
     return header + b"".join(frames)
 
 
+def _press(pcaps: Path, position: int, digit: str) -> str:  # its pcap written into pcaps once
+    pcap = pcaps / f"dtmf-{position}-{DTMF_EVENTS[digit]}.pcap"
+    if not pcap.exists():
+        pcap.write_bytes(dtmf_pcap(position, digit))
+    return f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+
+
 def _dtmf_actions(plan: CallPlan, pcaps: Path) -> str:
     parts = [f'<pause milliseconds="{plan.first_digit_ms}"/>']
     for i, digit in enumerate(plan.digits):
         if i:
             parts.append(f'<pause milliseconds="{plan.gap_ms}"/>')
-        pcap = pcaps / f"dtmf-{i}-{DTMF_EVENTS[digit]}.pcap"
-        if not pcap.exists():
-            pcap.write_bytes(dtmf_pcap(i, digit))
-        parts.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
+        parts.append(_press(pcaps, i, digit))
     return "\n".join(parts)
 
 
 def _elapsed_dtmf_ms(plan: CallPlan) -> int:
-    if not plan.digits:
-        return 0
-    return plan.first_digit_ms + plan.gap_ms * (len(plan.digits) - 1)
+    return plan.first_digit_ms + plan.gap_ms * (len(plan.digits) - 1) if plan.digits else 0
 
 
 _HEADERS = """Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -128,18 +130,13 @@ _FAR_END_HUNG_UP, _DONE = 90, 91  # labels of the caller's scenario
 
 
 def _caller_keys(plan: CallPlan, pcaps: Path) -> str:
-    """The caller's key presses. Each wait before a key listens for a BYE: the far end (the
-    dialplan, an operator) may end the call first, and a caller taking that is a call that
-    went through, not a failure of the test's caller."""
+    """The caller's key presses; each wait before one takes a BYE: the far end (the dialplan, an
+    operator) may end the call first, and that call went through, it did not fail."""
     parts = []
     for i, digit in enumerate(plan.digits):
         wait = plan.first_digit_ms if i == 0 else plan.gap_ms
         parts.append(f'<recv request="BYE" timeout="{wait}" ontimeout="{i + 1}" next="{_FAR_END_HUNG_UP}"/>')
-        parts.append(f'<label id="{i + 1}"/>')
-        pcap = pcaps / f"dtmf-{i}-{DTMF_EVENTS[digit]}.pcap"
-        if not pcap.exists():
-            pcap.write_bytes(dtmf_pcap(i, digit))
-        parts.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
+        parts += [f'<label id="{i + 1}"/>', _press(pcaps, i, digit)]
     return "\n".join(parts)
 
 
