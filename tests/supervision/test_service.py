@@ -6,16 +6,14 @@ actions: tests/e2e/test_supervision.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from agents.exceptions import NotInCall
-from core.db import make_engine, migrate
 from core.types import CallRef
 from desk.control import Seat
 from supervision.exceptions import SessionEnded, SessionNotFound, SupervisionConflict, SupervisionFailed
@@ -56,11 +54,9 @@ class Clock:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
+def engine(database: Engine) -> Engine:
+    """SQLite, and PostgreSQL when a server answers on 127.0.0.1:5432 (tests/databases.py)."""
+    return database
 
 
 def service(engine: Engine, node: FakeNode, notify: bool = True, ring: float = 60) -> Supervision:
