@@ -48,7 +48,7 @@ from sandbox.tones import tone_pcap
 from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
 from tests.e2e.audio import Capture, level, tone_share
-from tests.e2e.calls import NUMBERS, plan
+from tests.e2e.calls import NUMBERS, plan, records
 from tests.e2e.conftest import Service
 
 pytestmark = pytest.mark.asterisk
@@ -193,6 +193,7 @@ def a_call(
     me, status = _bearer(token), f"{service.url}/api/operators/{OPERATOR}"
     rtp = range(settings.sandbox.rtp_start, settings.sandbox.rtp_end + 1)
     caller = None
+    before = len(records(service, 0))
     try:
         wait_for(lambda: httpx.get(status, headers=me).json()["state"]["status"] == "available", 40)
         with Capture(rtp, MEDIA) as capture:
@@ -202,6 +203,8 @@ def a_call(
         left = httpx.post(f"{status}/leave", headers=me, timeout=15)
         assert left.status_code == 200, left.text
         _finished(caller, 30)
+        # The call's record is saved before the next test looks at records (wrap-up, the writer).
+        assert len(records(service, before + 1, timeout=60)) > before, "the call left no record"
     finally:
         for proc in (operator, *([caller] if caller else [])):
             _kill(proc)

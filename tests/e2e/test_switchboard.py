@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,19 @@ def _on_the_wallboard(service: Service) -> list[dict[str, Any]]:
     return shown
 
 
-def _new_records(service: Service, before: set[str], count: int) -> list[dict[str, Any]]:
-    got = [r for r in records(service, len(before) + count) if r["id"] not in before]
+def _new_records(service: Service, before: set[str], count: int, since: datetime) -> list[dict[str, Any]]:
+    """This test's records: new since ``before`` and begun ``since`` (a call of an earlier test
+    may still be ending, its record written late)."""
+    deadline = time.monotonic() + 20
+    while True:
+        got = [
+            r
+            for r in records(service, len(before) + count)
+            if r["id"] not in before and datetime.fromisoformat(r["started_at"]) >= since
+        ]
+        if len(got) >= count or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
     assert len(got) == count, got
     return sorted(got, key=lambda r: r["started_at"])
 
@@ -81,7 +92,7 @@ def test_callers_reach_the_target_while_it_lasts_and_their_queue_after(
     service: Service, e2e_settings: Settings
 ) -> None:
     service.start()
-    before = {r["id"] for r in records(service, 0)}
+    since, before = datetime.now(UTC), {r["id"] for r in records(service, 0)}
     made = _start(service, queue="loss", target_queue="addiction", minutes=WINDOW_MINUTES)
     try:
         planned_end = datetime.fromisoformat(made["planned_end"])
@@ -100,7 +111,7 @@ def test_callers_reach_the_target_while_it_lasts_and_their_queue_after(
         place(e2e_settings, [plan("13")], base=BASE + 100)  # after it: their own queue again
     finally:
         _end(service, made["id"])  # a failing test leaves no redirect behind (409 once it expired)
-    during, after = _new_records(service, before, 2)
+    during, after = _new_records(service, before, 2, since)
     assert (during["topic"], during["queue"], during["switchboarded_from"], during["outcome"]) == (
         "loss",
         "addiction",
@@ -120,7 +131,7 @@ def test_a_partner_line_takes_the_callers_of_a_redirected_queue(
     service: Service, e2e_settings: Settings
 ) -> None:
     service.start()
-    before = {r["id"] for r in records(service, 0)}
+    since, before = datetime.now(UTC), {r["id"] for r in records(service, 0)}
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "partner.xml"
         # Dialled with the partner's number; the callers' numbers (+7 900 000 …) never travel.
@@ -143,7 +154,7 @@ def test_a_partner_line_takes_the_callers_of_a_redirected_queue(
     assert (ended.status_code, ended.json()["state"], ended.json()["ended_by"]) == (200, "ended", "admin")
     assert _on_the_wallboard(service) == []
     assert partner.returncode == 0, out.decode(errors="replace")[-2000:]
-    [r] = _new_records(service, before, 1)
+    [r] = _new_records(service, before, 1, since)
     assert (r["topic"], r["referral"], r["queue"], r["switchboarded_from"], r["outcome"]) == (
         "crisis",
         "crisis-team",
@@ -157,7 +168,7 @@ def test_a_redirect_holds_across_a_restart_of_the_service(service: Service, e2e_
     """Stored, and reloaded before FastAGI takes its first caller; its end computed from the
     stored times."""
     service.start()
-    before = {r["id"] for r in records(service, 0)}
+    since, before = datetime.now(UTC), {r["id"] for r in records(service, 0)}
     made = _start(service, queue="loss", target_queue="addiction", minutes=2)
     try:
         service.stop()
@@ -172,7 +183,7 @@ def test_a_redirect_holds_across_a_restart_of_the_service(service: Service, e2e_
         place(e2e_settings, [plan("13")], base=BASE + 300)  # Russian, loss
     finally:
         _end(service, made["id"])
-    [r] = _new_records(service, before, 1)
+    [r] = _new_records(service, before, 1, since)
     assert (r["topic"], r["queue"], r["switchboarded_from"], r["outcome"]) == (
         "loss",
         "addiction",

@@ -24,7 +24,7 @@ from sandbox.asterisk import Sandbox
 from sandbox.scenarios import softphone_answer_scenario, softphone_register_scenario
 from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
-from tests.e2e.calls import place, plan
+from tests.e2e.calls import place, plan, records
 from tests.e2e.conftest import Service
 from tests.e2e.test_operators import finished, peer_operator, tmp  # noqa: F401  (fixture)
 from tests.e2e.test_wallboard import wait_until
@@ -283,3 +283,5 @@ def _debrief_about_the_call(service: Service, op_token: str, lead_token: str) ->
     close = f"{service.url}/api/debriefs/{asked.json()['id']}/close"
     closed = httpx.post(close, headers=bearer(lead_token), json={"outcome": "a short talk"}, timeout=15)
     assert closed.status_code == 200 and closed.json()["state"] == "closed", closed.text
+    # The call's record saved before the next test counts records (wrap-up, then the writer).
+    _wait(lambda: any(r["id"] == record_id for r in records(service, 0)), "the call's record", 60)
