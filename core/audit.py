@@ -12,7 +12,7 @@ verify``).
   route: method and path template), its target (the path's parameters), the answer's status and
   ``details`` a route chose to add (e.g. a setting before and after). Never a body, a token, a
   secret or a caller's number: the middleware (hotline/audit.py) records nothing else.
-- Retention removes the oldest entries (``audit.retention_days``); the chain then starts at the
+- Retention removes the oldest entries (``privacy.audit_retention_days``); the chain then starts at the
   oldest one kept, whose predecessor's hash it still carries.
 """
 
@@ -42,6 +42,8 @@ _LOCK_KEY = 0x4855_4C41  # PostgreSQL advisory lock of the chain's tail ("HULA")
 _MAX_DETAILS = 4000  # characters of details kept; more is cut and marked
 # A route may put a mapping here on request.state (e.g. a setting before and after): never a secret.
 DETAILS_KEY = "audit_details"
+# The stored fields an entry's hash covers, in this order (with its number and the hash before).
+HASHED = ("id", "at", "actor", "role", "address", "action", "target", "status", "details")
 
 
 class AuditRow(Base):
@@ -141,11 +143,13 @@ def details_json(details: Mapping[str, Any]) -> str:
 
 
 def entry_hash(seq: int, row: Mapping[str, Any], prev_hash: str) -> str:
-    """The hash an entry carries: of its number, every field as stored, and the hash before it."""
+    """The hash an entry carries: of its number, every field as stored (``HASHED``), and the
+    hash before it."""
     at = stored_utc(row["at"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    fields = [seq, row["id"], at, row["actor"], row["role"], row["address"], row["action"]]
-    fields += [row["target"], int(row["status"]), row["details"], prev_hash]
-    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    values = {**row, "at": at, "status": int(row["status"])}
+    canonical = json.dumps(
+        [seq, *(values[c] for c in HASHED), prev_hash], ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -270,10 +274,7 @@ def verify(store: AuditStore) -> Verdict:
     each one naming the hash of the one before. The first fault found is named."""
     checked, first, expected_seq, prev = 0, None, None, None
     for r in store.rows():
-        row = {
-            c: getattr(r, c)
-            for c in ("id", "at", "actor", "role", "address", "action", "target", "status", "details")
-        }
+        row = {c: getattr(r, c) for c in HASHED}
         if first is None:
             first, prev = r.seq, r.prev_hash
             if r.seq == 1 and r.prev_hash != GENESIS:
