@@ -37,6 +37,7 @@ from agents.schemas import (
     SoftphonePublic,
     StatePublic,
 )
+from agents.sessions import Sessions
 from agents.state import OperatorBoard
 from core.audit import changes, note
 from core.errors import problems
@@ -65,11 +66,12 @@ def operators_router(
     guard: BurnoutGuard,
     pauses: PauseWriter,
     escalation_queue: Callable[[], str | None],
+    sessions: Sessions,
 ) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["operators"])
-    admin = Annotated[Principal, Depends(auth.guard({Role.ADMIN}))]
-    lead = Annotated[Principal, Depends(auth.guard(LEADS))]
-    anyone = Annotated[Principal, Depends(auth.guard(EVERYONE))]
+    admin = Annotated[Principal, Depends(auth.guard({Role.ADMIN}, "operators"))]
+    lead = Annotated[Principal, Depends(auth.guard(LEADS, "operators"))]
+    anyone = Annotated[Principal, Depends(auth.guard(EVERYONE, "operators"))]
 
     def public(operator: Operator) -> OperatorPublic:
         state = StatePublic.of(board.state(operator.id), guard.notices(operator.id))
@@ -85,6 +87,7 @@ def operators_router(
             operator=public(operator),
             softphone=softphone(operator).model_copy(update={"password": credentials.sip_password}),
             api_token=credentials.api_token,
+            password=credentials.password,
         )
 
     def self_or_lead(principal: Principal, operator_id: str) -> None:
@@ -126,6 +129,9 @@ def operators_router(
             directory.update, operator_id, body.display_name, body.role, body.skills, body.active
         )
         note(request, changed=changes(before, operator, ("display_name", "role", "skills", "active")))
+        if not operator.active:
+            ended = await asyncio.to_thread(sessions.end_all, operator_id)  # reads refuse them already
+            note(request, sessions_ended=ended)
         await sync.changed(operator.id)
         return public(operator)
 
@@ -134,8 +140,11 @@ def operators_router(
         response_model=CreatedPublic,
         responses=problems(UnknownOperator),
     )
-    async def reset(operator_id: str, _: admin) -> CreatedPublic:
+    async def reset(operator_id: str, _: admin, request: Request) -> CreatedPublic:
+        """New softphone password, API token and one-time sign-in password; the person's
+        sessions end."""
         credentials = await asyncio.to_thread(directory.reset_credentials, operator_id)
+        note(request, sessions_ended=await asyncio.to_thread(sessions.end_all, operator_id))
         await sync.changed(operator_id)
         return await created(operator_id, credentials)
 
@@ -211,13 +220,13 @@ def operators_router(
     @router.get("/me", response_model=OperatorPublic)
     async def me(principal: anyone) -> OperatorPublic:
         if not principal.operator:
-            raise Forbidden("the admin token is not an operator; use an operator's token")
+            raise Forbidden("a machine's token is not a person; sign in, or use a person's own token")
         return await current(principal.name)
 
     @router.get("/me/softphone", response_model=SoftphonePublic)
     async def my_softphone(principal: anyone) -> SoftphonePublic:
         if not principal.operator:
-            raise Forbidden("the admin token has no softphone; use an operator's token")
+            raise Forbidden("a machine's token has no softphone; sign in, or use a person's own token")
         return softphone(await asyncio.to_thread(directory.get, principal.name))
 
     return router

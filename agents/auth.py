@@ -1,5 +1,15 @@
-"""Who may call what. A bearer token is either the admin token from the settings or an
-operator's own API token; the operator's role decides the rest."""
+"""Who may call what.
+
+A request is admitted by one of:
+- a page's session cookie (agents/sessions.py): the person's role decides; every request that
+  changes something sends the session's CSRF token back in ``X-CSRF-Token``;
+- a kiosk's session cookie: it reads the wallboard and nothing else;
+- a machine's API token (``Authorization: Bearer hlt_…``, agents/tokens.py): its scopes decide,
+  by the route's area and whether the request reads or changes;
+- a person's own API token (``Authorization: Bearer …``, shown once at creation or reset): the
+  person's role decides, as for their session.
+There is no shared admin token: admins are people with accounts like everyone else.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +21,29 @@ from types import MappingProxyType
 from typing import Annotated
 
 from fastapi import Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 
 from agents.directory import OperatorDirectory, Role
-from agents.exceptions import Forbidden
+from agents.exceptions import CsrfFailed, EnrolmentRequired, Forbidden
+from agents.sessions import KIOSK, Found, Sessions
+from agents.tokens import PREFIX, Tokens, scope_of
 from core.errors import DomainError
 from core.types import StillAdmitted
 
 ADMIN = "admin"
-# Declares the scheme in OpenAPI; the token itself is read by Authenticator.principal, so a
-# missing or malformed header is our 401 problem, not the framework's.
-BEARER = HTTPBearer(auto_error=False, description="the admin token or an operator's API token")
+COOKIE = "hotline_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+KIOSK_SCOPES = frozenset({"wallboard:read"})
+# Routes that take a body before anyone is signed in (BodyGate lets them through).
+OPEN = frozenset({("POST", "/api/session"), ("POST", "/api/kiosks/pair")})
+# Declare the schemes in OpenAPI; the credentials themselves are read by Authenticator.principal,
+# so a missing or malformed one is our 401 problem, not the framework's.
+BEARER = HTTPBearer(auto_error=False, description="an API token (hlt_…) or a person's own token")
+SESSION = APIKeyCookie(name=COOKIE, auto_error=False, description="a signed-in page's session")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+SessionCookie = Annotated[str | None, Security(SESSION)]
 
 
 class Unauthorized(DomainError):
@@ -34,71 +54,108 @@ class Unauthorized(DomainError):
 
 @dataclass(frozen=True)
 class Principal:
-    name: str  # "admin" for the settings' token, else the operator's pseudonym
+    name: str  # the person's pseudonym; "token:<name>#<id>" or "kiosk:<label>" for machines
     role: Role
-    operator: bool
+    operator: bool  # a person (who may have a softphone), not a machine
+    kind: str = "personal"  # session | kiosk | token | personal
+    scopes: frozenset[str] | None = None  # a token's or kiosk's; None: the role decides
+    session: Found | None = None
 
 
 Guard = Callable[..., Awaitable[Principal]]
 
 
 class Authenticator:
-    def __init__(self, admin_token: str, directory: OperatorDirectory | None = None) -> None:
-        self._admin = admin_token.encode()
-        self._directory = directory
+    def __init__(self, directory: OperatorDirectory, sessions: Sessions, tokens: Tokens) -> None:
+        self._directory, self._sessions, self._tokens = directory, sessions, tokens
 
     def principal(self, request: Request) -> Principal:
+        """Who this is (database reads: call it in a worker thread). Unauthorized if nobody."""
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         token = given.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("a token is required: Authorization: Bearer <token>")
-        if hmac.compare_digest(token.encode(), self._admin):
-            return Principal(ADMIN, Role.ADMIN, operator=False)
-        operator = self._directory.authenticate(token) if self._directory else None
+        if scheme.lower() == "bearer" and token:
+            return self._bearer(token)
+        if scheme:
+            raise Unauthorized("only bearer tokens are taken: Authorization: Bearer <token>")
+        cookie = request.cookies.get(COOKIE)
+        if not cookie:
+            raise Unauthorized("sign in first, or send a token: Authorization: Bearer <token>")
+        found = self._sessions.find(cookie)
+        if found is None:
+            raise Unauthorized("this session has ended: sign in again")
+        if found.kind == KIOSK:
+            return Principal(f"kiosk:{found.label}", found.role, False, KIOSK, KIOSK_SCOPES, found)
+        return Principal(found.account, found.role, True, "session", None, found)
+
+    def _bearer(self, token: str) -> Principal:
+        if token.startswith(PREFIX):
+            machine = self._tokens.find(token)
+            if machine is None:
+                raise Unauthorized("this token is not valid (unknown, revoked or expired)")
+            name = f"token:{machine.name}#{machine.id[:8]}"
+            return Principal(name, Role.ADMIN, False, "token", frozenset(machine.scopes))
+        operator = self._directory.authenticate(token)
         if operator is None:
             raise Unauthorized("this token is not valid")
-        return Principal(operator.id, operator.role, operator=True)
+        return Principal(operator.id, operator.role, True)
 
-    def admit(self, request: Request, roles: frozenset[Role]) -> Principal:
-        """The request's principal if its role is one of these; Unauthorized or Forbidden (a 403
-        naming the roles needed) otherwise."""
+    def gate(self, request: Request) -> None:
+        """For BodyGate: a body is read only from someone admitted, or on the open routes."""
+        if (request.method, request.url.path) not in OPEN:
+            self.principal(request)
+
+    def admit(
+        self, request: Request, roles: frozenset[Role], area: str | None, enrolling: bool = False
+    ) -> Principal:
+        """The request's principal if it may call a route of this area for these roles;
+        Unauthorized, CsrfFailed, EnrolmentRequired or Forbidden otherwise."""
         principal = self.principal(request)
         request.state.principal = principal  # who, for the audit trail (hotline/audit.py)
+        found = principal.session
+        if found is not None and request.method not in SAFE:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
+                raise CsrfFailed(f"a change from a page needs the session's token in {CSRF_HEADER}")
+        if principal.scopes is not None:
+            scope = scope_of(area, request.method) if area else None
+            if scope is None or scope not in principal.scopes:
+                what = f"the scope {scope}" if scope else "a person's sign-in"
+                raise Forbidden(
+                    f"this needs {what}; this {principal.kind} has {', '.join(sorted(principal.scopes))}"
+                )
+            return principal
+        if found is not None and found.must_enrol and not enrolling:
+            raise EnrolmentRequired(
+                "this line requires a second factor for your role: set up your authenticator app first"
+            )
         if principal.role not in roles:
             needed = ", ".join(sorted(r.value for r in roles))
             raise Forbidden(f"this needs the role {needed}; you are {principal.role.value}")
         return principal
 
-    def guard(self, roles: Iterable[Role]) -> Guard:
-        """A dependency that admits these roles (a 403 names the roles needed)."""
+    def guard(self, roles: Iterable[Role], area: str | None = None, enrolling: bool = False) -> Guard:
+        """A dependency that admits these roles, and the tokens with the area's scope."""
         allowed = frozenset(roles)
 
-        async def check(request: Request, _: Credentials) -> Principal:
-            if self._directory is None:
-                return self.admit(request, allowed)
-            return await asyncio.to_thread(self.admit, request, allowed)  # a database read
+        async def check(request: Request, _: Credentials, __: SessionCookie) -> Principal:
+            return await asyncio.to_thread(self.admit, request, allowed, area, enrolling)  # database reads
 
         return check
 
-    def still_admits(self, roles: Iterable[Role]) -> StillAdmitted:
-        """The guard's question again, for a request that stays open (a stream): False once its
-        token no longer admits it to these roles (the operator deactivated, their token reset,
-        their role changed). An operator's token is a database read: it runs in a worker thread,
-        never on the loop. Revoking a token is a database write, so while the database cannot
-        be read nothing has been revoked: the answer stays True until it can be read again."""
+    def still_admits(self, roles: Iterable[Role], area: str | None = None) -> StillAdmitted:
+        """The guard's question again, for a request that stays open (a stream): False once it
+        no longer admits it (the person deactivated or signed out, their session or token
+        revoked, their role changed). Ending a session is a database write, so while the
+        database cannot be read nothing has ended: the answer stays True until it can."""
         allowed = frozenset(roles)
 
         async def still(request: Request) -> bool:
             try:
-                await asyncio.to_thread(self.admit, request, allowed)
-            except (Unauthorized, Forbidden):
+                await asyncio.to_thread(self.admit, request, allowed, area)
+            except (Unauthorized, Forbidden, EnrolmentRequired, CsrfFailed):
                 return False
             except SQLAlchemyError:
                 return True
             return True
 
         return still
-
-
-def admin_guard(token: str) -> Guard:
-    return Authenticator(token).guard({Role.ADMIN})

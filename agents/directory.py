@@ -20,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from agents import passwords
 from agents.exceptions import OperatorExists, UnknownOperator
 from agents.models import OperatorRow
 from ivr.document import IvrDocument
@@ -56,7 +57,8 @@ class Credentials:
 
     sip_username: str
     sip_password: str
-    api_token: str
+    api_token: str  # the person's own API token
+    password: str  # a one-time sign-in password: the person sets their own after signing in
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class OperatorDirectory:
         if not _ID.match(operator_id):
             raise ValueError(f"operator id {operator_id!r}: lowercase letters, digits, '-' or '_'")
         credentials = _new_credentials(operator_id)
+        password_hash = passwords.hash_password(credentials.password)
         with Session(self._engine) as session, session.begin():
             if session.get(OperatorRow, operator_id) is not None:
                 raise OperatorExists(f"operator '{operator_id}' exists already")
@@ -113,16 +116,21 @@ class OperatorDirectory:
                     token_hash=_token_hash(credentials.api_token),
                     active=True,
                     created_at=datetime.now(UTC),
+                    password_hash=password_hash,
                 )
             )
         return credentials
 
     def reset_credentials(self, operator_id: str) -> Credentials:
+        """New secrets, all at once (a softphone or a password leaked, a person forgot): the
+        lockout is lifted; the second factor stays (Accounts.reset_second_factor)."""
         credentials = _new_credentials(operator_id)
+        password_hash = passwords.hash_password(credentials.password)
         with Session(self._engine) as session, session.begin():
             row = self._row(session, operator_id)
             row.sip_md5 = sip_md5(operator_id, credentials.sip_password)
             row.token_hash = _token_hash(credentials.api_token)
+            row.password_hash, row.failed_signins, row.locked_until = password_hash, 0, None
         return credentials
 
     def update(
@@ -174,4 +182,6 @@ class OperatorDirectory:
 
 
 def _new_credentials(operator_id: str) -> Credentials:
-    return Credentials(operator_id, secrets.token_urlsafe(18), secrets.token_urlsafe(24))
+    return Credentials(
+        operator_id, secrets.token_urlsafe(18), secrets.token_urlsafe(24), passwords.new_password()
+    )

@@ -85,3 +85,64 @@ class DebriefCallNotFound(AgentsError):
 class DebriefPersonalData(AgentsError):
     error_id = "debrief_personal_data"
     status = 422
+
+
+# --- Signing in (agents/accounts.py, agents/sessions.py, agents/tokens.py) ---------------------
+
+
+class SignInFailed(AgentsError):
+    error_id = "sign_in_failed"
+    status = 401
+
+
+class SecondFactorRequired(AgentsError):
+    """The password was right; this account also needs its authenticator app's code."""
+
+    error_id = "second_factor_required"
+    status = 401
+
+
+class AccountLocked(AgentsError):
+    error_id = "account_locked"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"retry_after_seconds": retry_after})
+        self.headers = {"Retry-After": str(retry_after)}  # type: ignore[misc]  # per answer
+
+
+class CsrfFailed(AgentsError):
+    error_id = "csrf_failed"
+    status = 403
+
+
+class EnrolmentRequired(AgentsError):
+    """A role the line requires a second factor of: nothing but enrolling until it is set up."""
+
+    error_id = "second_factor_enrolment_required"
+    status = 403
+
+
+class AlreadyEnrolled(AgentsError):
+    error_id = "second_factor_enrolled"
+    status = 409
+
+
+class WeakPassword(AgentsError):
+    error_id = "weak_password"
+    status = 422
+
+
+class UnknownToken(AgentsError):
+    error_id = "unknown_token"
+    status = 404
+
+
+class UnknownKiosk(AgentsError):
+    error_id = "unknown_kiosk"
+    status = 404
+
+
+class PairingFailed(AgentsError):
+    error_id = "kiosk_pairing_failed"
+    status = 401

@@ -162,4 +162,5 @@ class SoftphonePublic(BaseModel):
 class CreatedPublic(BaseModel):
     operator: OperatorPublic
     softphone: SoftphonePublic
-    api_token: str
+    api_token: str = Field(description="the person's own API token, shown once")
+    password: str = Field(description="a one-time sign-in password, shown once; the person sets their own")

@@ -65,7 +65,7 @@ class AuditRow(Base):
 
 @dataclass(frozen=True)
 class AuditEntry:
-    actor: str  # "admin" (the settings' token), an operator's pseudonym, "anonymous", "system"
+    actor: str  # a person's pseudonym, "token:<name>#<id>", "kiosk:<label>", "anonymous", "system"
     role: str
     address: str
     action: str  # e.g. "PUT /api/ivr/draft/yaml", "auth.refused"

@@ -60,6 +60,29 @@ class SupervisionSettings(BaseModel):
     notify_operator: bool = True
 
 
+class AccountSettings(BaseModel):
+    """Signing in (issue 18): sessions, second factors, lockouts, the first admin."""
+
+    # A page's session ends after this long without a request, and this long after sign-in.
+    idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    absolute_hours: int = Field(12, ge=1, le=24 * 14)
+    # A kiosk wallboard (a TV) keeps its read-only session this long, until an admin revokes it.
+    kiosk_days: int = Field(180, ge=1, le=3 * 366)
+    # Roles that must sign in with a second factor (TOTP); they enrol at their first sign-in.
+    totp_roles: list[Literal["operator", "senior", "shift_lead", "admin"]] = Field(default_factory=list)
+    totp_issuer: str = Field("Hotline", min_length=1, max_length=40)  # what the app shows
+    # After this many failures in a row the account waits, doubling each time up to the max.
+    lockout_after: int = Field(5, ge=1, le=100)
+    lockout_seconds: int = Field(60, ge=1)
+    lockout_max_seconds: int = Field(3600, ge=1)
+    # The cookie's Secure flag: keep it on (browsers allow it on http://localhost).
+    secure_cookies: bool = True
+    # The first admin, made at start when none exists, with the password in the file (a Docker
+    # secret; in development var/secrets/admin-password); else `hotline admin create`.
+    bootstrap_admin: str = Field("admin", pattern=r"^[a-z][a-z0-9_-]{1,39}$")
+    bootstrap_password_file: Path | None = None
+
+
 class AsteriskNodeSettings(BaseModel):
     name: str = "local"
     ami_host: str = "127.0.0.1"
@@ -212,6 +235,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     burnout: GuardRules = Field(default_factory=GuardRules)
     supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
     # The IVR document imported as version 1 into an empty database; None: the one shipped with
     # the package (hotline-ivr.yaml, see ivr/seed.py).
     ivr_seed: Path | None = None
@@ -220,10 +244,8 @@ class Settings(BaseSettings):
     asterisk_prompts_dir: Path = Path("/srv/hotline/sounds")
     # The SIP trunk referral calls to partner lines leave through (host[:port]).
     referral_trunk: str = "127.0.0.1:5090"
-    admin_token: SecretStr | None = None
-    # Secrets as files (Docker secrets): the admin token, the database user's password (put
-    # into database_url, which then names no password).
-    admin_token_file: Path | None = None
+    # A secret as a file (Docker secrets): the database user's password (put into database_url,
+    # which then names no password).
     database_password_file: Path | None = None
     # Set from the YAML file's location; relative paths in the file resolve against it.
     config_file: Path | None = None
@@ -311,18 +333,9 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 
 def _ensure_secrets(settings: Settings) -> None:
     """Production refuses a missing secret; development makes one per var dir."""
-    if settings.admin_token is None and settings.admin_token_file is not None:
-        settings.admin_token = SecretStr(_read_secret(settings.admin_token_file))
     if settings.database_password_file is not None:
         url = make_url(settings.database_url).set(password=_read_secret(settings.database_password_file))
         settings.database_url = url.render_as_string(hide_password=False)
-    if settings.admin_token is None:
-        if os.environ.get("HOTLINE_ADMIN_TOKEN"):
-            settings.admin_token = SecretStr(os.environ["HOTLINE_ADMIN_TOKEN"])
-        elif settings.environment == "development":
-            settings.admin_token = SecretStr(_dev_secret(settings.var_dir, "admin-token"))
-        else:
-            raise SettingsError("no admin token outside development; set HOTLINE_ADMIN_TOKEN")
     for node in settings.asterisk:
         env_name = f"HOTLINE_AMI_SECRET_{node.name.upper().replace('-', '_')}"
         if node.secret():
@@ -362,6 +375,16 @@ def _read_secret(path: Path) -> str:
     if not value:
         raise SettingsError(f"secret file {path} is empty")
     return value
+
+
+def bootstrap_password(settings: Settings) -> str | None:
+    """The first admin's password: the bootstrap file's, a development one, or None."""
+    path = settings.accounts.bootstrap_password_file
+    if path is not None:
+        return _read_secret(path)
+    if settings.environment == "development":
+        return _dev_secret(settings.var_dir, "admin-password")
+    return None
 
 
 def _dev_secret(var_dir: Path, name: str) -> str:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
-from agents.auth import Authenticator
 from agents.directory import SIP_REALM, Operator, OperatorDirectory, Role
 from agents.features import FeatureCodes
 from agents.guard import BurnoutGuard
@@ -34,6 +33,7 @@ from dialplan.apply import AsteriskApplier
 from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
+from hotline.accounts_wiring import first_admin, people
 from hotline.audit import AuditTrail, networks, prune_forever
 from hotline.bodies import BodyGate
 from hotline.control import call_control
@@ -171,9 +171,9 @@ class Hotline:
             secret=settings.agi.secret_value(),
         )
         self._agi_listening = False
-        assert settings.admin_token is not None  # load_settings guarantees one
-        auth = Authenticator(settings.admin_token.get_secret_value(), self.directory)
-        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
+        self.people = people(settings, self.engine, self.directory)  # accounts, sessions, tokens
+        auth = self.people.auth
+        lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "metrics")  # /healthz details
         self.summaries = SummaryStore(self.engine)
         self.lead = lead_tools(self)  # debrief requests, the wallboard's actions (hotline/lead.py)
         self.app = create_app(
@@ -184,7 +184,7 @@ class Hotline:
         )
         # A token before any body; every body capped, and cut off when it stops arriving.
         self.app.add_middleware(
-            BodyGate, authenticate=auth.principal, idle_seconds=settings.http.body_idle_seconds
+            BodyGate, authenticate=auth.gate, idle_seconds=settings.http.body_idle_seconds
         )
         self.app.add_middleware(
             AuditTrail, record=self.audit.record, proxies=networks(settings.http.trusted_proxies)
@@ -288,6 +288,7 @@ class Hotline:
         """Serve until SIGTERM or SIGINT (or the HTTP server ends), then stop in order."""
         asyncio.get_running_loop().set_exception_handler(exception_handler(self.tasks))
         await asyncio.to_thread(migrate, self.engine)
+        await asyncio.to_thread(first_admin, self.settings, self.directory, self.people.accounts)
         await self.writer.replay()  # records an earlier process left in the journal go first
         await self.audit.replay()
         # Before AMI: a call that ends from now on is counted once, by on_record.

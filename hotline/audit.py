@@ -41,6 +41,9 @@ CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SENSITIVE_READS = ("/api/calls/export", "/api/calls/{record_id}/summary", "/api/reports", "/api/audit")
 QUERY_KEPT = ("from", "to", "since", "until", "start", "end", "queue", "topic", "format", "actor", "action")
 REFUSED_EVERY = 60.0
+# Each sign-in and kiosk pairing is an entry, failures too (agents/accounts_api.py bounds how
+# many an address may fail, so they cannot flood the log).
+SIGN_INS = frozenset({("POST", "/api/session"), ("POST", "/api/kiosks/pair")})
 _MAX_VALUE = 80
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -106,14 +109,18 @@ class AuditTrail:
         state = scope.get("state") or {}
         principal = state.get("principal")
         address = client_address(scope, self._proxies)
+        route = scope.get("route")
+        template = getattr(route, "path", None)
+        method = scope["method"]
+        if principal is None and (method, template) in SIGN_INS:  # a failed sign-in or pairing
+            noted = dict(state.get(DETAILS_KEY) or {})
+            self._record(AuditEntry("anonymous", "", address, f"{method} {template}", "", status, noted))
+            return
         if status == 401 and principal is None:
             self._refusal(address)
             return
-        route = scope.get("route")
-        template = getattr(route, "path", None)
         if principal is None or template is None:
             return
-        method = scope["method"]
         sensitive = method == "GET" and template.startswith(SENSITIVE_READS)
         if method not in CHANGES and not sensitive:
             return

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core import logs
 from core.settings import Settings, SettingsError, load_settings
-from hotline import __version__
+from hotline import __version__, admin_cli
 from planning import cli as planning_cli
 
 
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--calls", type=int, default=24, help="synthetic calls to place (24)")
     check.add_argument("--first", type=int, default=1, help="first synthetic number: +7900000NNNN (1)")
     planning_cli.add_parser(sub)
+    admin_cli.add_parser(sub)
     audit = sub.add_parser("audit", help="the audit log: who changed what")
     audit.add_argument(
         "action", choices=["verify"], help="verify: check the chain, name the first broken entry"
@@ -196,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _retention(settings)
         if args.command == "audit":
             return _audit(settings)
+        if args.command == "admin":
+            return admin_cli.run(settings, args)
         if args.command == "plan":
             return planning_cli.run(settings, args)
         if args.command == "privacy-check":

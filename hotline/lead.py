@@ -33,10 +33,11 @@ class LeadTools:
     async def start(self) -> None:
         await self.debriefs.load()
 
-    def routers(self, anyone: Guard, lead: Guard) -> list[APIRouter]:
+    def routers(self, anyone: Guard, lead: Guard, board: Guard) -> list[APIRouter]:
+        """Debriefs under the operators' guards; the wallboard's actions under ``board``."""
         return [
             debriefs_router(self.debriefs, anyone, lead, self.actions.record),
-            actions_router(self.actions, lead),
+            actions_router(self.actions, board),
         ]
 
 

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
+from agents.accounts_api import accounts_router
 from agents.api import operators_router
-from agents.auth import Authenticator
+from agents.auth import Authenticator, Guard
 from agents.directory import Role
 from desk.api import desk_router
 from desk.control_api import control_router
 from dialplan.apply import ApplyFailed
-from hotline.audit import audit_router
+from hotline.audit import audit_router, client_address, networks
 from ivr.api import ivr_router, referrals_router
 from ivr.switchboard_api import switchboard_router
 from metrics.records.api import calls_router, summary_router
@@ -33,8 +34,20 @@ LEADS = frozenset({Role.SHIFT_LEAD, Role.ADMIN})
 
 
 def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
+    """Each room's routes with their guards: the roles a person needs, and the area whose scope
+    a machine's token needs (``<area>:read`` for GET, ``<area>:write`` for changes)."""
     settings = h.settings
-    anyone, lead, admin = auth.guard(set(Role)), auth.guard(set(LEADS)), auth.guard({Role.ADMIN})
+    everyone = set(Role)
+
+    def anyone(area: str) -> Guard:
+        return auth.guard(everyone, area)
+
+    def lead(area: str) -> Guard:
+        return auth.guard(LEADS, area)
+
+    def admin(area: str) -> Guard:
+        return auth.guard({Role.ADMIN}, area)
+
     operators = operators_router(
         h.directory,
         h.presence,
@@ -45,22 +58,41 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         h.guard,
         h.pauses,
         lambda: h.ivr_service.engine().document.escalation_queue,
+        h.people.sessions,
     )
-    exporter = CallExporter(h.engine, settings.privacy.small_cell_k)
+    exporter = CallExporter(h.engine, settings.privacy.small_cell_k, settings.metrics.timezone)
     summaries = SummaryService(h.store, h.summaries, h.ivr_service.engine)
+    p = h.people
+    proxies = networks(settings.http.trusted_proxies)
     return [
+        accounts_router(
+            auth,
+            p.accounts,
+            p.sessions,
+            p.tokens,
+            settings.accounts,
+            lambda r: client_address(r.scope, proxies),
+        ),
         operators,
-        desk_router(h.desk, anyone, h.directory.get),  # the call in front of one
-        control_router(h.control, anyone, h.directory.get),  # act on it
-        supervision_router(h.supervision, anyone, h.directory.get),  # listen, whisper, barge
-        calls_router(h.store, lead, exporter, h.summaries),
-        summary_router(summaries, anyone, h.summary_saved),
-        ivr_router(h.ivr_service, h.ivr_store, admin, apply_errors=(ApplyFailed,)),
-        referrals_router(h.ivr_service, anyone),  # every operator, any role
-        planning_router(h.engine, lead),
-        reports_router(h.reports, h.levels, lead, settings.metrics.timezone, settings.privacy.small_cell_k),
-        wallboard_router(h.wallboard, lead, auth.still_admits(set(LEADS))),  # streams end when revoked
-        *h.lead.routers(anyone, lead),  # debrief requests, the wallboard's actions
-        switchboard_router(h.switchboard, lead),  # a queue's new callers sent elsewhere for a while
-        audit_router(h.audit.store, admin),  # who changed what: admins read, export, verify
+        desk_router(h.desk, anyone("desk"), h.directory.get),  # the call in front of one
+        control_router(h.control, anyone("desk"), h.directory.get),  # act on it
+        supervision_router(h.supervision, anyone("supervision"), h.directory.get),  # listen, whisper, barge
+        calls_router(h.store, lead("records"), exporter, h.summaries),
+        summary_router(summaries, anyone("records"), h.summary_saved),
+        ivr_router(h.ivr_service, h.ivr_store, admin("ivr"), apply_errors=(ApplyFailed,)),
+        referrals_router(h.ivr_service, anyone("ivr")),  # every operator, any role
+        planning_router(h.engine, lead("planning")),
+        reports_router(
+            h.reports, h.levels, lead("reports"), settings.metrics.timezone, settings.privacy.small_cell_k
+        ),
+        wallboard_router(
+            h.wallboard, lead("wallboard"), auth.still_admits(LEADS, "wallboard")
+        ),  # streams end when revoked
+        *h.lead.routers(
+            anyone("operators"), lead("operators"), lead("wallboard")
+        ),  # debriefs, the wallboard's actions
+        switchboard_router(
+            h.switchboard, lead("switchboard")
+        ),  # a queue's new callers sent elsewhere for a while
+        audit_router(h.audit.store, admin("audit")),  # who changed what: admins read, export, verify
     ]

@@ -38,6 +38,7 @@ from urllib.request import Request, urlopen
 
 from sqlalchemy.engine.url import make_url
 
+from agents.tokens import SCOPES, Tokens
 from core.db import make_engine
 from core.settings import Settings
 from privacy.scanner import Finding, Scanner
@@ -114,18 +115,33 @@ class PrivacyReport:
 
 class PrivacyCheck:
     def __init__(
-        self, settings: Settings, timeout: float = 120, url: str | None = None, trace_dir: Path | None = None
+        self,
+        settings: Settings,
+        timeout: float = 120,
+        url: str | None = None,
+        trace_dir: Path | None = None,
+        token: str | None = None,
     ) -> None:
         """``url``: where the service answers, if not at ``settings.http`` (e.g. behind the TLS
         proxy of the docker-compose stack). ``trace_dir``: keep the callers' sipp logs there (they
-        hold the synthetic numbers: for debugging a test only)."""
+        hold the synthetic numbers: for debugging a test only). ``token``: an API token that reads
+        every area; None: one made in the database for a day (the check reads the API as a
+        machine, like any other)."""
         self.settings = settings
         self.timeout = timeout
         self.trace_dir = trace_dir
         http = settings.http
         self.url = url or f"http://{http.host}:{http.port}"
-        assert settings.admin_token is not None  # load_settings guarantees one
-        self.headers = {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}
+        self.headers = {"Authorization": f"Bearer {token or self._reading_token()}"}
+
+    def _reading_token(self) -> str:
+        engine = make_engine(self.settings.database_url)
+        try:
+            reads = [s for s in SCOPES if s.endswith(":read")]
+            token, _ = Tokens(engine).create("privacy-check", reads, 1, "privacy-check")
+        finally:
+            engine.dispose()
+        return token
 
     # -- the calls ----------------------------------------------------------------------------
     def healthy(self) -> bool:
