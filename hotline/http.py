@@ -170,7 +170,8 @@ def _healthz(app: FastAPI, health: Health, staff: Guard | None) -> None:
         body, ok = health()
         body = {**body, "version": __version__}
         if staff is not None and request.headers.get("authorization"):
-            await staff(request, None)  # a wrong token is a 401, an operator's a 403
+            # The guard's arguments: request, credentials, cookie (it reads them from the request).
+            await staff(request, None, None)  # a wrong token is a 401, an operator's a 403
         else:
             body = {k: v for k, v in body.items() if k in PUBLIC_HEALTH}
         if ok:

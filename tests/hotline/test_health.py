@@ -17,6 +17,7 @@ from core.db import migrate
 from hotline import __version__
 from hotline.app import Hotline
 from hotline.http import create_app
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 
 ADMIN_TOKEN = "a" * 24
@@ -29,7 +30,7 @@ DETAILS = {
 }
 
 
-async def lead_only(request: Request, _: object) -> Principal:
+async def lead_only(request: Request, _: object, __: object) -> Principal:
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
     if token == "lead":
         return Principal("op-lead", Role.SHIFT_LEAD, operator=True)
@@ -90,11 +91,11 @@ async def test_an_operators_token_is_refused_and_a_wrong_one_too() -> None:
 async def test_the_service_hides_its_nodes_from_the_public_and_shows_them_to_an_admin(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path,
-        admin_token=ADMIN_TOKEN,
         asterisk=[{"name": "local", "ami_host": "10.0.0.7", "ami_port": 5038, "ami_secret": "s" * 24}],
     )
     hotline = Hotline(settings)
     migrate(hotline.engine)
+    make_admin(hotline.engine, ADMIN_TOKEN)
     transport = httpx.ASGITransport(app=hotline.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as c:
         public = await c.get("/healthz")
