@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import Request
 
-from agents.auth import Principal, admin_guard
+from agents.auth import Principal
 from agents.directory import Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
@@ -22,6 +22,7 @@ from ivr.document import IvrDocument
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
+from tests.accounts import authenticator
 from tests.conftest import ROOT
 from tests.problems import problem_of
 
@@ -58,7 +59,8 @@ async def client(tmp_path: Path, sounds: Path) -> AsyncIterator[httpx.AsyncClien
     ivr_store = IvrStore(database)
     service = IvrService(ivr_store, PromptStudio(sounds), _apply, Path("/srv/hotline/sounds"), lambda: NOW)
     await service.start(ROOT / "hotline-ivr.yaml")
-    app = create_app([ivr_router(service, ivr_store, admin_guard(TOKEN))])
+    admin = authenticator(database, admin_token=TOKEN).guard({Role.ADMIN}, "ivr")
+    app = create_app([ivr_router(service, ivr_store, admin)])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline", headers=ADMIN) as client:
         yield client
@@ -74,13 +76,17 @@ async def add_shelter(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("headers", "message"),
     [
-        ({}, "a token is required: Authorization: Bearer <token>"),
-        ({"Authorization": "t0ken"}, "a token is required: Authorization: Bearer <token>"),
-        ({"Authorization": "Basic t0ken"}, "a token is required: Authorization: Bearer <token>"),
+        ({}, "sign in first, or send a token: Authorization: Bearer <token>"),
+        ({"Authorization": "t0ken"}, "only bearer tokens are taken: Authorization: Bearer <token>"),
+        ({"Authorization": "Basic t0ken"}, "only bearer tokens are taken: Authorization: Bearer <token>"),
         ({"Authorization": "Bearer wrong"}, "this token is not valid"),
+        (
+            {"Authorization": "Bearer hlt_0123456789abcdef_" + "x" * 43},
+            "this token is not valid (unknown, revoked or expired)",
+        ),
     ],
 )
-async def test_without_the_admin_token_401(
+async def test_without_an_admins_token_401(
     client: httpx.AsyncClient, headers: dict[str, str], message: str
 ) -> None:
     client.headers.pop("Authorization")

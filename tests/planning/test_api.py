@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from agents.auth import Authenticator, admin_guard
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
@@ -28,6 +27,7 @@ from metrics.records.record import CallRecord, Outcome
 from metrics.records.store import RecordStore
 from planning.api import FORECAST_WAITING, FORECAST_WORKERS, planning_router
 from planning.service import NoHistory, Plan, PlanningService, PlanRequest
+from tests.accounts import authenticator
 from tests.hotline.test_loops import until
 
 ADMIN_TOKEN = "admin-t0ken"
@@ -109,9 +109,10 @@ async def app(database: Engine, tmp_path: Path) -> AsyncIterator[App]:
         name = f"op-{role.value.replace('_', '-')}-{uuid.uuid4().hex[:6]}"
         tokens[role] = directory.create(name, role.value, role, {}).api_token
     tokens[Role.ADMIN] = ADMIN_TOKEN
-    auth = Authenticator(ADMIN_TOKEN, directory)
+    auth = authenticator(database, directory, admin_token=ADMIN_TOKEN)
     service = PlanningService(database, clock=lambda: NOW.astimezone(UTC))
-    application = create_app([planning_router(database, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), service)])
+    lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "planning")
+    application = create_app([planning_router(database, lead, service)])
     transport = httpx.ASGITransport(app=application)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline", timeout=120) as client:
         yield client, tokens
@@ -316,7 +317,8 @@ async def test_forecasts_never_take_the_default_thread_pool_and_a_full_pool_is_a
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
     release = threading.Event()
     service = HeldService(database, release)
-    application = create_app([planning_router(database, admin_guard(ADMIN_TOKEN), service)])
+    admin = authenticator(database, admin_token=ADMIN_TOKEN).guard({Role.ADMIN}, "planning")
+    application = create_app([planning_router(database, admin, service)])
     transport = httpx.ASGITransport(app=application)
     extra = 4
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline", timeout=60) as client:
