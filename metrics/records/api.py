@@ -16,6 +16,7 @@ from agents.directory import Role
 from core.bounds import MAX_OFFSET, Instant
 from core.errors import problems
 from core.types import Guard
+from core.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from metrics.records.exceptions import (
     CallNotFound,
     CallNotTaken,
@@ -117,13 +118,17 @@ def _export_route(router: APIRouter, exporter: CallExporter) -> None:
         interval_minutes: Annotated[int, Query(ge=1, le=1440)] = 15,
     ) -> Response:
         """Calls per interval and topic; cells under k calls merged into "other" or hidden.
-        Naive times are UTC; the period is widened to whole intervals."""
+        Intervals in the configured time zone (metrics.timezone), naive times too; the period
+        is widened to whole intervals. CSV and XLSX hold the same table."""
         export = await asyncio.to_thread(exporter.export, since, until, interval_minutes)
         if fmt is ExportFormat.JSON:
             return JSONResponse(export.as_json())
-        name = f"calls-{export.since:%Y%m%dT%H%M}-{export.until:%Y%m%dT%H%M}.csv"
+        name = f"calls-{export.since:%Y%m%dT%H%M}-{export.until:%Y%m%dT%H%M}.{fmt.value}"
+        if fmt is ExportFormat.XLSX:
+            body: str | bytes = await asyncio.to_thread(export.as_xlsx)
+            media_type = XLSX_MEDIA_TYPE
+        else:
+            body, media_type = await asyncio.to_thread(export.as_csv), "text/csv; charset=utf-8"
         return Response(
-            export.as_csv(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )

@@ -1,4 +1,7 @@
-"""HTTP for shift leads and admins: historical reports (JSON, CSV). Operators get a 403.
+"""HTTP for shift leads and admins: historical reports (JSON, CSV, XLSX). Operators get a 403.
+
+The CSV and the XLSX of one query hold the same table (``export_table``): the same columns,
+named as in the JSON, the same rows, times in the report's time zone.
 
 No ``from __future__ import annotations`` here: FastAPI must see the closure's dependency
 (the report query reader) in the endpoints' annotations."""
@@ -6,7 +9,7 @@ No ``from __future__ import annotations`` here: FastAPI must see the closure's d
 import asyncio
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,8 +19,10 @@ from fastapi.responses import Response
 from core.bounds import Instant
 from core.errors import problems
 from core.types import Guard
+from core.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from core.xlsx import workbook
 from metrics.records.levels import ServiceLevels
-from metrics.reports.schemas import CSV_FIELDS, ReportPublic, csv_row
+from metrics.reports.schemas import EXPORT_COLUMNS, FiguresPublic, ReportPublic
 from metrics.reports.service import (
     Dimension,
     Interval,
@@ -83,20 +88,34 @@ def reports_router(
     async def report(q: Annotated[ReportQuery, Depends(query)]) -> ReportPublic:
         made = await asyncio.to_thread(service.report, q)
         summaries = await asyncio.to_thread(service.summaries, q, small_cell_k)
-        return ReportPublic.of(made, _thresholds(levels()), summaries)
+        now = levels()
+        return ReportPublic.of(made, _thresholds(now), _targets(now), summaries)
 
     @api.get(".csv", response_class=Response, responses=REPORT_ERRORS)
     async def report_csv(q: Annotated[ReportQuery, Depends(query)]) -> Response:
         made = await asyncio.to_thread(service.report, q)
-        name = f"report-{q.interval.value}-{q.start.date()}-{q.end.date()}.csv"
-        return Response(
-            to_csv(made, small_cell_k),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        text = await asyncio.to_thread(to_csv, made, small_cell_k)
+        return _attachment(text, "text/csv; charset=utf-8", _file_name(q, "csv"))
+
+    @api.get(".xlsx", response_class=Response, responses=REPORT_ERRORS)
+    async def report_xlsx(q: Annotated[ReportQuery, Depends(query)]) -> Response:
+        """The CSV's table as a workbook: the same columns and rows, cell for cell."""
+        made = await asyncio.to_thread(service.report, q)
+        data = await asyncio.to_thread(to_xlsx, made, small_cell_k)
+        return _attachment(data, XLSX_MEDIA_TYPE, _file_name(q, "xlsx"))
 
     router.include_router(api)
     return router
+
+
+def _file_name(q: ReportQuery, suffix: str) -> str:
+    return f"report-{q.interval.value}-{q.start.date()}-{q.end.date()}.{suffix}"
+
+
+def _attachment(body: str | bytes, media_type: str, name: str) -> Response:
+    return Response(
+        body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 def _midnight(tz_name: str) -> datetime:
@@ -109,7 +128,26 @@ def _thresholds(levels: ServiceLevels) -> dict[str, float]:
     return {queue: float(t) for queue, t in sorted(levels.thresholds.items())}
 
 
+def _targets(levels: ServiceLevels) -> dict[str, float]:
+    """Each queue's target, for the queues whose threshold is known (the default for the rest)."""
+    return {queue: float(levels.target(queue)) for queue in sorted(levels.thresholds)}
+
+
 def to_csv(report: Report, k: int) -> str:
+    header, rows = export_table(report, k)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def to_xlsx(report: Report, k: int) -> bytes:
+    header, rows = export_table(report, k)
+    return workbook(header, rows, sheet="report")
+
+
+def export_table(report: Report, k: int) -> tuple[Sequence[str], list[list[Any]]]:
     """The report's rows with the small-cell rule of privacy/suppression.py: within each
     interval, cells under ``k`` calls merge into "other", and an "other" still under ``k`` is
     hidden. Without a queue or topic column, a whole interval under ``k`` is hidden."""
@@ -119,18 +157,14 @@ def to_csv(report: Report, k: int) -> str:
         cell["calls"] = cell["offered"] + cell["short_abandoned"]
         cell.setdefault("scope", "all")
     kept = suppress_small_cells(
-        cells, k, suppressed=dims, kept=["start"], count="calls", maxima=["longest_wait"]
+        cells, k, suppressed=dims, kept=["interval_start"], count="calls", maxima=["longest_wait"]
     )
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for cell in kept.rows:
-        writer.writerow(csv_row(_public(cell)))
-    return out.getvalue()
+    rows = [_public(cell) for cell in kept.rows]
+    return EXPORT_COLUMNS, [[row.get(name) for name in EXPORT_COLUMNS] for row in rows]
 
 
 def _cell(start: datetime, queue: str | None, topic: str | None, t: Totals) -> dict[str, Any]:
-    cell: dict[str, Any] = {"start": start.isoformat(), "queue": queue or "", "topic": topic or ""}
+    cell: dict[str, Any] = {"interval_start": start.isoformat(), "queue": queue or "", "topic": topic or ""}
     cell.update({name: getattr(t, name) for name in FIGURES})
     return cell
 
@@ -147,22 +181,12 @@ def _public(cell: dict[str, Any]) -> dict[str, Any]:
         handled=cell.get("handled") or 0,
         longest_wait=cell.get("longest_wait"),
     )
-    return {
-        "start": cell["start"],
+    where = {
+        "interval_start": cell["interval_start"],
         "queue": cell.get("queue", ""),
         "topic": cell.get("topic", ""),
-        "offered": t.offered,
-        "answered": t.answered,
-        "abandoned": t.abandoned,
-        "short_abandoned": t.short_abandoned,
-        "answered_within_threshold": t.answered_within,
-        "answer_rate": t.answer_rate,
-        "service_level": t.service_level,
-        "abandonment": t.abandonment,
-        "asa_seconds": t.asa_seconds,
-        "aht_seconds": t.aht_seconds,
-        "longest_wait_seconds": t.longest_wait,
     }
+    return where | FiguresPublic.of(t).model_dump()
 
 
-__all__ = ["ReportError", "reports_router", "to_csv"]
+__all__ = ["ReportError", "export_table", "reports_router", "to_csv", "to_xlsx"]

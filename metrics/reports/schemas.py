@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -36,6 +35,9 @@ class SummariesPublic(BaseModel):
 
 
 class FiguresPublic(BaseModel):
+    """A report's figures, each named once for the JSON, the exports and the page (the
+    definitions are in metrics/reports/service.py); durations in seconds, shares from 0 to 1."""
+
     offered: int
     answered: int
     abandoned: int
@@ -66,14 +68,17 @@ class FiguresPublic(BaseModel):
 
 
 class ReportRowPublic(FiguresPublic):
-    start: datetime
+    interval_start: datetime  # in the report's time zone
     queue: str | None
     topic: str | None
 
     @classmethod
     def of_row(cls, row: ReportRow) -> ReportRowPublic:
         return cls(
-            start=row.start, queue=row.queue, topic=row.topic, **FiguresPublic.of(row.totals).model_dump()
+            interval_start=row.start,
+            queue=row.queue,
+            topic=row.topic,
+            **FiguresPublic.of(row.totals).model_dump(),
         )
 
 
@@ -87,6 +92,7 @@ class ReportPublic(BaseModel):
     topics: list[str]
     threshold_seconds: float | None  # None: each queue's own
     thresholds: dict[str, float]  # each queue's T as used
+    targets: dict[str, float]  # each queue's target: the service level it aims at (0 to 1)
     short_abandon_seconds: float
     rows: list[ReportRowPublic]
     total: FiguresPublic
@@ -94,7 +100,11 @@ class ReportPublic(BaseModel):
 
     @classmethod
     def of(
-        cls, report: Report, thresholds: dict[str, float], summaries: SummaryCounts | None = None
+        cls,
+        report: Report,
+        thresholds: dict[str, float],
+        targets: dict[str, float],
+        summaries: SummaryCounts | None = None,
     ) -> ReportPublic:
         q = report.query
         return cls(
@@ -107,6 +117,7 @@ class ReportPublic(BaseModel):
             topics=list(q.topics),
             threshold_seconds=q.threshold_seconds,
             thresholds=thresholds,
+            targets=targets,
             short_abandon_seconds=q.short_abandon_seconds,
             rows=[ReportRowPublic.of_row(r) for r in report.rows],
             total=FiguresPublic.of(report.total),
@@ -114,23 +125,5 @@ class ReportPublic(BaseModel):
         )
 
 
-CSV_FIELDS = (
-    "start",
-    "queue",
-    "topic",
-    "offered",
-    "answered",
-    "abandoned",
-    "short_abandoned",
-    "answered_within_threshold",
-    "answer_rate",
-    "service_level",
-    "abandonment",
-    "asa_seconds",
-    "aht_seconds",
-    "longest_wait_seconds",
-)
-
-
-def csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row.get(name) for name in CSV_FIELDS}
+# The columns of the CSV and XLSX exports: the rows' fields, by the names of the JSON.
+EXPORT_COLUMNS: tuple[str, ...] = ("interval_start", "queue", "topic", *FiguresPublic.model_fields)

@@ -238,7 +238,7 @@ def _report_equals_records(service: Service, started: datetime, mine: list[dict[
     assert got.status_code == 200, got.text
     report = got.json()
     thresholds = {q: float(t) for q, t in report["thresholds"].items()}
-    rows = {(instant(r["start"]), r["queue"], r["topic"]): r for r in report["rows"]}
+    rows = {(instant(r["interval_start"]), r["queue"], r["topic"]): r for r in report["rows"]}
     expected = expected_cells(in_window, thresholds)
     assert set(rows) == set(expected)
     for key, figures in expected.items():

@@ -536,7 +536,7 @@ async def test_the_switchboard_errors_are_declared_and_happen(api: Api) -> None:
 async def test_the_records_reports_and_planning_errors_are_declared_and_happen(api: Api) -> None:
     await api.expect(422, "invalid_export_range", "get", "/api/calls/export", params={"interval_minutes": 7})
     backwards = {"start": "2026-11-23T00:00:00Z", "end": "2026-11-22T00:00:00Z"}
-    for report in ("/api/reports", "/api/reports.csv"):
+    for report in ("/api/reports", "/api/reports.csv", "/api/reports.xlsx"):
         await api.expect(422, "report_unknown_timezone", "get", report, params={"tz": "Nowhere/Land"})
         await api.expect(422, "report_invalid_range", "get", report, params=backwards)
         await api.expect(422, "report_invalid", "get", report, params={"short_abandon_seconds": 7})

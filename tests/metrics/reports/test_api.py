@@ -110,7 +110,7 @@ async def test_the_report_per_queue(app: Client) -> None:
     crisis, legal = rows["crisis"], rows["legal"]
     # waits 0, 4, 8, 12, 16, 20 s against T = 10 s
     assert (crisis["offered"], crisis["answered_within_threshold"], crisis["service_level"]) == (6, 3, 0.5)
-    assert (crisis["asa_seconds"], crisis["start"]) == (10.0, "2026-11-22T12:00:00Z")
+    assert (crisis["asa_seconds"], crisis["interval_start"]) == (10.0, "2026-11-22T12:00:00Z")
     assert (legal["offered"], legal["abandoned"], legal["abandonment"]) == (1, 1, 1.0)
     assert body["thresholds"] == {"crisis": 10.0, "legal": 60.0} and body["total"]["offered"] == 7
 
@@ -119,7 +119,7 @@ async def test_naive_times_are_in_the_asked_time_zone(app: Client) -> None:
     client, tokens = app
     path = "/api/reports?start=2026-11-22T15:00:00&end=2026-11-22T16:00:00&tz=Europe/Moscow&interval=15m"
     body = (await client.get(path, headers=bearer(tokens[Role.ADMIN]))).json()
-    assert [(r["start"], r["offered"]) for r in body["rows"]] == [("2026-11-22T15:00:00+03:00", 7)]
+    assert [(r["interval_start"], r["offered"]) for r in body["rows"]] == [("2026-11-22T15:00:00+03:00", 7)]
 
 
 async def test_csv_merges_small_cells_into_other_or_hides_them(app: Client) -> None:
