@@ -12,18 +12,19 @@ import httpx
 
 from core.db import migrate
 from hotline.app import Hotline
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 from tests.metrics.records.test_writer import record
 
-ADMIN = {"Authorization": "Bearer " + "a" * 24}
+ADMIN_TOKEN = "a" * 24
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 async def test_records_not_saved_yet_show_on_healthz_metrics_and_the_wallboard(tmp_path: Path) -> None:
-    settings = make_settings(
-        tmp_path, admin_token="a" * 24, asterisk=[{"name": "local", "ami_secret": "s" * 24}]
-    )
+    settings = make_settings(tmp_path, asterisk=[{"name": "local", "ami_secret": "s" * 24}])
     hotline = Hotline(settings)
     migrate(hotline.engine)
+    make_admin(hotline.engine, ADMIN_TOKEN)
     locker = sqlite3.connect(settings.var_dir / "hotline.sqlite3", isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")  # another writer holds the file: 5 s of busy wait, then an outage
     hotline.writer.submit(record("1.1"))

@@ -21,6 +21,7 @@ from core.db import migrate
 from hotline.app import Hotline
 from hotline.audit import AuditTrail, client_address, networks
 from hotline.cli import main
+from tests.accounts import make_admin
 from tests.conftest import ROOT, make_settings
 
 TOKEN = "a" * 24
@@ -36,12 +37,12 @@ async def _entries(hotline: Hotline) -> list[dict[str, Any]]:
 def hotline(tmp_path: Path) -> Any:
     settings = make_settings(
         tmp_path,
-        admin_token=TOKEN,
         asterisk=[{"name": "local", "ami_secret": "s" * 24}],
         http={"trusted_proxies": ["127.0.0.1"]},
     )
     app = Hotline(settings)
     migrate(app.engine)
+    make_admin(app.engine, TOKEN)  # the admin account "admin", whose own token is TOKEN
     yield app
     app.engine.dispose()
 
@@ -144,9 +145,7 @@ async def test_admins_read_export_and_verify_and_the_cli_names_a_tampered_entry(
         assert (await client.get("/api/audit/verify", headers=ADMIN)).json()["ok"] is True
         await hotline.audit.flush()
     data = yaml.safe_load((ROOT / "hotline.yaml").read_text(encoding="utf-8"))
-    data.update(
-        var_dir=str(hotline.settings.var_dir), database_url=hotline.settings.database_url, admin_token=TOKEN
-    )
+    data.update(var_dir=str(hotline.settings.var_dir), database_url=hotline.settings.database_url)
     config = tmp_path / "hotline.yaml"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     assert main(["--config", str(config), "audit", "verify"]) == 0

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from core.db import migrate
 from hotline.app import Hotline
 from hotline.bodies import DEFAULT_LIMIT
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 from tests.hotline.test_problems import ADMIN_TOKEN, Api, api, sounds  # noqa: F401  (fixtures)
 from tests.problems import problem_of
@@ -83,8 +85,10 @@ async def test_a_recording_is_streamed_against_its_own_cap(api: Api) -> None:  #
 
 
 async def test_a_body_that_stops_arriving_is_cut_off_with_a_408(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, admin_token=ADMIN_TOKEN, http={"body_idle_seconds": 0.3})
+    settings = make_settings(tmp_path, http={"body_idle_seconds": 0.3})
     hotline = Hotline(settings)
+    migrate(hotline.engine)
+    make_admin(hotline.engine, ADMIN_TOKEN)
 
     async def stalls() -> AsyncIterator[bytes]:
         yield b'{"id": "op-slow", '

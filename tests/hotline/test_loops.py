@@ -84,9 +84,7 @@ async def test_a_fresh_services_wallboard_pushes_before_the_ivr_is_published(
 ) -> None:
     """AMI logs in (and resyncs) before the seed IVR is published: the wallboard's push reads
     operators' wrap-up times, which come from the seed until an IVR version is live."""
-    settings = make_settings(
-        tmp_path, admin_token="a" * 24, asterisk=[{"name": "local", "ami_secret": "s" * 24}]
-    )
+    settings = make_settings(tmp_path, asterisk=[{"name": "local", "ami_secret": "s" * 24}])
     hotline = Hotline(settings)
     migrate(hotline.engine)
     stream = hotline.wallboard.subscribe()

@@ -1,5 +1,5 @@
 """Schemathesis over the app's OpenAPI document (issue 14, item 7): generated requests, with an
-admin token, never get a 5xx, except a 502 or 503 the operation documents (Asterisk away: the
+admin's token, never get a 5xx, except a 502 or 503 the operation documents (Asterisk away: the
 node "local" never logs in here, as in test_problems.py)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from core.db import migrate
 from hotline.app import Hotline
 from hotline.openapi import declared_errors
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 from tests.hotline.test_problems import ADMIN_TOKEN, _publisher
 
@@ -26,9 +27,10 @@ MAX_EXAMPLES = 25  # per operation: the whole walk stays well under a minute
 def hotline(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("schemathesis")
     node = {"name": "local", "ami_secret": "s" * 24, "config_dir": str(tmp / "etc"), "layout": "sandbox"}
-    config = make_settings(tmp, prompts_dir=str(tmp / "sounds"), admin_token=ADMIN_TOKEN, asterisk=[node])
+    config = make_settings(tmp, prompts_dir=str(tmp / "sounds"), asterisk=[node])
     app = Hotline(config)
     migrate(app.engine)
+    make_admin(app.engine, ADMIN_TOKEN)
     asyncio.run(_publisher(app).start(config.ivr_seed))
     yield app
     app.engine.dispose()
