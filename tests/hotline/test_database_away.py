@@ -11,6 +11,7 @@ import httpx
 
 from core.db import make_engine, migrate
 from hotline.app import Hotline
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 
 TOKEN = "a" * 24
@@ -20,10 +21,11 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 async def test_a_read_with_the_database_away_is_a_503_to_try_again(tmp_path: Path) -> None:
     folder = tmp_path / "db"
     url = f"sqlite:///{folder / 'hotline.sqlite3'}"
-    migrate(make_engine(url))
-    settings = make_settings(
-        tmp_path, admin_token=TOKEN, database_url=url, asterisk=[{"name": "local", "ami_secret": "s" * 24}]
-    )
+    engine = make_engine(url)
+    migrate(engine)
+    make_admin(engine, TOKEN)
+    engine.dispose()
+    settings = make_settings(tmp_path, database_url=url, asterisk=[{"name": "local", "ami_secret": "s" * 24}])
     hotline = Hotline(settings)
     transport = httpx.ASGITransport(app=hotline.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:

@@ -13,7 +13,7 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.settings import load_settings
+from core.settings import bootstrap_password, load_settings
 from dialplan.check import check, read
 from dialplan.render import render, server_target, write
 from hotline.app import Hotline
@@ -25,7 +25,7 @@ def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.Mo
     values = {
         "ami_secret": "s" * 32,
         "agi_secret": "a" * 32 + "\n",
-        "admin_token": "t" * 32,
+        "admin_password": "first admin's password\n",
         "postgres_password": "p@ss/word\n",
     }
     for name, value in values.items():
@@ -34,7 +34,6 @@ def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.Mo
     assert text.count("\n  secret_file: /run/secrets/") + text.count("_file: /run/secrets/") >= 4
     path = tmp_path / "hotline.yaml"
     path.write_text(text.replace("/run/secrets/", f"{tmp_path}/"), encoding="utf-8")
-    monkeypatch.delenv("HOTLINE_ADMIN_TOKEN", raising=False)
     monkeypatch.setenv("HOTLINE_SIP__EXTERNAL_ADDRESS", "198.51.100.20")  # as docker-compose.yml sets
     settings = load_settings(path)
     node = settings.asterisk[0]
@@ -43,7 +42,10 @@ def test_compose_settings_load_and_render(tmp_path: Path, monkeypatch: pytest.Mo
         "server",
         Path("/etc/asterisk"),
     )
-    assert settings.admin_token is not None and settings.admin_token.get_secret_value() == "t" * 32
+    # No admin token: the first admin is made at the first start from the bootstrap secret.
+    assert "\n  bootstrap_password_file: /run/secrets/admin_password\n" in text
+    assert settings.accounts.bootstrap_password_file == tmp_path / "admin_password"
+    assert bootstrap_password(settings) == "first admin's password"
     assert settings.database_url == "postgresql+psycopg://hotline:p%40ss%2Fword@postgres:5432/hotline"
     assert (settings.sip.external_address, settings.sip.local_nets) == ("198.51.100.20", ["172.28.0.0/16"])
     doc = seed_document()
