@@ -26,7 +26,7 @@ from agents.directory import Role
 from agents.exceptions import (
     AccountLocked,
     AlreadyEnrolled,
-    CsrfFailed,
+    Forbidden,
     PairingFailed,
     SecondFactorRequired,
     SignInFailed,
@@ -207,7 +207,7 @@ def accounts_router(
 
     def person_of(principal: Principal) -> Found:
         if principal.session is None or principal.kind != "session":
-            raise CsrfFailed("this needs a signed-in page's session, not a token")
+            raise Forbidden("this needs a person's signed-in page, not a token")
         return principal.session
 
     @router.post(

@@ -140,6 +140,7 @@ class Authenticator:
         async def check(request: Request, _: Credentials, __: SessionCookie) -> Principal:
             return await asyncio.to_thread(self.admit, request, allowed, area, enrolling)  # database reads
 
+        check.roles, check.area = allowed, area  # type: ignore[attr-defined]  # what it admits, for tests and docs
         return check
 
     def still_admits(self, roles: Iterable[Role], area: str | None = None) -> StillAdmitted:

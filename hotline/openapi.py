@@ -1,7 +1,8 @@
 """The OpenAPI document says what the app answers on errors: every 4xx/5xx a route may give is
 declared, with the problem-details schema, in one place.
 
-- Routes behind a bearer guard (their operation carries ``security``) may answer 401 and 403.
+- Routes behind a guard (their operation carries ``security``: a session cookie or a bearer
+  token) may answer 401 and 403.
 - Routes that take parameters or a body may answer 422 (``invalid_request``), besides any 422
   of their own.
 - Routes whose method may carry a body may answer 413 (``payload_too_large``: hotline/bodies.py
@@ -33,8 +34,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 _REF = {"$ref": "#/components/schemas/Problem"}
 _GUARDED = {
-    "401": "no token, or one that is not valid (error_id unauthorized)",
-    "403": "the token's role may not do this (error_id forbidden)",
+    "401": "not signed in, the session ended, or a token that is not valid (error_id unauthorized)",
+    "403": (
+        "the role or the token's scopes may not do this (error_id forbidden); a change from a page"
+        " without its X-CSRF-Token (csrf_failed); a second factor to set up first"
+        " (second_factor_enrolment_required)"
+    ),
 }
 _WITH_BODY = ("post", "put", "patch", "delete")
 _TOO_LARGE = "the body is larger than this route takes (error_id payload_too_large; hotline/bodies.py)"

@@ -76,7 +76,7 @@ async function show() {
     drawCharts(report);
     drawTable(report);
   } catch (err) {
-    if (refused(err)) { signOut(); say("That token was refused."); return; }
+    if (refused(err)) { turnedAway(err); return; }
     fail(err);
   }
 }
@@ -97,4 +97,4 @@ $("start").value = iso(today);
 $("end").value = iso(new Date(today.getTime() + 86400000));
 $("query").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
 $("csv").addEventListener("click", exportCsv);
-signIn({ form: "login", login: "login", logout: "logout", start: show });
+signIn({ start: show });

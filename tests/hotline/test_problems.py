@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agents import passwords
 from agents.debriefs import DebriefStore
 from agents.directory import Role
 from core.db import migrate
@@ -38,6 +39,7 @@ from ivr.service import IvrService
 from metrics.records.record import Outcome
 from supervision.session import Mode
 from telephony.events import AgentConnect, QueueMemberAdded, QueueMemberPause
+from tests.accounts import make_admin
 from tests.conftest import make_settings, seed_document
 from tests.ivr.test_api import SHELTER_TOPIC
 from tests.metrics.records.summary_forms import desk_document
@@ -47,7 +49,7 @@ from tests.problems import PROBLEM, problem_of
 Operation = tuple[str, str]  # the method as the document spells it (lower case), the path template
 ADMIN_TOKEN = "admin-t0ken"
 PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-PUBLIC_API: set[Operation] = set()  # every /api route has a guard
+PUBLIC_API: set[Operation] = {("post", "/api/session"), ("post", "/api/kiosks/pair")}  # signing in
 OPERATOR_DESK: set[Operation] = {
     ("get", "/api/me"),
     ("get", "/api/me/softphone"),
@@ -72,6 +74,7 @@ CANNOT_PROVOKE: dict[tuple[str, str, str], str] = {
 SCENARIO_TAGS = {"operators", "ivr", "calls", "reports", "planning"}  # the rooms' scenarios below
 SCENARIO_TAGS |= {"supervision"}  # issue 17, items 1 and 2
 SCENARIO_TAGS |= {"debriefs", "wallboard"}  # issue 17, items 3 and 4
+SCENARIO_TAGS |= {"accounts"}  # issue 18: signing in, tokens, kiosks
 ROSTER = {
     "start": "2026-11-23",
     "history_weeks": 1,
@@ -98,6 +101,12 @@ WELL_FORMED: dict[Operation, dict[str, Any]] = {  # every operation with a reque
     ("patch", "/api/supervision/{session_id}"): {"json": {"mode": "whisper"}},
     ("post", "/api/operators/{operator_id}/debriefs"): {"json": {}},
     ("post", "/api/debriefs/{debrief_id}/close"): {"json": {}},
+    ("post", "/api/session"): {"json": {"id": "nobody", "password": "not the password"}},
+    ("put", "/api/session/password"): {"json": {"current": "not the password", "new": "a new passphrase"}},
+    ("put", "/api/session/second-factor"): {"json": {"code": "123456"}},
+    ("post", "/api/tokens"): {"json": {"name": "walk", "scopes": ["records:read"]}},
+    ("post", "/api/kiosks"): {"json": {"label": "hall TV"}},
+    ("post", "/api/kiosks/pair"): {"json": {"code": "not a code"}},
     ("post", "/api/wallboard/operators/{operator_id}/pause"): {"json": {"reason": "break"}},
 }
 
@@ -131,6 +140,7 @@ class Api:
         """The answer, once checked: an error is declared by its operation and is a problem."""
         operation = self.document["paths"][template][method]
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers |= request.pop("headers", {})
         url = template.format(**(path if isinstance(path, dict) else _path_values(operation, path)))
         response = await self.client.request(method, url, headers=headers, **request)
         if response.status_code >= 400:
@@ -211,9 +221,10 @@ async def _nothing(_: IvrDocument) -> None:
 @pytest.fixture
 async def api(tmp_path: Path, sounds: Path) -> AsyncIterator[Api]:
     node = {"name": "local", "ami_secret": "s" * 24, "config_dir": str(tmp_path / "etc"), "layout": "sandbox"}
-    settings = make_settings(tmp_path, prompts_dir=str(sounds), admin_token=ADMIN_TOKEN, asterisk=[node])
+    settings = make_settings(tmp_path, prompts_dir=str(sounds), asterisk=[node])
     hotline = Hotline(settings)
     migrate(hotline.engine)
+    make_admin(hotline.engine, ADMIN_TOKEN)
     # A fresh install publishes the seed; with no Asterisk here, another process does it
     # without reloading one, and the service follows the live version as it always does.
     await _publisher(hotline).start(settings.ivr_seed)
@@ -241,16 +252,16 @@ async def test_every_declared_error_is_a_problem_in_the_document(api: Api) -> No
     components = api.document["components"]
     assert components["schemas"]["Problem"]["required"] == ["type", "title", "status", "detail", "error_id"]
     assert "HTTPValidationError" not in components["schemas"]
-    [bearer] = [
-        n for n, s in components["securitySchemes"].items() if (s["type"], s["scheme"]) == ("http", "bearer")
-    ]
+    schemes = components["securitySchemes"]
+    [bearer] = [n for n, s in schemes.items() if (s["type"], s.get("scheme")) == ("http", "bearer")]
+    [cookie] = [n for n, s in schemes.items() if (s["type"], s.get("in")) == ("apiKey", "cookie")]
     tags = set()
     for (method, template), operation in api.operations():
         where = f"{method.upper()} {template}"
         for code in declared_errors(operation):
             assert operation["responses"][str(code)]["content"] == PROBLEM_CONTENT, (where, code)
         if template.startswith("/api/") and (method, template) not in PUBLIC_API:
-            assert operation.get("security") == [{bearer: []}], where
+            assert operation.get("security") == [{bearer: []}, {cookie: []}], where
         if operation.get("security"):
             assert {401, 403} <= declared_errors(operation), where
         if operation.get("parameters") or operation.get("requestBody"):
@@ -435,7 +446,8 @@ async def test_the_supervision_errors_are_declared_and_happen(api: Api) -> None:
     lead, desk = api.tokens["op-lead"], api.tokens["op-desk"]
     listen = {"operator": "op-desk", "mode": "listen"}
     await api.expect(403, "forbidden", "post", sessions, token=desk, json=listen)
-    await api.expect(409, "supervisor_needs_softphone", "post", sessions, json=listen)  # the admin token
+    machine, _ = api.hotline.people.tokens.create("listener", ["supervision:write"], 1, "test")
+    await api.expect(409, "supervisor_needs_softphone", "post", sessions, token=machine, json=listen)
     await api.expect(
         404, "unknown_operator", "post", sessions, token=lead, json={**listen, "operator": "op-x"}
     )
@@ -705,3 +717,72 @@ async def test_the_wallboard_actions_errors_are_declared_and_happen(api: Api) ->
     lead = await api.send("get", "/api/wallboard/actions", token=api.tokens["op-lead"])
     assert lead.status_code == 200 and lead.json()[0]["by"] == "admin"
     assert api.unprovoked("wallboard") == []
+
+
+async def test_the_accounts_errors_are_declared_and_happen(api: Api) -> None:
+    accounts = api.hotline.people.accounts
+    for who in ("op-desk", "op-lead"):
+        accounts.set_password(who, "a long enough passphrase")
+    session = "/api/session"
+    await api.expect(
+        401, "sign_in_failed", "post", session, token=None, json={"id": "op-desk", "password": "wrong!"}
+    )
+    signed = await api.send(
+        "post", session, token=None, json={"id": "op-desk", "password": "a long enough passphrase"}
+    )
+    cookie = {
+        "Cookie": f"hotline_session={signed.cookies['hotline_session']}",
+        "X-CSRF-Token": signed.json()["csrf"],
+    }
+    mine = {"token": None, "headers": cookie}
+    change = "/api/session/password"
+    await api.expect(
+        401,
+        "sign_in_failed",
+        "put",
+        change,
+        **mine,
+        json={"current": "wrong!", "new": "x" * 3 + "yz12345678"},
+    )
+    await api.expect(
+        422,
+        "weak_password",
+        "put",
+        change,
+        **mine,
+        json={"current": "a long enough passphrase", "new": "short"},
+    )
+    factor = "/api/session/second-factor"
+    secret = (await api.send("post", factor, **mine)).json()["secret"]
+    wrong = "000000" if passwords.totp(secret) != "000000" else "111111"
+    await api.expect(401, "sign_in_failed", "put", factor, **mine, json={"code": wrong})
+    assert (await api.send("put", factor, **mine, json={"code": passwords.totp(secret)})).json()[
+        "second_factor"
+    ]
+    await api.expect(409, "second_factor_enrolled", "post", factor, **mine)
+    await api.expect(
+        409, "second_factor_enrolled", "put", factor, **mine, json={"code": passwords.totp(secret)}
+    )
+    again = {"id": "op-desk", "password": "a long enough passphrase"}
+    await api.expect(401, "second_factor_required", "post", session, token=None, json=again)
+    await api.expect(404, "unknown_operator", "delete", "/api/operators/{operator_id}/second-factor")
+    await api.expect(404, "unknown_token", "delete", "/api/tokens/{token_id}")
+    await api.expect(
+        422, "unknown_scope", "post", "/api/tokens", json={"name": "x", "scopes": ["records:delete"]}
+    )
+    await api.expect(404, "unknown_kiosk", "delete", "/api/kiosks/{kiosk_id}")
+    await api.expect(
+        401, "kiosk_pairing_failed", "post", "/api/kiosks/pair", token=None, json={"code": "nothing"}
+    )
+    lead = {"id": "op-lead", "password": "not the password"}
+    for _ in range(4):  # with the failures above, 5 in a row for op-lead: locked
+        await api.expect(401, "sign_in_failed", "post", session, token=None, json=lead)
+    await api.expect(401, "sign_in_failed", "post", session, token=None, json=lead)
+    await api.expect(429, "account_locked", "post", session, token=None, json=lead)
+    for _ in range(3):  # ten failures from this address in a minute: it waits
+        await api.send("post", session, token=None, json={"id": "nobody", "password": "not the password"})
+    await api.expect(429, "sign_in_throttled", "post", session, token=None, json=again)
+    await api.expect(
+        429, "sign_in_throttled", "post", "/api/kiosks/pair", token=None, json={"code": "nothing"}
+    )
+    assert api.unprovoked("accounts") == []
