@@ -1,5 +1,6 @@
 "use strict";
-// Hotline IVR administration: talks to /api/ivr with the admin token; no external assets.
+// Hotline administration: the IVR (/api/ivr), people and their credentials, machines' API
+// tokens, kiosk wallboards, the audit log; an admin's session, no external assets.
 // The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
 
 function showIssues(issues) {
@@ -119,15 +120,208 @@ async function exportAudit() {
   URL.revokeObjectURL(link.href);
 }
 
+// --- People, API tokens, kiosk wallboards (issue 18) --------------------------------------------
+
+/** Every sentence these parts show, in one place for a translation catalogue (issue 19). */
+const ADMIN_TEXT = {
+  roles: { operator: "operator", senior: "senior", shift_lead: "shift lead", admin: "admin" },
+  yes: "yes",
+  no: "no",
+  never: "never",
+  newCredentials: "New credentials",
+  resetSecondFactor: "Reset second factor",
+  confirmCredentials: (id) => `New credentials for ${id}? Their sign-in password, softphone password and API token change now, and their sessions end.`,
+  confirmSecondFactor: (id) => `Reset ${id}'s second factor? They set up a new authenticator app at their next sign-in.`,
+  secondFactorReset: (id) => `${id} sets up a new authenticator app at their next sign-in.`,
+  credentialsTitle: (id) => `Credentials of ${id}`,
+  signInPassword: "One-time sign-in password",
+  softphone: (user) => `Softphone password (user ${user})`,
+  apiToken: "Personal API token",
+  credentialsNote: "Shown once, never again: hand them to the person. They change the sign-in password after signing in (Change password, top right).",
+  added: (id) => `${id} added.`,
+  reset: (id) => `${id} has new credentials; their sessions ended.`,
+  tokenTitle: (name) => `API token ${name}`,
+  token: "Token",
+  tokenNote: "Shown once: the service keeps only its hash. Put it where the machine reads it (Authorization: Bearer …).",
+  tokenMade: (name) => `Token ${name} created.`,
+  noScope: "Choose at least one scope.",
+  revoke: "Revoke",
+  revoked: "revoked",
+  expired: "expired",
+  confirmToken: (name) => `Revoke the token ${name}? Whatever uses it is refused from now on.`,
+  tokenRevoked: (name) => `Token ${name} revoked.`,
+  kioskTitle: (label) => `Kiosk wallboard ${label}`,
+  kioskLink: "Link (open it on the TV within 15 minutes)",
+  kioskNote: "Shown once. The link works once: the TV pairs itself and keeps showing the wallboard until you revoke it.",
+  kioskIssued: (label) => `Link for ${label} issued.`,
+  paired: "paired",
+  waiting: "waiting to be paired",
+  confirmKiosk: (label) => `Revoke the kiosk ${label}? The TV stops showing the wallboard at once.`,
+  kioskRevoked: (label) => `Kiosk ${label} revoked.`,
+  copy: "Copy",
+  copied: "Copied.",
+  selectToCopy: "Selected: press Ctrl+C to copy.",
+};
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : ADMIN_TEXT.never);
+
+function actionButton(text, className, run) {
+  const button = element("button", { type: "button", textContent: text, className });
+  button.addEventListener("click", () => run().catch(fail));
+  return button;
+}
+
+/** The dialog of secrets shown once: each with a copy button. */
+function showOnce(title, items, note) {
+  $("once-h").textContent = title;
+  $("once-items").replaceChildren(...items.flatMap(([label, value, id]) => {
+    const code = element("code", { id, textContent: value });
+    const copy = element("button", { type: "button", className: "copy", textContent: ADMIN_TEXT.copy });
+    copy.addEventListener("click", () => copyText(code));
+    return [element("dt", { textContent: label }), element("dd", {}, code, copy)];
+  }));
+  $("once-note").textContent = note;
+  $("once-copied").textContent = "";
+  $("once").showModal();
+}
+
+async function copyText(code) {
+  try {
+    await navigator.clipboard.writeText(code.textContent);
+    $("once-copied").textContent = ADMIN_TEXT.copied;
+  } catch (_) { // no clipboard here (or refused): the text is selected for Ctrl+C
+    window.getSelection().selectAllChildren(code);
+    $("once-copied").textContent = ADMIN_TEXT.selectToCopy;
+  }
+}
+
+function showCredentials(made) {
+  const id = made.operator.id;
+  showOnce(ADMIN_TEXT.credentialsTitle(id), [
+    [ADMIN_TEXT.signInPassword, made.password, "once-password"],
+    [ADMIN_TEXT.softphone(made.softphone.username), made.softphone.password || "", "once-softphone"],
+    [ADMIN_TEXT.apiToken, made.api_token, "once-api-token"],
+  ], ADMIN_TEXT.credentialsNote);
+}
+
+async function loadPeople() {
+  const people = await api("GET", "/api/operators");
+  document.querySelector("#people tbody").replaceChildren(...people.map((o) => {
+    const tr = element("tr", { className: o.active ? "" : "gone" });
+    tr.dataset.id = o.id;
+    tr.append(cell(o.id), cell(o.display_name), cell(ADMIN_TEXT.roles[o.role] || o.role), cell(o.active ? ADMIN_TEXT.yes : ADMIN_TEXT.no));
+    tr.append(element("td", {},
+      actionButton(ADMIN_TEXT.newCredentials, "credentials", () => resetCredentials(o.id)),
+      actionButton(ADMIN_TEXT.resetSecondFactor, "second-factor", () => resetSecondFactor(o.id))));
+    return tr;
+  }));
+}
+
+async function addPerson() {
+  const body = { id: $("person-id").value.trim(), display_name: $("person-name").value.trim(), role: $("person-role").value };
+  const made = await api("POST", "/api/operators", body);
+  $("person-form").reset();
+  say(ADMIN_TEXT.added(made.operator.id), true);
+  showCredentials(made);
+  await loadPeople();
+}
+
+async function resetCredentials(id) {
+  if (!window.confirm(ADMIN_TEXT.confirmCredentials(id))) return;
+  const made = await api("POST", `/api/operators/${encodeURIComponent(id)}/credentials`);
+  say(ADMIN_TEXT.reset(id), true);
+  showCredentials(made);
+}
+
+async function resetSecondFactor(id) {
+  if (!window.confirm(ADMIN_TEXT.confirmSecondFactor(id))) return;
+  await api("DELETE", `/api/operators/${encodeURIComponent(id)}/second-factor`);
+  say(ADMIN_TEXT.secondFactorReset(id), true);
+}
+
+async function loadScopes() {
+  const scopes = await api("GET", "/api/tokens/scopes");
+  const legend = $("token-scopes").querySelector("legend");
+  $("token-scopes").replaceChildren(legend, ...scopes.map((scope) => element("label", {},
+    element("input", { type: "checkbox", name: "scope", value: scope }), ` ${scope}`)));
+}
+
+async function loadTokens() {
+  const now = Date.now();
+  const tokens = await api("GET", "/api/tokens");
+  document.querySelector("#tokens tbody").replaceChildren(...tokens.slice().reverse().map((t) => {
+    const gone = t.revoked_at ? ADMIN_TEXT.revoked : t.expires_at && Date.parse(t.expires_at) <= now ? ADMIN_TEXT.expired : "";
+    const tr = element("tr", { className: gone ? "gone" : "" });
+    tr.dataset.id = t.id;
+    tr.append(cell(t.name), cell(t.scopes.join(", ")), cell(t.created_by), cell(when(t.created_at)),
+      cell(gone || when(t.expires_at)), cell(when(t.used_at)));
+    tr.append(element("td", {}, ...(gone ? [] : [actionButton(ADMIN_TEXT.revoke, "revoke", () => revokeToken(t))])));
+    return tr;
+  }));
+}
+
+async function createToken() {
+  const scopes = [...$("token-scopes").querySelectorAll("input:checked")].map((i) => i.value);
+  if (!scopes.length) { say(ADMIN_TEXT.noScope, false); return; }
+  const days = $("token-never").checked ? null : Number($("token-days").value);
+  const made = await api("POST", "/api/tokens", { name: $("token-name").value.trim(), scopes, days });
+  $("token-form").reset();
+  $("token-days").disabled = false;
+  say(ADMIN_TEXT.tokenMade(made.about.name), true);
+  showOnce(ADMIN_TEXT.tokenTitle(made.about.name), [[ADMIN_TEXT.token, made.token, "once-token"]], ADMIN_TEXT.tokenNote);
+  await loadTokens();
+}
+
+async function revokeToken(t) {
+  if (!window.confirm(ADMIN_TEXT.confirmToken(t.name))) return;
+  await api("DELETE", `/api/tokens/${encodeURIComponent(t.id)}`);
+  say(ADMIN_TEXT.tokenRevoked(t.name), true);
+  await loadTokens();
+}
+
+async function loadKiosks() {
+  const kiosks = await api("GET", "/api/kiosks");
+  document.querySelector("#kiosks tbody").replaceChildren(...kiosks.map((k) => {
+    const tr = element("tr");
+    tr.dataset.id = k.id;
+    tr.append(cell(k.label), cell(k.issued_by), cell(when(k.created_at)), cell(k.paired ? ADMIN_TEXT.paired : ADMIN_TEXT.waiting),
+      cell(when(k.expires_at)), cell(k.paired ? when(k.seen_at) : ""));
+    tr.append(element("td", {}, actionButton(ADMIN_TEXT.revoke, "revoke", () => revokeKiosk(k))));
+    return tr;
+  }));
+}
+
+async function issueKiosk() {
+  const made = await api("POST", "/api/kiosks", { label: $("kiosk-label").value.trim() });
+  $("kiosk-form").reset();
+  say(ADMIN_TEXT.kioskIssued(made.kiosk.label), true);
+  const link = new URL(made.link, window.location.origin).href;
+  showOnce(ADMIN_TEXT.kioskTitle(made.kiosk.label), [[ADMIN_TEXT.kioskLink, link, "once-link"]], ADMIN_TEXT.kioskNote);
+  await loadKiosks();
+}
+
+async function revokeKiosk(k) {
+  if (!window.confirm(ADMIN_TEXT.confirmKiosk(k.label))) return;
+  await api("DELETE", `/api/kiosks/${encodeURIComponent(k.id)}`);
+  say(ADMIN_TEXT.kioskRevoked(k.label), true);
+  await loadKiosks();
+}
+
 async function start() {
   try {
     await loadVersions();
   } catch (err) {
-    if (refused(err)) { signOut(); say("That token was refused.", false); return; }
+    if (refused(err)) { turnedAway(err); return; }
     throw err;
   }
   signedIn();
+  await Promise.all([loadPeople(), loadScopes(), loadTokens(), loadKiosks()]).catch(fail);
   await loadDraft();
+}
+
+/** A form whose submit runs `run`, its problem shown in the message area. */
+function onSubmit(id, run) {
+  $(id).addEventListener("submit", (ev) => { ev.preventDefault(); run().catch(fail); });
 }
 
 $("save").addEventListener("click", () => saveDraft().catch(showProblem));
@@ -138,4 +332,10 @@ $("audit-load").addEventListener("click", () => loadAudit(false).catch(showProbl
 $("audit-more").addEventListener("click", () => loadAudit(true).catch(showProblem));
 $("audit-verify").addEventListener("click", () => verifyAudit().catch(showProblem));
 $("audit-export").addEventListener("click", () => exportAudit().catch(showProblem));
-signIn({ form: "login", start: () => start().catch(showProblem) });
+onSubmit("person-form", addPerson);
+onSubmit("token-form", createToken);
+onSubmit("kiosk-form", issueKiosk);
+$("token-never").addEventListener("change", () => { $("token-days").disabled = $("token-never").checked; });
+$("once-done").addEventListener("click", () => $("once").close());
+$("once").addEventListener("close", () => $("once-items").replaceChildren()); // the secrets leave the page
+signIn({ start: () => start().catch(showProblem) });

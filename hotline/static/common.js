@@ -1,7 +1,8 @@
 "use strict";
 // Shared by the five pages (admin, operator, wallboard, reports, planning), loaded before each
 // page's own script: DOM helpers, the message area, the fetch wrapper (errors are RFC 9457
-// problem details), the token sign-in. A plain script, no build step, no external assets.
+// problem details), the sign-in (a session cookie, never a token kept in the page). A plain
+// script, no build step, no external assets.
 
 // --- DOM helpers ---------------------------------------------------------------------------
 
@@ -71,16 +72,22 @@ class ApiError extends Error {
   }
 }
 
-/** fetch() with this tab's token as a bearer token. A `body` goes as JSON, or as it is when
- * `type` names its content type; an answer that is not 2xx throws an ApiError. */
+/** fetch() on this origin: the session cookie goes along by itself, and a change (anything but
+ * GET and HEAD) sends the session's CSRF token. A `body` goes as JSON, or as it is when `type`
+ * names its content type; an answer that is not 2xx throws an ApiError. A 401 while signed in
+ * means the session has ended: the sign-in form shows again, with why. */
 async function request(method, path, { body, type, signal } = {}) {
-  const headers = { Authorization: `Bearer ${session.token}` };
+  const headers = {};
   if (body !== undefined) headers["Content-Type"] = type || "application/json";
+  if (session.csrf && method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = session.csrf;
   const payload = body === undefined || type ? body : JSON.stringify(body);
-  const res = await fetch(path, { method, headers, body: payload, signal });
+  const res = await fetch(path, { method, headers, body: payload, signal, credentials: "same-origin" });
   if (!res.ok) {
     const problem = await res.json().catch(() => null);
-    throw new ApiError(res.status, problem && typeof problem === "object" ? problem : {}, res.statusText);
+    const err = new ApiError(res.status, problem && typeof problem === "object" ? problem : {}, res.statusText);
+    err.retryAfter = Number(res.headers.get("Retry-After")) || 0;
+    noticed(err);
+    throw err;
   }
   return res;
 }
@@ -93,50 +100,285 @@ async function api(method, path, body, type) {
 
 // --- The sign-in ---------------------------------------------------------------------------
 
-/** This tab's sign-in: the token, the sessionStorage key it is kept under, the page's parts. */
-const session = { token: "", key: "hotline-token", parts: {}, onSignOut: null };
+/** Every sentence the sign-in shows, in one place for a translation catalogue (issue 19). */
+const TEXT = {
+  roles: { operator: "operator", senior: "senior", shift_lead: "shift lead", admin: "admin" },
+  who: (w) => `${w.display_name} (${w.id}, ${TEXT.roles[w.role] || w.role})`,
+  failed: "The name, the password or the code is wrong.",
+  codeNeeded: "Enter the code your authenticator app shows.",
+  locked: (s) => `Too many failed sign-ins: this account waits. Try again in ${s} s.`,
+  unlocked: "You may try again.",
+  throttled: "Too many sign-ins from here just now: wait a moment and try again.",
+  expired: "Your session has ended: sign in again.",
+  kioskEnded: "This wallboard's kiosk session has ended (revoked or expired): sign in, or ask an admin for a new link.",
+  signedOut: "You are signed out.",
+  notForRole: (detail) => `This page is not for your role (${detail}). Sign out to sign in as someone else.`,
+  enrolTitle: "Set up your authenticator app",
+  enrolWhy: "This line asks for a second factor for your role. Add this account to an authenticator app on your phone (type the key, or open the otpauth address), then enter the six-digit code it shows.",
+  enrolKey: "Key",
+  enrolUri: "otpauth address",
+  enrolCode: "Code",
+  enrolConfirm: "Confirm",
+  enrolWrong: "This code does not match: check the phone's clock and try the next code.",
+  enrolled: "Your authenticator app is set up: the next sign-in asks for its code.",
+  passwordTitle: "Change your password",
+  passwordCurrent: "Current password",
+  passwordNew: "New password (at least 10 characters)",
+  passwordRepeat: "New password again",
+  passwordSave: "Change password",
+  cancel: "Cancel",
+  passwordDiffer: "The two new passwords differ.",
+  passwordWeak: "That password is too weak: at least 10 characters, and not one or two characters repeated.",
+  passwordWrong: "The current password is wrong.",
+  passwordChanged: "Password changed; your sessions elsewhere have ended.",
+};
+
+/** Who this page is signed in as: a person (`who`, the session's body) or a kiosk wallboard;
+ * the CSRF token of the session; the page's parts and hooks. */
+const session = { who: null, kiosk: false, csrf: "", app: "app", start: null, onSignOut: null, probe: null, timer: 0 };
+
+/** Whether a person or a kiosk is signed in on this page. */
+function isSignedIn() {
+  return Boolean(session.who) || session.kiosk;
+}
 
 /**
- * The page's token sign-in. The token is typed into #token and kept in this tab's
- * sessionStorage under `key` (never in a URL nor a cookie); request() sends it. `start` runs on
- * sign-in, and at once when this tab holds a token already. The page's parts, by id: `form`
- * (submitted to sign in) or `button` (clicked to sign in); `app`, shown once signed in; `login`
- * and `logout`, when given, shown only while signed out or in. `onSignOut` runs on signOut().
+ * The page's sign-in, the same on every page: the form #sign-in (#sign-in-id,
+ * #sign-in-password, and #sign-in-code in #sign-in-code-box, shown when the account asks for
+ * its authenticator's code; #sign-in-note says what went wrong), the bar #account (#account-name,
+ * #change-password, #sign-out). A session already open in this browser is taken up at once.
+ * `start(who)` runs once signed in (and its second factor set up); `app`, the id of what shows
+ * once the page's first load worked (signedIn()); `onSignOut`, when the session ends; `kiosk`,
+ * when given, an async check that this browser is a paired kiosk (the wallboard), asked when
+ * nobody is signed in.
  */
-function signIn({ start, form, button, app = "app", login, logout, key = "hotline-token", onSignOut }) {
-  Object.assign(session, { key, token: sessionStorage.getItem(key) || "", parts: { app, login, logout }, onSignOut });
-  const enter = () => {
-    session.token = $("token").value.trim();
-    sessionStorage.setItem(key, session.token);
-    start();
+function signIn({ start, app = "app", onSignOut, kiosk }) {
+  Object.assign(session, { start, app, onSignOut: onSignOut || null, probe: kiosk || null });
+  $("sign-in").addEventListener("submit", (ev) => { ev.preventDefault(); submitSignIn(); });
+  $("sign-out").addEventListener("click", signOut);
+  $("change-password").addEventListener("click", openPasswordDialog);
+  resumeSession();
+}
+
+/** Takes up the session this browser holds, if any; else a kiosk's; else the form shows. */
+async function resumeSession() {
+  try {
+    enter(await api("GET", "/api/session"));
+    return;
+  } catch (err) {
+    if (!refused(err)) signInNote(describe(err));
+  }
+  if (session.probe && (await session.probe().catch(() => false))) enterKiosk();
+  else showParts();
+}
+
+async function submitSignIn() {
+  const body = { id: $("sign-in-id").value.trim(), password: $("sign-in-password").value };
+  const code = $("sign-in-code").value.trim();
+  if (code) body.code = code;
+  try {
+    enter(await api("POST", "/api/session", body));
+  } catch (err) {
+    signInRefused(err);
+  }
+}
+
+function signInRefused(err) {
+  if (err.error_id === "second_factor_required") {
+    $("sign-in-code-box").hidden = false;
+    $("sign-in-code").focus();
+    signInNote(TEXT.codeNeeded);
+  } else if (err.error_id === "account_locked") {
+    const details = err.problem.details || {};
+    lockedFor(details.retry_after_seconds || err.retryAfter || 60);
+  } else if (err.error_id === "sign_in_throttled") {
+    signInNote(TEXT.throttled);
+  } else {
+    signInNote(err.error_id === "sign_in_failed" ? TEXT.failed : describe(err));
+  }
+  $("sign-in-code").value = "";
+}
+
+/** The account waits: the button too, the wait counted down beside it. */
+function lockedFor(seconds) {
+  const button = $("sign-in").querySelector("button[type=submit]");
+  let left = Math.ceil(seconds);
+  clearTimeout(session.timer);
+  const tick = () => {
+    button.disabled = left > 0;
+    signInNote(left > 0 ? TEXT.locked(left) : TEXT.unlocked);
+    left -= 1;
+    if (left >= 0) session.timer = setTimeout(tick, 1000);
   };
-  if (form) $(form).addEventListener("submit", (ev) => { ev.preventDefault(); enter(); });
-  if (button) $(button).addEventListener("click", enter);
-  if (logout) $(logout).addEventListener("click", signOut);
-  if (session.token) { $("token").value = session.token; start(); }
+  tick();
 }
 
-function showSignedIn(yes) {
-  const { app, login, logout } = session.parts;
-  $(app).hidden = !yes;
-  if (login) $(login).hidden = yes;
-  if (logout) $(logout).hidden = !yes;
+/** Says something next to the sign-in form (its own note: the page's message area may be hidden). */
+function signInNote(text) {
+  $("sign-in-note").textContent = text;
 }
 
-/** The API took the token: the page's app shows. */
+/** A person's session: the account bar shows, then the second factor's set-up or the page. */
+function enter(who) {
+  Object.assign(session, { who, csrf: who.csrf, kiosk: false });
+  document.body.classList.remove("kiosk");
+  $("sign-in-password").value = "";
+  $("sign-in-code").value = "";
+  $("sign-in-code-box").hidden = true;
+  signInNote("");
+  $("account-name").textContent = TEXT.who(who);
+  showParts();
+  if (who.must_enrol) { enrol(); return; }
+  session.start(who);
+}
+
+/** A kiosk wallboard: no person, no account bar, no changes (the page hides its buttons). */
+function enterKiosk() {
+  Object.assign(session, { who: null, csrf: "", kiosk: true });
+  document.body.classList.add("kiosk");
+  showParts();
+  session.start(null);
+}
+
+/** The form while nobody is signed in, the account bar while a person is. */
+function showParts() {
+  $("sign-in").hidden = isSignedIn();
+  $("account").hidden = !session.who;
+  if (!isSignedIn()) $(session.app).hidden = true;
+}
+
+/** The page's first load worked: its app shows. */
 function signedIn() {
-  showSignedIn(true);
+  $(session.app).hidden = false;
 }
 
-/** Forgets the token and hides the page's app. */
-function signOut() {
-  sessionStorage.removeItem(session.key);
-  session.token = "";
-  showSignedIn(false);
+/** Ends this page's session (DELETE /api/session) and shows the form. */
+async function signOut() {
+  if (session.who) await request("DELETE", "/api/session").catch(() => undefined);
+  ended(TEXT.signedOut);
+}
+
+/** The session is over (signed out, expired, revoked): everything of it goes, the form shows. */
+function ended(text) {
+  if (!isSignedIn()) return;
+  Object.assign(session, { who: null, csrf: "", kiosk: false });
+  document.body.classList.remove("kiosk");
+  const panel = $("enrol"), dialog = $("password-dialog");
+  if (panel) panel.hidden = true;
+  if (dialog && dialog.open) dialog.close();
+  showParts();
+  signInNote(text);
   if (session.onSignOut) session.onSignOut();
 }
 
-/** Whether an error is the API refusing this token (unknown, or without the role needed). */
+/** What every failed call tells the sign-in: a session ended, or a second factor to set up. */
+function noticed(err) {
+  if (err.status === 401 && err.error_id === "unauthorized" && isSignedIn()) {
+    ended(session.kiosk ? TEXT.kioskEnded : TEXT.expired);
+  } else if (err.error_id === "second_factor_enrolment_required" && session.who) {
+    enrol();
+  }
+}
+
+/** Whether an error is the API refusing this page's caller (not signed in, or not their role). */
 function refused(err) {
   return err.status === 401 || err.status === 403;
+}
+
+/** A refusal of the page's first load: a role the page is not for is said in the message area
+ * (the account bar stays, to sign out); an ended session shows the form already. */
+function turnedAway(err) {
+  if (err.status === 403 && session.who) say(TEXT.notForRole(err.message), false);
+}
+
+// --- The second factor's set-up, when the line requires one of this role ----------------------
+
+function enrolPanel() {
+  if ($("enrol")) return $("enrol");
+  const code = element("input", { id: "enrol-code", inputMode: "numeric", autocomplete: "one-time-code", maxLength: 12, required: true });
+  const form = element("form", { id: "enrol-form", className: "row" },
+    element("label", {}, `${TEXT.enrolCode} `, code),
+    element("button", { type: "submit", className: "primary", textContent: TEXT.enrolConfirm }));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); confirmEnrolment(); });
+  const panel = element("section", { id: "enrol", className: "enrol", hidden: true },
+    element("h2", { textContent: TEXT.enrolTitle }),
+    element("p", { className: "hint", textContent: TEXT.enrolWhy }),
+    element("dl", {},
+      element("dt", { textContent: TEXT.enrolKey }), element("dd", {}, element("code", { id: "enrol-secret" })),
+      element("dt", { textContent: TEXT.enrolUri }), element("dd", {}, element("code", { id: "enrol-uri" }))),
+    form,
+    element("p", { id: "enrol-note", className: "note", role: "alert" }));
+  document.querySelector("header").after(panel);
+  return panel;
+}
+
+/** Shows the panel with a new key for the app (once: a second call keeps the key shown). */
+async function enrol() {
+  const panel = enrolPanel();
+  if (!panel.hidden) return;
+  panel.hidden = false;
+  $(session.app).hidden = true;
+  $("enrol-note").textContent = "";
+  try {
+    const made = await api("POST", "/api/session/second-factor");
+    $("enrol-secret").textContent = made.secret;
+    $("enrol-uri").textContent = made.uri;
+    $("enrol-code").focus();
+  } catch (err) {
+    $("enrol-note").textContent = describe(err);
+  }
+}
+
+async function confirmEnrolment() {
+  try {
+    const who = await api("PUT", "/api/session/second-factor", { code: $("enrol-code").value.trim() });
+    $("enrol").hidden = true;
+    $("enrol-code").value = "";
+    enter(who);
+    say(TEXT.enrolled, true);
+  } catch (err) {
+    $("enrol-note").textContent = err.error_id === "sign_in_failed" ? TEXT.enrolWrong : describe(err);
+  }
+}
+
+// --- One's own password -----------------------------------------------------------------------
+
+function passwordDialog() {
+  if ($("password-dialog")) return $("password-dialog");
+  const field = (id, label, autocomplete) => element("label", {}, label,
+    element("input", { id, type: "password", autocomplete, required: true, maxLength: 256 }));
+  const cancel = element("button", { type: "button", textContent: TEXT.cancel });
+  const form = element("form", { id: "password-form" },
+    element("h2", { textContent: TEXT.passwordTitle }),
+    field("password-current", TEXT.passwordCurrent, "current-password"),
+    field("password-new", TEXT.passwordNew, "new-password"),
+    field("password-repeat", TEXT.passwordRepeat, "new-password"),
+    element("p", { id: "password-note", className: "note", role: "alert" }),
+    element("div", { className: "row" },
+      element("button", { type: "submit", className: "primary", textContent: TEXT.passwordSave }), cancel));
+  const dialog = element("dialog", { id: "password-dialog", className: "password" }, form);
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); changePassword(); });
+  cancel.addEventListener("click", () => dialog.close());
+  document.body.append(dialog);
+  return dialog;
+}
+
+function openPasswordDialog() {
+  const dialog = passwordDialog();
+  for (const id of ["password-current", "password-new", "password-repeat"]) $(id).value = "";
+  $("password-note").textContent = "";
+  dialog.showModal();
+}
+
+async function changePassword() {
+  const note = $("password-note");
+  if ($("password-new").value !== $("password-repeat").value) { note.textContent = TEXT.passwordDiffer; return; }
+  try {
+    await api("PUT", "/api/session/password", { current: $("password-current").value, new: $("password-new").value });
+    $("password-dialog").close();
+    say(TEXT.passwordChanged, true);
+  } catch (err) {
+    const words = { weak_password: TEXT.passwordWeak, sign_in_failed: TEXT.passwordWrong };
+    note.textContent = words[err.error_id] || describe(err);
+  }
 }

@@ -1,6 +1,6 @@
 "use strict";
-// The operator's own page: state, presence, escalation, pause history. Talks to /api with the
-// operator's token (kept in this tab only); no external assets. The fetch wrapper, the sign-in,
+// The operator's own page: state, presence, escalation, pause history. Talks to /api in the
+// operator's session (common.js's sign-in); no external assets. The fetch wrapper, the sign-in,
 // the DOM helpers and say() come from common.js.
 const state = { me: null };
 const STATUS = { logged_out: "logged out", available: "available", ringing: "ringing", on_call: "on a call",
@@ -32,7 +32,7 @@ async function refresh() {
 
 // --- The call in front of the operator: polled twice a second, its timer ticking every second.
 const CALL_STATE = { none: "No call", offered: "Ringing", talking: "On a call", ended: "Call ended: summary to save" };
-const desk = { call: null, state: "none", skew: 0, formFor: null };
+const desk = { call: null, state: "none", skew: 0, formFor: null, polling: false };
 
 function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -231,11 +231,13 @@ async function open() {
     signedIn();
     await followCall();
     await loadTargets();
-    setInterval(() => refresh().catch(fail), 2000);
+    if (desk.polling) return; // signed in again on this page: the polls run already
+    desk.polling = true;
+    setInterval(() => { if (session.who) refresh().catch(fail); }, 2000);
     follow();
     setInterval(tick, 1000);
   } catch (err) {
-    if (refused(err)) { signOut(); say("That token was refused.", false); return; }
+    if (refused(err)) { turnedAway(err); return; }
     fail(err); $("desk").hidden = true;
   }
 }
@@ -247,4 +249,4 @@ $("logout").addEventListener("click", () => act("logout", undefined, "You are lo
 $("pause").addEventListener("click", () => act("pause", { reason: $("reason").value }, "Paused."));
 $("resume").addEventListener("click", () => act("resume", undefined, "Back on the line."));
 $("escalate").addEventListener("click", () => act("escalate", undefined, "The caller goes to a senior, first in line."));
-signIn({ button: "enter", app: "desk", login: "login-box", start: open });
+signIn({ app: "desk", start: open, onSignOut: () => { state.me = null; } });

@@ -1,5 +1,5 @@
 "use strict";
-// Hotline shift planning: talks to /api/planning with a shift lead's or admin's token; no external assets.
+// Hotline shift planning: talks to /api/planning in a shift lead's or admin's session; no external assets.
 // The fetch wrapper, the sign-in, the DOM helpers, say() and fail() come from common.js.
 const state = { plan: null, roster: null };
 
@@ -119,7 +119,7 @@ async function start() {
   try {
     await loadNow();
   } catch (err) {
-    if (refused(err)) { signOut(); say("That token was refused.", false); return; }
+    if (refused(err)) { turnedAway(err); return; }
     $("now").textContent = "now: no forecast yet";
   }
   signedIn();
@@ -131,4 +131,4 @@ $("roster-request").value = JSON.stringify(SAMPLE, null, 1);
 $("plan").addEventListener("submit", (ev) => { ev.preventDefault(); forecast().catch(fail); });
 $("roster").addEventListener("click", () => roster().catch(fail));
 $("which").addEventListener("change", draw);
-signIn({ form: "login", start: () => start().catch(fail) });
+signIn({ start: () => start().catch(fail) });

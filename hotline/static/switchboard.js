@@ -2,7 +2,7 @@
 // Switchboarding on the wallboard (issue 17, item 5): the redirects in force, each with a
 // countdown to its expiry and a button to end it early, and a small form to send a queue's new
 // callers to another queue or a partner line for a while. Reads GET /api/switchboard every few
-// seconds (shift leads and admins; wallboard.js handles a refused token). Everything it declares
+// seconds (shift leads and admins; wallboard.js handles a refused session). Everything it declares
 // stays inside this function: the page's other scripts share the global scope.
 (() => {
   const root = $("switchboard");
@@ -68,7 +68,7 @@
   }
 
   async function load() {
-    if (!session.token) return;
+    if (!session.who) return; // a person's page: a kiosk does not switchboard
     try {
       view.data = await api("GET", "/api/switchboard");
       view.at = Date.now();

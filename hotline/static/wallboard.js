@@ -1,8 +1,9 @@
 "use strict";
-// Hotline wallboard: one Server-Sent Events stream (read with fetch, so the token travels in a
-// header, never in a URL), redrawn on every snapshot; waits tick locally between snapshots.
+// Hotline wallboard: one Server-Sent Events stream (read with fetch, in the session's cookie),
+// redrawn on every snapshot; waits tick locally between snapshots. A shift lead or an admin signs
+// in; a TV paired from an admin's link (/wallboard#pair=<code>) shows it as a kiosk, read only.
 // The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
-const state = { snapshot: null, received: 0, abort: null, planning: null };
+const state = { snapshot: null, received: 0, abort: null, planning: null, pairing: "" };
 window.wallboardLog = []; // [{at: ms, queues: {queue: waiting}}]: when each snapshot was drawn
 
 const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
@@ -240,11 +241,11 @@ async function loadPlanning() {
 
 async function run() {
   let delay = 1000;
-  while (session.token) {
+  while (isSignedIn()) {
     try {
       await stream();
     } catch (err) {
-      if (refused(err)) { signOut(); say("That token was refused."); return; }
+      if (refused(err)) { turnedAway(err); return; }
       if (err.name === "AbortError") return;
       link(false, "reconnecting…");
     }
@@ -254,10 +255,41 @@ async function run() {
 }
 
 setInterval(draw, 1000);
-setInterval(() => { if (session.token) loadPlanning(); }, 60000);
-setInterval(() => { if (session.token) loadActions(); }, 10000);
-signIn({
-  form: "login", login: "login", logout: "logout",
-  start: () => { run(); loadPlanning(); loadActions(); },
-  onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "not connected"); },
+// --- A kiosk: a TV paired from an admin's link, reading the board only ------------------------
+
+/** Every sentence the kiosk's part shows, in one place for a translation catalogue (issue 19). */
+const WALL_TEXT = {
+  pairFailed: "This pairing link is unknown, used or expired: ask an admin for a new one.",
+};
+
+/** Trades the link's pairing code (/wallboard#pair=<code>) for the kiosk's long-lived cookie,
+ * then takes the code out of the address bar and the history. */
+async function pairFromLink() {
+  const code = new URLSearchParams(window.location.hash.slice(1)).get("pair");
+  if (!code) return;
+  try {
+    await api("POST", "/api/kiosks/pair", { code });
+  } catch (err) {
+    state.pairing = err.error_id === "kiosk_pairing_failed" ? WALL_TEXT.pairFailed : describe(err);
+  } finally {
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+}
+
+/** Whether this browser is a kiosk: nobody is signed in (GET /api/session refused), yet the
+ * wallboard answers. A kiosk's session reads the wallboard and nothing else. */
+async function isKiosk() {
+  await api("GET", "/api/wallboard");
+  return true;
+}
+
+setInterval(() => { if (isSignedIn()) loadPlanning(); }, 60000);
+setInterval(() => { if (isSignedIn()) loadActions(); }, 10000);
+pairFromLink().then(() => {
+  signIn({
+    start: () => { run(); loadPlanning(); loadActions(); },
+    onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "not connected"); },
+    kiosk: isKiosk,
+  });
+  if (state.pairing) signInNote(state.pairing);
 });
