@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
@@ -20,6 +19,7 @@ from metrics.records.api import calls_router
 from metrics.records.export import CallExporter
 from metrics.records.record import Outcome
 from metrics.records.store import RecordStore
+from tests.accounts import authenticator
 from tests.metrics.records.test_retention import call
 from tests.problems import problem_of
 
@@ -41,11 +41,13 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, dict[Rol
         for role in (Role.OPERATOR, Role.SENIOR, Role.SHIFT_LEAD)
     }
     tokens[Role.ADMIN] = ADMIN_TOKEN
-    auth = Authenticator(ADMIN_TOKEN, directory)
+    auth = authenticator(engine, directory, admin_token=ADMIN_TOKEN)
     store = RecordStore(engine)
     store.save_many([call(T0 + timedelta(seconds=i), Outcome.ANSWERED) for i in range(6)])
     exporter = CallExporter(engine, k=5, clock=lambda: T0 + timedelta(hours=1))
-    application = create_app([calls_router(store, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), exporter)])
+    application = create_app(
+        [calls_router(store, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "records"), exporter)]
+    )
     transport = httpx.ASGITransport(app=application)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
         yield client, tokens

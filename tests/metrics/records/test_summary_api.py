@@ -20,6 +20,7 @@ from hotline.app import Hotline
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from metrics.records.record import CallRecord, Outcome
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 from tests.metrics.records.summary_forms import desk_document
 from tests.metrics.records.test_retention import call
@@ -64,9 +65,10 @@ def sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def desk(tmp_path: Path, sounds: Path) -> AsyncIterator[Desk]:
-    settings = make_settings(tmp_path, prompts_dir=str(sounds), admin_token=ADMIN_TOKEN)
+    settings = make_settings(tmp_path, prompts_dir=str(sounds))
     hotline = Hotline(settings)
     migrate(hotline.engine)
+    make_admin(hotline.engine, ADMIN_TOKEN)
     publisher = IvrService(
         hotline.ivr_store, PromptStudio(settings.prompts_dir), _nothing, settings.asterisk_prompts_dir
     )

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
@@ -22,6 +21,7 @@ from metrics.records.record import Outcome
 from metrics.records.store import RecordStore
 from metrics.reports.api import reports_router
 from metrics.reports.service import ReportService
+from tests.accounts import authenticator
 from tests.metrics.records.test_retention import call
 from tests.problems import problem_of
 from wallboard.api import wallboard_router
@@ -52,14 +52,15 @@ async def app(tmp_path: Path) -> AsyncIterator[Client]:
         for role in (Role.OPERATOR, Role.SENIOR, Role.SHIFT_LEAD)
     }
     tokens[Role.ADMIN] = ADMIN_TOKEN
-    auth = Authenticator(ADMIN_TOKEN, directory)
-    lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN})
+    auth = authenticator(engine, directory, admin_token=ADMIN_TOKEN)
+    lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "reports")
+    board = auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "wallboard")
     crisis = [call(T0 + timedelta(seconds=i), Outcome.ANSWERED, wait_seconds=4.0 * i) for i in range(6)]
     legal = [call(T0 + timedelta(minutes=1), Outcome.ABANDONED_IN_QUEUE, topic="legal", queue="legal")]
     RecordStore(engine).save_many([*crisis, *legal])
     routers = [
         reports_router(ReportService(engine, lambda: LEVELS), lambda: LEVELS, lead, "UTC", 5),
-        wallboard_router(wallboard(), lead, auth.still_admits({Role.SHIFT_LEAD, Role.ADMIN})),
+        wallboard_router(wallboard(), board, auth.still_admits({Role.SHIFT_LEAD, Role.ADMIN}, "wallboard")),
     ]
     application = create_app(routers)
     transport = httpx.ASGITransport(app=application)
