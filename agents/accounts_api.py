@@ -243,6 +243,7 @@ def accounts_router(
     async def sign_out(principal: signed_in, request: Request, response: Response) -> None:
         person_of(principal)
         await asyncio.to_thread(sessions.end, request.cookies.get(COOKIE, ""))
+        auth.revoked()
         response.delete_cookie(
             COOKIE, path="/", secure=settings.secure_cookies, httponly=True, samesite="strict"
         )
@@ -258,6 +259,7 @@ def accounts_router(
         await asyncio.to_thread(accounts.change_password, principal.name, body.current, body.new)
         ended = await asyncio.to_thread(sessions.end_all, principal.name, request.cookies.get(COOKIE))
         note(request, other_sessions_ended=ended)
+        auth.revoked()
 
     @router.post(
         "/session/second-factor", response_model=EnrolmentPublic, responses=problems(AlreadyEnrolled)
@@ -315,7 +317,9 @@ def accounts_router(
 
     @router.delete("/tokens/{token_id}", response_model=TokenPublic, responses=problems(UnknownToken))
     async def revoke_token(token_id: str, _: admin) -> TokenPublic:
-        return TokenPublic.of(await asyncio.to_thread(tokens.revoke, token_id))
+        revoked = await asyncio.to_thread(tokens.revoke, token_id)
+        auth.revoked()
+        return TokenPublic.of(revoked)
 
     @router.get("/kiosks", response_model=list[KioskPublic])
     async def list_kiosks(_: admin) -> list[KioskPublic]:
@@ -333,6 +337,7 @@ def accounts_router(
     async def revoke_kiosk(kiosk_id: str, _: admin) -> None:
         """The TV's session ends; its open stream closes within a second."""
         await asyncio.to_thread(sessions.revoke_kiosk, kiosk_id)
+        auth.revoked()
 
     @router.post(
         "/kiosks/pair",

@@ -132,6 +132,7 @@ def operators_router(
         if not operator.active:
             ended = await asyncio.to_thread(sessions.end_all, operator_id)  # reads refuse them already
             note(request, sessions_ended=ended)
+        auth.revoked()  # open streams ask again now: deactivated, or another role
         await sync.changed(operator.id)
         return public(operator)
 
@@ -145,6 +146,7 @@ def operators_router(
         sessions end."""
         credentials = await asyncio.to_thread(directory.reset_credentials, operator_id)
         note(request, sessions_ended=await asyncio.to_thread(sessions.end_all, operator_id))
+        auth.revoked()
         await sync.changed(operator_id)
         return await created(operator_id, credentials)
 

@@ -14,6 +14,7 @@ There is no shared admin token: admins are people with accounts like everyone el
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -68,6 +69,20 @@ Guard = Callable[..., Awaitable[Principal]]
 class Authenticator:
     def __init__(self, directory: OperatorDirectory, sessions: Sessions, tokens: Tokens) -> None:
         self._directory, self._sessions, self._tokens = directory, sessions, tokens
+        self._revocation = asyncio.Event()
+
+    def revoked(self) -> None:
+        """Something that admitted may no longer (a person deactivated or demoted, a session
+        ended, a token or kiosk revoked): the open streams ask again now, not at their next
+        recheck. Called on the event loop, by the route that made the change."""
+        event, self._revocation = self._revocation, asyncio.Event()
+        event.set()
+
+    async def revocation(self, seconds: float) -> None:
+        """Returns at the next :meth:`revoked`, or after ``seconds``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._revocation.wait()
 
     def principal(self, request: Request) -> Principal:
         """Who this is (database reads: call it in a worker thread). Unauthorized if nobody."""

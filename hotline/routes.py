@@ -85,14 +85,14 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         reports_router(
             h.reports, h.levels, lead("reports"), settings.metrics.timezone, settings.privacy.small_cell_k
         ),
+        # Streams end when what admitted them is revoked: at once here, within RECHECK_SECONDS
+        # when another process revoked it.
         wallboard_router(
-            h.wallboard, lead("wallboard"), auth.still_admits(LEADS, "wallboard")
-        ),  # streams end when revoked
-        *h.lead.routers(
-            anyone("operators"), lead("operators"), lead("wallboard")
-        ),  # debriefs, the wallboard's actions
-        switchboard_router(
-            h.switchboard, lead("switchboard")
-        ),  # a queue's new callers sent elsewhere for a while
+            h.wallboard, lead("wallboard"), auth.still_admits(LEADS, "wallboard"), auth.revocation
+        ),
+        # Debrief requests; the wallboard's actions.
+        *h.lead.routers(anyone("operators"), lead("operators"), lead("wallboard")),
+        # A queue's new callers sent elsewhere for a while.
+        switchboard_router(h.switchboard, lead("switchboard")),
         audit_router(h.audit.store, admin("audit")),  # who changed what: admins read, export, verify
     ]

@@ -19,11 +19,18 @@ from wallboard.service import Wallboard
 
 log = logging.getLogger("hotline.wallboard")
 KEEPALIVE_SECONDS = 15.0
-RECHECK_SECONDS = 5.0  # how long a stream may outlive its token
+RECHECK_SECONDS = 5.0  # how long a stream may outlive its token revoked by another process
+Revocation = Callable[[float], Awaitable[None]]
 
 
-def wallboard_router(wallboard: Wallboard, require_lead: Guard, still_admitted: StillAdmitted) -> APIRouter:
-    """``still_admitted``: ``require_lead``'s question again, for a stream that stays open."""
+def wallboard_router(
+    wallboard: Wallboard,
+    require_lead: Guard,
+    still_admitted: StillAdmitted,
+    revocation: Revocation | None = None,
+) -> APIRouter:
+    """``still_admitted``: ``require_lead``'s question again, for a stream that stays open;
+    ``revocation(timeout)``: returns when something was revoked (streams ask again at once)."""
     router = APIRouter()
     api = APIRouter(prefix="/api/wallboard", tags=["wallboard"], dependencies=[Depends(require_lead)])
 
@@ -34,7 +41,7 @@ def wallboard_router(wallboard: Wallboard, require_lead: Guard, still_admitted: 
     @api.get("/stream", response_class=StreamingResponse)
     async def stream(request: Request) -> StreamingResponse:
         return StreamingResponse(
-            _events(wallboard, partial(still_admitted, request), RECHECK_SECONDS),
+            _events(wallboard, partial(still_admitted, request), RECHECK_SECONDS, revocation),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -43,12 +50,14 @@ def wallboard_router(wallboard: Wallboard, require_lead: Guard, still_admitted: 
     return router
 
 
-async def _revoked(admitted: Callable[[], Awaitable[bool]], every: float) -> None:
-    """Returns once the stream's token no longer admits it, asked every ``every`` seconds (or
-    when asking fails: a stream that cannot tell ends)."""
+async def _revoked(
+    admitted: Callable[[], Awaitable[bool]], every: float, revocation: Revocation | None = None
+) -> None:
+    """Returns once the stream's token no longer admits it, asked every ``every`` seconds and
+    at each revocation (or when asking fails: a stream that cannot tell ends)."""
     try:
         while True:
-            await asyncio.sleep(every)
+            await (revocation(every) if revocation else asyncio.sleep(every))
             if not await admitted():
                 return
     except Exception:
@@ -56,12 +65,15 @@ async def _revoked(admitted: Callable[[], Awaitable[bool]], every: float) -> Non
 
 
 async def _events(
-    wallboard: Wallboard, admitted: Callable[[], Awaitable[bool]], every: float = RECHECK_SECONDS
+    wallboard: Wallboard,
+    admitted: Callable[[], Awaitable[bool]],
+    every: float = RECHECK_SECONDS,
+    revocation: Revocation | None = None,
 ) -> AsyncIterator[str]:
     """SSE frames: one ``snapshot`` event per change, a comment line when nothing moves; the
     frames end when the wallboard closes or ``admitted`` answers False."""
     snapshots = wallboard.subscribe()
-    revoked = child(_revoked(admitted, every))
+    revoked = child(_revoked(admitted, every, revocation))
     next_one = child(anext(snapshots))
     try:
         while True:
