@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
@@ -23,6 +22,7 @@ from ivr.prompts import PromptStudio
 from ivr.referrals import ReferralQuery, open_at, search
 from ivr.service import IvrService
 from ivr.store import IvrStore
+from tests.accounts import authenticator
 from tests.conftest import ROOT
 from tests.problems import problem_of
 
@@ -87,11 +87,11 @@ async def desk(tmp_path: Path, sounds: Path) -> AsyncIterator[Desk]:
         role: directory.create(f"op-{role.value}".replace("_", "-"), role.value, role, {}).api_token
         for role in (Role.OPERATOR, Role.SENIOR, Role.SHIFT_LEAD)
     }
-    auth = Authenticator(ADMIN_TOKEN, directory)
+    auth = authenticator(database, directory, admin_token=ADMIN_TOKEN)
     app = create_app(
         [
-            ivr_router(service, store, auth.guard({Role.ADMIN})),
-            referrals_router(service, auth.guard(set(Role))),
+            ivr_router(service, store, auth.guard({Role.ADMIN}, "ivr")),
+            referrals_router(service, auth.guard(set(Role), "ivr")),
         ]
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hotline") as client:

@@ -18,12 +18,14 @@ from core.db import migrate
 from hotline.app import Hotline
 from metrics.live.board import QueueBoard
 from telephony.events import QueueCallerJoin
+from tests.accounts import make_admin
 from tests.conftest import make_settings
 from tests.hotline.test_loops import until
 from tests.metrics.reports.test_api import wallboard
 from wallboard.api import _events
 
-ADMIN = {"Authorization": "Bearer " + "a" * 24}
+ADMIN_TOKEN = "a" * 24
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 class Admitted:
@@ -94,11 +96,10 @@ CHANGES: dict[str, Change] = {
 @pytest.fixture
 async def hotline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hotline]:
     monkeypatch.setattr("wallboard.api.RECHECK_SECONDS", 0.05)
-    settings = make_settings(
-        tmp_path, admin_token="a" * 24, asterisk=[{"name": "local", "ami_secret": "s" * 24}]
-    )
+    settings = make_settings(tmp_path, asterisk=[{"name": "local", "ami_secret": "s" * 24}])
     app = Hotline(settings)
     migrate(app.engine)
+    make_admin(app.engine, ADMIN_TOKEN)
     yield app
     app.wallboard.close()
     await app.writer.close()
