@@ -1,15 +1,18 @@
-"""Accounts for tests: an admin with a known personal token, and the guards' parts.
+"""Accounts for tests: an admin with a known personal token, a person with a known password,
+and the guards' parts.
 
 There is no shared admin token any more; tests that act as an admin make an admin account and
 give it a personal token they know (stored, like every token, as its sha256)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
+from agents.accounts import Accounts
 from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from agents.exceptions import OperatorExists
@@ -24,10 +27,8 @@ ADMIN_ID = "admin"
 def make_admin(engine: Engine, token: str, admin_id: str = ADMIN_ID) -> str:
     """An admin account whose personal API token is ``token``; its id."""
     directory = OperatorDirectory(engine)
-    try:
+    with contextlib.suppress(OperatorExists):
         directory.create(admin_id, "Administrator", Role.ADMIN, {})
-    except OperatorExists:
-        pass
     with Session(engine) as session, session.begin():
         session.execute(
             update(OperatorRow)
@@ -35,6 +36,20 @@ def make_admin(engine: Engine, token: str, admin_id: str = ADMIN_ID) -> str:
             .values(token_hash=hashlib.sha256(token.encode()).hexdigest())
         )
     return admin_id
+
+
+def make_person(
+    engine: Engine,
+    person_id: str,
+    password: str,
+    role: Role = Role.OPERATOR,
+    settings: AccountSettings | None = None,
+) -> str:
+    """A person who signs in with this password (as on a page); their id."""
+    with contextlib.suppress(OperatorExists):
+        OperatorDirectory(engine).create(person_id, person_id, role, {})
+    Accounts(engine, settings or AccountSettings()).set_password(person_id, password)
+    return person_id
 
 
 def authenticator(

@@ -92,9 +92,10 @@ async function request(method, path, { body, type, signal } = {}) {
   return res;
 }
 
-/** request(), then the answer: its JSON, or its text (YAML, CSV) when it is not JSON. */
+/** request(), then the answer: its JSON, or its text (YAML, CSV) when it is not JSON; null for 204. */
 async function api(method, path, body, type) {
   const res = await request(method, path, { body, type });
+  if (res.status === 204) return null; // no content, whatever its Content-Type says
   return (res.headers.get("Content-Type") || "").includes("json") ? res.json() : res.text();
 }
 
