@@ -14,6 +14,7 @@ from sqlalchemy import text
 from core import logs
 from core.db import make_engine
 from core.files import private_dir, private_file
+from core.settings import bootstrap_password
 from tests.conftest import make_settings
 
 
@@ -91,15 +92,14 @@ def test_the_log_file_is_0600_in_a_0700_folder(tmp_path: Path) -> None:
 def test_development_secrets_are_0600_in_a_0700_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("HOTLINE_ADMIN_TOKEN", raising=False)
     monkeypatch.delenv("HOTLINE_AMI_SECRET_LOCAL", raising=False)
     (tmp_path / "var" / "secrets").mkdir(parents=True, mode=0o755)
     (tmp_path / "var" / "secrets").chmod(0o755)
-    make_settings(tmp_path)
+    bootstrap_password(make_settings(tmp_path))  # the first admin's, made at the service's start
     secrets = tmp_path / "var" / "secrets"
     assert mode(secrets) == 0o700
     assert {p.name: mode(p) for p in secrets.iterdir()} == {
-        "admin-token": 0o600,
+        "admin-password": 0o600,
         "ami-local": 0o600,
         "agi-secret": 0o600,
     }

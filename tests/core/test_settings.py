@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from agents.directory import OperatorDirectory
+from core.db import make_engine, migrate
+from core.settings import SettingsError, bootstrap_password, load_settings
+from hotline.accounts_wiring import first_admin, people
 from tests.conftest import ROOT, make_settings
 
 
@@ -27,7 +31,6 @@ def test_development_makes_one_private_secret_and_keeps_it(tmp_path: Path) -> No
 
 def test_production_refuses_a_missing_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOTLINE_AMI_SECRET_LOCAL", raising=False)
-    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
     with pytest.raises(SettingsError, match="asterisk node 'local': no AMI secret outside development"):
         make_settings(tmp_path, environment="production")
 
@@ -36,7 +39,6 @@ def test_production_takes_the_secret_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "s3cret-from-env")
-    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
     monkeypatch.setenv("HOTLINE_AGI_SECRET", "g" * 24)
     assert make_settings(tmp_path, environment="production").asterisk[0].secret() == "s3cret-from-env"
 
@@ -53,11 +55,33 @@ def test_invalid_configuration_says_what_and_where(tmp_path: Path) -> None:
     assert "hotline.yaml" in str(info.value)
 
 
-def test_production_refuses_a_missing_admin_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_without_a_bootstrap_secret_starts_with_no_admin_and_says_how_to_make_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No admin token any more, and no default credential: the settings load; the service
+    makes no admin and logs the command that makes the first one."""
     monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "x" * 20)
-    monkeypatch.delenv("HOTLINE_ADMIN_TOKEN", raising=False)
-    with pytest.raises(SettingsError, match="no admin token outside development"):
-        make_settings(tmp_path, environment="production")
+    monkeypatch.setenv("HOTLINE_AGI_SECRET", "g" * 24)
+    settings = make_settings(tmp_path, environment="production")
+    assert settings.accounts.bootstrap_password_file is None and bootstrap_password(settings) is None
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    directory = OperatorDirectory(engine)
+    with caplog.at_level(logging.WARNING, logger="hotline.accounts"):
+        assert first_admin(settings, directory, people(settings, engine, directory).accounts) is None
+    assert "make the first with `hotline admin create <id>`" in caplog.text
+    assert directory.all() == [] and not (tmp_path / "var" / "secrets" / "admin-password").exists()
+    engine.dispose()
+
+
+def test_the_retired_admin_token_setting_is_refused_and_its_variable_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for retired in ("admin_token", "admin_token_file"):
+        with pytest.raises(SettingsError, match=retired):
+            make_settings(tmp_path, **{retired: "t" * 24})
+    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
+    assert not hasattr(make_settings(tmp_path), "admin_token")
 
 
 def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
@@ -82,7 +106,6 @@ def test_development_makes_one_private_agi_secret_and_keeps_it(tmp_path: Path) -
 
 def test_production_refuses_a_missing_agi_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "x" * 20)
-    monkeypatch.setenv("HOTLINE_ADMIN_TOKEN", "t" * 24)
     monkeypatch.delenv("HOTLINE_AGI_SECRET", raising=False)
     with pytest.raises(SettingsError, match="no FastAGI secret outside development"):
         make_settings(tmp_path, environment="production")
