@@ -67,8 +67,17 @@ Guard = Callable[..., Awaitable[Principal]]
 
 
 class Authenticator:
-    def __init__(self, directory: OperatorDirectory, sessions: Sessions, tokens: Tokens) -> None:
+    def __init__(
+        self,
+        directory: OperatorDirectory,
+        sessions: Sessions,
+        tokens: Tokens,
+        second_factor_roles: Iterable[str] = (),
+    ) -> None:
         self._directory, self._sessions, self._tokens = directory, sessions, tokens
+        # A person of these roles signs in with a second factor: their own token, a password's
+        # equal, would go round it, so it is not taken (a machine token is the way for scripts).
+        self._second_factor_roles = frozenset(second_factor_roles)
         self._revocation = asyncio.Event()
 
     def revoked(self) -> None:
@@ -112,6 +121,11 @@ class Authenticator:
         operator = self._directory.authenticate(token)
         if operator is None:
             raise Unauthorized("this token is not valid")
+        if operator.role.value in self._second_factor_roles:
+            raise Unauthorized(
+                f"a {operator.role.value}'s own token is not taken where the role signs in with a second"
+                " factor: sign in, or use a machine token (hlt_…)"
+            )
         return Principal(operator.id, operator.role, True)
 
     def gate(self, request: Request) -> None:

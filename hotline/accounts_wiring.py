@@ -34,7 +34,8 @@ class People:
 def people(settings: Settings, engine: Engine, directory: OperatorDirectory) -> People:
     sessions, tokens = Sessions(engine, settings.accounts), Tokens(engine)
     accounts = Accounts(engine, settings.accounts)
-    return People(accounts, sessions, tokens, Authenticator(directory, sessions, tokens))
+    auth = Authenticator(directory, sessions, tokens, settings.accounts.totp_roles)
+    return People(accounts, sessions, tokens, auth)
 
 
 def first_admin(settings: Settings, directory: OperatorDirectory, accounts: Accounts) -> str | None:
