@@ -43,8 +43,10 @@ import yaml
 ROOT: Final = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.settings import load_settings  # noqa: E402
+from agents.auth import COOKIE  # noqa: E402
+from core.settings import bootstrap_password, load_settings  # noqa: E402
 
+ADMIN: Final = "admin"  # the first admin, made at the service's start
 HTTP_PORT: Final = 16180  # own ports: tests use 18080, ivr_sandbox 16080, `make run` 8080
 QUEUE: Final = "main"
 OTHER_QUEUES: Final = ("crisis", "loss", "violence")
@@ -131,10 +133,12 @@ async def serve(config: Path) -> None:
     import uvicorn
 
     from core.db import migrate
+    from hotline.accounts_wiring import first_admin
     from hotline.app import Hotline
 
     hotline = Hotline(load_settings(config))
     await asyncio.to_thread(migrate, hotline.engine)
+    await asyncio.to_thread(first_admin, hotline.settings, hotline.directory, hotline.people.accounts)
     tasks = [asyncio.create_task(node.run()) for node in hotline.nodes]
     tasks.append(asyncio.create_task(hotline.wallboard.run()))
     http = hotline.settings.http
@@ -179,6 +183,22 @@ async def wait_healthy(url: str, proc: subprocess.Popen[bytes], within: float = 
     raise SystemExit("the service did not answer /healthz")
 
 
+async def reading_token(url: str, password: str) -> str:
+    """A machine's token that reads the wallboard, made by the first admin signed in (the
+    session's cookie is Secure: sent by hand over http)."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        signed = await client.post("/api/session", json={"id": ADMIN, "password": password})
+        signed.raise_for_status()
+        cookie = signed.headers["set-cookie"].split(";", 1)[0]
+        assert cookie.startswith(f"{COOKIE}=")
+        headers = {"Cookie": cookie, "X-CSRF-Token": signed.json()["csrf"]}
+        body = {"name": "wallboard-bench", "scopes": ["wallboard:read"], "days": 1}
+        made = await client.post("/api/tokens", json=body, headers=headers)
+        made.raise_for_status()
+        token: str = made.json()["token"]
+        return token
+
+
 # -- the two observers ----------------------------------------------------------------------------
 class SseClient(threading.Thread):
     """The bare push: frames of /api/wallboard/stream as they arrive, (epoch s, waiting)."""
@@ -204,16 +224,23 @@ class SseClient(threading.Thread):
                     self.ready.set()  # the service stopping ends the stream: suppressed above
 
 
-async def open_wallboard(playwright: Any, url: str, token: str) -> tuple[Any, Any]:
+async def open_wallboard(playwright: Any, url: str, password: str) -> tuple[Any, Any]:
     browser = await playwright.chromium.launch(
         executable_path="/usr/bin/chromium",
         args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
     )
     page = await browser.new_page()
     await page.goto(f"{url}/wallboard/")
-    await page.fill("#token", token)
-    await page.click("#login button[type=submit]")
-    await page.wait_for_function("window.wallboardLog.length > 0")
+    await page.fill("#sign-in-id", ADMIN)  # signs in as a shift lead or an admin would
+    await page.fill("#sign-in-password", password)
+    await page.click("#sign-in button[type=submit]")
+    # Polled with evaluate: wait_for_function evaluates its string in the page, which the
+    # page's Content-Security-Policy (script-src 'self') refuses.
+    deadline = time.monotonic() + 30
+    while not await page.evaluate("window.wallboardLog?.length ?? 0"):
+        if time.monotonic() > deadline:
+            raise SystemExit("the wallboard drew nothing within 30 s (signed in?)")
+        await asyncio.sleep(0.05)
     return browser, page
 
 
@@ -284,17 +311,19 @@ async def run(args: argparse.Namespace) -> None:
     ami = FakeAmi()
     with tempfile.TemporaryDirectory(prefix="hotline-wallboard-bench-") as name:
         config = write_settings(Path(name), await ami.start())
-        settings = load_settings(config)  # makes the admin token the service reads too
-        assert settings.admin_token is not None
-        token, url = settings.admin_token.get_secret_value(), f"http://127.0.0.1:{HTTP_PORT}"
+        # Development: the first admin's password, made once under var/secrets; the service
+        # makes its admin with it at start.
+        password = bootstrap_password(load_settings(config))
+        assert password is not None
+        url = f"http://127.0.0.1:{HTTP_PORT}"
         proc = start_service(config)
         try:
             await wait_healthy(url, proc)
             await asyncio.wait_for(ami.resynced.wait(), 30)
-            sse = SseClient(url, token)
+            sse = SseClient(url, await reading_token(url, password))
             sse.start()
             async with async_playwright() as p:
-                browser, page = await open_wallboard(p, url, token)
+                browser, page = await open_wallboard(p, url, password)
                 await asyncio.to_thread(sse.ready.wait, 10)
                 log: list[dict[str, Any]] = []
                 drain = asyncio.create_task(drain_log(page, log))
