@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 
+from fastapi import APIRouter
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from agents.accounts import Accounts
+from agents.accounts_api import accounts_router
 from agents.auth import Authenticator
 from agents.directory import OperatorDirectory, Role
 from agents.exceptions import OperatorExists
@@ -60,3 +62,14 @@ def authenticator(
         make_admin(engine, admin_token)
     settings = AccountSettings()
     return Authenticator(directory or OperatorDirectory(engine), Sessions(engine, settings), Tokens(engine))
+
+
+def sign_in_routes(engine: Engine, settings: AccountSettings | None = None) -> APIRouter:
+    """The routes of signing in on this database (/api/session and the rest of
+    agents/accounts_api.py), for a page test's app: a page signs in as a person."""
+    settings = settings or AccountSettings()
+    sessions, tokens = Sessions(engine, settings), Tokens(engine)
+    auth = Authenticator(OperatorDirectory(engine), sessions, tokens)
+    return accounts_router(
+        auth, Accounts(engine, settings), sessions, tokens, settings, lambda _: "127.0.0.1"
+    )

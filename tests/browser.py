@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.types import ASGIApp
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,3 +67,10 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in(page: Page, person: str, password: str) -> None:
+    """Signs in on a page's form (hotline/static/common.js's signIn), as a person would."""
+    page.fill("#sign-in-id", person)
+    page.fill("#sign-in-password", password)
+    page.click("#sign-in button[type=submit]")

@@ -142,7 +142,7 @@ const ADMIN_TEXT = {
   reset: (id) => `${id} has new credentials; their sessions ended.`,
   tokenTitle: (name) => `API token ${name}`,
   token: "Token",
-  tokenNote: "Shown once: the service keeps only its hash. Put it where the machine reads it (Authorization: Bearer …).",
+  tokenNote: "Shown once: the service keeps only its hash. The machine sends it as a bearer token.",
   tokenMade: (name) => `Token ${name} created.`,
   noScope: "Choose at least one scope.",
   revoke: "Revoke",

@@ -1,7 +1,8 @@
 """The five pages share one common.js and common.css: each page loads them before its own
-script and stylesheet, no page keeps its own copy of what they hold, and every page shows an API
-problem's ``detail`` (RFC 9457) and treats a refused token alike (headless Chromium against the
-real HTTP shell, no Asterisk)."""
+script and stylesheet, no page keeps its own copy of what they hold, every page has the same
+sign-in form, and every page shows an API problem's ``detail`` (RFC 9457) and treats an ended
+session or a role it is not for alike (headless Chromium against the real HTTP shell and the real
+routes of signing in, no Asterisk)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,27 @@ import pytest
 from fastapi import APIRouter
 from playwright.sync_api import Browser, Page, expect
 
+from agents.directory import Role
+from core.db import make_engine, migrate
 from core.errors import DomainError, where
 from hotline.http import PAGES, STATIC, create_app
-from tests.browser import chromium, serving
+from tests.accounts import make_person, sign_in_routes
+from tests.browser import chromium, serving, sign_in
 
 COMMON_JS, COMMON_CSS = STATIC / "common.js", STATIC / "common.css"
 DECLARED = re.compile(r"^(?:async\s+)?(?:function\s*\*?|const|let|var|class)\s+([\w$]+)", re.MULTILINE)
 RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 DETAIL = "the record store is unavailable"
-TOKEN = "some-t0ken"
+PERSON, PASSWORD = "adm-page", "a page's passphrase"
+SIGN_IN_IDS = (
+    "sign-in",
+    "sign-in-id",
+    "sign-in-password",
+    "sign-in-code-box",
+    "sign-in-code",
+    "sign-in-note",
+)
+ACCOUNT_IDS = ("account", "account-name", "change-password", "sign-out")
 # A page's parts with a script of their own, loaded after the page's script.
 PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, item 5)
 PARTS["operator"] = ["/static/debrief.js"]  # debrief requests (issue 17, item 3)
@@ -59,6 +72,9 @@ async def test_each_page_loads_the_common_assets_before_its_own(page: str) -> No
     assert re.findall(r'href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
     assert "http" not in html.replace('lang="en"', "")  # nothing from outside the service
     assert html.count('class="message"') == 1  # the one message area say() writes to
+    for part in (*SIGN_IN_IDS, *ACCOUNT_IDS):  # the one sign-in common.js drives
+        assert html.count(f'id="{part}"') == 1, part
+    assert 'id="token"' not in html
 
 
 async def test_the_common_assets_are_served() -> None:
@@ -72,7 +88,16 @@ async def test_the_common_assets_are_served() -> None:
 
 def test_common_js_holds_the_shared_helpers() -> None:
     shared = {"$", "element", "cell", "svgElement", "say", "describe", "fail", "ApiError", "request"}
-    assert shared | {"api", "session", "signIn", "signedIn", "signOut", "refused"} <= declared(COMMON_JS)
+    signing = {"api", "session", "signIn", "signedIn", "signOut", "refused", "turnedAway", "isSignedIn"}
+    assert shared | signing <= declared(COMMON_JS)
+
+
+def test_no_script_keeps_a_secret_in_the_page() -> None:
+    """The session is an HttpOnly cookie: no token in storage, no Authorization header."""
+    for script in STATIC.glob("*.js"):
+        text = script.read_text()
+        for kept in ("sessionStorage", "localStorage", "Authorization", "document.cookie"):
+            assert kept not in text, f"{script.name}: {kept}"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -113,6 +138,11 @@ class Refused(DomainError):
     status = 401
 
 
+class NotForYou(DomainError):
+    error_id = "forbidden"
+    status = 403
+
+
 def failing_router() -> APIRouter:
     """The first call each page makes on sign-in, answered with a problem."""
     router = APIRouter()
@@ -121,19 +151,26 @@ def failing_router() -> APIRouter:
         raise Unavailable(DETAIL, where("query.start", "not a date"))
 
     async def refused() -> None:
-        raise Refused("a valid token is needed")
+        raise Refused("this session has ended: sign in again")
+
+    async def not_for_you() -> None:
+        raise NotForYou("this needs the role admin, shift_lead; you are operator")
 
     for path in ("/api/ivr/versions", "/api/me", "/api/reports"):
         router.add_api_route(path, unavailable, methods=["GET"])
-    for path in ("/api/wallboard/stream", "/api/planning/now"):
-        router.add_api_route(path, refused, methods=["GET"])
+    router.add_api_route("/api/wallboard/stream", refused, methods=["GET"])
+    router.add_api_route("/api/planning/now", not_for_you, methods=["GET"])
     return router
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[str]:
-    with serving(create_app([failing_router()])) as url:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('pages') / 'hotline.sqlite3'}")
+    migrate(engine)
+    make_person(engine, PERSON, PASSWORD, Role.ADMIN)
+    with serving(create_app([sign_in_routes(engine), failing_router()])) as url:
         yield url
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -147,16 +184,10 @@ def open_and_sign_in(browser: Browser, url: str, page: str) -> Page:
     errors: list[str] = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
     tab.goto(f"{url}/{page}/")
-    tab.fill("#token", TOKEN)
-    tab.click("#enter" if page == "operator" else "#login button[type=submit]")
-    tab.wait_for_load_state()
+    sign_in(tab, PERSON, PASSWORD)
+    expect(tab.locator("#sign-in-password")).to_have_value("")  # taken: the session began
     assert errors == []
     return tab
-
-
-def stored(tab: Page) -> str | None:
-    token: str | None = tab.evaluate("sessionStorage.getItem('hotline-token')")
-    return token
 
 
 @pytest.mark.parametrize(
@@ -173,15 +204,27 @@ def test_a_problem_shows_its_detail(browser: Browser, served: str, page: str, ar
     expect(tab.locator(area)).to_have_class(re.compile(r"\bbad\b"))
     if page == "admin":
         expect(tab.locator("#issues")).to_have_text("query.start: not a date")
-    assert stored(tab) == TOKEN  # kept in this tab, under the key every page has always used
+    assert tab.evaluate("sessionStorage.length + localStorage.length") == 0  # the cookie holds it
     tab.context.close()
 
 
-@pytest.mark.parametrize("page", ["wallboard", "planning"])
-def test_a_refused_token_signs_out(browser: Browser, served: str, page: str) -> None:
-    tab = open_and_sign_in(browser, served, page)
-    expect(tab.locator("#status")).to_have_text("That token was refused.")
+def test_an_ended_session_shows_the_sign_in_form_with_why(browser: Browser, served: str) -> None:
+    tab = open_and_sign_in(browser, served, "wallboard")
+    expect(tab.locator("#sign-in-note")).to_have_text("Your session has ended: sign in again.")
     expect(tab.locator("#app")).to_be_hidden()
-    expect(tab.locator("#login")).to_be_visible()
-    assert stored(tab) is None
+    expect(tab.locator("#sign-in")).to_be_visible()
+    expect(tab.locator("#account")).to_be_hidden()
+    tab.context.close()
+
+
+def test_a_page_not_for_the_role_says_so_and_keeps_the_sign_out(browser: Browser, served: str) -> None:
+    tab = open_and_sign_in(browser, served, "planning")
+    expect(tab.locator("#status")).to_have_text(
+        "This page is not for your role (this needs the role admin, shift_lead; you are operator)."
+        " Sign out to sign in as someone else."
+    )
+    expect(tab.locator("#app")).to_be_hidden()
+    expect(tab.locator("#sign-out")).to_be_visible()
+    tab.click("#sign-out")
+    expect(tab.locator("#sign-in")).to_be_visible()
     tab.context.close()

@@ -14,7 +14,8 @@ from starlette.types import Receive, Scope, Send
 
 from hotline.http import PAGES, create_app
 from hotline.security import HEADERS
-from tests.hotline.test_pages import TOKEN, browser, served  # noqa: F401  - the same shell, driven alike
+from tests.browser import sign_in
+from tests.hotline.test_pages import PASSWORD, PERSON, browser, served  # noqa: F401  - the same shell, driven alike
 
 # Every violation the page sees, whatever the console shows: recorded before any page script runs.
 RECORD_VIOLATIONS = """
@@ -108,8 +109,7 @@ def test_each_page_loads_and_signs_in_without_a_policy_violation(
         answer is not None
         and answer.headers["content-security-policy"] == dict(HEADERS)["content-security-policy"]
     )
-    tab.fill("#token", TOKEN)
-    tab.click("#enter" if page == "operator" else "#login button[type=submit]")
+    sign_in(tab, PERSON, PASSWORD)
     tab.wait_for_load_state("networkidle")
     sheets = tab.evaluate("[...document.styleSheets].map((s) => s.href)")
     assert sheets == [f"{served}/static/common.css", f"{served}/static/{page}.css"]
