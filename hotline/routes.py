@@ -24,6 +24,7 @@ from metrics.records.export import CallExporter
 from metrics.records.summary import SummaryService
 from metrics.reports.api import reports_router
 from planning.api import planning_router
+from planning.schemas import RosterableOut
 from supervision.api import supervision_router
 from wallboard.api import wallboard_router
 
@@ -81,7 +82,15 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         summary_router(summaries, anyone("records"), h.summary_saved),
         ivr_router(h.ivr_service, h.ivr_store, admin("ivr"), apply_errors=(ApplyFailed,)),
         referrals_router(h.ivr_service, anyone("ivr")),  # every operator, any role
-        planning_router(h.engine, lead("planning")),
+        planning_router(
+            h.engine,
+            lead("planning"),
+            timezone=settings.metrics.timezone,
+            operators=lambda: [
+                RosterableOut(id=o.id, display_name=o.display_name, role=o.role.value)
+                for o in h.directory.all(active_only=True)
+            ],
+        ),
         reports_router(
             h.reports, h.levels, lead("reports"), settings.metrics.timezone, settings.privacy.small_cell_k
         ),

@@ -7,7 +7,9 @@ in one, rosters in another), never on the loop nor in the default thread pool; a
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +21,16 @@ from core.errors import problems
 from core.types import Guard
 from planning.pool import MAX_MODEL_SIZE, PlanningBusy, WorkerPool, model_size
 from planning.roster import Roster
-from planning.schemas import NowOut, NowQueueOut, PlanIn, PlanOut, RosterIn, RosterOut
+from planning.schemas import (
+    NowOut,
+    NowQueueOut,
+    PlanIn,
+    PlanOut,
+    RosterableOut,
+    RosterIn,
+    RosterOut,
+    SetupOut,
+)
 from planning.service import NoHistory, Plan, PlanningError, PlanningService, PlanRequest, RosterInvalid
 
 
@@ -28,6 +39,7 @@ def _today(zone: str) -> Any:
 
 
 FORECAST_WORKERS, FORECAST_WAITING = 2, 6
+FORMER_ZONE = "Europe/Moscow"  # the default before the line's own zone was passed in
 
 
 def planning_router(
@@ -36,13 +48,23 @@ def planning_router(
     service: PlanningService | None = None,
     pool: WorkerPool | None = None,
     forecasts: WorkerPool | None = None,
+    timezone: str = FORMER_ZONE,
+    operators: Callable[[], Sequence[RosterableOut]] = list,
 ) -> APIRouter:
     """``pool``: where rosters are made (default: one at a time, two waiting); ``forecasts``:
-    where forecasts and the current interval are (default: two at a time, six waiting)."""
+    where forecasts and the current interval are (default: two at a time, six waiting);
+    ``timezone``: the line's (metrics.timezone), the page's default and /now's; ``operators``:
+    the active people a roster can use (a blocking read: it runs in a thread)."""
     planning = service or PlanningService(engine)
     rosters = pool or WorkerPool()
     forecasting = forecasts or WorkerPool(FORECAST_WORKERS, FORECAST_WAITING, name="forecast")
     api = APIRouter(prefix="/api/planning", tags=["planning"], dependencies=[Depends(guard)])
+
+    @api.get("/setup", response_model=SetupOut)
+    async def setup() -> SetupOut:
+        """The line's time zone and the active people a roster can use (the page's starting point)."""
+        people = await asyncio.to_thread(operators)
+        return SetupOut(timezone=timezone, operators=list(people))
 
     @api.post("/forecast", response_model=PlanOut, responses=problems(NoHistory, PlanningBusy))
     async def plan(body: PlanIn) -> PlanOut:
@@ -76,16 +98,16 @@ def planning_router(
     @api.get("/now", response_model=NowOut, responses=problems(PlanningError, NoHistory, PlanningBusy))
     async def now(
         interval_minutes: Annotated[int, Query()] = 30,
-        timezone: Annotated[str, Query(max_length=64)] = "Europe/Moscow",
+        zone_name: Annotated[str | None, Query(alias="timezone", max_length=64)] = None,
     ) -> NowOut:
         """The current interval's required positions per queue (for the wallboard), in the
         forecast pool (429 when it is full)."""
         if interval_minutes not in (15, 30, 60):
             raise PlanningError("the interval is 15, 30 or 60 minutes", "query.interval_minutes")
         try:
-            zone = ZoneInfo(timezone).key
+            zone = ZoneInfo(zone_name or timezone).key
         except (ZoneInfoNotFoundError, ValueError):
-            raise PlanningError(f"unknown time zone {timezone!r}", "query.timezone") from None
+            raise PlanningError(f"unknown time zone {zone_name!r}", "query.timezone") from None
         base = PlanRequest(start=_today(zone), minutes=interval_minutes, timezone=zone)
         at, result, index = await forecasting.run(lambda: planning.now(base))
         queues = [

@@ -8,6 +8,10 @@ history (WAPE: sum |actual - forecast| / sum actual, special days left out):
 - ``holt_winters``: additive Holt-Winters with a weekly season, its smoothing constants fitted
   by the least one-step squared error over a small grid (numpy, every constant at once).
 
+A third, the seasonal naive forecast (each interval as the same interval a week before), is not
+a candidate: it is the baseline. Its WAPE on the same backtest (the same folds as the chosen
+model's) tells whether the chosen forecast beats simply repeating last week.
+
 Holidays and special days: in the history they are left out (the weighted average skips them,
 Holt-Winters sees the weighted-average value instead); in the horizon a special day's intervals
 are the model's forecast times the day's factor, given or else estimated from the special days
@@ -31,6 +35,7 @@ import numpy.typing as npt
 Floats = npt.NDArray[np.float64]
 WEIGHTED_AVERAGE = "weighted_average"
 HOLT_WINTERS = "holt_winters"
+SEASONAL_NAIVE = "seasonal_naive"
 _ALPHAS = (0.02, 0.1, 0.3)
 _BETAS = (0.0, 0.005)
 _GAMMAS = (0.02, 0.1, 0.3)
@@ -105,10 +110,17 @@ class GroupForecast:
     patience: float | None  # mean patience, seconds (None: no abandonment seen)
     history_weeks: int
     special_factors: dict[date, float]
+    naive_wape: float | None = None  # the seasonal naive forecast's error on the same backtest
 
     @property
     def error(self) -> float | None:
         return self.wape[self.model]
+
+    @property
+    def worse_than_naive(self) -> bool:
+        """The chosen forecast erred more than repeating last week would have."""
+        error, naive = self.error, self.naive_wape
+        return error is not None and naive is not None and error > naive
 
 
 def weekly_weights(weeks: int) -> Floats:
@@ -150,6 +162,15 @@ def holt_winters(history: Floats, season: int, horizon: int) -> Floats:
     return np.asarray(np.maximum(level[best] + h * trend[best] + states[best, phase], 0.0))
 
 
+def seasonal_naive(history: Floats, season: int, horizon: int) -> Floats:
+    """Each interval as the latest week that saw it (left-out intervals skipped; 0 if none did)."""
+    weeks = history.reshape(-1, season)
+    profile = np.zeros(season)
+    for week in weeks:  # oldest first: newer weeks overwrite
+        profile = np.where(np.isnan(week), profile, week)
+    return np.resize(profile, horizon)
+
+
 def _filled(history: Floats, season: int) -> Floats:
     """Left-out intervals get the weighted average of the same interval in other weeks."""
     profile = weighted_average(history, season, history.size)
@@ -157,6 +178,8 @@ def _filled(history: Floats, season: int) -> Floats:
 
 
 MODELS = {WEIGHTED_AVERAGE: weighted_average, HOLT_WINTERS: holt_winters}
+BASELINES = {**MODELS, SEASONAL_NAIVE: seasonal_naive}
+_LEAST_WEEKS = {HOLT_WINTERS: 2}  # weeks of history a model needs before its first fold
 
 
 def wape(actual: Floats, forecast: Floats) -> float | None:
@@ -167,18 +190,22 @@ def wape(actual: Floats, forecast: Floats) -> float | None:
     return float(np.abs(actual[keep] - forecast[keep]).sum() / total)
 
 
+def folds_of(history: Floats, season: int, model: str, folds: int = BACKTEST_WEEKS) -> int:
+    """How many of the last weeks the backtest of ``model`` forecasts (0: too little history)."""
+    return max(0, min(folds, history.size // season - _LEAST_WEEKS.get(model, 1)))
+
+
 def backtest(history: Floats, season: int, model: str, folds: int = BACKTEST_WEEKS) -> float | None:
     """Rolling origin: fit on the weeks before each of the last ``folds`` weeks, forecast it."""
     weeks = history.size // season
-    least = 2 if model == HOLT_WINTERS else 1
-    folds = min(folds, weeks - least)
+    folds = folds_of(history, season, model, folds)
     if folds < 1:
         return None
     errors, totals = 0.0, 0.0
     for fold in range(folds, 0, -1):
         cut = (weeks - fold) * season
         actual = history[cut : cut + season]
-        predicted = MODELS[model](history[:cut], season, season)
+        predicted = BASELINES[model](history[:cut], season, season)
         keep = ~np.isnan(actual)
         errors += float(np.abs(actual[keep] - predicted[keep]).sum())
         totals += float(actual[keep].sum())
@@ -191,6 +218,12 @@ def choose(history: Floats, season: int) -> tuple[str, dict[str, float | None]]:
     if not scored:
         return WEIGHTED_AVERAGE, errors
     return min(scored, key=lambda name: scored[name]), errors
+
+
+def naive_backtest(history: Floats, season: int, model: str) -> float | None:
+    """The seasonal naive forecast's WAPE over the same weeks as ``model``'s backtest."""
+    folds = folds_of(history, season, model)
+    return backtest(history, season, SEASONAL_NAIVE, folds) if folds else None
 
 
 def handle_profile(sums: Floats, counts: Floats, season: int, horizon: int) -> Floats:
@@ -278,6 +311,7 @@ def _group(
         patience=patience(calls),
         history_weeks=history.days // 7,
         special_factors=factors,
+        naive_wape=naive_backtest(masked, season, model) if errors[model] is not None else None,
     )
 
 

@@ -141,6 +141,10 @@ class QueuePlanOut(BaseModel):
     forecast_model: str
     backtest_wape: dict[str, float | None]
     wape: float | None = Field(description="backtest error of the chosen model")
+    naive_wape: float | None = Field(
+        None, description="the seasonal naive forecast's (same interval last week) error on the same backtest"
+    )
+    worse_than_naive: bool = Field(False, description="the chosen model erred more than the naive one")
     history_weeks: int
     patience_seconds: float | None
     staffing_model: str
@@ -178,6 +182,8 @@ class PlanOut(BaseModel):
                     forecast_model=q.forecast.model,
                     backtest_wape=q.forecast.wape,
                     wape=q.forecast.error,
+                    naive_wape=q.forecast.naive_wape,
+                    worse_than_naive=q.forecast.worse_than_naive,
                     history_weeks=q.forecast.history_weeks,
                     patience_seconds=q.forecast.patience,
                     staffing_model=q.model,
@@ -260,6 +266,21 @@ def _local(origin: datetime, minutes: int) -> datetime:
     """Wall-clock minutes from the horizon's first midnight, in its time zone."""
     naive = origin.replace(tzinfo=None) + timedelta(minutes=minutes)
     return naive.replace(tzinfo=origin.tzinfo)
+
+
+class RosterableOut(BaseModel):
+    """A person a roster can use: an active account of the line."""
+
+    id: str
+    display_name: str
+    role: str
+
+
+class SetupOut(BaseModel):
+    """What the planning page starts from: the line's time zone and who can be rostered."""
+
+    timezone: str = Field(description="metrics.timezone: the default of every plan")
+    operators: list[RosterableOut]
 
 
 class NowQueueOut(BaseModel):

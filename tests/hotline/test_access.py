@@ -69,6 +69,7 @@ POLICY: dict[Operation, tuple[str, str]] = {
     ("post", "/api/operators/{operator_id}/transfer"): ("osla", "desk"),
     ("post", "/api/planning/forecast"): ("la", "planning"),
     ("get", "/api/planning/now"): ("la", "planning"),
+    ("get", "/api/planning/setup"): ("la", "planning"),
     ("post", "/api/planning/roster"): ("la", "planning"),
     ("get", "/api/referrals"): ("osla", "ivr"),
     ("get", "/api/reports"): ("la", "reports"),

@@ -174,6 +174,8 @@ async def test_forecast_and_staffing_per_interval_and_queue(app: App, role: Role
     crisis = queues["crisis"]
     assert crisis["forecast_model"] in {"weighted_average", "holt_winters"}
     assert crisis["wape"] == crisis["backtest_wape"][crisis["forecast_model"]] and 0 < crisis["wape"] < 1
+    assert 0 < crisis["naive_wape"] < 1  # repeating last week, scored on the same weeks
+    assert crisis["worse_than_naive"] is (crisis["wape"] > crisis["naive_wape"])
     assert crisis["staffing_model"] == "erlang_a"
     assert crisis["patience_seconds"] == pytest.approx(15 / 0.08, rel=0.3)  # mean wait / P(abandon)
     expected = np.array([calls_per_half_hour(i // 48, i % 48, 1.0) for i in range(7 * 48)])

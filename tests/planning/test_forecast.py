@@ -11,6 +11,7 @@ import pytest
 
 from planning.forecast import (
     HOLT_WINTERS,
+    SEASONAL_NAIVE,
     WEIGHTED_AVERAGE,
     Call,
     Grid,
@@ -18,7 +19,9 @@ from planning.forecast import (
     backtest,
     choose,
     forecast,
+    naive_backtest,
     patience,
+    seasonal_naive,
 )
 
 ZONE = ZoneInfo("Europe/Moscow")
@@ -132,3 +135,40 @@ def test_patience_is_mean_wait_over_abandonment_probability() -> None:
     calls = [Call(at, "q", 100.0, True, i < 20, 30.0) for i in range(100)]
     assert patience(calls) == pytest.approx(30 / 0.2)
     assert patience([Call(at, "q", 100.0, True, False, 30.0)]) is None
+
+
+def test_the_seasonal_naive_forecast_repeats_the_latest_week_that_saw_each_interval() -> None:
+    history = np.array([1.0, 2.0, 3.0, 4.0, np.nan, 6.0])
+    assert seasonal_naive(history, 3, 5).tolist() == [4.0, 2.0, 6.0, 4.0, 2.0]
+    assert seasonal_naive(np.full(3, np.nan), 3, 3).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_naive_baseline_is_scored_on_the_chosen_models_own_weeks() -> None:
+    season = 7 * 48
+    a = np.tile(np.arange(1.0, 49.0), 7)
+    shifted = np.concatenate([a, a, 2 * a, 2 * a])  # the level doubled two weeks ago
+    # weeks 3 and 4: last week's numbers miss week 3 by a and hit week 4; the weighted average
+    # misses week 3 by a and week 4 by a half: naive 1/4, weighted average 3/8
+    assert naive_backtest(shifted, season, WEIGHTED_AVERAGE) == pytest.approx(0.25)
+    assert backtest(shifted, season, WEIGHTED_AVERAGE) == pytest.approx(0.375)
+    # three weeks (a, a, 2a): the weighted average is tested on weeks 2 and 3, Holt-Winters (two
+    # weeks first) on week 3 alone; the naive baseline on the same weeks: 1/3, then 1/2
+    three = shifted[: 3 * season]
+    assert naive_backtest(three, season, WEIGHTED_AVERAGE) == pytest.approx(1 / 3)
+    assert naive_backtest(three, season, HOLT_WINTERS) == pytest.approx(0.5)
+    assert backtest(three, season, SEASONAL_NAIVE, folds=1) == pytest.approx(0.5)
+    assert naive_backtest(a, season, WEIGHTED_AVERAGE) is None  # one week: nothing to test on
+
+
+def test_a_forecast_says_whether_it_beat_the_naive_one() -> None:
+    steady = forecast(generate(weeks=6), horizon(), weeks=6)[0]
+    assert steady.naive_wape is not None and steady.error is not None
+    assert steady.error < steady.naive_wape  # Poisson noise: averaging weeks beats repeating one
+    assert not steady.worse_than_naive
+    # three weeks: the calls quadrupled two weeks ago; repeating last week beats any average
+    cut = datetime.combine(HORIZON_START - timedelta(days=14), datetime.min.time(), tzinfo=ZONE)
+    before = [c for c in generate(weeks=3) if c.started_at < cut]
+    after = [c for c in generate(weeks=2, seed=5) for _ in range(4)]
+    jumped = forecast(before + after, horizon(), weeks=3)[0]
+    assert jumped.history_weeks == 3 and jumped.naive_wape is not None
+    assert jumped.worse_than_naive and jumped.error is not None and jumped.error > jumped.naive_wape
