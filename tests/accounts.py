@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import APIRouter
 from sqlalchemy import Engine, update
@@ -21,6 +24,7 @@ from agents.exceptions import OperatorExists
 from agents.models import OperatorRow
 from agents.sessions import Sessions
 from agents.tokens import Tokens
+from core.db import make_engine, migrate
 from core.settings import AccountSettings
 
 ADMIN_ID = "admin"
@@ -73,3 +77,17 @@ def sign_in_routes(engine: Engine, settings: AccountSettings | None = None) -> A
     return accounts_router(
         auth, Accounts(engine, settings), sessions, tokens, settings, lambda _: "127.0.0.1"
     )
+
+
+@contextlib.contextmanager
+def one_person(person_id: str, password: str, role: Role = Role.OPERATOR) -> Iterator[APIRouter]:
+    """The routes of signing in over a throwaway database that holds one person, for a page test
+    whose other routes are stand-ins."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'accounts.sqlite3'}")
+        migrate(engine)
+        make_person(engine, person_id, password, role)
+        try:
+            yield sign_in_routes(engine)
+        finally:
+            engine.dispose()

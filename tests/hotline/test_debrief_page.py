@@ -13,9 +13,12 @@ import pytest
 from fastapi import APIRouter, Request
 from playwright.sync_api import Browser, Page, expect
 
+from agents.directory import Role
 from hotline.http import create_app
-from tests.browser import chromium, serving
+from tests.accounts import one_person
+from tests.browser import chromium, serving, sign_in
 
+PASSWORD = "anna's passphrase"
 NOTICE = {
     "rule": "heavy_topic",
     "message": "a call on crisis: take 10 minutes",
@@ -98,11 +101,13 @@ def browser() -> Iterator[Browser]:
 
 
 def opened(browser: Browser, stand_in: StandIn) -> Iterator[Page]:
-    with serving(create_app([stand_in.router()])) as url:
+    with (
+        one_person("op-anna", PASSWORD, Role.OPERATOR) as accounts,
+        serving(create_app([accounts, stand_in.router()])) as url,
+    ):
         page = browser.new_page()
         page.goto(f"{url}/operator/")
-        page.fill("#token", "t" * 24)
-        page.click("#enter")
+        sign_in(page, "op-anna", PASSWORD)
         yield page
         page.close()
 
@@ -111,6 +116,7 @@ def test_the_guards_suggestion_asks_for_a_debrief_about_the_last_call(browser: B
     stand_in = StandIn()
     for page in opened(browser, stand_in):
         expect(page.locator("#debrief-suggest")).to_be_visible(timeout=10_000)
+        expect(page.locator("#debrief-call")).to_be_enabled()  # the desk has shown the call
         page.click("#debrief-yes")
         expect(page.locator("#debrief-state")).to_contain_text("You asked for a debrief", timeout=10_000)
         expect(page.locator("#debrief-suggest")).to_be_hidden()

@@ -13,22 +13,23 @@ from datetime import UTC
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
-from agents.auth import Authenticator
-from agents.directory import OperatorDirectory, Role
+from agents.directory import Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
 from planning.api import planning_router
 from planning.service import PlanningService
+from tests.accounts import authenticator, make_person, sign_in_routes
 from tests.browser import chromium, serving
+from tests.browser import sign_in as sign_in_as
 from tests.planning.test_api import NOW, START, TEMPLATES, seed
 
-TOKEN = "planning-admin-t0ken"
+PASSWORD = "a planner's passphrase"
+ADMIN, OPERATOR = "adm-plan", "op-page"
 
 
 @dataclass
 class Served:
     url: str
-    operator_token: str
 
 
 async def _nothing(_: object) -> None:
@@ -41,13 +42,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     engine = make_engine(f"sqlite:///{tmp / 'hotline.sqlite3'}")
     migrate(engine)
     seed(engine, weeks=3)
-    directory = OperatorDirectory(engine)
-    operator = directory.create("op-page", "op-page", Role.OPERATOR, {}).api_token
-    auth = Authenticator(TOKEN, directory)
+    make_person(engine, ADMIN, PASSWORD, Role.ADMIN)
+    make_person(engine, OPERATOR, PASSWORD, Role.OPERATOR)
+    auth = authenticator(engine)
     service = PlanningService(engine, clock=lambda: NOW.astimezone(UTC))  # within the seeded history
-    app = create_app([planning_router(engine, auth.guard({Role.SHIFT_LEAD, Role.ADMIN}), service)])
+    guard = auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "planning")
+    app = create_app([sign_in_routes(engine), planning_router(engine, guard, service)])
     with serving(app) as url:
-        yield Served(url, operator)
+        yield Served(url)
     engine.dispose()
 
 
@@ -74,9 +76,8 @@ def page(browser: Browser, served: Served) -> Iterator[Page]:
     assert elsewhere == []  # assets served locally: no CDN, nothing fetched elsewhere
 
 
-def sign_in(page: Page, token: str) -> None:
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+def sign_in(page: Page, person: str = ADMIN, password: str = PASSWORD) -> None:
+    sign_in_as(page, person, password)
 
 
 def plan_form(page: Page, days: int = 7, interval: str = "30") -> None:
@@ -86,15 +87,17 @@ def plan_form(page: Page, days: int = 7, interval: str = "30") -> None:
     page.get_by_label("History").fill("3")
 
 
-def test_an_operators_token_and_a_wrong_token_are_refused(page: Page, served: Served) -> None:
-    for token in ("not-a-token", served.operator_token):
-        sign_in(page, token)
-        expect(page.get_by_role("status")).to_have_text("That token was refused.")
-        expect(page.locator("#app")).to_be_hidden()
+def test_a_wrong_password_and_an_operator_are_refused(page: Page) -> None:
+    sign_in(page, ADMIN, "not the password")
+    expect(page.locator("#sign-in-note")).to_have_text("The name, the password or the code is wrong.")
+    expect(page.locator("#app")).to_be_hidden()
+    sign_in(page, OPERATOR)
+    expect(page.get_by_role("status")).to_contain_text("This page is not for your role")
+    expect(page.locator("#app")).to_be_hidden()
 
 
 def test_forecast_table_and_charts(page: Page) -> None:
-    sign_in(page, TOKEN)
+    sign_in(page)
     expect(page.get_by_role("status")).to_have_text("Signed in.")
     expect(page.locator("#now")).to_have_text(re.compile(r"now \(.+\): \d+ positions"))
     plan_form(page)
@@ -117,7 +120,7 @@ def test_forecast_table_and_charts(page: Page) -> None:
 
 
 def test_a_roster_draws_scheduled_against_required(page: Page) -> None:
-    sign_in(page, TOKEN)
+    sign_in(page)
     plan_form(page, days=7, interval="60")
     request = {
         "templates": TEMPLATES,
@@ -134,7 +137,7 @@ def test_a_roster_draws_scheduled_against_required(page: Page) -> None:
 
 
 def test_bad_input_shows_the_field(page: Page) -> None:
-    sign_in(page, TOKEN)
+    sign_in(page)
     plan_form(page)
     page.get_by_label("Service level").fill("150")
     page.get_by_role("button", name="Forecast").click()

@@ -10,10 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fastapi import Request
 from playwright.sync_api import Browser, expect
 
-from agents.auth import admin_guard
+from agents.directory import Role
 from core.db import make_engine, migrate
 from hotline.http import create_app
 from ivr.switchboard import Switchboard
@@ -21,16 +20,14 @@ from ivr.switchboard_api import switchboard_router
 from ivr.switchboard_store import SwitchboardStore
 from metrics.live.board import QueueBoard
 from metrics.records.levels import ServiceLevels
-from tests.browser import chromium, serving
+from tests.accounts import authenticator, make_person, sign_in_routes
+from tests.browser import chromium, serving, sign_in
 from tests.conftest import seed_document
 from wallboard.api import wallboard_router
 from wallboard.service import Wallboard, WallboardSources
 
-TOKEN = "lead-t0ken"
-
-
-async def _still(_: Request) -> bool:
-    return True
+PASSWORD = "the lead's passphrase"
+LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
 
 
 @pytest.fixture
@@ -42,8 +39,13 @@ def served(tmp_path: Path) -> Iterator[str]:
     sources = WallboardSources(QueueBoard(), doc.queue_names, list, lambda: ServiceLevels({}))
     wall = Wallboard(replace(sources, switchboard=board.snapshot))
     board.listen(wall.changed)
-    guard = admin_guard(TOKEN)
-    routers = [switchboard_router(board, guard), wallboard_router(wall, guard, _still)]
+    make_person(engine, "admin", PASSWORD, Role.ADMIN)
+    auth = authenticator(engine)
+    routers = [
+        sign_in_routes(engine),
+        switchboard_router(board, auth.guard(LEADS, "switchboard")),
+        wallboard_router(wall, auth.guard(LEADS, "wallboard"), auth.still_admits(LEADS, "wallboard")),
+    ]
     with serving(create_app(routers)) as url:
         yield url
     engine.dispose()
@@ -60,8 +62,7 @@ def test_a_lead_redirects_a_queue_sees_its_countdown_and_ends_it(browser: Browse
     errors: list[str] = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
     tab.goto(f"{served}/wallboard/")
-    tab.fill("#token", TOKEN)
-    tab.click("#login button[type=submit]")
+    sign_in(tab, "admin", PASSWORD)
     items = tab.locator("#switchboard-list li")
     expect(items).to_have_text(["No queue is redirected."])
     tab.select_option("#switchboard-queue", "crisis")

@@ -16,9 +16,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from playwright.sync_api import Browser, Page, expect
 
+from agents.directory import Role
 from hotline.http import create_app
-from tests.browser import chromium, serving
+from tests.accounts import one_person
+from tests.browser import chromium, serving, sign_in
 
+PASSWORD = "the lead's passphrase"
 SNAPSHOT: dict[str, Any] = {
     "at": "2026-12-07T12:00:00+00:00",
     "timezone": "UTC",
@@ -147,12 +150,14 @@ def browser() -> Iterator[Browser]:
 
 
 def opened(browser: Browser, stand_in: StandIn) -> Iterator[Page]:
-    with serving(create_app([stand_in.router()])) as url:
+    with (
+        one_person("op-lead", PASSWORD, Role.SHIFT_LEAD) as accounts,
+        serving(create_app([accounts, stand_in.router()])) as url,
+    ):
         page = browser.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(f"{url}/wallboard/")
-        page.fill("#token", "t" * 24)
-        page.click("#login button[type=submit]")
+        sign_in(page, "op-lead", PASSWORD)
         expect(page.locator("#link")).to_have_text("live", timeout=10_000)
         yield page
         page.close()
