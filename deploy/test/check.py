@@ -9,10 +9,14 @@ the privacy scan of what the stack kept. Run with the project's virtualenv from 
     check.py head                   the newest migration of this checkout
     check.py same A B               two reports' records and figures are equal (the fields both have)
     check.py registrar PORT USER PASSWORD_FILE   a SIP registrar for the trunk (digest, until killed)
+    check.py sign-in TOKEN_FILE     the README's first sign-in as admin; a machine token into TOKEN_FILE
+    check.py scoped TOKEN_FILE      a token of scope audit:read reads the audit log and no records
 
-Environment: HOTLINE_TEST_URL (https://localhost:PORT), HOTLINE_TEST_TOKEN_FILE (the admin token),
-SSL_CERT_FILE (the proxy's certificate), HOTLINE_TEST_SIP (address:port of Asterisk's SIP as the
-callers reach it), HOTLINE_TEST_LOCAL_IP (the callers' own address), HOTLINE_TEST_VAR (scratch).
+Environment: HOTLINE_TEST_URL (https://localhost:PORT), HOTLINE_TEST_PASSWORD_FILE (the first
+admin's bootstrap password), HOTLINE_TEST_TOKEN_FILE (the API token the checks read with: the
+previous version's admin token, then the machine token of sign-in), SSL_CERT_FILE (the proxy's
+certificate), HOTLINE_TEST_SIP (address:port of Asterisk's SIP as the callers reach it),
+HOTLINE_TEST_LOCAL_IP (the callers' own address), HOTLINE_TEST_VAR (scratch).
 """
 
 from __future__ import annotations
@@ -22,14 +26,21 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 import sys
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from agents.passwords import totp  # noqa: E402
+from agents.tokens import SCOPES  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from privacy.scanner import Scanner  # noqa: E402
 from sandbox.callgen import Callgen  # noqa: E402
@@ -40,11 +51,12 @@ from sandbox.privacy_check import DEFAULT_SHAPES, NAME, PrivacyCheck, PrivacyRep
 SHAPES = tuple(s for s in DEFAULT_SHAPES if s.hangup_after_ms is None and s.digits)
 
 
-def _check() -> PrivacyCheck:
-    token = Path(os.environ["HOTLINE_TEST_TOKEN_FILE"]).read_text(encoding="utf-8").strip()
+def _check(token: str | None = None) -> PrivacyCheck:
+    """The checks' client of the API, with this token or HOTLINE_TEST_TOKEN_FILE's."""
+    token = token or Path(os.environ["HOTLINE_TEST_TOKEN_FILE"]).read_text(encoding="utf-8").strip()
     var = Path(os.environ["HOTLINE_TEST_VAR"])
-    settings = load_settings(ROOT / "hotline.yaml", admin_token=token, var_dir=str(var))
-    return PrivacyCheck(settings, timeout=90, url=os.environ["HOTLINE_TEST_URL"])
+    settings = load_settings(ROOT / "hotline.yaml", var_dir=str(var))
+    return PrivacyCheck(settings, timeout=90, url=os.environ["HOTLINE_TEST_URL"], token=token)
 
 
 def calls(first: int, count: int) -> int:
@@ -193,6 +205,129 @@ def audit() -> int:
     return 0 if last["address"] not in ("172.28.0.20", "") and verdict["ok"] else 1  # type: ignore[index]
 
 
+ADMIN = "admin"  # accounts.bootstrap_admin, the default
+READS = [s for s in SCOPES if s.endswith(":read")]  # what the privacy scan reads: every area
+
+
+class Browser:
+    """A page's side of the API: JSON bodies, the session cookie, the CSRF token on changes."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.cookie, self.csrf = url, "", ""
+
+    def call(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if self.csrf and method != "GET":
+            headers["X-CSRF-Token"] = self.csrf
+        data = json.dumps(body).encode() if body is not None else None
+        request = Request(f"{self.url}{path}", data=data, headers=headers, method=method)
+        try:
+            with urlopen(request, timeout=30) as r:
+                status, raw, cookies = r.status, r.read(), r.headers.get_all("Set-Cookie") or []
+        except HTTPError as error:
+            with error:
+                status, raw, cookies = error.code, error.read(), []
+        self._keep(cookies)
+        return status, json.loads(raw) if raw else None
+
+    def _keep(self, cookies: list[str]) -> None:
+        for line in cookies:
+            jar = SimpleCookie(line)
+            if "hotline_session" in jar:
+                morsel = jar["hotline_session"]
+                flags = (morsel["secure"], morsel["httponly"], str(morsel["samesite"]).lower())
+                if flags != (True, True, "strict"):
+                    raise SystemExit(f"the session cookie is not Secure, HttpOnly, SameSite=Strict: {flags}")
+                self.cookie = f"hotline_session={morsel.value}"
+
+    def expect(self, want: int, method: str, path: str, body: object = None) -> Any:
+        status, answer = self.call(method, path, body)
+        if status != want:
+            raise SystemExit(f"{method} {path}: HTTP {status}, not {want}: {answer}")
+        return answer
+
+    def sign_in(self, password: str, code: str | None = None) -> dict[str, Any]:
+        self.cookie = self.csrf = ""
+        answer: dict[str, Any] = self.expect(
+            200, "POST", "/api/session", {"id": ADMIN, "password": password, "code": code}
+        )
+        self.csrf = answer["csrf"]
+        return answer
+
+
+def sign_in(token_file: Path) -> int:
+    """The README's first sign-in: a wrong password refused (401); the bootstrap password from its
+    secret file admits admin, who must set up an authenticator app before anything else (the
+    shipped hotline.yaml requires one of admins and shift leads), then sets a password of their
+    own; signing in again takes the app's code; a machine token for the checks goes into
+    TOKEN_FILE. The audit log holds the sign-ins, the refused ones too."""
+    page = Browser(os.environ["HOTLINE_TEST_URL"])
+    bootstrap = Path(os.environ["HOTLINE_TEST_PASSWORD_FILE"]).read_text(encoding="utf-8").strip()
+    wrong = page.expect(401, "POST", "/api/session", {"id": ADMIN, "password": bootstrap + "-wrong"})
+    if not page.sign_in(bootstrap)["must_enrol"]:
+        raise SystemExit("admin was not asked to set up an authenticator app (accounts.totp_roles)")
+    secret = _enrol(page)
+    mine = secrets.token_urlsafe(18)
+    page.expect(204, "PUT", "/api/session/password", {"current": bootstrap, "new": mine})
+    page.expect(401, "POST", "/api/session", {"id": ADMIN, "password": bootstrap})  # the old one
+    asked = page.expect(401, "POST", "/api/session", {"id": ADMIN, "password": mine})  # no code
+    # The next step's code: the one that confirmed the app is used up (a code works once).
+    again = page.sign_in(mine, totp(secret, time.time() + 30))
+    made = page.expect(201, "POST", "/api/tokens", {"name": "deploy-test", "scopes": READS, "days": 1})
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.touch(mode=0o600)
+    token_file.write_text(made["token"] + "\n", encoding="utf-8")
+    print(
+        f"sign-in: a wrong password {wrong['error_id']}; no code {asked['error_id']}; admin enrolled,"
+        f" second factor={again['second_factor']}; token {made['about']['id']}: {len(READS)} scopes"
+    )
+    return _signed_in_audited(made["token"])
+
+
+def _enrol(page: Browser) -> str:
+    """Set up the authenticator app: nothing else is admitted before it."""
+    page.expect(403, "POST", "/api/tokens", {"name": "too-early", "scopes": ["audit:read"]})
+    secret: str = page.expect(200, "POST", "/api/session/second-factor")["secret"]
+    enrolled = page.expect(200, "PUT", "/api/session/second-factor", {"code": totp(secret)})
+    if not enrolled["second_factor"] or enrolled["must_enrol"]:
+        raise SystemExit(f"the authenticator app is not set up: {enrolled}")
+    return secret
+
+
+def _signed_in_audited(token: str) -> int:
+    """The audit log, read with the machine token: admin's sign-ins, and the refused ones by
+    nobody, all from this client (not the proxy)."""
+    check = _check(token)
+    entries: list[dict[str, Any]] = []
+    for _ in range(50):
+        found: list[dict[str, Any]] = _get(check, "/api/audit", {"action": "POST /api/session"})  # type: ignore[assignment]
+        entries = [e for e in found if e["action"] == "POST /api/session"]
+        if len(entries) >= 5:  # wrong, bootstrap, the old password, no code, with the code
+            break
+        time.sleep(0.2)
+    signed_in = [e for e in entries if e["status"] == 200]
+    refused = [e for e in entries if e["status"] == 401]
+    print(
+        f"audit: {len(signed_in)} sign-ins by {sorted({e['actor'] for e in signed_in})}, "
+        f"{len(refused)} refused by {sorted({e['actor'] for e in refused})}"
+    )
+    proxy = any(e["address"] in ("172.28.0.20", "") for e in entries)
+    ok = signed_in and refused and all(e["actor"] == ADMIN for e in signed_in)
+    return 0 if ok and not proxy and all(e["actor"] == "anonymous" for e in refused) else 1
+
+
+def scoped(token_file: Path) -> int:
+    """The token `hotline admin token NAME --scope audit:read` printed: the audit log's verdict
+    is its to read, the call records are not (403)."""
+    check = _check(token_file.read_text(encoding="utf-8").strip())
+    verdict, _ = check._get("/api/audit/verify", {})
+    records, _ = check._get("/api/calls", {})
+    print(f"a token from the shell, audit:read: GET /api/audit/verify {verdict}, GET /api/calls {records}")
+    return 0 if (verdict, records) == (200, 403) else 1
+
+
 def head() -> int:
     from alembic.script import ScriptDirectory
 
@@ -222,6 +357,10 @@ def main(argv: list[str]) -> int:
         return audit()
     if command == "scan":
         return scan(int(args[0]), int(args[1]), args[2:])
+    if command == "sign-in":
+        return sign_in(Path(args[0]))
+    if command == "scoped":
+        return scoped(Path(args[0]))
     raise SystemExit(__doc__)
 
 
