@@ -21,6 +21,8 @@ import httpx
 import pytest
 import yaml
 
+from agents.auth import COOKIE
+from agents.tokens import SCOPES
 from core.settings import Settings, load_settings
 from dialplan.live import live_document
 from sandbox.asterisk import Sandbox
@@ -88,13 +90,18 @@ def sandbox(e2e_settings: Settings) -> Iterator[Sandbox]:
     box.down()
 
 
+ADMIN_ID = "admin"  # the first admin, made by the service at its first start (development)
+
+
 @dataclass
 class Service:
     config: Path
     log_file: Path
     proc: subprocess.Popen[bytes] | None = None
-
+    # A machine's API token with every scope, made once the service first answers (the
+    # admin signs in and makes it, as an admin would); what it does is recorded as ``actor``.
     token: str = ""
+    actor: str = ""
 
     @property
     def url(self) -> str:
@@ -127,11 +134,37 @@ class Service:
             assert self.proc.poll() is None, self.log_file.read_text(errors="replace")[-3000:]
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
+                    break
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise AssertionError("hotline service did not become healthy")
+        else:
+            raise AssertionError("hotline service did not become healthy")
+        if not self.token:  # kept across restarts: it lives in the service's database
+            self.token, self.actor = self._machine_token()
+
+    @property
+    def admin_password(self) -> str:
+        """The first admin's password (development: made once under the var dir's secrets)."""
+        var_dir = Path(yaml.safe_load(self.config.read_text(encoding="utf-8"))["var_dir"])
+        return (var_dir / "secrets" / "admin-password").read_text(encoding="utf-8").strip()
+
+    def _machine_token(self) -> tuple[str, str]:
+        """The admin signs in over HTTP and makes a token of every scope; the token and the
+        actor the audit trail and the records name for it. The session's cookie is Secure,
+        which no Python cookie jar sends over http: it goes back by hand."""
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            signed = client.post("/api/session", json={"id": ADMIN_ID, "password": self.admin_password})
+            assert signed.status_code == 200, signed.text
+            cookie = signed.headers["set-cookie"].split(";", 1)[0]
+            assert cookie.startswith(f"{COOKIE}="), cookie
+            page = {"Cookie": cookie, "X-CSRF-Token": signed.json()["csrf"]}
+            body = {"name": "e2e", "scopes": list(SCOPES), "days": 1}
+            made = client.post("/api/tokens", json=body, headers=page)
+            assert made.status_code == 201, made.text
+            assert client.delete("/api/session", headers=page).status_code == 204
+        about = made.json()["about"]
+        return made.json()["token"], f"token:{about['name']}#{about['id'][:8]}"
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -148,8 +181,6 @@ class Service:
 def service(e2e_config: Path, e2e_settings: Settings, sandbox: Sandbox) -> Iterator[Service]:
     # The service's own stdout/stderr, every line of it, is scanned later for caller numbers.
     svc = Service(e2e_config, e2e_settings.var_dir / "log" / "service-output.log")
-    assert e2e_settings.admin_token is not None
-    svc.token = e2e_settings.admin_token.get_secret_value()
     yield svc
     svc.stop()
 

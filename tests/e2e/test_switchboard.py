@@ -147,11 +147,15 @@ def test_a_partner_line_takes_the_callers_of_a_redirected_queue(
             place(e2e_settings, [plan("11", hangup_after_ms=9000)], base=BASE + 200)  # Russian, crisis
             out, _ = partner.communicate(timeout=30)
         finally:
-            ended = _end(service, made["id"])  # ended early, by the admin
+            ended = _end(service, made["id"])  # ended early, by the admin's machine token
             if partner.poll() is None:
                 partner.kill()
                 partner.communicate()
-    assert (ended.status_code, ended.json()["state"], ended.json()["ended_by"]) == (200, "ended", "admin")
+    assert (ended.status_code, ended.json()["state"], ended.json()["ended_by"]) == (
+        200,
+        "ended",
+        service.actor,
+    )
     assert _on_the_wallboard(service) == []
     assert partner.returncode == 0, out.decode(errors="replace")[-2000:]
     [r] = _new_records(service, before, 1, since)
@@ -177,7 +181,7 @@ def test_a_redirect_holds_across_a_restart_of_the_service(service: Service, e2e_
         assert (again["id"], again["planned_end"], again["started_by"]) == (
             made["id"],
             made["planned_end"],
-            "admin",
+            service.actor,
         )
         assert [s["id"] for s in _on_the_wallboard(service)] == [made["id"]]
         place(e2e_settings, [plan("13")], base=BASE + 300)  # Russian, loss
