@@ -18,6 +18,7 @@ from core.db import migrate
 from hotline.app import Hotline
 from tests.accounts import make_admin
 from tests.conftest import make_settings
+from tests.hotline.test_loops import until
 from wallboard.api import RECHECK_SECONDS
 
 ADMIN = {"Authorization": "Bearer " + "a" * 24}
@@ -78,10 +79,7 @@ async def _ends_within_a_second(
     # The ASGI transport answers once the app has sent the whole body: when the stream ends.
     streaming = asyncio.ensure_future(client.get("/api/wallboard/stream", headers=reader))
     try:
-        deadline = time.monotonic() + 30
-        while hotline.wallboard.subscribers < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        assert hotline.wallboard.subscribers == 1
+        await until(lambda: hotline.wallboard.subscribers == 1, within=30)
         await asyncio.sleep(0.2)  # the stream is waiting between rechecks
         began = time.monotonic()
         await end()
