@@ -32,6 +32,8 @@ const T = {
   target: (queue, share) => `Target of ${queue}: ${share}`,
   targetOf: (share, queues) => `Target ${share} (${queues})`,
   point: (label, name, value) => `${label}: ${name} ${value}`,
+  withUnit: (name, unit) => `${name} (${unit})`,
+  levelOf: (queue) => `Service level: ${queue}`,
   loading: "Loading the report…",
   empty: "No calls in this period for these queues and topics.",
   fileName: (start, suffix) => `hotline-report-${start}.${suffix}`,
@@ -68,7 +70,7 @@ function shown(name, value) {
 
 function heading(name) {
   const unit = T.unit[KIND[name]];
-  return unit ? `${T.measures[name]} (${unit})` : T.measures[name];
+  return unit ? T.withUnit(T.measures[name], unit) : T.measures[name];
 }
 
 /** An interval's start as the API gives it (in the report's zone), shortened for an axis. */
@@ -253,7 +255,7 @@ function drawLevel(report) {
     const cls = `s${n % SERIES}`;
     const points = starts.map((s, i) => { const a = at(s, queue); return [i, a && a.offered ? a.within / a.offered : null]; });
     line(svg, scale, points, cls, T.measures.service_level, labels, pct);
-    items.push({ cls, label: `${T.measures.service_level}: ${queue ?? T.allQueues}` });
+    items.push({ cls, label: T.levelOf(queue ?? T.allQueues) });
   });
   for (const mark of targets(report, queues, perQueue)) {
     const drawn = svgElement("line", { x1: scale.left, x2: scale.right, y1: scale.y(mark.share), y2: scale.y(mark.share),
