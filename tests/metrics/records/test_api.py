@@ -14,6 +14,7 @@ import pytest
 
 from agents.directory import OperatorDirectory, Role
 from core.db import make_engine, migrate
+from core.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from hotline.http import create_app
 from metrics.records.api import calls_router
 from metrics.records.export import CallExporter
@@ -22,6 +23,7 @@ from metrics.records.store import RecordStore
 from tests.accounts import authenticator
 from tests.metrics.records.test_retention import call
 from tests.problems import problem_of
+from tests.xlsx import cells
 
 ADMIN_TOKEN = "admin-t0ken"
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -58,7 +60,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-PATHS = ["/api/calls", "/api/calls/export", "/api/calls/export?format=csv"]
+PATHS = ["/api/calls", "/api/calls/export", "/api/calls/export?format=csv", "/api/calls/export?format=xlsx"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -100,6 +102,10 @@ async def test_shift_leads_and_admins_read_records_and_exports(
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert 'filename="calls-20261122T1200-20261122T1300.csv"' in as_csv.headers["content-disposition"]
     assert [r["calls"] for r in csv.DictReader(io.StringIO(as_csv.text))] == ["6"]
+    as_xlsx = await client.get("/api/calls/export", headers=headers, params={**params, "format": "xlsx"})
+    assert as_xlsx.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert 'filename="calls-20261122T1200-20261122T1300.xlsx"' in as_xlsx.headers["content-disposition"]
+    assert cells(as_xlsx.content) == list(csv.reader(io.StringIO(as_csv.text)))
 
 
 @pytest.mark.parametrize(
