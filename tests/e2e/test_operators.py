@@ -29,7 +29,7 @@ from sandbox.scenarios import (
 from telephony.ami import AmiNode
 from telephony.events import AgentCalled, AgentComplete, AmiEvent, QueueCallerJoin
 from tests.browser import ARGS as CHROMIUM_ARGS
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, sign_in
 from tests.e2e.calls import place, place_async, plan, records
 from tests.e2e.conftest import Service
 
@@ -80,7 +80,8 @@ def finished(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
 
 
 def peer_operator(service: Service, operator_id: str, name: str) -> dict[str, Any]:
-    """An operator of the peer queue made through the API: its answer (softphone, API token)."""
+    """An operator of the peer queue made through the API: its answer (softphone, API token, a
+    one-time sign-in password)."""
     service.start()
     body = {"id": operator_id, "display_name": name, "skills": {"peer": 3}}
     created = httpx.post(f"{service.url}/api/operators", headers=service.admin, json=body, timeout=30)
@@ -344,8 +345,7 @@ def test_the_operator_page_shows_state_and_changes_presence(
         try:
             page = browser.new_page()
             page.goto(f"{service.url}/operator/")
-            page.fill("#token", anna["api_token"])
-            page.click("#enter")
+            sign_in(page, "op-anna", anna["password"])  # the one-time password the admin handed over
             expect(page.locator("#who")).to_have_text("Anna (volunteer) (op-anna)")
             expect(page.locator("#op-status")).to_have_attribute("data-status", "available", timeout=10_000)
             page.select_option("#reason", "training")

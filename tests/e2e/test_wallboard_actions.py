@@ -24,6 +24,7 @@ from sandbox.asterisk import Sandbox
 from sandbox.scenarios import softphone_answer_scenario, softphone_register_scenario
 from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
+from tests.browser import sign_in as sign_in_as
 from tests.e2e.calls import place, plan, records
 from tests.e2e.conftest import Service
 from tests.e2e.test_operators import finished, peer_operator, tmp  # noqa: F401  (fixture)
@@ -96,10 +97,10 @@ def people(service: Service) -> Iterator[dict[str, Any]]:
     assert out.status_code == 200, out.text
 
 
-def sign_in(page: Page, url: str, token: str) -> None:
+def sign_in(page: Page, url: str, person: dict[str, Any]) -> None:
+    """The person signs in on the wallboard with the one-time password the admin handed over."""
     page.goto(f"{url}/wallboard/")
-    page.fill("#token", token)
-    page.click("#login button[type=submit]")
+    sign_in_as(page, person["operator"]["id"], person["password"])
     expect(page.locator("#link")).to_have_text("live", timeout=10_000)
 
 
@@ -128,7 +129,7 @@ def test_a_lead_pauses_and_resumes_from_the_wallboard_and_closes_a_debrief(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             board = browser.new_page()
-            sign_in(board, service.url, lead_token)
+            sign_in(board, service.url, people["lead"])
             row = board.locator(f'#operators tr[data-operator="{OPERATOR}"]')
             expect(row).to_be_visible(timeout=10_000)
             board.select_option("#lead-reason", "supervision")
@@ -148,18 +149,18 @@ def test_a_lead_pauses_and_resumes_from_the_wallboard_and_closes_a_debrief(
             assert (pauses[0]["reason"], pauses[0]["source"]) == ("supervision", "shift_lead")
             assert pauses[0]["ended_at"] is not None
             expect(board.locator("#actions tbody tr").first).to_contain_text("resume", timeout=15_000)
-            _debrief(service, sandbox, browser.new_page(), board, op_token, lead_token)
+            _debrief(service, sandbox, browser.new_page(), board, people["operator"], lead_token)
         finally:
             browser.close()
 
 
 def _debrief(
-    service: Service, sandbox: Sandbox, desk: Page, board: Page, op_token: str, lead_token: str
+    service: Service, sandbox: Sandbox, desk: Page, board: Page, operator: dict[str, Any], lead_token: str
 ) -> None:
     """Asked on the operator's page, seen, started and closed on the lead's wallboard."""
+    op_token = operator["api_token"]
     desk.goto(f"{service.url}/operator/")
-    desk.fill("#token", op_token)
-    desk.click("#enter")
+    sign_in_as(desk, OPERATOR, operator["password"])
     expect(desk.locator("#debrief-form")).to_be_visible(timeout=10_000)
     desk.fill("#debrief-note", "call back on +7 900 000 00 17")  # refused: a phone number
     desk.click("#debrief-ask")
@@ -245,7 +246,7 @@ def test_a_lead_starts_a_listen_from_the_wallboard(
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 board = browser.new_page()
-                sign_in(board, service.url, lead_token)
+                sign_in(board, service.url, lead)
                 caller = pool.submit(place, e2e_settings, [plan("18", hangup_after_ms=20_000)], CALLERS)
                 listen = board.locator(f'#operators tr[data-operator="{OPERATOR}"] button.listen')
                 expect(listen).to_be_enabled(timeout=30_000)  # the operator is on the call
