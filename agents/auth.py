@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agents.directory import OperatorDirectory, Role
 from agents.exceptions import CsrfFailed, EnrolmentRequired, Forbidden
+from agents.last_known import LastKnown
 from agents.sessions import KIOSK, Found, Sessions
 from agents.tokens import PREFIX, Tokens, scope_of
 from core.errors import DomainError
@@ -79,11 +80,13 @@ class Authenticator:
         # equal, would go round it, so it is not taken (a machine token is the way for scripts).
         self._second_factor_roles = frozenset(second_factor_roles)
         self._revocation = asyncio.Event()
+        self._last_known: LastKnown[Principal] = LastKnown()  # for while the database is away
 
     def revoked(self) -> None:
         """Something that admitted may no longer (a person deactivated or demoted, a session
         ended, a token or kiosk revoked): the open streams ask again now, not at their next
         recheck. Called on the event loop, by the route that made the change."""
+        self._last_known.clear()
         event, self._revocation = self._revocation, asyncio.Event()
         event.set()
 
@@ -94,7 +97,24 @@ class Authenticator:
                 await self._revocation.wait()
 
     def principal(self, request: Request) -> Principal:
-        """Who this is (database reads: call it in a worker thread). Unauthorized if nobody."""
+        """Who this is (database reads: call it in a worker thread). Unauthorized if nobody.
+        While the database cannot be read, who the credential was when it last could
+        (agents/last_known.py): an admin still reads /healthz's details in an outage."""
+        credential = request.headers.get("authorization") or request.cookies.get(COOKIE) or ""
+        try:
+            found = self._principal(request)
+        except SQLAlchemyError:
+            known = self._last_known.recall(credential) if credential else None
+            if known is None:
+                raise
+            return known
+        except Unauthorized:
+            self._last_known.forget(credential)
+            raise
+        self._last_known.remember(credential, found, found.session.expires_at if found.session else None)
+        return found
+
+    def _principal(self, request: Request) -> Principal:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         token = given.strip()
         if scheme.lower() == "bearer" and token:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 
 from agents.auth import COOKIE, Authenticator, Unauthorized
@@ -307,3 +308,35 @@ async def test_the_guard_keeps_who_for_the_audit_trail(engine: Engine, auth: Aut
     asked = request(token=machine(engine, "records:read"))
     principal = await auth.guard(LEADS, "records")(asked, None, None)
     assert asked.state.principal == principal and principal.kind == "token"
+
+
+async def test_while_the_database_is_away_a_credential_seen_before_is_taken_as_it_was(
+    engine: Engine, auth: Authenticator
+) -> None:
+    """An admin reads /healthz's details in an outage: nothing has been revoked while the
+    database cannot be written. A credential never seen is not taken; one refused before is
+    not remembered; a revocation in this process forgets them all."""
+    token = machine(engine, "metrics:read")
+    cookie, _ = page(engine, make_admin(engine, ADMIN_TOKEN))
+    seen = [request(token=ADMIN_TOKEN), request(token=token), request(cookie=cookie)]
+    for asked in seen:
+        auth.admit(asked, frozenset({Role.ADMIN}), "metrics")
+    never = request(token=machine(engine, "metrics:read"))
+    reset = lead(engine)
+    auth.admit(request(token=reset), LEADS, "metrics")
+    OperatorDirectory(engine).reset_credentials("lead-1")  # by another process: no revoked() here
+    with pytest.raises(Unauthorized):
+        auth.admit(request(token=reset), LEADS, "metrics")
+    with engine.begin() as connection:
+        for table in ("operators", "sessions", "api_tokens"):
+            connection.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    for asked in seen:
+        assert auth.admit(asked, frozenset({Role.ADMIN}), "metrics").role is Role.ADMIN
+    with pytest.raises(Forbidden):  # as it was: its scopes still decide
+        auth.admit(request(token=token), frozenset({Role.ADMIN}), "records")
+    for unknown in (never, request(token=reset)):  # a 503 database_unavailable to the client
+        with pytest.raises(SQLAlchemyError):
+            auth.admit(unknown, LEADS, "metrics")
+    auth.revoked()
+    with pytest.raises(SQLAlchemyError):
+        auth.admit(request(token=ADMIN_TOKEN), frozenset({Role.ADMIN}), "metrics")
