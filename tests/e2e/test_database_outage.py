@@ -40,7 +40,7 @@ def pg_service(
     data["database_url"] = private_postgres_server.create_database()
     path = e2e_config.with_name("hotline-postgres.yaml")
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    pg = Service(path, service.log_file, token=service.token)
+    pg = Service(path, service.log_file)  # its own admin and token, in its own database
     pg.start(timeout=60)
     try:
         yield pg, load_settings(path), private_postgres_server
