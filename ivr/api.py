@@ -1,5 +1,6 @@
 """HTTP API of the IVR room: the draft, validation, publish, versions, rollback, simulate,
-prompt recordings (admin), and the referral directory (readable by operators)."""
+prompt recordings (admin), the referral directory (readable by operators), and the live topics'
+names (for the operators page)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from ivr.schemas import (
     RoutePublic,
     SimulateRequest,
     SimulationPublic,
+    TopicPublic,
     VersionPublic,
 )
 from ivr.service import (
@@ -223,6 +225,19 @@ def referrals_router(service: IvrService, guard: Guard) -> APIRouter:
 
     return router
 
+
+
+def topics_router(service: IvrService, guard: Guard) -> APIRouter:
+    """The live document's topics, each with its names and queue, for the pages that show or
+    set operators' skills (``guard``: who may read the operator list; the draft stays the
+    admins')."""
+    router = APIRouter(prefix="/api", tags=["topics"], dependencies=[Depends(guard)])
+
+    @router.get("/topics", response_model=list[TopicPublic])
+    async def topics() -> list[TopicPublic]:
+        return [TopicPublic.of(t) for t in service.engine().document.topics]
+
+    return router
 
 async def _read_capped(request: Request, refusal: str) -> bytes:
     """The body, read as it arrives: refused once it passes MAX_UPLOAD, never held whole."""

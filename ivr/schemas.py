@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from core.bounds import MAX_ID, Instant
-from ivr.document import Referral
+from ivr.document import Referral, Topic
 from ivr.engine import Route
 from ivr.issues import Issue
 
@@ -134,3 +134,15 @@ class ReferralPublic(BaseModel):
             region=referral.region,
             open_now=open_now,
         )
+
+
+class TopicPublic(BaseModel):
+    """A topic of the live document as pages show it: its name in each language, its queue."""
+
+    id: str
+    names: dict[str, str]
+    queue: str
+
+    @classmethod
+    def of(cls, topic: Topic) -> TopicPublic:
+        return cls(id=topic.id, names=dict(topic.names), queue=topic.queue)
