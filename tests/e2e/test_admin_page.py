@@ -1,5 +1,6 @@
 """The admin page in headless Chromium (Debian's, driven by Playwright) against the real
-service: the same validation messages as the API, publishing, simulating, rolling back."""
+service, the first admin signed in with their password: the same validation messages as the
+API, publishing, simulating, rolling back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser import ARGS, CHROMIUM
-from tests.e2e.conftest import Service
+from tests.browser import sign_in as sign_in_as
+from tests.e2e.conftest import ADMIN_ID, Service
 
 pytestmark = pytest.mark.asterisk
 
@@ -35,14 +37,13 @@ def page(browser: Browser, service: Service) -> Iterator[Page]:
     context.close()
 
 
-def sign_in(page: Page, token: str) -> None:
-    page.get_by_label("Admin token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+def sign_in(page: Page, service: Service) -> None:
+    sign_in_as(page, ADMIN_ID, service.admin_password)
 
 
-def test_a_wrong_token_is_refused(page: Page) -> None:
-    sign_in(page, "not-the-token")
-    expect(page.get_by_role("status")).to_have_text("That token was refused.")
+def test_a_wrong_password_is_refused(page: Page) -> None:
+    sign_in_as(page, ADMIN_ID, "not the password")
+    expect(page.locator("#sign-in-note")).to_have_text("The name, the password or the code is wrong.")
     expect(page.locator("#app")).to_be_hidden()
 
 
@@ -50,7 +51,7 @@ def test_broken_menu_shows_the_validators_message_and_cannot_be_published(
     page: Page, service: Service
 ) -> None:
     live_before = httpx.get(f"{service.url}/healthz").json()["ivr"]["version"]
-    sign_in(page, service.token)
+    sign_in(page, service)
     editor = page.get_by_label("IVR document (YAML)")
     expect(editor).to_have_value(re.compile("entry: language"))
     good = editor.input_value()
@@ -69,7 +70,7 @@ def test_broken_menu_shows_the_validators_message_and_cannot_be_published(
 
 def test_publish_simulate_and_roll_back(page: Page, service: Service) -> None:
     live_before = httpx.get(f"{service.url}/healthz").json()["ivr"]["version"]
-    sign_in(page, service.token)
+    sign_in(page, service)
     editor = page.get_by_label("IVR document (YAML)")
     expect(editor).to_have_value(re.compile("entry: language"))
     editor.fill(editor.input_value().replace("topic: addiction", "topic: crisis", 1))

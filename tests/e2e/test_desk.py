@@ -29,7 +29,7 @@ from sandbox.scenarios import (
 from telephony.ami import AmiNode
 from telephony.events import AgentCalled, AmiEvent
 from tests.browser import ARGS as CHROMIUM_ARGS
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, sign_in
 from tests.e2e.calls import place, plan, records
 from tests.e2e.conftest import Service
 from tests.e2e.test_operators import ANSWERING, finished, peer_operator, sipp, tmp, wait_for  # noqa: F401  (fixture)
@@ -163,8 +163,7 @@ def test_the_desk_shows_the_offered_call_with_its_protocol_within_a_second(
         try:
             page = browser.new_page(locale="en-GB")
             page.goto(f"{service.url}/operator/")
-            page.fill("#token", token)
-            page.click("#enter")
+            sign_in(page, "op-vera", vera["password"])  # her one-time password, as handed over
             list(_watch(page, "none"))
             caller = threading.Thread(target=place, args=(e2e_settings, [plan("28")], 28900))  # en, peer
             caller.start()

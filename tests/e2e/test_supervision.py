@@ -10,7 +10,7 @@ three modes (PATCH), then ends (DELETE):
 - barge: C reaches both;
 - in every mode the supervisor hears A and B.
 
-Also: the role operator and the admin token (no softphone) are refused; the session's record and
+Also: the role operator and an admin's machine token (no softphone) are refused; the session's record and
 the operator's notice; the supervisor's INVITE carries no caller number, header by header. A
 second call: the role operator's feature code starts nothing; a senior's ``*45<operator>``
 whispers (measured), key 4 on the senior's phone switches to listen (recorded as keys), and the
@@ -46,7 +46,7 @@ from sandbox.scenarios import (
 )
 from sandbox.tones import tone_pcap
 from tests.browser import ARGS as CHROMIUM_ARGS
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, sign_in
 from tests.e2e.audio import Capture, level, tone_share
 from tests.e2e.calls import NUMBERS, plan, records
 from tests.e2e.conftest import Service
@@ -353,7 +353,7 @@ def test_a_seniors_feature_code_then_keys_on_the_phone_and_the_operators_page(
 
                 session = wait_for(answered, 20, "the code's session")
                 whisper = _measure(capture, time.monotonic() + 1.0)
-                page = _operators_page(service, parties[OPERATOR]["api_token"])
+                page = _operators_page(service, OPERATOR, parties[OPERATOR]["password"])
                 one = f"{url}/{session['id']}"
                 keyed = wait_for(
                     lambda: httpx.get(one, headers=service.admin).json()["mode"] == "listen", 20, "key 4"
@@ -379,15 +379,14 @@ def _since() -> str:
     return (datetime.now(UTC) - timedelta(seconds=60)).isoformat()
 
 
-def _operators_page(service: Service, token: str) -> str:
-    """The notice, as the operator's page in headless Chromium shows it."""
+def _operators_page(service: Service, operator: str, password: str) -> str:
+    """The notice, as the operator's page in headless Chromium shows it, the operator signed in."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(locale="en-GB")
             page.goto(f"{service.url}/operator/")
-            page.fill("#token", token)
-            page.click("#enter")
+            sign_in(page, operator, password)
             page.wait_for_selector("#supervised:not([hidden])", timeout=10_000)
             return str(page.locator("#supervised").text_content())
         finally:
