@@ -51,8 +51,8 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-def opened(browser: Browser, url: str, page: str) -> Page:
-    tab = browser.new_context().new_page()
+def opened(browser: Browser, url: str, page: str, permissions: list[str] | None = None) -> Page:
+    tab = browser.new_context(permissions=permissions or []).new_page()
     tab.on("pageerror", lambda e: pytest.fail(f"page error: {e}"))
     tab.goto(f"{url}/{page}/")
     expect(tab.locator("#sign-in")).to_be_visible()
@@ -199,7 +199,7 @@ def test_a_change_without_the_csrf_token_is_refused(url: str) -> None:
 
 
 def test_the_admin_page_shows_new_credentials_and_a_token_once(browser: Browser, url: str) -> None:
-    tab = opened(browser, url, "admin")
+    tab = opened(browser, url, "admin", ["clipboard-read", "clipboard-write"])
     tab.on("dialog", lambda d: d.accept())
     sign_in(tab, ADMIN)
     tab.fill("#person-id", "op-anna")
@@ -210,6 +210,9 @@ def test_the_admin_page_shows_new_credentials_and_a_token_once(browser: Browser,
     expect(tab.locator("#once-h")).to_have_text("Credentials of op-anna")
     password = tab.locator("#once-password").text_content() or ""
     expect(tab.locator("#once-note")).to_contain_text("change the sign-in password after signing in")
+    tab.locator("#once-password + button.copy").click()
+    expect(tab.locator("#once-copied")).to_have_text("Copied.")
+    assert tab.evaluate("navigator.clipboard.readText()") == password
     tab.click("#once-done")
     expect(once).to_be_hidden()
     assert tab.locator("#once-password").count() == 0  # gone from the page
