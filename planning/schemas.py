@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -268,12 +268,27 @@ def _local(origin: datetime, minutes: int) -> datetime:
     return naive.replace(tzinfo=origin.tzinfo)
 
 
+class Person(Protocol):
+    """What a roster needs of an account (agents.directory.Operator has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
 class RosterableOut(BaseModel):
     """A person a roster can use: an active account of the line."""
 
     id: str
     display_name: str
     role: str
+
+    @classmethod
+    def of(cls, person: Person) -> RosterableOut:
+        return cls(id=person.id, display_name=person.display_name, role=str(person.role))
 
 
 class SetupOut(BaseModel):

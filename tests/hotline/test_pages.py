@@ -40,6 +40,9 @@ ACCOUNT_IDS = ("account", "account-name", "change-password", "sign-out")
 PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, item 5)
 PARTS["operator"] = ["/static/debrief.js"]  # debrief requests (issue 17, item 3)
 PARTS["operator"].append("/static/supervision.js")  # a supervisor is listening (issue 17, items 1, 2)
+PARTS["planning"] = ["/static/planning-roster.js"]  # the roster's form and calendars (issue 19, item 5)
+# Vendored libraries, loaded before the page's script; their own code, so not held to the rules above.
+VENDORED = {"operators": ["/static/qrcode-generator.js"]}  # the softphone's QR code (issue 19, item 1)
 
 
 def declared(script: Path) -> set[str]:
@@ -67,7 +70,7 @@ async def test_each_page_loads_the_common_assets_before_its_own(page: str) -> No
     common_js = html.index('<script src="/static/common.js"></script>')
     own_js = html.index(f'<script src="/static/{page}.js"></script>')
     assert common_css < own_css and common_js < own_js
-    scripts = ["/static/common.js", f"/static/{page}.js", *PARTS.get(page, [])]
+    scripts = ["/static/common.js", *VENDORED.get(page, []), f"/static/{page}.js", *PARTS.get(page, [])]
     assert re.findall(r'<script src="([^"]+)"', html) == scripts
     assert re.findall(r'href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
     assert "http" not in html.replace('lang="en"', "")  # nothing from outside the service
