@@ -64,6 +64,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         migrate(engine)
         service = PlanningService(engine)
         body = _body(args)
+        body.setdefault("timezone", settings.metrics.timezone)  # the line's, unless asked otherwise
         if args.action == "now":
             return _now(service, body)
         model: type[PlanIn] = RosterIn if args.action == "roster" else PlanIn

@@ -28,6 +28,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOTLINE_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{seeded}")
+    monkeypatch.setenv("HOTLINE_METRICS__TIMEZONE", "Europe/Moscow")  # the line's zone: the plans' default
     return tmp_path
 
 
@@ -108,3 +109,14 @@ def test_a_bad_request_names_the_field(database: Path, capsys: pytest.CaptureFix
     code = main(["plan", "forecast", "--max-occupancy", "1.5"])
     assert code == 2
     assert "targets.max_occupancy" in capsys.readouterr().err
+
+
+def test_plans_are_in_the_lines_time_zone_unless_another_is_asked(
+    database: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_METRICS__TIMEZONE", "Europe/Warsaw")
+    day = ["--start", START.isoformat(), "--days", "1", "--weeks", "3"]
+    assert main(["plan", "forecast", *day]) == 0
+    assert "30-minute intervals (Europe/Warsaw)" in capsys.readouterr().out
+    assert main(["plan", "forecast", *day, "--timezone", "Asia/Almaty"]) == 0
+    assert "30-minute intervals (Asia/Almaty)" in capsys.readouterr().out
