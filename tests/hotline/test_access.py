@@ -72,6 +72,7 @@ POLICY: dict[Operation, tuple[str, str]] = {
     ("get", "/api/planning/setup"): ("la", "planning"),
     ("post", "/api/planning/roster"): ("la", "planning"),
     ("get", "/api/referrals"): ("osla", "ivr"),
+    ("get", "/api/topics"): ("la", "operators"),
     ("get", "/api/reports"): ("la", "reports"),
     ("get", "/api/reports.csv"): ("la", "reports"),
     ("get", "/api/reports.xlsx"): ("la", "reports"),
