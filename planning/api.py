@@ -53,7 +53,7 @@ def planning_router(
 ) -> APIRouter:
     """``pool``: where rosters are made (default: one at a time, two waiting); ``forecasts``:
     where forecasts and the current interval are (default: two at a time, six waiting);
-    ``timezone``: the line's (metrics.timezone), the page's default and /now's; ``operators``:
+    ``timezone``: the line's (metrics.timezone), for every request that names none; ``operators``:
     the active people a roster can use (a blocking read: it runs in a thread)."""
     planning = service or PlanningService(engine)
     rosters = pool or WorkerPool()
@@ -70,7 +70,8 @@ def planning_router(
     async def plan(body: PlanIn) -> PlanOut:
         """Forecast and staffing per interval and queue, with the backtest error of each forecast,
         in the forecast pool (429 when it is full)."""
-        request = body.build(_today(body.timezone))
+        zone = body.timezone or timezone
+        request = body.build(_today(zone), zone)
         result = await forecasting.run(lambda: planning.plan(request))
         return PlanOut.of(result)
 
@@ -83,7 +84,8 @@ def planning_router(
         if size > MAX_MODEL_SIZE:
             problem = f"operators x templates x intervals is {size}; at most {MAX_MODEL_SIZE}"
             raise RosterInvalid(f"the roster is too large: {problem}", "operators")
-        request = body.build(_today(body.timezone))
+        zone = body.timezone or timezone
+        request = body.build(_today(zone), zone)
 
         def make() -> tuple[Plan, Roster]:
             started = time.monotonic()

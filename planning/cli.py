@@ -69,8 +69,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return _now(service, body)
         model: type[PlanIn] = RosterIn if args.action == "roster" else PlanIn
         request = model.model_validate(body)
-        today = datetime.now(ZoneInfo(request.timezone)).date()
-        plan = service.plan(request.build(today))
+        zone = request.timezone or settings.metrics.timezone
+        plan = service.plan(request.build(datetime.now(ZoneInfo(zone)).date(), zone))
         if isinstance(request, RosterIn):
             return _roster(service, plan, request, args.json_out)
         _print_plan(plan)
@@ -169,7 +169,7 @@ def _now(service: PlanningService, body: dict[str, Any]) -> int:
 
     request = PlanIn.model_validate({k: v for k, v in body.items() if k in ("interval_minutes", "timezone")})
     base = PlanRequest(
-        start=datetime.now(UTC).date(), minutes=request.interval_minutes, timezone=request.timezone
+        start=datetime.now(UTC).date(), minutes=request.interval_minutes, timezone=request.timezone or "UTC"
     )
     at, plan, index = service.now(base)
     print(f"{plan.grid.slot_start(index).isoformat()} ({plan.grid.minutes} min), now {at.isoformat()}")

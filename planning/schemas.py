@@ -53,7 +53,7 @@ class PlanIn(_In):
     days: int = Field(7, ge=1, le=28)
     interval_minutes: Literal[15, 30, 60] = 30
     history_weeks: int = Field(8, ge=1, le=52)
-    timezone: str = Field("Europe/Moscow", max_length=64)
+    timezone: str | None = Field(None, max_length=64, description="IANA name; none: metrics.timezone")
     by: Literal["queue", "topic"] = "queue"
     model: Literal["erlang_a", "erlang_c"] = "erlang_a"
     targets: TargetsIn = Field(default_factory=TargetsIn)
@@ -61,7 +61,9 @@ class PlanIn(_In):
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -70,13 +72,14 @@ class PlanIn(_In):
             ) from None
         return value
 
-    def build(self, today: date) -> PlanRequest:
+    def build(self, today: date, zone: str = "UTC") -> PlanRequest:
+        """``zone``: the line's, for a request that names none."""
         return PlanRequest(
             start=self.start or today,
             days=self.days,
             minutes=self.interval_minutes,
             weeks=self.history_weeks,
-            timezone=self.timezone,
+            timezone=self.timezone or zone,
             by=self.by,
             model=self.model,
             targets=self.targets.build(),
