@@ -2,10 +2,10 @@
 SQLite (no Asterisk; two people's presence fed to the board as Asterisk's events would): an
 admin adds a person with skills, sees the one-time credentials once (a copyable softphone
 configuration equal to the API's answer and a QR code that a reader decodes back to the
-provisioning address), edits role and skills, makes new credentials, deactivates and
-reactivates; a shift lead sees the same list read only; the filters and who is online now; the
-page at 375 px has no horizontal scroll; every control has a label and the dialogs work with
-the keyboard."""
+provisioning address), edits role and skills, resets the second factor (a lost phone), makes
+new credentials, deactivates and reactivates; a shift lead sees the same list read only; the
+filters and who is online now; the page at 375 px has no horizontal scroll; every control has a
+label and the dialogs work with the keyboard."""
 
 from __future__ import annotations
 
@@ -191,6 +191,11 @@ def test_an_admin_adds_edits_resets_and_deactivates_a_person(browser: Browser, u
         {"addiction": 1, "violence-home": 2},
     )
     expect(anna.locator("td").nth(1)).to_have_text("operator")
+
+    anna.locator("button.second-factor").click()  # a lost phone
+    expect(tab.locator("#status")).to_have_text(
+        "op-anna sets up a new authenticator app at their next sign-in."
+    )
 
     with tab.expect_response(lambda r: r.url.endswith("/op-anna/credentials")) as again:
         anna.locator("button.credentials").click()
