@@ -1,6 +1,6 @@
 "use strict";
-// Hotline administration: the IVR (/api/ivr), people and their credentials, machines' API
-// tokens, kiosk wallboards, the audit log; an admin's session, no external assets.
+// Hotline administration: the IVR (/api/ivr), machines' API tokens, kiosk wallboards, the audit
+// log, and a link to the operators page (people); an admin's session, no external assets.
 // The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
 
 function showIssues(issues) {
@@ -120,26 +120,11 @@ async function exportAudit() {
   URL.revokeObjectURL(link.href);
 }
 
-// --- People, API tokens, kiosk wallboards (issue 18) --------------------------------------------
+// --- API tokens, kiosk wallboards (issue 18); people are on the operators page -----------------
 
 /** Every sentence these parts show, in one place for a translation catalogue (issue 19). */
 const ADMIN_TEXT = {
-  roles: { operator: "operator", senior: "senior", shift_lead: "shift lead", admin: "admin" },
-  yes: "yes",
-  no: "no",
   never: "never",
-  newCredentials: "New credentials",
-  resetSecondFactor: "Reset second factor",
-  confirmCredentials: (id) => `New credentials for ${id}? Their sign-in password, softphone password and API token change now, and their sessions end.`,
-  confirmSecondFactor: (id) => `Reset ${id}'s second factor? They set up a new authenticator app at their next sign-in.`,
-  secondFactorReset: (id) => `${id} sets up a new authenticator app at their next sign-in.`,
-  credentialsTitle: (id) => `Credentials of ${id}`,
-  signInPassword: "One-time sign-in password",
-  softphone: (user) => `Softphone password (user ${user})`,
-  apiToken: "Personal API token",
-  credentialsNote: "Shown once, never again: hand them to the person. They change the sign-in password after signing in (Change password, top right).",
-  added: (id) => `${id} added.`,
-  reset: (id) => `${id} has new credentials; their sessions ended.`,
   tokenTitle: (name) => `API token ${name}`,
   token: "Token",
   tokenNote: "Shown once: the service keeps only its hash. The machine sends it as a bearer token.",
@@ -193,50 +178,6 @@ async function copyText(code) {
     window.getSelection().selectAllChildren(code);
     $("once-copied").textContent = ADMIN_TEXT.selectToCopy;
   }
-}
-
-function showCredentials(made) {
-  const id = made.operator.id;
-  showOnce(ADMIN_TEXT.credentialsTitle(id), [
-    [ADMIN_TEXT.signInPassword, made.password, "once-password"],
-    [ADMIN_TEXT.softphone(made.softphone.username), made.softphone.password || "", "once-softphone"],
-    [ADMIN_TEXT.apiToken, made.api_token, "once-api-token"],
-  ], ADMIN_TEXT.credentialsNote);
-}
-
-async function loadPeople() {
-  const people = await api("GET", "/api/operators");
-  document.querySelector("#people tbody").replaceChildren(...people.map((o) => {
-    const tr = element("tr", { className: o.active ? "" : "gone" });
-    tr.dataset.id = o.id;
-    tr.append(cell(o.id), cell(o.display_name), cell(ADMIN_TEXT.roles[o.role] || o.role), cell(o.active ? ADMIN_TEXT.yes : ADMIN_TEXT.no));
-    tr.append(element("td", {},
-      actionButton(ADMIN_TEXT.newCredentials, "credentials", () => resetCredentials(o.id)),
-      actionButton(ADMIN_TEXT.resetSecondFactor, "second-factor", () => resetSecondFactor(o.id))));
-    return tr;
-  }));
-}
-
-async function addPerson() {
-  const body = { id: $("person-id").value.trim(), display_name: $("person-name").value.trim(), role: $("person-role").value };
-  const made = await api("POST", "/api/operators", body);
-  $("person-form").reset();
-  say(ADMIN_TEXT.added(made.operator.id), true);
-  showCredentials(made);
-  await loadPeople();
-}
-
-async function resetCredentials(id) {
-  if (!window.confirm(ADMIN_TEXT.confirmCredentials(id))) return;
-  const made = await api("POST", `/api/operators/${encodeURIComponent(id)}/credentials`);
-  say(ADMIN_TEXT.reset(id), true);
-  showCredentials(made);
-}
-
-async function resetSecondFactor(id) {
-  if (!window.confirm(ADMIN_TEXT.confirmSecondFactor(id))) return;
-  await api("DELETE", `/api/operators/${encodeURIComponent(id)}/second-factor`);
-  say(ADMIN_TEXT.secondFactorReset(id), true);
 }
 
 async function loadScopes() {
@@ -315,7 +256,7 @@ async function start() {
     throw err;
   }
   signedIn();
-  await Promise.all([loadPeople(), loadScopes(), loadTokens(), loadKiosks()]).catch(fail);
+  await Promise.all([loadScopes(), loadTokens(), loadKiosks()]).catch(fail);
   await loadDraft();
 }
 
@@ -332,7 +273,6 @@ $("audit-load").addEventListener("click", () => loadAudit(false).catch(showProbl
 $("audit-more").addEventListener("click", () => loadAudit(true).catch(showProblem));
 $("audit-verify").addEventListener("click", () => verifyAudit().catch(showProblem));
 $("audit-export").addEventListener("click", () => exportAudit().catch(showProblem));
-onSubmit("person-form", addPerson);
 onSubmit("token-form", createToken);
 onSubmit("kiosk-form", issueKiosk);
 $("token-never").addEventListener("change", () => { $("token-days").disabled = $("token-never").checked; });

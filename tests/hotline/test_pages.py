@@ -72,7 +72,8 @@ async def test_each_page_loads_the_common_assets_before_its_own(page: str) -> No
     assert common_css < own_css and common_js < own_js
     scripts = ["/static/common.js", *VENDORED.get(page, []), f"/static/{page}.js", *PARTS.get(page, [])]
     assert re.findall(r'<script src="([^"]+)"', html) == scripts
-    assert re.findall(r'href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
+    assert re.findall(r'<link [^>]*href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
+    assert all(link.startswith("/") for link in re.findall(r'<a [^>]*href="([^"]+)"', html))  # other pages
     assert "http" not in html.replace('lang="en"', "")  # nothing from outside the service
     assert html.count('class="message"') == 1  # the one message area say() writes to
     for part in (*SIGN_IN_IDS, *ACCOUNT_IDS):  # the one sign-in common.js drives
