@@ -265,6 +265,8 @@ def test_the_roster_is_made_from_the_real_operators_and_shown_as_calendars(page:
     for text in short.all_text_contents()[:20]:
         assert re.fullmatch(r"\d+/\d+ short \d+", text), text  # said in words, not by colour alone
     expect(page.locator("#roster-summary")).to_contain_text("position(s) short over")
+    page.set_viewport_size({"width": 375, "height": 800})  # a phone: wide tables scroll in their box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def test_problems_are_shown_at_their_place(page: Page) -> None:
