@@ -39,6 +39,7 @@ class Person:
     role: Role
     second_factor: bool  # a TOTP app is set up
     must_enrol: bool  # the line requires one of this role and none is set up yet
+    language: str | None = None  # the pages' language chosen; None: the browser's
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Accounts:
         role = Role(row.role)
         enrolled = bool(row.totp_confirmed and row.totp_secret)
         must = role.value in self._settings.totp_roles and not enrolled
-        return Person(row.id, row.display_name, role, enrolled, must)
+        return Person(row.id, row.display_name, role, enrolled, must, row.language)
 
     def change_password(self, account_id: str, current: str, new: str) -> None:
         passwords.policy(new)
@@ -129,6 +130,12 @@ class Accounts:
         with Session(self._engine) as session, session.begin():
             row = self._row(session, account_id)
             row.password_hash, row.failed_signins, row.locked_until = digest, 0, None
+
+    def set_language(self, account_id: str, language: str | None) -> Person:
+        with Session(self._engine) as session, session.begin():
+            row = self._row(session, account_id)
+            row.language = language
+            return self._person(row)
 
     def begin_enrolment(self, account_id: str) -> Enrolment:
         """A new secret for the person's app, not in force until a code from it confirms it."""

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
@@ -44,6 +44,7 @@ from core.settings import AccountSettings
 FAILURES, WINDOW_SECONDS, IN_FLIGHT = 10, 60.0, 2
 AccountId = Annotated[str, Field(min_length=1, max_length=40)]
 Secret = Annotated[str, Field(min_length=1, max_length=256)]
+Language = Literal["ru", "pl", "en"]  # the pages' catalogues (hotline/static/i18n-*.js)
 
 
 class SignInBusy(DomainError):
@@ -72,6 +73,11 @@ class SessionPublic(BaseModel):
     idle_minutes: int
     second_factor: bool
     must_enrol: bool = Field(description="set up an authenticator app before anything else")
+    language: Language | None = Field(None, description="the pages' language chosen; null: the browser's")
+
+
+class LanguageChoice(BaseModel):
+    language: Language | None = Field(description="ru, pl or en; null: follow the browser")
 
 
 class PasswordChange(BaseModel):
@@ -192,6 +198,7 @@ def accounts_router(
             idle_minutes=settings.idle_minutes,
             second_factor=person.second_factor,
             must_enrol=person.must_enrol,
+            language=person.language,
         )
 
     def set_cookie(response: Response, secret: str, max_age: int | None) -> None:
@@ -247,6 +254,12 @@ def accounts_router(
         response.delete_cookie(
             COOKIE, path="/", secure=settings.secure_cookies, httponly=True, samesite="strict"
         )
+
+    @router.put("/session/language", response_model=SessionPublic)
+    async def choose_language(body: LanguageChoice, principal: signed_in) -> SessionPublic:
+        """The language one's pages speak, kept with one's account (any browser, any device)."""
+        found = person_of(principal)
+        return public(await asyncio.to_thread(accounts.set_language, principal.name, body.language), found)
 
     @router.put(
         "/session/password",

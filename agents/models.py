@@ -30,6 +30,8 @@ class OperatorRow(Base):
     totp_last_step: Mapped[int] = mapped_column(Integer, default=-1)
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The pages' language for this person (ru, pl, en); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class SessionRow(Base):

@@ -242,5 +242,14 @@ async def test_a_sign_in_sets_a_strict_cookie_and_sign_out_ends_it(api: Api) -> 
     headers = {"Cookie": cookie, "X-CSRF-Token": signed.json()["csrf"]}
     me = await api.client.get("/api/session", headers=headers)
     assert me.json()["id"] == "op-desk" and me.json()["role"] == "operator"
+    assert me.json()["language"] is None  # the browser's, until one is chosen
+    chosen = await api.client.put("/api/session/language", json={"language": "pl"}, headers=headers)
+    assert (
+        chosen.json()["language"] == "pl"
+        and (await api.client.get("/api/session", headers=headers)).json()["language"] == "pl"
+    )
+    assert (
+        await api.client.put("/api/session/language", json={"language": "de"}, headers=headers)
+    ).status_code == 422
     assert (await api.client.delete("/api/session", headers=headers)).status_code == 204
     assert (await api.client.get("/api/me", headers=headers)).status_code == 401

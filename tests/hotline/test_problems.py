@@ -104,6 +104,7 @@ WELL_FORMED: dict[Operation, dict[str, Any]] = {  # every operation with a reque
     ("post", "/api/session"): {"json": {"id": "nobody", "password": "not the password"}},
     ("put", "/api/session/password"): {"json": {"current": "not the password", "new": "a new passphrase"}},
     ("put", "/api/session/second-factor"): {"json": {"code": "123456"}},
+    ("put", "/api/session/language"): {"json": {"language": "pl"}},
     ("post", "/api/tokens"): {"json": {"name": "walk", "scopes": ["records:read"]}},
     ("post", "/api/kiosks"): {"json": {"label": "hall TV"}},
     ("post", "/api/kiosks/pair"): {"json": {"code": "not a code"}},
