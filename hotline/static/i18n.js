@@ -1,7 +1,8 @@
 "use strict";
 // The pages' languages (issue 19): Russian, Polish and English from catalogues, never a string
-// in code. Loaded first, then the three catalogues (i18n-ru.js, i18n-pl.js, i18n-en.js, each a
-// call of catalogue()), then common.js and the page's scripts. A plain script, no build step.
+// in code. Loaded first, then the catalogues (i18n-common.js and the page's i18n-<page>.js,
+// each calling catalogue() once per language), then common.js and the page's scripts. A plain
+// script, no build step.
 //
 // - t("key", {name: value}) is the text of a key in the page's language; {name} is replaced.
 //   A key whose value is an object is a plural: t("calls.count", {n: 3}) picks the CLDR form
@@ -19,9 +20,10 @@ const LANGUAGES = ["ru", "pl", "en"];
 const LANGUAGE_NAMES = { ru: "Русский", pl: "Polski", en: "English" };
 const i18n = { language: "en", listeners: [] };
 
-/** Registers a language's catalogue (each i18n-xx.js calls it once). */
+/** Adds words to a language's catalogue (each i18n-*.js calls it once per language). */
 function catalogue(language, entries) {
-  (i18n.catalogues = i18n.catalogues || {})[language] = entries;
+  const books = (i18n.catalogues = i18n.catalogues || {});
+  books[language] = Object.assign(books[language] || {}, entries);
 }
 
 /** The language this page starts in: ?lang=, else the browser's first one we speak. */

@@ -22,6 +22,7 @@ PLURALS = {
 }
 # Pages whose HTML and scripts are all through the catalogue; every page once issue 19 lands.
 TRANSLATED_PAGES: tuple[str, ...] = ()
+CALL = re.compile(r"""catalogue\(\s*"(\w+)",\s*""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 T_CALL = re.compile(r"""\bt\(\s*(["'])([\w.-]+)\1""")
 ATTRIBUTE = re.compile(r"""data-i18n(?:-[\w-]+)?=(["'])([\w.-]+)\1""")
@@ -29,17 +30,40 @@ ATTRIBUTE = re.compile(r"""data-i18n(?:-[\w-]+)?=(["'])([\w.-]+)\1""")
 OWN_ENGLISH = re.compile(r"""(?:textContent\s*=|\bsay\(|\bcell\()\s*(["'`])[A-Za-z][a-z]+ """)
 
 
+def catalogues() -> dict[str, dict[str, dict[str, object]]]:
+    """Each catalogue file's words by language: {file: {language: {key: text}}}."""
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    decoder = json.JSONDecoder()
+    for path in sorted(STATIC.glob("i18n-*.js")):
+        text = path.read_text(encoding="utf-8")
+        books: dict[str, dict[str, object]] = {}
+        for call in CALL.finditer(text):
+            # strict JSON: a stray comma or quote fails here, not in a browser
+            books[call.group(1)], _ = decoder.raw_decode(text, call.end())
+        out[path.name] = books
+    return out
+
+
 def catalogue(language: str) -> dict[str, object]:
-    text = (STATIC / f"i18n-{language}.js").read_text(encoding="utf-8")
-    body = text[text.index("{") : text.rindex("}") + 1]
-    data = json.loads(body)  # strict JSON: a stray comma or quote fails here, not in a browser
-    assert isinstance(data, dict)
-    return data
+    """Every file's words in this language; a key in two files is a mistake."""
+    merged: dict[str, object] = {}
+    for name, books in catalogues().items():
+        twice = merged.keys() & books.get(language, {}).keys()
+        assert not twice, f"{name} repeats {sorted(twice)}"
+        merged |= books.get(language, {})
+    return merged
 
 
 def _placeholders(value: object) -> set[str]:
     texts = value.values() if isinstance(value, dict) else [value]
     return {p for text in texts for p in PLACEHOLDER.findall(str(text))}
+
+
+def test_every_file_speaks_every_language() -> None:
+    files = catalogues()
+    assert "i18n-common.js" in files
+    for name, books in files.items():
+        assert sorted(books) == sorted(LANGUAGES), name
 
 
 def test_every_language_has_every_key_with_its_placeholders_and_plurals() -> None:
