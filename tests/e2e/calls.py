@@ -73,9 +73,11 @@ def samples(service: Service) -> dict[tuple[str, str], float]:
 
 
 def backlog(svc: Service) -> tuple[float, dict[str, Any]]:
-    """Records not saved yet, on /metrics and in /healthz."""
+    """Records not saved yet, on /metrics and in /healthz. (The token is checked in the
+    database: with the database locked, the check waits for it, then takes who the token was
+    when last checked, agents/last_known.py.)"""
     pending = samples(svc).get(("hotline_records_pending", ""), -1.0)
-    health = httpx.get(f"{svc.url}/healthz", headers=svc.admin, timeout=5).json()
+    health = httpx.get(f"{svc.url}/healthz", headers=svc.admin, timeout=30).json()
     return pending, health.get("records", {})
 
 
