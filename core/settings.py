@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from core.files import private_dir, tighten
 from core.sip_settings import SipSettings
+from core.tts_settings import TtsSettings
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
@@ -231,21 +232,20 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     sip: SipSettings = Field(default_factory=SipSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     burnout: GuardRules = Field(default_factory=GuardRules)
     supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
-    # The IVR document imported as version 1 into an empty database; None: the one shipped with
-    # the package (hotline-ivr.yaml, see ivr/seed.py).
+    # The IVR document imported as version 1 into an empty database; None: hotline-ivr.yaml.
     ivr_seed: Path | None = None
     # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.
     prompts_dir: Path = Path("var/sandbox/sounds")
     asterisk_prompts_dir: Path = Path("/srv/hotline/sounds")
     # The SIP trunk referral calls to partner lines leave through (host[:port]).
     referral_trunk: str = "127.0.0.1:5090"
-    # A secret as a file (Docker secrets): the database user's password (put into database_url,
-    # which then names no password).
+    # The database user's password as a file (a Docker secret), put into database_url.
     database_password_file: Path | None = None
     # Set from the YAML file's location; relative paths in the file resolve against it.
     config_file: Path | None = None

@@ -48,7 +48,7 @@ from hotline.supervision_wiring import supervision, supervision_codes
 from hotline.wiring import EventFanout, endpoint
 from ivr.document import IvrDocument, Queue
 from ivr.handler import IvrHandler
-from ivr.prompts import PromptStudio
+from ivr.prompts import PromptStudio, Voices
 from ivr.service import IvrError, IvrService
 from ivr.store import IvrStore
 from ivr.survey import SurveyHandler
@@ -136,7 +136,7 @@ class Hotline:
         )
         self.registry.register(UpkeepCollector(self.tasks, self.sync.pending))
         self.ivr_store = IvrStore(self.engine)
-        studio = PromptStudio(settings.prompts_dir)
+        studio = PromptStudio(settings.prompts_dir, Voices.of(settings.tts))  # tts: voices, speed
         self.ivr_service = IvrService(
             self.ivr_store, studio, self.sync.publish, settings.asterisk_prompts_dir
         )

@@ -27,6 +27,7 @@ from pathlib import Path, PurePath
 from types import MappingProxyType
 
 from core.errors import DomainError
+from core.tts_settings import TtsSettings, default_voices
 
 PROMPT_ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
@@ -82,19 +83,29 @@ class PromptFile:
 
 
 def _default_voices() -> Mapping[str, str]:
-    return MappingProxyType({"ru": "ru", "en": "en-gb", "uk": "uk", "de": "de"})
+    return MappingProxyType(default_voices())
 
 
 @dataclass(frozen=True)
 class Voices:
-    """The espeak-ng voice for each language code, and the speaking speed in words per minute."""
+    """The espeak-ng voice for each language code, and the speaking speed in words per minute
+    (``speed_by_language`` where a language differs); from ``tts:`` in the settings."""
 
     by_language: Mapping[str, str] = field(default_factory=_default_voices)
     speed: int = 150
+    speed_by_language: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not 80 <= self.speed <= 450:
-            raise ValueError(f"speed {self.speed} words/min is outside 80..450")
+        for speed in (self.speed, *self.speed_by_language.values()):
+            if not 80 <= speed <= 450:
+                raise ValueError(f"speed {speed} words/min is outside 80..450")
+
+    @classmethod
+    def of(cls, settings: TtsSettings) -> Voices:
+        return cls(MappingProxyType(dict(settings.voices)), settings.speed, dict(settings.speed_by_language))
+
+    def speed_for(self, language: str) -> int:
+        return self.speed_by_language.get(language, self.speed)
 
     def voice_for(self, language: str) -> str:
         voice = self.by_language.get(language)
@@ -154,12 +165,13 @@ class PromptStudio:
         _check_ids(prompt_id, language)
         spoken = _clean_text(text)
         voice = self._voices.voice_for(language)
-        key = _synthesis_key(spoken, voice, self._voices.speed)
+        speed = self._voices.speed_for(language)
+        key = _synthesis_key(spoken, voice, speed)
         cache = self._directory / ".cache" / language / f"{prompt_id}-{key[:32]}.json"
         cached = self._load_cached(prompt_id, language, cache)
         if cached is not None:
             return cached
-        wav = _speak(spoken, voice, self._voices.speed)
+        wav = _speak(spoken, voice, speed)
         if (seconds := _wav_seconds(wav)) < self._min_seconds:
             raise _Problem(f"speech is only {seconds:.2f} s long; is the text only punctuation?")
         prompt = self._publish(prompt_id, language, wav)
