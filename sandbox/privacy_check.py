@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import subprocess
 import tempfile
@@ -132,7 +133,13 @@ class PrivacyCheck:
         self.trace_dir = trace_dir
         http = settings.http
         self.url = url or f"http://{http.host}:{http.port}"
-        self.headers = {"Authorization": f"Bearer {token or self._reading_token()}"}
+        self._token = token
+
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """Made at the first read of the API, not before: a service that never ran has no
+        database to make a token in (and `hotline privacy-check` says it does not answer)."""
+        return {"Authorization": f"Bearer {self._token or self._reading_token()}"}
 
     def _reading_token(self) -> str:
         engine = make_engine(self.settings.database_url)
