@@ -164,7 +164,13 @@ def test_serve_finds_its_seed_migrations_and_pages(installed: Installed, tmp_pat
         try:
             url = f"http://127.0.0.1:{http_port}"
             _wait_healthy(url, proc, log)
-            token = (tmp_path / "var" / "secrets" / "admin-token").read_text(encoding="utf-8").strip()
+            # No admin token: a machine's token from the installed shell command reads the IVR.
+            made = installed.run(
+                "--config", str(config), "admin", "token", "packaging", "--scope", "ivr:read", "--days", "1",
+                cwd=tmp_path,
+            )  # fmt: skip
+            assert made.returncode == 0, made.stderr[-2000:]
+            token = made.stdout.splitlines()[0].strip()
             [version] = json.loads(_get(f"{url}/api/ivr/versions", token))
             assert (version["number"], version["active"]) == (1, True)
             assert version["note"] == "imported from hotline-ivr.yaml"
