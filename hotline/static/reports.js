@@ -4,40 +4,16 @@
 // later); durations read m:ss; exports in CSV and XLSX. The fetch wrapper, the sign-in, the DOM
 // helpers and say() come from common.js.
 
-// Every string this page's script shows, in one place (a catalogue later). Measures are keyed
-// by the names the API and both exports give them.
-const T = {
-  measures: {
-    interval_start: "Interval start", queue: "Queue", topic: "Topic", offered: "Offered",
-    answered: "Answered", abandoned: "Abandoned", short_abandoned: "Short abandons left out",
-    answered_within_threshold: "Answered within threshold", answer_rate: "Answer rate",
-    service_level: "Service level", abandonment: "Abandonment", asa_seconds: "ASA",
-    aht_seconds: "AHT", longest_wait_seconds: "Longest wait",
-  },
-  explain: {
-    asa_seconds: "Average speed of answer: the mean wait of answered calls",
-    aht_seconds: "Average handling time: talk and wrap-up of answered calls",
-    service_level: "Answered within the queue's threshold, over offered",
-    longest_wait_seconds: "The longest wait of an offered call",
-  },
-  unit: { percent: "%", duration: "m:ss" },
-  all: "all", none: "none", allQueues: "all queues", noValue: "–",
-  volumeCaption: "Calls per interval: offered, answered and abandoned",
-  levelCaption: "Service level per interval, against each queue's target",
-  waitCaption: "Waits per interval: ASA and the longest wait",
-  xTitle: (tz) => `Interval start (${tz})`,
-  yCalls: "Calls",
-  yLevel: "Service level (%)",
-  yWait: "Wait (m:ss)",
-  target: (queue, share) => `Target of ${queue}: ${share}`,
-  targetOf: (share, queues) => `Target ${share} (${queues})`,
-  point: (label, name, value) => `${label}: ${name} ${value}`,
-  withUnit: (name, unit) => `${name} (${unit})`,
-  levelOf: (queue) => `Service level: ${queue}`,
-  loading: "Loading the report…",
-  empty: "No calls in this period for these queues and topics.",
-  fileName: (start, suffix) => `hotline-report-${start}.${suffix}`,
-};
+// Every string this page's script shows is in i18n-reports.js (t("reports.…")); measures are keyed
+// by the names the API and both exports give them. Queues and topics show by their names in the
+// page's language from the live IVR (GET /api/topics: a queue is named by its topics).
+
+/** The words of a measure, of its explanation, of its unit. */
+const measure = (name) => t(`reports.measure.${name}`);
+const explain = (name) => (hasText(`reports.explain.${name}`) ? t(`reports.explain.${name}`) : "");
+const withUnit = (name, unit) => `${name} (${unit})`;
+const point = (label, name, value) => `${label}: ${name} ${value}`;
+const fileName = (start, suffix) => `hotline-report-${start}.${suffix}`;
 
 const COLUMNS = ["interval_start", "queue", "topic", "offered", "answered", "abandoned", "answer_rate",
   "service_level", "asa_seconds", "aht_seconds", "abandonment", "longest_wait_seconds"];
@@ -49,35 +25,50 @@ const CHART = { height: 240, left: 56, right: 16, top: 12, bottom: 48, label: 96
 const COUNT_STEPS = [0, 1, 2, 3, 4, 5, 6].flatMap((e) => [1, 2, 5].map((m) => m * 10 ** e));
 const WAIT_STEPS = [5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400];
 const SERIES = 6; // colour classes s0..s5
-const state = { report: null };
+const state = { report: null, topics: [] };
 
 // --- Figures in words -------------------------------------------------------------------------
 
-const pct = (x) => (x === null || x === undefined ? T.noValue : `${(x * 100).toFixed(1)}%`);
+const pct = (x) => formatPercent(x, 1);
+const mss = (x) => formatDuration(x);
 
-/** Seconds as m:ss (minutes may pass 59: a wait of 75 minutes reads 75:00). */
-function mss(x) {
-  if (x === null || x === undefined) return T.noValue;
-  const whole = Math.round(x);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+/** A topic's name in the page's language from the live IVR (its id when it has none). */
+function topicName(id) {
+  const topic = state.topics.find((x) => x.id === id);
+  if (!topic) return id;
+  return topic.names[i18n.language] || topic.names.en || Object.values(topic.names)[0] || id;
+}
+
+/** A queue by the names of the topics it answers (its id when no topic leads to it). */
+function queueName(id) {
+  const names = state.topics.filter((x) => x.queue === id).map((x) => topicName(x.id));
+  return names.length ? names.join(", ") : id;
 }
 
 function shown(name, value) {
   if (KIND[name] === "percent") return pct(value);
   if (KIND[name] === "duration") return mss(value);
-  return value === null || value === undefined ? T.noValue : String(value);
+  return formatNumber(value);
 }
 
 function heading(name) {
-  const unit = T.unit[KIND[name]];
-  return unit ? T.withUnit(T.measures[name], unit) : T.measures[name];
+  return KIND[name] ? withUnit(measure(name), t(`reports.unit.${KIND[name]}`)) : measure(name);
 }
 
-/** An interval's start as the API gives it (in the report's zone), shortened for an axis. */
+/** An interval's start (ISO with the report zone's offset) in the page's language: `short` for
+ * an axis, the full date otherwise. */
+function when(start, report, short) {
+  const zone = report.timezone;
+  if (report.interval === "month") return formatDateTime(start, zone, { month: short ? "short" : "long", year: "numeric" });
+  const date = short ? { day: "numeric", month: "short" } : { dateStyle: "short" };
+  if (report.interval === "day" || report.interval === "week") return formatDateTime(start, zone, date);
+  return formatDateTime(start, zone, short ? { ...date, hour: "2-digit", minute: "2-digit" } : { ...date, timeStyle: "short" });
+}
+
+/** An interval's start for an axis: only the time when the report is one day long. */
 function axisLabel(start, report, oneDay) {
-  if (report.interval === "month") return start.slice(0, 7);
-  if (report.interval === "day" || report.interval === "week") return start.slice(0, 10);
-  return oneDay ? start.slice(11, 16) : `${start.slice(5, 10)} ${start.slice(11, 16)}`;
+  const hourly = !["day", "week", "month"].includes(report.interval);
+  return hourly && oneDay ? start.slice(11, 16) : when(start, report, true);
 }
 
 // --- The query and the exports -----------------------------------------------------------------
@@ -99,7 +90,7 @@ async function download(suffix) {
   try {
     const res = await request("GET", `/api/reports.${suffix}?${params()}`);
     const url = URL.createObjectURL(await res.blob());
-    const a = element("a", { href: url, download: T.fileName($("start").value, suffix) });
+    const a = element("a", { href: url, download: fileName($("start").value, suffix) });
     document.body.append(a); a.click(); a.remove();
     URL.revokeObjectURL(url);
   } catch (err) { fail(err); }
@@ -109,19 +100,19 @@ async function download(suffix) {
 
 function drawTotals(t) {
   $("totals").replaceChildren(...TOTALS.map((name) => element("div", {},
-    element("dt", { textContent: heading(name), title: T.explain[name] || "" }),
+    element("dt", { textContent: heading(name), title: explain(name) }),
     element("dd", { textContent: shown(name, t[name]) }))));
 }
 
 function drawTable(report) {
   const head = element("tr", {}, ...COLUMNS.map((name) =>
-    element("th", { scope: "col", textContent: heading(name), title: T.explain[name] || "" })));
+    element("th", { scope: "col", textContent: heading(name), title: explain(name) })));
   $("rows").tHead.replaceChildren(head);
-  const noTopic = report.group_by.includes("topic") ? T.none : T.all;
+  const noTopic = t(report.group_by.includes("topic") ? "reports.none" : "reports.all");
   const rows = report.rows.map((r) => element("tr", {}, ...COLUMNS.map((name) => {
-    if (name === "interval_start") return cell(r.interval_start.replace("T", " ").slice(0, 16));
-    if (name === "queue") return cell(r.queue ?? T.all);
-    if (name === "topic") return cell(r.topic ?? noTopic);
+    if (name === "interval_start") return cell(when(r.interval_start, report, false));
+    if (name === "queue") return cell(r.queue ? queueName(r.queue) : t("reports.all"));
+    if (name === "topic") return cell(r.topic ? topicName(r.topic) : noTopic);
     return cell(shown(name, r[name]));
   })));
   $("rows").tBodies[0].replaceChildren(...rows);
@@ -178,7 +169,7 @@ function line(svg, scale, points, cls, name, labels, format) {
   svg.append(svgElement("polyline", { points: kept.map(([i, v]) => `${scale.x(i)},${scale.y(v)}`).join(" "), class: `series ${cls}` }));
   for (const [i, v] of kept) {
     const dot = svgElement("circle", { cx: scale.x(i), cy: scale.y(v), r: 3, class: `dot ${cls}` });
-    dot.append(svgElement("title", {}, T.point(labels[i], name, format(v))));
+    dot.append(svgElement("title", {}, point(labels[i], name, format(v))));
     svg.append(dot);
   }
 }
@@ -208,17 +199,17 @@ function drawVolume(report) {
   const { starts, at } = intervals(report);
   const labels = labelsOf(report, starts);
   const top = Math.max(1, ...starts.map((s) => at(s).offered));
-  const scale = frame($("volume"), labels, { ticks: ticksFor(top, COUNT_STEPS), format: String, yTitle: T.yCalls, xTitle: T.xTitle(report.timezone) });
+  const scale = frame($("volume"), labels, { ticks: ticksFor(top, COUNT_STEPS), format: formatNumber, yTitle: t("reports.y_calls"), xTitle: t("reports.x_title", { tz: report.timezone }) });
   const kinds = ["offered", "answered", "abandoned"];
   const width = Math.max((scale.band * 0.8) / kinds.length, 1);
   starts.forEach((start, i) => kinds.forEach((kind, k) => {
     const value = at(start)[kind];
     const bar = svgElement("rect", { x: scale.x(i) - (width * kinds.length) / 2 + k * width, y: scale.y(value),
       width, height: scale.y(0) - scale.y(value), class: `bar ${kind}` });
-    bar.append(svgElement("title", {}, T.point(labels[i], T.measures[kind], value)));
+    bar.append(svgElement("title", {}, point(labels[i], measure(kind), formatNumber(value))));
     $("volume").append(bar);
   }));
-  legend("volume-legend", kinds.map((kind) => ({ cls: kind, label: T.measures[kind] })));
+  legend("volume-legend", kinds.map((kind) => ({ cls: kind, label: measure(kind) })));
 }
 
 /** The queues whose targets the service level chart draws: the queues in the rows when the
@@ -234,12 +225,12 @@ function targets(report, queues, perQueue) {
   const known = queues.filter((q) => report.targets[q] !== undefined);
   if (perQueue) {
     return known.map((q) => ({ queues: [q], share: report.targets[q], cls: `s${queues.indexOf(q) % SERIES}`,
-      label: T.target(q, pct(report.targets[q])) }));
+      label: t("reports.target", { queue: queueName(q), share: pct(report.targets[q]) }) }));
   }
   const byShare = new Map();
   for (const q of known) byShare.set(report.targets[q], [...(byShare.get(report.targets[q]) || []), q]);
   return [...byShare].map(([share, names], n) => ({ queues: names, share, cls: `s${(n + 1) % SERIES}`,
-    label: T.targetOf(pct(share), names.join(", ")) }));
+    label: t("reports.target_of", { share: pct(share), queues: names.map(queueName).join("; ") }) }));
 }
 
 function drawLevel(report) {
@@ -247,15 +238,15 @@ function drawLevel(report) {
   const { starts, at } = intervals(report, perQueue ? "queue" : null);
   const labels = labelsOf(report, starts);
   const svg = $("level");
-  const scale = frame(svg, labels, { ticks: [0, 0.25, 0.5, 0.75, 1], format: (v) => `${v * 100}%`, yTitle: T.yLevel, xTitle: T.xTitle(report.timezone) });
+  const scale = frame(svg, labels, { ticks: [0, 0.25, 0.5, 0.75, 1], format: (v) => formatPercent(v), yTitle: heading("service_level"), xTitle: t("reports.x_title", { tz: report.timezone }) });
   const queues = targetQueues(report, perQueue);
   const series = perQueue ? queues : [null];
   const items = [];
   series.forEach((queue, n) => {
     const cls = `s${n % SERIES}`;
     const points = starts.map((s, i) => { const a = at(s, queue); return [i, a && a.offered ? a.within / a.offered : null]; });
-    line(svg, scale, points, cls, T.measures.service_level, labels, pct);
-    items.push({ cls, label: T.levelOf(queue ?? T.allQueues) });
+    line(svg, scale, points, cls, measure("service_level"), labels, pct);
+    items.push({ cls, label: t("reports.level_of", { queue: queue ? queueName(queue) : t("reports.all_queues") }) });
   });
   for (const mark of targets(report, queues, perQueue)) {
     const drawn = svgElement("line", { x1: scale.left, x2: scale.right, y1: scale.y(mark.share), y2: scale.y(mark.share),
@@ -274,16 +265,16 @@ function drawWait(report) {
   const longest = starts.map((s, i) => [i, at(s).longest]);
   const top = Math.max(1, ...[...asa, ...longest].map(([, v]) => v || 0));
   const svg = $("wait");
-  const scale = frame(svg, labels, { ticks: ticksFor(top, WAIT_STEPS), format: mss, yTitle: T.yWait, xTitle: T.xTitle(report.timezone) });
-  line(svg, scale, asa, "s0", T.measures.asa_seconds, labels, mss);
-  line(svg, scale, longest, "s2", T.measures.longest_wait_seconds, labels, mss);
-  legend("wait-legend", [{ cls: "s0", label: T.measures.asa_seconds }, { cls: "s2", label: T.measures.longest_wait_seconds }]);
+  const scale = frame(svg, labels, { ticks: ticksFor(top, WAIT_STEPS), format: mss, yTitle: t("reports.y_wait"), xTitle: t("reports.x_title", { tz: report.timezone }) });
+  line(svg, scale, asa, "s0", measure("asa_seconds"), labels, mss);
+  line(svg, scale, longest, "s2", measure("longest_wait_seconds"), labels, mss);
+  legend("wait-legend", [{ cls: "s0", label: measure("asa_seconds") }, { cls: "s2", label: measure("longest_wait_seconds") }]);
 }
 
 function drawCharts(report) {
-  $("volume-caption").textContent = T.volumeCaption;
-  $("level-caption").textContent = T.levelCaption;
-  $("wait-caption").textContent = T.waitCaption;
+  $("volume-caption").textContent = t("reports.volume_caption");
+  $("level-caption").textContent = t("reports.level_caption");
+  $("wait-caption").textContent = t("reports.wait_caption");
   drawVolume(report);
   drawLevel(report);
   drawWait(report);
@@ -291,22 +282,24 @@ function drawCharts(report) {
 
 // --- The page's states -------------------------------------------------------------------------
 
-function note(text) {
-  $("report-state").textContent = text;
-  $("report-state").hidden = !text;
+/** The state line: the key of what it says ("" for nothing), kept to say it again in another language. */
+function note(key) {
+  $("report-state").dataset.key = key;
+  $("report-state").textContent = key ? t(key) : "";
+  $("report-state").hidden = !key;
 }
 
 function loading(on) {
   $("show").disabled = on;
   $("report").setAttribute("aria-busy", String(on));
-  if (on) note(T.loading);
-  else if ($("report-state").textContent === T.loading) note("");
+  if (on) note("reports.loading");
+  else if ($("report-state").dataset.key === "reports.loading") note("");
 }
 
 function draw(report) {
   const empty = report.rows.length === 0;
   $("report").hidden = empty;
-  note(empty ? T.empty : "");
+  note(empty ? "reports.empty" : "");
   if (empty) return;
   drawTotals(report.total);
   drawCharts(report);
@@ -343,4 +336,16 @@ $("end").value = iso(new Date(today.getTime() + 86400000));
 $("query").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
 $("csv").addEventListener("click", () => download("csv"));
 $("xlsx").addEventListener("click", () => download("xlsx"));
-signIn({ start: show });
+onLanguage(() => {
+  note($("report-state").dataset.key || "");
+  if (state.report) draw(state.report);
+});
+
+/** Once signed in: the topics' names (the report shows ids when they cannot be read), then the report. */
+async function start() {
+  state.topics = await api("GET", "/api/topics").catch(() => []);
+  await show();
+}
+
+translatePage();
+signIn({ start });

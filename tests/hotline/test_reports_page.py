@@ -2,7 +2,8 @@
 served by uvicorn over a SQLite database of real records: the charts' axes, units, legends and
 each queue's own target line; durations as m:ss; the loading and empty states; the XLSX and CSV
 downloads hold the same table. The guard admits every request and /api/session answers as a
-shift lead's open session (sign-in and guards are tested on their own)."""
+shift lead's open session (sign-in and guards are tested on their own). The page in Russian and
+in Polish: its words, numbers, durations and the legal queue by its topic's name in that language."""
 
 from __future__ import annotations
 
@@ -48,6 +49,20 @@ def open_session() -> APIRouter:
     return router
 
 
+LEGAL = {"ru": "Юридическая помощь", "pl": "Pomoc prawna", "en": "Legal help"}
+
+
+def live_topics() -> APIRouter:
+    """GET /api/topics: the legal queue's topic with its names; crisis has none (shown by its id)."""
+    router = APIRouter()
+
+    async def topics() -> list[dict[str, object]]:
+        return [{"id": "legal", "names": LEGAL, "queue": "legal"}]
+
+    router.add_api_route("/api/topics", topics, methods=["GET"])
+    return router
+
+
 def records() -> list:  # type: ignore[type-arg]
     crisis = [call(T0 + timedelta(seconds=i), Outcome.ANSWERED, wait_seconds=4.0 * i) for i in range(6)]
     later = [call(T0 + timedelta(hours=1, seconds=i), Outcome.ANSWERED, wait_seconds=61.5) for i in range(2)]
@@ -65,7 +80,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     RecordStore(engine).save_many(records())
     router = reports_router(ReportService(engine, lambda: LEVELS), lambda: LEVELS, admit, "Europe/Moscow", 1)
     OPEN.set()
-    with serving(create_app([open_session(), router])) as url:
+    with serving(create_app([open_session(), live_topics(), router])) as url:
         yield url
     engine.dispose()
 
@@ -131,7 +146,7 @@ def test_the_charts_have_axes_units_legends_and_each_queues_target(page: Page) -
     for queue, target in (("crisis", 0.9), ("legal", 0.75)):
         assert float(drawn[queue].get_attribute("y1") or "") == pytest.approx(zero + (full - zero) * target)
     legend = texts(page, "#level-legend li")
-    assert "Target of crisis: 90.0%" in legend and "Target of legal: 75.0%" in legend
+    assert "Target of crisis: 90%" in legend and "Target of Legal help: 75%" in legend
     assert "Service level: crisis" in legend
     # waits in m:ss
     assert texts(page, "#wait .axis .title")[0] == "Wait (m:ss)"
@@ -145,12 +160,12 @@ def test_durations_read_m_ss(page: Page) -> None:
     header = texts(page, "#rows thead th")
     assert {"ASA (m:ss)", "AHT (m:ss)", "Service level (%)", "Interval start"} <= set(header)
     rows = {tuple(texts(page, f"#rows tbody tr:nth-child({n}) td")[:3]): n for n in (1, 2, 3)}
-    crisis = texts(page, f"#rows tbody tr:nth-child({rows[('2026-11-22 15:00', 'crisis', 'all')]}) td")
+    crisis = texts(page, f"#rows tbody tr:nth-child({rows[('22/11/2026, 15:00', 'crisis', 'all')]}) td")
     column = dict(zip(header, crisis, strict=True))
     # waits 0, 4, 8, 12, 16, 20 s: ASA 10 s; talk 60 s: AHT 1:00; the longest wait 20 s
     waits = (column["ASA (m:ss)"], column["AHT (m:ss)"], column["Longest wait (m:ss)"])
     assert waits == ("0:10", "1:00", "0:20")
-    later = texts(page, f"#rows tbody tr:nth-child({rows[('2026-11-22 16:00', 'crisis', 'all')]}) td")
+    later = texts(page, f"#rows tbody tr:nth-child({rows[('22/11/2026, 16:00', 'crisis', 'all')]}) td")
     assert dict(zip(header, later, strict=True))["Longest wait (m:ss)"] == "1:02"  # 61.5 s
     totals = dict(zip(texts(page, "#totals dt"), texts(page, "#totals dd"), strict=True))
     assert totals["Longest wait (m:ss)"] == "1:02" and totals["AHT (m:ss)"] == "1:00"
@@ -177,7 +192,7 @@ def test_loading_then_the_empty_state(page: Page) -> None:
     # one service level line for all queues, and a target line per distinct target, naming its queues
     assert page.locator("#level polyline.series").count() == 1
     targets = sorted(texts(page, "#level line.target title"))
-    assert targets == ["Target 75.0% (legal)", "Target 90.0% (crisis)"]
+    assert targets == ["Target 75% (Legal help)", "Target 90% (crisis)"]
 
 
 def test_the_xlsx_and_csv_downloads_hold_the_same_table(page: Page) -> None:
@@ -193,3 +208,50 @@ def test_the_xlsx_and_csv_downloads_hold_the_same_table(page: Page) -> None:
     assert cells(xlsx_path.read_bytes()) == table
     assert table[0][:3] == ["interval_start", "queue", "topic"]
     assert [row[0] for row in table[1:]] == ["2026-11-22T15:00:00+03:00"] * 2 + ["2026-11-22T16:00:00+03:00"]
+
+
+IN = {
+    "ru": {
+        "title": "Отчёты горячей линии",
+        "volume": ["Поступило", "Принято", "Потеряно"],
+        "longest": "Макс. ожидание (м:сс)",  # noqa: RUF001
+        "target": "Цель для «Юридическая помощь»: 75\u00a0%",
+        "ticks": ["0\u00a0%", "25\u00a0%", "50\u00a0%", "75\u00a0%", "100\u00a0%"],
+        "start": "22.11.2026, 15:00",
+        "show": "Показать",
+    },
+    "pl": {
+        "title": "Raporty infolinii",
+        "volume": ["Przychodzące", "Odebrane", "Porzucone"],
+        "longest": "Najdłuższe oczekiwanie (min:s)",
+        "target": "Cel dla „Pomoc prawna”: 75%",
+        "ticks": ["0%", "25%", "50%", "75%", "100%"],
+        "start": "22.11.2026, 15:00",
+        "show": "Pokaż",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(IN))
+def test_the_page_in_russian_and_in_polish(browser: Browser, served: str, language: str) -> None:
+    words = IN[language]
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(f"{served}/reports/?lang={language}")
+    expect(tab.locator("h1")).to_have_text(words["title"])
+    assert tab.title() == words["title"]
+    expect(tab.locator("#show")).to_have_text(words["show"])
+    ask(tab, "2026-11-22")
+    expect(tab.locator("#rows tbody tr")).to_have_count(3)
+    assert texts(tab, "#volume-legend li") == words["volume"]
+    assert words["target"] in texts(tab, "#level-legend li")
+    assert texts(tab, "#level .axis.y .tick") == words["ticks"]
+    totals = dict(zip(texts(tab, "#totals dt"), texts(tab, "#totals dd"), strict=True))
+    assert totals[words["longest"]] == "1:02"
+    assert words["start"] in texts(tab, "#rows tbody td")
+    assert LEGAL[language] in texts(tab, "#rows tbody td")  # the queue by its topic's name
+    assert not [text for text in texts(tab, "#totals dt") if text in ("Offered", "Answered", "Abandoned")]
+    context.close()
+    assert errors == []
