@@ -22,9 +22,9 @@
     if (!debrief.lastCall) $("debrief-call").checked = false;
     const box = $("debrief-state");
     box.dataset.state = open ? open.state : "none";
-    if (open && open.state === "started") box.textContent = `Your debrief was started by ${open.started_by} at ${time(open.started_at)}.`;
-    else if (open) box.textContent = `You asked for a debrief at ${time(open.requested_at)}: a shift lead sees it on the wallboard.`;
-    else if (debrief.last) box.textContent = `Your last debrief was closed by ${debrief.last.closed_by} at ${time(debrief.last.closed_at)}.`;
+    if (open && open.state === "started") box.textContent = t("operator.debrief.started", { who: open.started_by, time: time(open.started_at) });
+    else if (open) box.textContent = t("operator.debrief.asked", { time: time(open.requested_at) });
+    else if (debrief.last) box.textContent = t("operator.debrief.closed", { who: debrief.last.closed_by, time: time(debrief.last.closed_at) });
     else box.textContent = "";
   }
 
@@ -44,7 +44,7 @@
     try {
       await api("POST", `/api/operators/${state.me.id}/debriefs`, body);
       $("debrief-note").value = "";
-      say("You asked for a debrief: a shift lead sees it on the wallboard.", true);
+      say(t("operator.debrief.asked_now"), true);
       await loadDebriefs();
     } catch (err) { fail(err); }
   }
@@ -54,4 +54,5 @@
   $("debrief-no").addEventListener("click", () => { const s = suggestion(); debrief.dismissed = s ? s.at : ""; drawDebrief(); });
   setInterval(() => { if (state.me) loadDebriefs().catch(() => {}); }, 2000);
   setInterval(drawDebrief, 500);
+  onLanguage(drawDebrief);
 })();

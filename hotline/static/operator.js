@@ -1,43 +1,54 @@
 "use strict";
 // The operator's own page: state, presence, escalation, pause history. Talks to /api in the
 // operator's session (common.js's sign-in); no external assets. The fetch wrapper, the sign-in,
-// the DOM helpers and say() come from common.js.
-const state = { me: null };
-const STATUS = { logged_out: "logged out", available: "available", ringing: "ringing", on_call: "on a call",
-  wrap_up: "wrap-up", paused: "paused", unreachable: "softphone not registered" };
+// the DOM helpers and say() come from common.js. Every word from i18n-operator.js (t()), redrawn
+// when the language changes.
+const state = { me: null, pauses: [], ctx: null };
 
-function time(value) { return value ? new Date(value).toLocaleTimeString() : ""; }
+/** A time of day in the page's language (empty when there is none). */
+function time(value) { return value ? formatDateTime(value, undefined, { timeStyle: "medium" }) : ""; }
+
+/** The words of a key's family for a code the server sends (the code itself when it is new). */
+function named(family, code) {
+  return hasText(`${family}.${code}`) ? t(`${family}.${code}`) : String(code).replaceAll("_", " ");
+}
 
 function show(me) {
   state.me = me;
   const s = me.state;
   $("who").textContent = `${me.display_name} (${me.id})`;
-  $("op-status").textContent = STATUS[s.status] || s.status;
+  $("op-status").textContent = named("operator.status", s.status);
   $("op-status").dataset.status = s.status;
-  $("op-reason").textContent = s.paused_reason ? `(${s.paused_reason.replaceAll("_", " ")})` : "";
-  $("op-since").textContent = s.since ? `since ${time(s.since)}` : "";
-  $("op-queues").textContent = s.queues.join(", ") || "none";
-  $("op-calls").textContent = s.calls_taken;
+  $("op-reason").textContent = s.paused_reason ? `(${named("operator.reason", s.paused_reason)})` : "";
+  $("op-since").textContent = s.since ? t("operator.now.since", { time: time(s.since) }) : "";
+  $("op-queues").textContent = s.queues.join(", ") || t("operator.now.no_queues");
+  $("op-calls").textContent = formatNumber(s.calls_taken);
   // A guard's notice (not an API error) carries its own message.
   $("notices").replaceChildren(...s.notices.map((n) => element("li", {
-    textContent: n.until ? `${n.message} (until ${time(n.until)})` : n.message, className: n.rule })));
+    textContent: n.until ? t("operator.now.until", { message: n.message, time: time(n.until) }) : n.message, className: n.rule })));
+}
+
+function drawPauses() {
+  $("pauses").replaceChildren(...state.pauses.map((p) => element("tr", {},
+    ...[named("operator.reason", p.reason), named("operator.source", p.source), time(p.started_at), time(p.ended_at)]
+      .map((text) => cell(text)))));
 }
 
 async function refresh() {
   show(await api("GET", "/api/me"));
-  const pauses = await api("GET", `/api/operators/${state.me.id}/pauses`);
-  $("pauses").replaceChildren(...pauses.map((p) => element("tr", {},
-    ...[p.reason.replaceAll("_", " "), p.source.replace("_", " "), time(p.started_at), time(p.ended_at)].map((text) => cell(text)))));
+  state.pauses = await api("GET", `/api/operators/${state.me.id}/pauses`);
+  drawPauses();
 }
 
 // --- The call in front of the operator: polled twice a second, its timer ticking every second.
-const CALL_STATE = { none: "No call", offered: "Ringing", talking: "On a call", ended: "Call ended: summary to save" };
 const desk = { call: null, state: "none", skew: 0, formFor: null, polling: false };
 
-function clock(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  const mm = String(Math.floor(s / 60) % 60).padStart(2, "0"), ss = String(s % 60).padStart(2, "0");
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${mm}:${ss}`;
+/** Seconds as m:ss (h:mm:ss from an hour). */
+function clock(seconds) { return formatDuration(Math.floor(Math.max(0, seconds))); }
+
+/** A language's name in the page's language ("ru" reads "русский" on a Russian page). */
+function languageName(code) {
+  try { return new Intl.DisplayNames([i18n.language], { type: "language" }).of(code) || code; } catch (_) { return code; }
 }
 
 function tick() {
@@ -52,39 +63,40 @@ function tick() {
 function fill(id, items, make) { $(id).replaceChildren(...items.map(make)); }
 
 function showCall(ctx) {
+  state.ctx = ctx;
   desk.call = ctx.call; desk.state = ctx.state;
   desk.skew = Date.parse(ctx.server_time) - Date.now();
   $("call").dataset.state = ctx.state;
   $("escalate").disabled = ctx.state !== "talking";  // buttons only where they apply
   controls(ctx.state === "talking");
-  $("call-state").textContent = CALL_STATE[ctx.state] || ctx.state;
+  $("call-state").textContent = named("operator.call", ctx.state);
   $("call-body").hidden = !ctx.call;
   tick();
   const c = ctx.call;
   if ((c ? c.record_id : null) !== desk.formFor) buildForm(c);
   if (!c) return;
-  $("summary-state").textContent = c.summary_saved ? "(saved)" : "";
-  $("call-topic").textContent = c.topic_name || (c.fallback ? "No topic (reached you by the fallback)" : "No topic");
-  $("call-language").textContent = c.language ? `language: ${c.language}` : "";
+  $("summary-state").textContent = c.summary_saved ? t("operator.summary.saved_mark") : "";
+  $("call-topic").textContent = c.topic_name || t(c.fallback ? "operator.call.fallback" : "operator.call.no_topic");
+  $("call-language").textContent = c.language ? t("operator.call.language", { language: languageName(c.language) }) : "";
   const facts = [];
-  if (c.queue) facts.push([`queue ${c.queue}`]);
-  if (c.waited_seconds !== null) facts.push([`waited ${clock(c.waited_seconds)}`]);
-  if (c.path) facts.push([`menu ${c.path}`]);
-  if (c.priority) facts.push([`priority ${c.priority}`, "alert"]);
-  if (c.repeat_count && c.repeat_count > 1) facts.push([`call ${c.repeat_count} from this caller in the window`, "alert"]);
-  if (c.after_hours) facts.push(["after hours"]);
-  if (c.overflowed) facts.push(["overflowed"]);
-  if (c.escalated) facts.push(["handed on by a colleague", "alert"]);
+  if (c.queue) facts.push([t("operator.fact.queue", { queue: c.queue })]);
+  if (c.waited_seconds !== null) facts.push([t("operator.fact.waited", { time: clock(c.waited_seconds) })]);
+  if (c.path) facts.push([t("operator.fact.menu", { path: c.path })]);
+  if (c.priority) facts.push([t("operator.fact.priority", { priority: c.priority }), "alert"]);
+  if (c.repeat_count && c.repeat_count > 1) facts.push([t("operator.fact.repeat", { n: c.repeat_count }), "alert"]);
+  if (c.after_hours) facts.push([t("operator.fact.after_hours")]);
+  if (c.overflowed) facts.push([t("operator.fact.overflowed")]);
+  if (c.escalated) facts.push([t("operator.fact.escalated"), "alert"]);
   fill("call-facts", facts, ([text, className]) => element("span", { textContent: text, className: className || "" }));
   const g = c.guidance;
   $("guidance").hidden = !g;
   if (!g) return;
   $("g-example").hidden = !g.example;
   $("g-summary").textContent = g.summary;
-  fill("g-steps", g.steps, (t) => element("li", { textContent: t }));
-  fill("g-risk", g.risk_questions, (t) => element("li", { textContent: t }));
-  fill("g-escalate", g.escalate_when, (t) => element("li", { textContent: t }));
-  $("g-escalate-to").textContent = g.escalate_to ? `to the queue ${g.escalate_to}` : "";
+  fill("g-steps", g.steps, (text) => element("li", { textContent: text }));
+  fill("g-risk", g.risk_questions, (text) => element("li", { textContent: text }));
+  fill("g-escalate", g.escalate_when, (text) => element("li", { textContent: text }));
+  $("g-escalate-to").textContent = g.escalate_to ? t("operator.guidance.escalate_to", { queue: g.escalate_to }) : "";
   fill("g-referrals", g.referrals, (r) => element("li", { textContent: `${r.organisation}: ${r.number}` }));
 }
 
@@ -100,10 +112,10 @@ function fieldInput(f) {
     box.append(...f.options.map((o) => element("label", {},
       element("input", { type: "checkbox", name: f.id, value: o.id }), ` ${o.name}`)));
   } else if (f.kind === "flag") {
-    box.append(element("label", {}, element("input", { type: "checkbox", name: f.id }), " yes"));
+    box.append(element("label", {}, element("input", { type: "checkbox", name: f.id }), ` ${t("operator.summary.yes")}`));
   } else {
     box.append(element("textarea", { name: f.id, rows: 2, maxLength: desk.call.form.text_max,
-      placeholder: "No names, numbers, addresses" }));
+      placeholder: t("operator.summary.text_placeholder") }));
   }
   return box;
 }
@@ -138,13 +150,13 @@ async function saveSummary(ev) {
   for (let tries = 0; ; tries += 1) {
     try {
       await api("PUT", `/api/calls/${id}/summary`, { values });
-      say("Summary saved.", true);
-      $("summary-state").textContent = "(saved)";
+      say(t("operator.summary.saved"), true);
+      $("summary-state").textContent = t("operator.summary.saved_mark");
       await followCall();
       return;
     } catch (err) {
       if (err.error_id !== "call_not_found" || tries >= 30) { fail(err); return; }
-      say("The call is still being recorded: the summary is sent again in a moment.", true);
+      say(t("operator.summary.waiting"), true);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
@@ -160,22 +172,24 @@ async function searchReferrals(ev) {
   try {
     const found = await api("GET", `/api/referrals?${params}`);
     fill("ref-results", found, (r) => element("li", { className: r.open_now ? "" : "closed" },
-      `${r.organisation}: ${r.number}${r.region ? ` (${r.region})` : ""}${r.open_now ? "" : " - closed now"}`,
-      element("button", { type: "button", textContent: "Given", onclick: () => referralGiven(r.id) })));
-    if (!found.length) $("ref-results").replaceChildren(element("li", { textContent: "Nothing found." }));
+      `${r.organisation}: ${r.number}${r.region ? ` (${r.region})` : ""}${r.open_now ? "" : ` - ${t("operator.referral.closed_now")}`} `,
+      element("button", { type: "button", textContent: t("operator.referral.given"), onclick: () => referralGiven(r.id) })));
+    if (!found.length) $("ref-results").replaceChildren(element("li", { textContent: t("operator.referral.none") }));
   } catch (err) { fail(err); }
 }
 
 function referralGiven(id) {
   const box = $("summary-fields").querySelector('fieldset[data-kind="referral"] select');
-  if (box) { box.value = id; say("Noted in the summary: save it when the call ends.", true); }
+  if (box) { box.value = id; say(t("operator.referral.noted"), true); }
 }
 
 // --- Acting on the call: transfers and conferences to a partner line, the emergency line.
 async function loadTargets() {
+  const chosen = $("ctl-target").value;
   const found = await api("GET", "/api/referrals");
   $("ctl-target").replaceChildren(...found.map((r) => element("option", { value: r.id,
-    textContent: `${r.organisation}${r.open_now ? "" : " (closed now)"}` })));
+    textContent: r.open_now ? r.organisation : t("operator.referral.target_closed", { organisation: r.organisation }) })));
+  if (chosen) $("ctl-target").value = chosen;
 }
 
 async function control(path, body, done) {
@@ -192,21 +206,21 @@ function controls(talking) {
 }
 
 $("ctl-warm").addEventListener("click", () => control("transfer", { mode: "warm", to: { referral: $("ctl-target").value } },
-  "The caller is on hold: talk to the partner, then leave the call to hand the caller over."));
+  t("operator.control.warm_done")));
 $("ctl-blind").addEventListener("click", () => control("transfer", { mode: "blind", to: { referral: $("ctl-target").value } },
-  "The caller is put through to the partner line."));
+  t("operator.control.blind_done")));
 $("ctl-conference").addEventListener("click", () => control("conference", { referral: $("ctl-target").value },
-  "The partner line is joining the call."));
-$("ctl-leave").addEventListener("click", () => control("leave", undefined, "You left the call."));
+  t("operator.control.conference_done")));
+$("ctl-leave").addEventListener("click", () => control("leave", undefined, t("operator.control.leave_done")));
 $("ctl-emergency").addEventListener("click", () => {
-  if (window.confirm("Bring the emergency line into this call now? The shift lead is alerted.")) {
-    control("emergency", undefined, "The emergency line is joining the call; the shift lead is alerted.");
+  if (window.confirm(t("operator.control.emergency_confirm"))) {
+    control("emergency", undefined, t("operator.control.emergency_done"));
   }
 });
 
 async function followCall() {
   if (!state.me) return;
-  showCall(await api("GET", `/api/operators/${state.me.id}/call?lang=${encodeURIComponent(pageLanguage())}`));
+  showCall(await api("GET", `/api/operators/${state.me.id}/call?lang=${encodeURIComponent(i18n.language)}`));
 }
 
 /** Polls the call: every 300 ms while waiting for an offer (it shows within a second of
@@ -214,8 +228,6 @@ async function followCall() {
 function follow() {
   followCall().catch(fail).finally(() => setTimeout(follow, desk.state === "talking" ? 1000 : 300));
 }
-
-function pageLanguage() { return (navigator.language || "en").slice(0, 2).toLowerCase(); }
 
 async function act(path, body, done) {
   try { show(await api("POST", `/api/operators/${state.me.id}/${path}`, body)); say(done, true); await refresh(); }
@@ -244,9 +256,17 @@ async function open() {
 
 $("summary").addEventListener("submit", saveSummary);
 $("referral-search").addEventListener("submit", searchReferrals);
-$("login").addEventListener("click", () => act("login", undefined, "You are logged in."));
-$("logout").addEventListener("click", () => act("logout", undefined, "You are logged out."));
-$("pause").addEventListener("click", () => act("pause", { reason: $("reason").value }, "Paused."));
-$("resume").addEventListener("click", () => act("resume", undefined, "Back on the line."));
-$("escalate").addEventListener("click", () => act("escalate", undefined, "The caller goes to a senior, first in line."));
+$("login").addEventListener("click", () => act("login", undefined, t("operator.presence.login_done")));
+$("logout").addEventListener("click", () => act("logout", undefined, t("operator.presence.logout_done")));
+$("pause").addEventListener("click", () => act("pause", { reason: $("reason").value }, t("operator.presence.pause_done")));
+$("resume").addEventListener("click", () => act("resume", undefined, t("operator.presence.resume_done")));
+$("escalate").addEventListener("click", () => act("escalate", undefined, t("operator.presence.escalate_done")));
+onLanguage(() => {
+  if (!state.me) return;
+  show(state.me);
+  drawPauses();
+  if (state.ctx) showCall(state.ctx);
+  followCall().catch(fail); // the topic's name and guidance in the new language
+  loadTargets().catch(fail);
+});
 signIn({ app: "desk", start: open, onSignOut: () => { state.me = null; } });
