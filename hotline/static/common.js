@@ -1,8 +1,10 @@
 "use strict";
-// Shared by the five pages (admin, operator, wallboard, reports, planning), loaded before each
+// Shared by the pages, loaded after i18n.js and the catalogues and before each
 // page's own script: DOM helpers, the message area, the fetch wrapper (errors are RFC 9457
-// problem details), the sign-in (a session cookie, never a token kept in the page). A plain
-// script, no build step, no external assets.
+// problem details), the sign-in (a session cookie, never a token kept in the page), and the
+// language picker in the header (a choice kept with the person's account; their account's
+// language is taken at sign-in unless the address names one). Every word from the catalogues
+// (i18n-common.js). A plain script, no build step, no external assets.
 
 // --- DOM helpers ---------------------------------------------------------------------------
 
@@ -44,11 +46,14 @@ function say(text, ok) {
   area.classList.toggle("bad", !ok);
 }
 
-/** An error in words: the problem's detail, then where each listed problem lies. */
+/** An error in words: the catalogue's words for its error_id in the page's language (else the
+ * problem's detail), then where each listed problem lies. */
 function describe(err) {
   const details = Array.isArray(err.details) ? err.details : [];
   const where = details.map((d) => (d.where ? `${d.where}: ${d.problem}` : d.message)).join("; ");
-  return where ? `${err.message} (${where})` : err.message;
+  const key = `error.${err.error_id}`;
+  const words = err.error_id && hasText(key) ? t(key) : err.message;
+  return where ? `${words} (${where})` : words;
 }
 
 /** Shows an error in the message area. */
@@ -101,42 +106,46 @@ async function api(method, path, body, type) {
 
 // --- The sign-in ---------------------------------------------------------------------------
 
-/** Every sentence the sign-in shows, in one place for a translation catalogue (issue 19). */
-const TEXT = {
-  roles: { operator: "operator", senior: "senior", shift_lead: "shift lead", admin: "admin" },
-  who: (w) => `${w.display_name} (${w.id}, ${TEXT.roles[w.role] || w.role})`,
-  failed: "The name, the password or the code is wrong.",
-  codeNeeded: "Enter the code your authenticator app shows.",
-  locked: (s) => `Too many failed sign-ins: this account waits. Try again in ${s} s.`,
-  unlocked: "You may try again.",
-  throttled: "Too many sign-ins from here just now: wait a moment and try again.",
-  expired: "Your session has ended: sign in again.",
-  kioskEnded: "This wallboard's kiosk session has ended (revoked or expired): sign in, or ask an admin for a new link.",
-  signedOut: "You are signed out.",
-  notForRole: (detail) => `This page is not for your role (${detail}). Sign out to sign in as someone else.`,
-  enrolTitle: "Set up your authenticator app",
-  enrolWhy: "This line asks for a second factor for your role. Add this account to an authenticator app on your phone (type the key, or open the otpauth address), then enter the six-digit code it shows.",
-  enrolKey: "Key",
-  enrolUri: "otpauth address",
-  enrolCode: "Code",
-  enrolConfirm: "Confirm",
-  enrolWrong: "This code does not match: check the phone's clock and try the next code.",
-  enrolled: "Your authenticator app is set up: the next sign-in asks for its code.",
-  passwordTitle: "Change your password",
-  passwordCurrent: "Current password",
-  passwordNew: "New password (at least 10 characters)",
-  passwordRepeat: "New password again",
-  passwordSave: "Change password",
-  cancel: "Cancel",
-  passwordDiffer: "The two new passwords differ.",
-  passwordWeak: "That password is too weak: at least 10 characters, and not one or two characters repeated.",
-  passwordWrong: "The current password is wrong.",
-  passwordChanged: "Password changed; your sessions elsewhere have ended.",
-};
+/** A role's name in the page's language. */
+function roleName(role) {
+  return hasText(`role.${role}`) ? t(`role.${role}`) : role;
+}
+
+/** Who is signed in, for the account bar: name (id, role). */
+function whoText(w) {
+  return `${w.display_name} (${w.id}, ${roleName(w.role)})`;
+}
+
+/** An element showing a key's words, kept in the page's language by translatePage(). */
+function translated(tag, key, props) {
+  const node = element(tag, props || {});
+  node.dataset.i18n = key;
+  node.textContent = t(key);
+  return node;
+}
+
+/** Sets a note's text from `words` (a function, so that it is said again in another language;
+ * null clears it). */
+function keepNote(id, words) {
+  session.notes[id] = words || null;
+  const node = $(id);
+  if (node) node.textContent = words ? words() : "";
+}
+
+/** What common.js wrote itself, said again when the language changes. */
+function redrawCommon() {
+  if (session.who) $("account-name").textContent = whoText(session.who);
+  for (const [id, words] of Object.entries(session.notes)) if (words && $(id)) $(id).textContent = words();
+}
+
+/** The person chose a language in the header: kept with their account when signed in. */
+function languageChosen(language) {
+  if (session.who) api("PUT", "/api/session/language", { language }).catch(fail);
+}
 
 /** Who this page is signed in as: a person (`who`, the session's body) or a kiosk wallboard;
  * the CSRF token of the session; the page's parts and hooks. */
-const session = { who: null, kiosk: false, csrf: "", app: "app", start: null, onSignOut: null, probe: null, timer: 0 };
+const session = { who: null, kiosk: false, csrf: "", app: "app", start: null, onSignOut: null, probe: null, timer: 0, notes: {} };
 
 /** Whether a person or a kiosk is signed in on this page. */
 function isSignedIn() {
@@ -158,6 +167,9 @@ function signIn({ start, app = "app", onSignOut, kiosk }) {
   $("sign-in").addEventListener("submit", (ev) => { ev.preventDefault(); submitSignIn(); });
   $("sign-out").addEventListener("click", signOut);
   $("change-password").addEventListener("click", openPasswordDialog);
+  translatePage();
+  languagePicker(languageChosen);
+  onLanguage(redrawCommon);
   resumeSession();
 }
 
@@ -167,7 +179,7 @@ async function resumeSession() {
     enter(await api("GET", "/api/session"));
     return;
   } catch (err) {
-    if (!refused(err)) signInNote(describe(err));
+    if (!refused(err)) signInNote(() => describe(err));
   }
   if (session.probe && (await session.probe().catch(() => false))) enterKiosk();
   else showParts();
@@ -188,14 +200,14 @@ function signInRefused(err) {
   if (err.error_id === "second_factor_required") {
     $("sign-in-code-box").hidden = false;
     $("sign-in-code").focus();
-    signInNote(TEXT.codeNeeded);
+    signInNote(() => t("signin.code_needed"));
   } else if (err.error_id === "account_locked") {
     const details = err.problem.details || {};
     lockedFor(details.retry_after_seconds || err.retryAfter || 60);
   } else if (err.error_id === "sign_in_throttled") {
-    signInNote(TEXT.throttled);
+    signInNote(() => t("signin.throttled"));
   } else {
-    signInNote(err.error_id === "sign_in_failed" ? TEXT.failed : describe(err));
+    signInNote(() => (err.error_id === "sign_in_failed" ? t("signin.failed") : describe(err)));
   }
   $("sign-in-code").value = "";
 }
@@ -207,16 +219,18 @@ function lockedFor(seconds) {
   clearTimeout(session.timer);
   const tick = () => {
     button.disabled = left > 0;
-    signInNote(left > 0 ? TEXT.locked(left) : TEXT.unlocked);
+    const now = left;
+    signInNote(() => (now > 0 ? t("signin.locked", { n: now }) : t("signin.unlocked")));
     left -= 1;
     if (left >= 0) session.timer = setTimeout(tick, 1000);
   };
   tick();
 }
 
-/** Says something next to the sign-in form (its own note: the page's message area may be hidden). */
-function signInNote(text) {
-  $("sign-in-note").textContent = text;
+/** Says something next to the sign-in form (its own note: the page's message area may be
+ * hidden); `words`, a function giving the text in the page's language, or nothing. */
+function signInNote(words) {
+  keepNote("sign-in-note", words);
 }
 
 /** A person's session: the account bar shows, then the second factor's set-up or the page. */
@@ -226,8 +240,9 @@ function enter(who) {
   $("sign-in-password").value = "";
   $("sign-in-code").value = "";
   $("sign-in-code-box").hidden = true;
-  signInNote("");
-  $("account-name").textContent = TEXT.who(who);
+  signInNote(null);
+  $("account-name").textContent = whoText(who);
+  if (who.language && !new URLSearchParams(location.search).has("lang")) setLanguage(who.language);
   showParts();
   if (who.must_enrol) { enrol(); return; }
   session.start(who);
@@ -256,11 +271,11 @@ function signedIn() {
 /** Ends this page's session (DELETE /api/session) and shows the form. */
 async function signOut() {
   if (session.who) await request("DELETE", "/api/session").catch(() => undefined);
-  ended(TEXT.signedOut);
+  ended(() => t("session.signed_out"));
 }
 
 /** The session is over (signed out, expired, revoked): everything of it goes, the form shows. */
-function ended(text) {
+function ended(words) {
   if (!isSignedIn()) return;
   Object.assign(session, { who: null, csrf: "", kiosk: false });
   document.body.classList.remove("kiosk");
@@ -268,14 +283,14 @@ function ended(text) {
   if (panel) panel.hidden = true;
   if (dialog && dialog.open) dialog.close();
   showParts();
-  signInNote(text);
+  signInNote(words);
   if (session.onSignOut) session.onSignOut();
 }
 
 /** What every failed call tells the sign-in: a session ended, or a second factor to set up. */
 function noticed(err) {
   if (err.status === 401 && err.error_id === "unauthorized" && isSignedIn()) {
-    ended(session.kiosk ? TEXT.kioskEnded : TEXT.expired);
+    ended(session.kiosk ? () => t("session.kiosk_ended") : () => t("session.expired"));
   } else if (err.error_id === "second_factor_enrolment_required" && session.who) {
     enrol();
   }
@@ -289,7 +304,7 @@ function refused(err) {
 /** A refusal of the page's first load: a role the page is not for is said in the message area
  * (the account bar stays, to sign out); an ended session shows the form already. */
 function turnedAway(err) {
-  if (err.status === 403 && session.who) say(TEXT.notForRole(err.message), false);
+  if (err.status === 403 && session.who) say(t("session.not_for_role", { detail: err.message }), false);
 }
 
 // --- The second factor's set-up, when the line requires one of this role ----------------------
@@ -298,15 +313,15 @@ function enrolPanel() {
   if ($("enrol")) return $("enrol");
   const code = element("input", { id: "enrol-code", inputMode: "numeric", autocomplete: "one-time-code", maxLength: 12, required: true });
   const form = element("form", { id: "enrol-form", className: "row" },
-    element("label", {}, `${TEXT.enrolCode} `, code),
-    element("button", { type: "submit", className: "primary", textContent: TEXT.enrolConfirm }));
+    element("label", {}, translated("span", "enrol.code"), " ", code),
+    translated("button", "enrol.confirm", { type: "submit", className: "primary" }));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); confirmEnrolment(); });
   const panel = element("section", { id: "enrol", className: "enrol", hidden: true },
-    element("h2", { textContent: TEXT.enrolTitle }),
-    element("p", { className: "hint", textContent: TEXT.enrolWhy }),
+    translated("h2", "enrol.title"),
+    translated("p", "enrol.why", { className: "hint" }),
     element("dl", {},
-      element("dt", { textContent: TEXT.enrolKey }), element("dd", {}, element("code", { id: "enrol-secret" })),
-      element("dt", { textContent: TEXT.enrolUri }), element("dd", {}, element("code", { id: "enrol-uri" }))),
+      translated("dt", "enrol.key"), element("dd", {}, element("code", { id: "enrol-secret" })),
+      translated("dt", "enrol.uri"), element("dd", {}, element("code", { id: "enrol-uri" }))),
     form,
     element("p", { id: "enrol-note", className: "note", role: "alert" }));
   document.querySelector("header").after(panel);
@@ -319,14 +334,14 @@ async function enrol() {
   if (!panel.hidden) return;
   panel.hidden = false;
   $(session.app).hidden = true;
-  $("enrol-note").textContent = "";
+  keepNote("enrol-note", null);
   try {
     const made = await api("POST", "/api/session/second-factor");
     $("enrol-secret").textContent = made.secret;
     $("enrol-uri").textContent = made.uri;
     $("enrol-code").focus();
   } catch (err) {
-    $("enrol-note").textContent = describe(err);
+    keepNote("enrol-note", () => describe(err));
   }
 }
 
@@ -336,9 +351,9 @@ async function confirmEnrolment() {
     $("enrol").hidden = true;
     $("enrol-code").value = "";
     enter(who);
-    say(TEXT.enrolled, true);
+    say(t("enrol.done"), true);
   } catch (err) {
-    $("enrol-note").textContent = err.error_id === "sign_in_failed" ? TEXT.enrolWrong : describe(err);
+    keepNote("enrol-note", () => (err.error_id === "sign_in_failed" ? t("enrol.wrong") : describe(err)));
   }
 }
 
@@ -346,17 +361,17 @@ async function confirmEnrolment() {
 
 function passwordDialog() {
   if ($("password-dialog")) return $("password-dialog");
-  const field = (id, label, autocomplete) => element("label", {}, label,
+  const field = (id, key, autocomplete) => element("label", {}, translated("span", key),
     element("input", { id, type: "password", autocomplete, required: true, maxLength: 256 }));
-  const cancel = element("button", { type: "button", textContent: TEXT.cancel });
+  const cancel = translated("button", "common.cancel", { type: "button" });
   const form = element("form", { id: "password-form" },
-    element("h2", { textContent: TEXT.passwordTitle }),
-    field("password-current", TEXT.passwordCurrent, "current-password"),
-    field("password-new", TEXT.passwordNew, "new-password"),
-    field("password-repeat", TEXT.passwordRepeat, "new-password"),
+    translated("h2", "password.title"),
+    field("password-current", "password.current", "current-password"),
+    field("password-new", "password.new", "new-password"),
+    field("password-repeat", "password.repeat", "new-password"),
     element("p", { id: "password-note", className: "note", role: "alert" }),
     element("div", { className: "row" },
-      element("button", { type: "submit", className: "primary", textContent: TEXT.passwordSave }), cancel));
+      translated("button", "password.save", { type: "submit", className: "primary" }), cancel));
   const dialog = element("dialog", { id: "password-dialog", className: "password" }, form);
   form.addEventListener("submit", (ev) => { ev.preventDefault(); changePassword(); });
   cancel.addEventListener("click", () => dialog.close());
@@ -367,19 +382,21 @@ function passwordDialog() {
 function openPasswordDialog() {
   const dialog = passwordDialog();
   for (const id of ["password-current", "password-new", "password-repeat"]) $(id).value = "";
-  $("password-note").textContent = "";
+  keepNote("password-note", null);
   dialog.showModal();
 }
 
 async function changePassword() {
-  const note = $("password-note");
-  if ($("password-new").value !== $("password-repeat").value) { note.textContent = TEXT.passwordDiffer; return; }
+  if ($("password-new").value !== $("password-repeat").value) {
+    keepNote("password-note", () => t("password.differ"));
+    return;
+  }
   try {
     await api("PUT", "/api/session/password", { current: $("password-current").value, new: $("password-new").value });
     $("password-dialog").close();
-    say(TEXT.passwordChanged, true);
+    say(t("password.changed"), true);
   } catch (err) {
-    const words = { weak_password: TEXT.passwordWeak, sign_in_failed: TEXT.passwordWrong };
-    note.textContent = words[err.error_id] || describe(err);
+    const keys = { weak_password: "password.weak", sign_in_failed: "password.wrong" };
+    keepNote("password-note", () => (keys[err.error_id] ? t(keys[err.error_id]) : describe(err)));
   }
 }

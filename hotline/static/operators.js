@@ -134,7 +134,6 @@ function stateWords(o) {
 }
 
 const isOnline = (o) => o.active && o.state.status !== "logged_out";
-const roleName = (role) => OPS_TEXT.roles[role] || role;
 const canEdit = () => Boolean(ops.who && ops.who.role === "admin");
 
 /** The queues they are in now; logged out, the queues their skills would put them in. */

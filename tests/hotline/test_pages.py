@@ -41,6 +41,8 @@ PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, i
 PARTS["operator"] = ["/static/debrief.js"]  # debrief requests (issue 17, item 3)
 PARTS["operator"].append("/static/supervision.js")  # a supervisor is listening (issue 17, items 1, 2)
 PARTS["planning"] = ["/static/planning-roster.js"]  # the roster's form and calendars (issue 19, item 5)
+# The catalogues' code and shared words, then the page's own words when it has them (issue 19, item 3).
+I18N = ["/static/i18n.js", "/static/i18n-common.js"]
 # Vendored libraries, loaded before the page's script; their own code, so not held to the rules above.
 VENDORED = {"operators": ["/static/qrcode-generator.js"]}  # the softphone's QR code (issue 19, item 1)
 
@@ -70,7 +72,8 @@ async def test_each_page_loads_the_common_assets_before_its_own(page: str) -> No
     common_js = html.index('<script src="/static/common.js"></script>')
     own_js = html.index(f'<script src="/static/{page}.js"></script>')
     assert common_css < own_css and common_js < own_js
-    scripts = ["/static/common.js", *VENDORED.get(page, []), f"/static/{page}.js", *PARTS.get(page, [])]
+    scripts = [*I18N, *[f"/static/i18n-{page}.js"] * (STATIC / f"i18n-{page}.js").exists()]  # words first
+    scripts += ["/static/common.js", *VENDORED.get(page, []), f"/static/{page}.js", *PARTS.get(page, [])]
     assert re.findall(r'<script src="([^"]+)"', html) == scripts
     assert re.findall(r'<link [^>]*href="([^"]+)"', html) == ["/static/common.css", f"/static/{page}.css"]
     assert all(link.startswith("/") for link in re.findall(r'<a [^>]*href="([^"]+)"', html))  # other pages
