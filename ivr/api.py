@@ -226,7 +226,6 @@ def referrals_router(service: IvrService, guard: Guard) -> APIRouter:
     return router
 
 
-
 def topics_router(service: IvrService, guard: Guard) -> APIRouter:
     """The live document's topics, each with its names and queue, for the pages that show or
     set operators' skills (``guard``: who may read the operator list; the draft stays the
@@ -238,6 +237,7 @@ def topics_router(service: IvrService, guard: Guard) -> APIRouter:
         return [TopicPublic.of(t) for t in service.engine().document.topics]
 
     return router
+
 
 async def _read_capped(request: Request, refusal: str) -> bytes:
     """The body, read as it arrives: refused once it passes MAX_UPLOAD, never held whole."""
