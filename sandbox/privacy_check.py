@@ -8,8 +8,8 @@ usual spelling (privacy/scanner.py) in:
 * the database: every row of every table, and the database file itself when it is SQLite;
 * the service's files: ``var_dir`` (logs, secrets, prompts, SQLite WAL) and ``log_file``;
 * every JSON API of the service (each GET route its OpenAPI schema lists without a path
-  parameter, with a machine token of every read scope, each ``format`` it offers; of an event stream, what arrives
-  in 3 s), ``/metrics`` and ``/healthz``;
+  parameter, with a machine token of every read scope, each ``format`` it offers; of an event
+  stream, what arrives in 3 s), ``/metrics`` and ``/healthz``;
 * Asterisk's files: the sandbox directory (config, logs, spool, astdb, run, cache) and the
   chroot's ``/var/log/asterisk``, ``/var/spool/asterisk``, ``/var/lib/asterisk`` and ``/tmp``
   (where CDR CSV, CEL, queue_log and astdb would land with a stock configuration).
