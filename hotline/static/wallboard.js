@@ -2,17 +2,23 @@
 // Hotline wallboard: one Server-Sent Events stream (read with fetch, in the session's cookie),
 // redrawn on every snapshot; waits tick locally between snapshots. A shift lead or an admin signs
 // in; a TV paired from an admin's link (/wallboard#pair=<code>) shows it as a kiosk, read only.
-// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
-const state = { snapshot: null, received: 0, abort: null, planning: null, pairing: "" };
+// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js; every word from
+// i18n-wallboard.js (t()), numbers, times and durations in the page's language, redrawn when the
+// language changes.
+const state = { snapshot: null, received: 0, abort: null, planning: null, pairing: "", link: "wallboard.link.none" };
 window.wallboardLog = []; // [{at: ms, queues: {queue: waiting}}]: when each snapshot was drawn
 
-const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
-function duration(s) {
-  s = Math.max(0, Math.floor(s));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return h ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}` : `${m}:${String(r).padStart(2, "0")}`;
+const pct = (x) => formatPercent(x);
+function duration(s) { return formatDuration(Math.floor(Math.max(0, s))); }
+/** The words of a key's family for a code the server sends (the code itself when it is new). */
+function named(family, code) {
+  return hasText(`${family}.${code}`) ? t(`${family}.${code}`) : String(code).replaceAll("_", " ");
 }
-function link(live, text) { const el = $("link"); el.textContent = text; el.classList.toggle("live", live); }
+const clockTime = (iso) => formatDateTime(iso, undefined, { timeStyle: "medium" });
+function link(live, key) {
+  state.link = key;
+  const el = $("link"); el.textContent = t(key); el.classList.toggle("live", live);
+}
 
 function elapsed() { return (Date.now() - state.received) / 1000; }
 
@@ -24,16 +30,16 @@ function drawQueues(s) {
     const wait = q.waiting ? q.longest_wait_seconds + elapsed() : 0;
     tr.append(
       cell(q.queue),
-      cell(String(q.waiting), "big waiting"),
+      cell(formatNumber(q.waiting), "big waiting"),
       cell(q.waiting ? duration(wait) : "–", `wait${wait > q.threshold_seconds ? " bad" : ""}`),
       cell(pct(q.service_level_24h), q.service_level_24h === null ? "" : q.service_level_24h < q.target ? "bad" : "good"),
       cell(pct(q.service_level_today)),
-      cell(`${q.offered_today} / ${q.answered_today} / ${q.abandoned_today}`),
+      cell([q.offered_today, q.answered_today, q.abandoned_today].map((n) => formatNumber(n)).join(" / ")),
     );
     const ops = cell("", `states${alertsOf.has(`${q.queue}:unstaffed`) ? " bad" : ""}`);
     const states = Object.entries(q.operators);
-    if (!states.length) ops.textContent = "nobody logged in";
-    for (const [name, n] of states) ops.append(element("span", { textContent: `${name.replace("_", " ")} ${n}` }));
+    if (!states.length) ops.textContent = t("wallboard.nobody");
+    for (const [name, n] of states) ops.append(element("span", { textContent: `${named("wallboard.status", name)} ${formatNumber(n)}` }));
     tr.append(ops);
     const plan = cell(planned(q.queue), "planning");
     plan.hidden = state.planning === null;
@@ -46,7 +52,7 @@ function drawQueues(s) {
 function planned(queue) {
   if (!state.planning) return "";
   const found = (state.planning.queues || []).find((q) => q.queue === queue);
-  return found ? String(found.required_positions) : "–";
+  return found ? formatNumber(found.required_positions) : "–";
 }
 
 // --- Operators, with what a shift lead can do to each (issue 17, item 4) ----------------------
@@ -57,7 +63,7 @@ const rows = new Map(); // operator -> {tr, key}
 function drawOperators(s) {
   const queues = s.queues.map((q) => q.queue);
   const shown = s.operators.map((o) => {
-    const key = JSON.stringify([o.status, o.queues, o.moved || {}, queues]);
+    const key = JSON.stringify([o.status, o.queues, o.moved || {}, queues, i18n.language]);
     let row = rows.get(o.operator);
     if (!row || row.key !== key) {
       row = { tr: element("tr"), key };
@@ -66,10 +72,11 @@ function drawOperators(s) {
       rows.set(o.operator, row);
     }
     const [, status, since, member] = row.tr.cells;
-    status.textContent = o.paused_reason ? `${o.status.replace("_", " ")} (${o.paused_reason})` : o.status.replace("_", " ");
+    const word = named("wallboard.status", o.status);
+    status.textContent = o.paused_reason ? `${word} (${named("wallboard.reason", o.paused_reason)})` : word;
     since.textContent = duration(o.seconds_in_state + elapsed());
     const moved = Object.entries(o.moved || {}).map(([q, how]) => `${how === "in" ? "+" : "−"}${q}`);
-    member.textContent = o.queues.join(", ") + (moved.length ? ` (moved: ${moved.join(" ")})` : "");
+    member.textContent = moved.length ? t("wallboard.moved", { queues: o.queues.join(", "), moves: moved.join(" ") }) : o.queues.join(", ");
     return row.tr;
   });
   for (const name of [...rows.keys()]) if (!s.operators.some((o) => o.operator === name)) rows.delete(name);
@@ -85,22 +92,25 @@ function actionsCell(o, queues) {
     return b;
   };
   const paused = o.status === "paused";
-  const pause = button("Pause", "pause", () => act(`operators/${o.operator}/pause`, { reason: $("lead-reason").value }, `${o.operator} paused.`));
-  const resume = button("Resume", "resume", () => act(`operators/${o.operator}/resume`, undefined, `${o.operator} is back on the line.`));
+  const who = { operator: o.operator };
+  const pause = button(t("wallboard.act.pause"), "pause",
+    () => act(`operators/${o.operator}/pause`, { reason: $("lead-reason").value }, t("wallboard.act.paused", who)));
+  const resume = button(t("wallboard.act.resume"), "resume",
+    () => act(`operators/${o.operator}/resume`, undefined, t("wallboard.act.resumed", who)));
   pause.disabled = paused; resume.disabled = !paused;
-  const out = button("Log out", "logout", () => {
-    if (window.confirm(`Log ${o.operator} out of every queue?`)) act(`operators/${o.operator}/logout`, undefined, `${o.operator} logged out.`);
+  const out = button(t("wallboard.act.logout"), "logout", () => {
+    if (window.confirm(t("wallboard.act.logout_confirm", who))) act(`operators/${o.operator}/logout`, undefined, t("wallboard.act.logged_out", who));
   });
-  const listen = button("Listen", "listen", () => startListen(o.operator));
+  const listen = button(t("wallboard.act.listen"), "listen", () => startListen(o.operator));
   listen.disabled = o.status !== "on_call";
-  const move = element("select", { className: "move", title: "for the rest of the shift" },
-    element("option", { value: "", textContent: "Move…" }),
-    ...queues.filter((q) => !o.queues.includes(q)).map((q) => element("option", { value: `in:${q}`, textContent: `into ${q}` })),
-    ...o.queues.map((q) => element("option", { value: `out:${q}`, textContent: `out of ${q}` })));
+  const move = element("select", { className: "move", title: t("wallboard.act.move_title") },
+    element("option", { value: "", textContent: t("wallboard.act.move") }),
+    ...queues.filter((q) => !o.queues.includes(q)).map((q) => element("option", { value: `in:${q}`, textContent: t("wallboard.act.into", { queue: q }) })),
+    ...o.queues.map((q) => element("option", { value: `out:${q}`, textContent: t("wallboard.act.out_of", { queue: q }) })));
   move.addEventListener("change", () => {
     const [how, queue] = move.value.split(":");
     if (!queue) return;
-    const done = how === "in" ? `${o.operator} moved into ${queue} until they log out.` : `${o.operator} moved out of ${queue} until they log out.`;
+    const done = t(how === "in" ? "wallboard.act.moved_in" : "wallboard.act.moved_out", { operator: o.operator, queue });
     move.value = "";
     act(`operators/${o.operator}/queues/${encodeURIComponent(queue)}`, undefined, done, how === "in" ? "PUT" : "DELETE");
   });
@@ -121,24 +131,50 @@ async function act(path, body, done, method = "POST") {
 async function startListen(operator) {
   try {
     await api("POST", "/api/supervision", { operator, mode: "listen" });
-    say(`Listening to ${operator}: your softphone rings.`, true);
+    say(t("wallboard.act.listening", { operator }), true);
   } catch (err) {
-    if (err.status === 404 && err.error_id === "not_found") say("Listening is not available on this server yet.", false);
+    if (err.status === 404 && err.error_id === "not_found") say(t("wallboard.act.no_listen"), false);
     else fail(err);
   }
   loadActions();
 }
 
 // --- Alerts, ranked by the server, each acknowledged once by a lead ----------------------------
+/** An alert in the page's language, from its kind and the snapshot's figures (the server's own
+ * English words for a kind this page does not know). */
+function alertText(a, s) {
+  const q = s.queues.find((x) => x.queue === a.queue) || {};
+  if (a.kind === "service_level" && q.queue) {
+    return t("wallboard.alert.service_level", { level: pct(q.service_level_24h), target: pct(q.target) });
+  }
+  if (a.kind === "wait" && q.queue) {
+    const times = { wait: duration(q.longest_wait_seconds), threshold: duration(q.threshold_seconds) };
+    return t(a.crisis ? "wallboard.alert.wait_crisis" : "wallboard.alert.wait", times);
+  }
+  if (a.kind === "unstaffed" && q.queue) {
+    return q.waiting ? t("wallboard.alert.unstaffed_waiting", { n: q.waiting }) : t("wallboard.alert.unstaffed");
+  }
+  if (a.kind === "emergency" && a.operator) {
+    const asked = a.by && a.by !== a.operator;
+    return t(asked ? "wallboard.alert.emergency_asked" : "wallboard.alert.emergency", { operator: a.operator, by: a.by });
+  }
+  if (a.kind === "records" && s.records) {
+    return t("wallboard.alert.records", { n: s.records.pending, wait: duration(s.records.oldest_pending_seconds) });
+  }
+  return a.message;
+}
+
 function drawAlerts(s) {
-  // An alert (not an API error) carries its own message.
   $("alerts").replaceChildren(...s.alerts.map((a) => {
-    const li = element("li", { textContent: a.queue ? `${a.queue}: ${a.message}` : a.message, className: a.acknowledged ? "bad acked" : "bad" });
+    const text = alertText(a, s);
+    const li = element("li", { textContent: a.queue ? `${a.queue}: ${text}` : text, className: a.acknowledged ? "bad acked" : "bad" });
     li.dataset.id = a.id; li.dataset.rank = a.rank;
-    if (a.acknowledged) li.append(element("span", { className: "ack", textContent: ` acknowledged by ${a.acknowledged.by} at ${new Date(Date.parse(a.acknowledged.at)).toLocaleTimeString()}` }));
-    else {
-      const b = element("button", { type: "button", textContent: "Acknowledge", className: "ack" });
-      b.addEventListener("click", () => act(`alerts/${encodeURIComponent(a.id)}/acknowledge`, undefined, "Alert acknowledged."));
+    if (a.acknowledged) {
+      const words = t("wallboard.alert.acknowledged", { who: a.acknowledged.by, time: clockTime(a.acknowledged.at) });
+      li.append(element("span", { className: "ack", textContent: ` ${words}` }));
+    } else {
+      const b = element("button", { type: "button", textContent: t("wallboard.alert.acknowledge"), className: "ack" });
+      b.addEventListener("click", () => act(`alerts/${encodeURIComponent(a.id)}/acknowledge`, undefined, t("wallboard.alert.acknowledged_now")));
       li.append(" ", b);
     }
     return li;
@@ -149,21 +185,24 @@ function drawAlerts(s) {
 let debriefsKey = "";
 function drawDebriefs(s) {
   const list = s.debriefs || [];
-  const key = JSON.stringify(list);
+  const key = JSON.stringify([list, i18n.language]);
   if (key === debriefsKey) return; // keeps an outcome being typed
   debriefsKey = key;
   $("debriefs-none").hidden = list.length > 0;
   $("debriefs").tBodies[0].replaceChildren(...list.map((d) => {
     const tr = element("tr");
     tr.dataset.id = d.id;
-    const outcome = element("input", { className: "outcome", maxLength: 200, placeholder: "outcome (no personal data)" });
-    const start = element("button", { type: "button", textContent: "Start", className: "start", disabled: d.state !== "open" });
-    start.addEventListener("click", () => debriefAct(d, "start", undefined, `Debrief with ${d.operator} started: paused for a debrief.`));
-    const close = element("button", { type: "button", textContent: "Close", className: "close" });
-    close.addEventListener("click", () => debriefAct(d, "close", { outcome: outcome.value.trim() || null }, `Debrief with ${d.operator} closed.`));
-    const when = new Date(Date.parse(d.requested_at)).toLocaleTimeString();
-    const how = d.state === "started" ? `started by ${d.started_by}${d.paused ? " (paused)" : ""}` : d.suggested ? "open (the guard suggested it)" : "open";
-    tr.append(cell(d.operator), cell(when), cell(d.record_id ? "yes" : "–"), cell(d.note || ""), cell(how, "state"));
+    const who = { operator: d.operator };
+    const outcome = element("input", { className: "outcome", maxLength: 200, placeholder: t("wallboard.debrief.outcome") });
+    const start = element("button", { type: "button", textContent: t("wallboard.debrief.start"), className: "start", disabled: d.state !== "open" });
+    start.addEventListener("click", () => debriefAct(d, "start", undefined, t("wallboard.debrief.started", who)));
+    const close = element("button", { type: "button", textContent: t("wallboard.debrief.close"), className: "close" });
+    close.addEventListener("click", () => debriefAct(d, "close", { outcome: outcome.value.trim() || null }, t("wallboard.debrief.closed", who)));
+    const how = d.state === "started"
+      ? t(d.paused ? "wallboard.debrief.started_by_paused" : "wallboard.debrief.started_by", { who: d.started_by })
+      : t(d.suggested ? "wallboard.debrief.open_suggested" : "wallboard.debrief.open");
+    tr.append(cell(d.operator), cell(clockTime(d.requested_at)), cell(d.record_id ? t("wallboard.debrief.yes") : "–"),
+      cell(d.note || ""), cell(how, "state"));
     const actions = element("td", { className: "act" }, outcome, start, close);
     tr.append(actions);
     return tr;
@@ -182,10 +221,16 @@ async function debriefAct(d, verb, body, done) {
 async function loadActions() {
   try {
     const lines = await api("GET", "/api/wallboard/actions?limit=15");
-    $("actions").tBodies[0].replaceChildren(...lines.map((r) => element("tr", {},
-      cell(new Date(Date.parse(r.at)).toLocaleTimeString()), cell(r.by), cell(r.action.replace("_", " ")),
-      cell(r.operator || ""), cell(r.target || ""), cell(r.result, r.result === "ok" ? "good" : "bad"))));
+    state.actions = lines;
+    drawActions();
   } catch (_) { /* the record shows again at the next load */ }
+}
+
+function drawActions() {
+  $("actions").tBodies[0].replaceChildren(...(state.actions || []).map((r) => element("tr", {},
+    cell(clockTime(r.at)), cell(r.by), cell(named("wallboard.action", r.action)),
+    cell(r.operator || ""), cell(hasText(`wallboard.reason.${r.target}`) ? t(`wallboard.reason.${r.target}`) : r.target || ""),
+    cell(named("wallboard.result", r.result), r.result === "ok" ? "good" : "bad"))));
 }
 
 function draw() {
@@ -193,7 +238,7 @@ function draw() {
   if (!s) return;
   drawQueues(s);
   drawOperators(s);
-  $("clock").textContent = new Date(Date.parse(s.at)).toLocaleTimeString();
+  $("clock").textContent = clockTime(s.at);
 }
 
 function accept(snapshot) {
@@ -214,7 +259,7 @@ async function stream() {
   if (!res.body) throw new Error("stream: no body");
   signedIn();
   say("");
-  link(true, "live");
+  link(true, "wallboard.link.live");
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
@@ -247,7 +292,7 @@ async function run() {
     } catch (err) {
       if (refused(err)) { turnedAway(err); return; }
       if (err.name === "AbortError") return;
-      link(false, "reconnecting…");
+      link(false, "wallboard.link.again");
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 15000);
@@ -257,11 +302,6 @@ async function run() {
 setInterval(draw, 1000);
 // --- A kiosk: a TV paired from an admin's link, reading the board only ------------------------
 
-/** Every sentence the kiosk's part shows, in one place for a translation catalogue (issue 19). */
-const WALL_TEXT = {
-  pairFailed: "This pairing link is unknown, used or expired: ask an admin for a new one.",
-};
-
 /** Trades the link's pairing code (/wallboard#pair=<code>) for the kiosk's long-lived cookie,
  * then takes the code out of the address bar and the history. */
 async function pairFromLink() {
@@ -270,7 +310,7 @@ async function pairFromLink() {
   try {
     await api("POST", "/api/kiosks/pair", { code });
   } catch (err) {
-    state.pairing = err.error_id === "kiosk_pairing_failed" ? WALL_TEXT.pairFailed : describe(err);
+    state.pairing = err.error_id === "kiosk_pairing_failed" ? t("wallboard.pair_failed") : describe(err);
   } finally {
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }
@@ -285,10 +325,16 @@ async function isKiosk() {
 
 setInterval(() => { if (isSignedIn()) loadPlanning(); }, 60000);
 setInterval(() => { if (isSignedIn()) loadActions(); }, 10000);
+onLanguage(() => {
+  $("link").textContent = t(state.link);
+  if (state.snapshot) { drawAlerts(state.snapshot); drawDebriefs(state.snapshot); }
+  draw();
+  drawActions();
+});
 pairFromLink().then(() => {
   signIn({
     start: () => { run(); loadPlanning(); loadActions(); },
-    onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "not connected"); },
+    onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "wallboard.link.none"); },
     kiosk: isKiosk,
   });
   if (state.pairing) signInNote(state.pairing);
