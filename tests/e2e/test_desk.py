@@ -200,7 +200,7 @@ def test_the_desk_shows_the_offered_call_with_its_protocol_within_a_second(
     delay = (shown_at - offer).total_seconds()
     print(f"\nthe desk showed the offer {delay:.3f} s after Asterisk made it")
     assert delay < 1.0, delay
-    assert (offered["topic"], offered["language"]) == ("Peer", "language: en")
+    assert (offered["topic"], offered["language"]) == ("Peer", "language: English")  # named in words
     assert "Share your own experience only if it helps" in offered["steps"]
     assert talking["timer"] != later["timer"], (talking, later)  # it runs
     # Transfer, conference, emergency, leave: only during the talk, to the document's partners.
