@@ -3,86 +3,24 @@
 // The fetch wrapper, the sign-in, the DOM helpers, say() and fail() come from common.js; the roster's
 // form and calendars from planning-roster.js, loaded after this script (it fills in rosterPart).
 
-/** Every sentence this page and planning-roster.js show, in one place for a translation catalogue (issue 19). */
-const PLAN_TEXT = {
-  planHint: "From the call records of the weeks before the first day: a forecast per queue (the better of a weighted average and Holt-Winters, by backtest), then the people each interval needs (Erlang A; Erlang C where no caller ever abandoned).",
-  zoneNote: (zone, configured) => zone === configured
-    ? `All days and times on this page are in ${zone}, the line's configured time zone.`
-    : `All days and times on this page are in ${zone} (the line's configured time zone is ${configured}).`,
-  explain: {
-    zone: "The line's time zone is set by the administrator (metrics.timezone); change it here only to plan in another one.",
-    service_level: "Service level: the share of callers answered within that many seconds. 80% within 20 s means 8 callers in 10 wait 20 seconds or less.",
-    abandon: "Optional: at most this share of callers may hang up while they wait. Leave it empty to plan by the service level alone.",
-    occupancy: "Occupancy: the share of an operator's time on the phones spent on calls. Above about 85% people have no breath between calls and burn out: the plan adds people to stay under this cap.",
-    shrinkage: "Shrinkage: the share of rostered time nobody can take calls (breaks, debriefs, training, sickness). At 30%, 10 people rostered give 7 on the phones.",
-    wape: "Backtest WAPE: the forecast was tried on the last weeks of the history as if they had not happened yet; WAPE is how far off it was in total, as a share of the calls that came. 15% means it missed by about 15 calls in every 100. Lower is better.",
-    naive: "Naive WAPE: the same test for the simplest guess, \u201cthe same time last week\u201d. A forecast worth trusting misses by less than that.",
-    calls: "Calls: the forecast calls over the planned days.",
-    patience: "Patience: how long callers wait on average before they hang up, from the history. \u201cNone seen\u201d: nobody hung up, so Erlang C is used.",
-    agents: "Peak agents (Erlang): the most operators needed on the phones at once, in the busiest interval, to reach the service level for the forecast calls and call lengths. Erlang A counts callers who hang up; Erlang C assumes nobody does.",
-    positions: "Peak positions: agents grown by the shrinkage (agents \u00f7 (1 \u2212 shrinkage), rounded up): the people to roster for that interval.",
-  },
-  glossary: { wape: "Backtest WAPE", naive: "Naive WAPE", calls: "Calls", patience: "Patience", agents: "Peak agents", positions: "Peak positions" },
-  notAvailable: "n/a",
-  worse: "worse than naive",
-  noPatience: "none seen",
-  seconds: (s) => `${Math.round(s)} s`,
-  percent: (x) => `${(x * 100).toFixed(1)}%`,
-  models: { weighted_average: "weighted average", holt_winters: "Holt-Winters", erlang_a: "Erlang A", erlang_c: "Erlang C" },
-  warning: (queues) => `Warning: the forecast for ${queues} does worse than a naive guess (the same time last week). Its staffing figures are unreliable: check the history for unusual weeks (an outage, a campaign, changed opening hours), or plan from last week's numbers.`,
-  warningQueue: (q, wape, naive) => `${q} (error ${wape} against ${naive} for the naive guess)`,
-  allQueues: "all queues",
-  forecasting: "Forecasting…",
-  forecastDone: (queues, peak) => `Forecast for ${queues} queue(s); peak ${peak} positions.`,
-  nowLine: (time, positions) => `now (${time}): ${positions} positions`,
-  nowNone: "now: no forecast yet",
-  signedIn: "Signed in.",
-  // the roster (planning-roster.js)
-  rosterHint: "Shifts, who can work when, and the rules: the roster covers the positions above with the least under-coverage, then the fewest hours.",
-  peopleHint: "The line's active accounts. Tick who is in this roster, then say when each can work: any shift, not that weekday, or only between two times (a window ending at or before its start ends the next morning). Days off are dates; most hours a week left empty means the rules' limit.",
-  jsonHint: "Fields given here (templates, operators, rules, time_limit_seconds) replace the form's. Leave it empty to use the form.",
-  noPeople: "No active operator accounts yet: add people on the admin page, or give the operators as JSON below.",
-  template: { name: "name", start: "starts", end: "ends", breakAt: "break at", breakMinutes: "break minutes", remove: "Remove" },
-  templateLabel: (i, what) => `Shift ${i + 1} ${what}`,
-  person: (p) => `${p.display_name} (${p.id})`,
-  inRoster: "In this roster",
-  mostHours: "most hours a week",
-  weekdays: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-  weekdaysShort: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-  availability: { any: "any shift", off: "not available", hours: "between…" },
-  from: "from", to: "to",
-  daysOff: "Days off",
-  addDayOff: "add a day off",
-  add: "Add",
-  removeDay: (d) => `Remove ${d}`,
-  summaryOut: "not in this roster",
-  summaryAny: "any shift, any day",
-  summaryLimited: (days, off) => `${days} of 7 weekdays${off ? `, ${off} day(s) off` : ""}`,
-  needBoth: "Give both the break's time and its length, or neither.",
-  needName: "Every shift needs a name.",
-  needTimes: "Give the start and the end.",
-  needPeople: "Tick at least one person for this roster.",
-  notJson: (message) => `The JSON is not valid: ${message}`,
-  solving: "Solving the roster…",
-  rosterDone: (status, hours, under) => `Roster ${status}: ${hours} h scheduled, under-coverage ${under} interval-positions.`,
-  rosterSummary: (status, hours, under, slots) => under
-    ? `${status}: ${hours} h rostered; ${under} position(s) short over ${slots} interval(s), marked \u201cshort\u201d below.`
-    : `${status}: ${hours} h rostered; every interval is covered.`,
-  statuses: { OPTIMAL: "Best possible roster", FEASIBLE: "A good roster (the solver ran out of time before proving it best)", INFEASIBLE: "No roster fits these rules", UNKNOWN: "No roster found in the time given" },
-  operator: "Operator",
-  hours: "Hours per week",
-  dayOff: "day off",
-  time: "Time",
-  coverHint: "Each cell: people rostered / people needed for that interval. \u201cshort n\u201d: n people missing. A dot: nobody needed or rostered.",
-  short: (n) => `short ${n}`,
-  coverCell: (rostered, needed) => `${rostered}/${needed}`,
-};
+// Every word this page and planning-roster.js show is in i18n-planning.js (t("planning.…")); the
+// weekdays, numbers, percentages and dates are the language's own (Intl, through i18n.js).
 
-const state = { plan: null, roster: null, setup: { timezone: "UTC", operators: [] }, submitted: null };
+/** A weekday's name in the page's language, Monday 0 ("long" or "short"). */
+function weekdayName(i, width) {
+  return formatDateTime(new Date(Date.UTC(2026, 10, 23 + i, 12)), "UTC", { weekday: width });  // 2026-11-23: a Monday
+}
+
+/** A local date ("2026-11-23…") as a short day in the page's language, e.g. "Mon 23/11". */
+function dayLabel(at) {
+  return formatDateTime(new Date(`${at.slice(0, 10)}T12:00:00Z`), "UTC", { weekday: "short", day: "numeric", month: "numeric" });
+}
+
+const state = { plan: null, roster: null, now: null, setup: { timezone: "UTC", operators: [] }, submitted: null };
 
 /** What planning-roster.js adds when it loads: the people's form, the calendars, and where a
  * problem of the roster's request (a shift, a person) shows. */
-const rosterPart = { showPeople() {}, showCalendars() {}, place() { return null; } };
+const rosterPart = { showPeople() {}, showCalendars() {}, place() { return null; }, redraw() {} };
 
 function number(id, scale) {
   const raw = $(id).value.trim();
@@ -101,22 +39,25 @@ function planBody() {
 }
 
 function wapeText(x) {
-  return x === null || x === undefined ? PLAN_TEXT.notAvailable : PLAN_TEXT.percent(x);
+  return x === null || x === undefined ? t("planning.not_available") : formatPercent(x, 1);
 }
 
 function showQueues(plan) {
   const rows = plan.queues.map((q) => {
     const calls = q.calls.reduce((a, b) => a + b, 0);
-    const patience = q.patience_seconds === null ? PLAN_TEXT.noPatience : PLAN_TEXT.seconds(q.patience_seconds);
-    const model = (name) => PLAN_TEXT.models[name] || name;
+    const patience = q.patience_seconds === null ? t("planning.no_patience") : t("planning.seconds_value", { s: formatNumber(q.patience_seconds) });
+    const model = (name) => (hasText(`planning.model.${name}`) ? t(`planning.model.${name}`) : name);
     const wape = cell(wapeText(q.wape), q.worse_than_naive ? "worse" : "");
-    if (q.worse_than_naive) wape.append(element("span", { className: "flag", textContent: ` \u26a0 ${PLAN_TEXT.worse}` }));
-    const texts = [Math.round(calls), patience, model(q.staffing_model), Math.max(...q.agents), Math.max(...q.positions)];
+    if (q.worse_than_naive) wape.append(element("span", { className: "flag", textContent: ` \u26a0 ${t("planning.worse")}` }));
+    const texts = [formatNumber(calls), patience, model(q.staffing_model), formatNumber(Math.max(...q.agents)), formatNumber(Math.max(...q.positions))];
     return element("tr", {}, cell(q.queue), cell(model(q.forecast_model)), wape, cell(wapeText(q.naive_wape)), ...texts.map((text) => cell(text)));
   });
   document.querySelector("#queues tbody").replaceChildren(...rows);
-  const options = [["", PLAN_TEXT.allQueues], ...plan.queues.map((q) => [q.queue, q.queue])].map(([value, label]) => element("option", { value, textContent: label }));
+  const chosen = $("which").value;
+  const options = [["", t("planning.all_queues")], ...plan.queues.map((q) => [q.queue, q.queue])].map(([value, label]) => element("option", { value, textContent: label }));
   $("which").replaceChildren(...options);
+  $("which").value = chosen;
+  if ($("which").selectedIndex < 0) $("which").value = "";
   warn(plan);
 }
 
@@ -125,11 +66,13 @@ function warn(plan) {
   const worse = plan.queues.filter((q) => q.worse_than_naive);
   const box = $("forecast-warning");
   box.hidden = worse.length === 0;
-  box.textContent = worse.length ? `\u26a0 ${PLAN_TEXT.warning(worse.map((q) => PLAN_TEXT.warningQueue(q.queue, wapeText(q.wape), wapeText(q.naive_wape))).join(", "))}` : "";
+  const named = worse.map((q) => t("planning.warning_queue", { queue: q.queue, wape: wapeText(q.wape), naive: wapeText(q.naive_wape) }));
+  box.textContent = worse.length ? `\u26a0 ${t("planning.warning", { queues: named.join(", ") })}` : "";
 }
 
 function showZone() {
-  $("zone-note").textContent = PLAN_TEXT.zoneNote($("zone").value.trim() || state.setup.timezone, state.setup.timezone);
+  const zone = $("zone").value.trim() || state.setup.timezone, configured = state.setup.timezone;
+  $("zone-note").textContent = zone === configured ? t("planning.zone_note_same", { zone }) : t("planning.zone_note_other", { zone, configured });
 }
 
 function series(plan, field) {
@@ -145,11 +88,11 @@ function chart(svg, intervals, lines, step) {
   const y = (v) => h - bottom - (v / max) * (h - bottom - top);
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   const nodes = [svgElement("line", { class: "axis", x1: left, y1: h - bottom, x2: w, y2: h - bottom }), svgElement("line", { class: "axis", x1: left, y1: top, x2: left, y2: h - bottom })];
-  nodes.push(svgElement("text", { x: 2, y: top + 8 }, String(Math.round(max * 10) / 10)), svgElement("text", { x: 2, y: h - bottom }, "0"));
+  nodes.push(svgElement("text", { x: 2, y: top + 8 }, formatNumber(max, 1)), svgElement("text", { x: 2, y: h - bottom }, formatNumber(0)));
   intervals.forEach((at, i) => {
     if (!at.includes("T00:00:00")) return;  // a tick at each local midnight
     nodes.push(svgElement("line", { class: "axis", x1: x(i), y1: h - bottom, x2: x(i), y2: h - bottom + 4 }));
-    nodes.push(svgElement("text", { x: x(i) + 2, y: h - 4 }, `${weekdayOf(at)} ${at.slice(5, 10)}`));
+    nodes.push(svgElement("text", { x: x(i) + 2, y: h - 4 }, dayLabel(at)));
   });
   for (const line of lines) {
     const points = [];
@@ -160,12 +103,6 @@ function chart(svg, intervals, lines, step) {
     nodes.push(svgElement("polyline", { class: line.cls, points: points.join(" "), "data-series": line.cls }));
   }
   svg.replaceChildren(...nodes);
-}
-
-/** The short weekday of a local date-time string ("2026-11-23T…" is a Monday). */
-function weekdayOf(at) {
-  const day = new Date(`${at.slice(0, 10)}T12:00:00Z`).getUTCDay();
-  return PLAN_TEXT.weekdaysShort[(day + 6) % 7];
 }
 
 function draw() {
@@ -179,14 +116,14 @@ function draw() {
 
 async function forecast() {
   clearProblems();
-  say(PLAN_TEXT.forecasting, true);
+  say(t("planning.forecasting"), true);
   state.plan = await api("POST", "/api/planning/forecast", planBody());
   state.roster = null;
   $("roster-result").hidden = true;
   showQueues(state.plan);
   draw();
   const peak = Math.max(...state.plan.required);
-  say(PLAN_TEXT.forecastDone(state.plan.queues.length, peak), true);
+  say(t("planning.forecast_done", { n: state.plan.queues.length, peak: formatNumber(peak) }), true);
 }
 
 /** The roster's answer: the charts, the table of queues and both calendars (planning-roster.js). */
@@ -197,13 +134,20 @@ function showRoster(result) {
   $("which").value = "";
   draw();
   rosterPart.showCalendars(result);
-  const status = result.status.toLowerCase();
-  say(PLAN_TEXT.rosterDone(status, result.hours_total.toFixed(1), result.under_total), true);
+  const status = hasText(`planning.status.${result.status}`) ? t(`planning.status.${result.status}`) : result.status;
+  say(t("planning.roster_done", { status, hours: formatNumber(result.hours_total, 1), under: formatNumber(result.under_total) }), true);
+}
+
+/** The positions needed now (or that there is no forecast yet), in the page's language. */
+function showNow() {
+  const now = state.now;
+  $("now").textContent = now ? t("planning.now_line", { time: now.interval_start.slice(11, 16), positions: formatNumber(now.total_positions) }) : t("planning.now_none");
 }
 
 async function loadNow() {
   const now = await api("GET", "/api/planning/now");  // in the line's time zone
-  $("now").textContent = PLAN_TEXT.nowLine(now.interval_start.slice(11, 16), now.total_positions);
+  state.now = now;
+  showNow();
 }
 
 /** Today in a time zone, as YYYY-MM-DD. */
@@ -220,7 +164,7 @@ async function start() {
     await loadNow();
   } catch (err) {
     if (refused(err)) { turnedAway(err); return; }
-    $("now").textContent = PLAN_TEXT.nowNone;
+    showNow();
   }
   state.setup = await api("GET", "/api/planning/setup");
   $("zone").value = state.setup.timezone;
@@ -228,20 +172,23 @@ async function start() {
   showZone();
   rosterPart.showPeople(state.setup.operators);
   signedIn();
-  say(PLAN_TEXT.signedIn, true);
+  say(t("planning.signed_in"), true);
 }
 
+/** The glossary of the figures (the hints and the fields' explanations are data-i18n in the HTML). */
 function explainAll() {
-  $("plan-hint").textContent = PLAN_TEXT.planHint;
-  for (const [id, key] of [["zone-explain", "zone"], ["sl-explain", "service_level"], ["abandon-explain", "abandon"], ["occupancy-explain", "occupancy"], ["shrinkage-explain", "shrinkage"]]) {
-    $(id).textContent = PLAN_TEXT.explain[key];
-  }
-  const terms = Object.entries(PLAN_TEXT.glossary).flatMap(([key, term]) => [element("dt", { textContent: term }), element("dd", { textContent: PLAN_TEXT.explain[key] })]);
+  const terms = ["wape", "naive", "calls", "patience", "agents", "positions"].flatMap((key) => [
+    element("dt", { textContent: t(`planning.glossary.${key}`) }), element("dd", { textContent: t(`planning.explain.${key}`) })]);
   $("glossary").replaceChildren(...terms);
-  $("roster-hint").textContent = PLAN_TEXT.rosterHint;
-  $("people-hint").textContent = PLAN_TEXT.peopleHint;
-  $("json-hint").textContent = PLAN_TEXT.jsonHint;
-  $("cover-hint").textContent = PLAN_TEXT.coverHint;
+}
+
+/** Everything the scripts wrote, again in the language just chosen (what people typed stays). */
+function redraw() {
+  explainAll();
+  showNow();
+  if ($("zone").value) showZone();
+  if (state.plan) { showQueues(state.plan); draw(); }
+  rosterPart.redraw();
 }
 
 // --- Problems at their place ----------------------------------------------------------------------
@@ -295,7 +242,9 @@ function showProblem(err) {
   }
 }
 
+translatePage();
 explainAll();
+onLanguage(redraw);
 $("zone").addEventListener("input", showZone);
 $("plan").addEventListener("submit", (ev) => { ev.preventDefault(); forecast().catch(showProblem); });
 $("which").addEventListener("change", draw);

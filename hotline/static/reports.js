@@ -98,10 +98,10 @@ async function download(suffix) {
 
 // --- Totals and the table ----------------------------------------------------------------------
 
-function drawTotals(t) {
+function drawTotals(total) {
   $("totals").replaceChildren(...TOTALS.map((name) => element("div", {},
     element("dt", { textContent: heading(name), title: explain(name) }),
-    element("dd", { textContent: shown(name, t[name]) }))));
+    element("dd", { textContent: shown(name, total[name]) }))));
 }
 
 function drawTable(report) {
