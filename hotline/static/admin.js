@@ -1,7 +1,8 @@
 "use strict";
 // Hotline administration: the IVR (/api/ivr), machines' API tokens, kiosk wallboards, the audit
 // log, and a link to the operators page (people); an admin's session, no external assets.
-// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js.
+// The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js; every word from
+// i18n-admin.js (t()), times through i18n.js's formatDateTime, redrawn when the language changes.
 
 function showIssues(issues) {
   $("issues").replaceChildren(...issues.map((i) => element("li", { textContent: i.message })));
@@ -18,13 +19,13 @@ async function loadDraft() {
   $("yaml").value = await api("GET", "/api/ivr/draft/yaml");
   const draft = await api("POST", "/api/ivr/validate");
   showIssues(draft.issues);
-  say(draft.valid ? "The draft is valid." : `The draft has ${draft.issues.length} problem(s).`, draft.valid);
+  say(draft.valid ? t("admin.draft_valid") : t("admin.draft_problems", { n: draft.issues.length }), draft.valid);
 }
 
 async function saveDraft() {
   const result = await api("PUT", "/api/ivr/draft/yaml", $("yaml").value, "application/yaml");
   showIssues(result.issues);
-  say(result.valid ? "Draft saved; it is valid." : `Draft saved with ${result.issues.length} problem(s).`, result.valid);
+  say(result.valid ? t("admin.saved_valid") : t("admin.saved_problems", { n: result.issues.length }), result.valid);
   return result;
 }
 
@@ -32,20 +33,23 @@ async function publish() {
   const saved = await saveDraft();
   if (!saved.valid) return;
   const out = await api("POST", "/api/ivr/publish", { note: $("note").value });
-  say(`Version ${out.version} is live.`, true);
+  say(t("admin.live_now", { version: out.version }), true);
   await loadVersions();
 }
 
 async function loadVersions() {
-  const versions = await api("GET", "/api/ivr/versions");
+  drawVersions((shown.versions = await api("GET", "/api/ivr/versions")));
+}
+
+function drawVersions(versions) {
   const active = versions.find((v) => v.active);
-  $("live").textContent = `live version: ${active ? active.number : "–"}`;
+  $("live").textContent = t("admin.live", { version: active ? active.number : "–" });
   const rows = versions.slice().reverse().map((v) => {
     const tr = element("tr", { className: v.active ? "active" : "" });
-    for (const text of [v.number, new Date(v.created_at).toLocaleString(), v.author, v.note]) tr.append(cell(text));
+    for (const text of [v.number, formatDateTime(v.created_at), v.author, v.note]) tr.append(cell(text));
     const actions = element("td");
     if (!v.active) {
-      const button = element("button", { textContent: `Roll back to ${v.number}` });
+      const button = element("button", { textContent: t("admin.roll_back", { version: v.number }) });
       button.addEventListener("click", () => rollback(v.number).catch(showProblem));
       actions.append(button);
     }
@@ -57,7 +61,7 @@ async function loadVersions() {
 
 async function rollback(number) {
   await api("POST", "/api/ivr/rollback", { version: number });
-  say(`Version ${number} is live again.`, true);
+  say(t("admin.live_again", { version: number }), true);
   await loadVersions();
 }
 
@@ -65,20 +69,31 @@ async function simulate() {
   const keys = $("keys").value.trim().split(/\s+/).filter(Boolean).map((k) => (k === "-" ? "" : k));
   const body = { keys, draft: $("simdraft").checked, language: $("lang").value || null };
   if ($("at").value) body.at = new Date($("at").value).toISOString();
-  const out = await api("POST", "/api/ivr/simulate", body);
-  const lines = out.steps.map((s) => `${s.node} [${s.language}] plays ${s.prompts.join(", ")}; pressed ${s.pressed || "nothing"}`);
+  drawSimulation((shown.simulation = await api("POST", "/api/ivr/simulate", body)));
+}
+
+/** A simulation's steps and where the call went, in the page's language. */
+function drawSimulation(out) {
+  const lines = out.steps.map((s) => t("admin.sim_step", {
+    node: s.node, language: s.language, prompts: s.prompts.join(", "), pressed: s.pressed || t("admin.sim_nothing"),
+  }));
   if (out.route) {
     const r = out.route;
-    const where = r.kind === "referral" ? `referral ${r.referral} (${r.referral_number})` : `queue ${r.queue}`;
-    lines.push(`→ ${where}; reason ${r.reason}; topic ${r.topic || "–"}; priority ${r.priority}${r.after_hours ? "; after hours" : ""}`);
+    const where = r.kind === "referral"
+      ? t("admin.sim_referral", { referral: r.referral, number: r.referral_number })
+      : t("admin.sim_queue", { queue: r.queue });
+    const words = { where, reason: r.reason, topic: r.topic || "–", priority: r.priority };
+    lines.push(t(r.after_hours ? "admin.sim_route_after_hours" : "admin.sim_route", words));
   } else {
-    lines.push(`… still at ${out.waiting_at}, waiting for a key`);
+    lines.push(t("admin.sim_waiting", { node: out.waiting_at }));
   }
   $("simout").textContent = lines.join("\n");
 }
 
 // --- The audit log ----------------------------------------------------------------------------
 const audit = { after: 0, page: 100 };
+/** What the page last drew from the API, drawn again in another language. */
+const shown = { versions: null, simulation: null, tokens: null, kiosks: null };
 
 function auditQuery(after) {
   const q = new URLSearchParams({ after: String(after), limit: String(audit.page) });
@@ -93,7 +108,7 @@ async function loadAudit(more) {
     const tr = element("tr");
     tr.dataset.seq = String(e.seq);
     const details = Object.keys(e.details).length ? JSON.stringify(e.details) : "";
-    for (const text of [e.seq, new Date(e.at).toLocaleString(), e.actor, e.role, e.address, e.action, e.target, e.status, details]) {
+    for (const text of [e.seq, formatDateTime(e.at), e.actor, e.role, e.address, e.action, e.target, e.status, details]) {
       tr.append(cell(String(text)));
     }
     return tr;
@@ -122,33 +137,7 @@ async function exportAudit() {
 
 // --- API tokens, kiosk wallboards (issue 18); people are on the operators page -----------------
 
-/** Every sentence these parts show, in one place for a translation catalogue (issue 19). */
-const ADMIN_TEXT = {
-  never: "never",
-  tokenTitle: (name) => `API token ${name}`,
-  token: "Token",
-  tokenNote: "Shown once: the service keeps only its hash. The machine sends it as a bearer token.",
-  tokenMade: (name) => `Token ${name} created.`,
-  noScope: "Choose at least one scope.",
-  revoke: "Revoke",
-  revoked: "revoked",
-  expired: "expired",
-  confirmToken: (name) => `Revoke the token ${name}? Whatever uses it is refused from now on.`,
-  tokenRevoked: (name) => `Token ${name} revoked.`,
-  kioskTitle: (label) => `Kiosk wallboard ${label}`,
-  kioskLink: "Link (open it on the TV within 15 minutes)",
-  kioskNote: "Shown once. The link works once: the TV pairs itself and keeps showing the wallboard until you revoke it.",
-  kioskIssued: (label) => `Link for ${label} issued.`,
-  paired: "paired",
-  waiting: "waiting to be paired",
-  confirmKiosk: (label) => `Revoke the kiosk ${label}? The TV stops showing the wallboard at once.`,
-  kioskRevoked: (label) => `Kiosk ${label} revoked.`,
-  copy: "Copy",
-  copied: "Copied.",
-  selectToCopy: "Selected: press Ctrl+C to copy.",
-};
-
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : ADMIN_TEXT.never);
+const when = (iso) => (iso ? formatDateTime(iso) : t("admin.never"));
 
 function actionButton(text, className, run) {
   const button = element("button", { type: "button", textContent: text, className });
@@ -161,7 +150,7 @@ function showOnce(title, items, note) {
   $("once-h").textContent = title;
   $("once-items").replaceChildren(...items.flatMap(([label, value, id]) => {
     const code = element("code", { id, textContent: value });
-    const copy = element("button", { type: "button", className: "copy", textContent: ADMIN_TEXT.copy });
+    const copy = element("button", { type: "button", className: "copy", textContent: t("admin.copy") });
     copy.addEventListener("click", () => copyText(code));
     return [element("dt", { textContent: label }), element("dd", {}, code, copy)];
   }));
@@ -173,10 +162,10 @@ function showOnce(title, items, note) {
 async function copyText(code) {
   try {
     await navigator.clipboard.writeText(code.textContent);
-    $("once-copied").textContent = ADMIN_TEXT.copied;
+    $("once-copied").textContent = t("admin.copied");
   } catch (_) { // no clipboard here (or refused): the text is selected for Ctrl+C
     window.getSelection().selectAllChildren(code);
-    $("once-copied").textContent = ADMIN_TEXT.selectToCopy;
+    $("once-copied").textContent = t("admin.select_to_copy");
   }
 }
 
@@ -188,46 +177,54 @@ async function loadScopes() {
 }
 
 async function loadTokens() {
+  drawTokens((shown.tokens = await api("GET", "/api/tokens")));
+}
+
+function drawTokens(tokens) {
   const now = Date.now();
-  const tokens = await api("GET", "/api/tokens");
-  document.querySelector("#tokens tbody").replaceChildren(...tokens.slice().reverse().map((t) => {
-    const gone = t.revoked_at ? ADMIN_TEXT.revoked : t.expires_at && Date.parse(t.expires_at) <= now ? ADMIN_TEXT.expired : "";
+  document.querySelector("#tokens tbody").replaceChildren(...tokens.slice().reverse().map((k) => {
+    const over = k.expires_at && Date.parse(k.expires_at) <= now;
+    const gone = k.revoked_at ? t("admin.revoked") : over ? t("admin.expired") : "";
     const tr = element("tr", { className: gone ? "gone" : "" });
-    tr.dataset.id = t.id;
-    tr.append(cell(t.name), cell(t.scopes.join(", ")), cell(t.created_by), cell(when(t.created_at)),
-      cell(gone || when(t.expires_at)), cell(when(t.used_at)));
-    tr.append(element("td", {}, ...(gone ? [] : [actionButton(ADMIN_TEXT.revoke, "revoke", () => revokeToken(t))])));
+    tr.dataset.id = k.id;
+    tr.append(cell(k.name), cell(k.scopes.join(", ")), cell(k.created_by), cell(when(k.created_at)),
+      cell(gone || when(k.expires_at)), cell(when(k.used_at)));
+    tr.append(element("td", {}, ...(gone ? [] : [actionButton(t("admin.revoke"), "revoke", () => revokeToken(k))])));
     return tr;
   }));
 }
 
 async function createToken() {
   const scopes = [...$("token-scopes").querySelectorAll("input:checked")].map((i) => i.value);
-  if (!scopes.length) { say(ADMIN_TEXT.noScope, false); return; }
+  if (!scopes.length) { say(t("admin.no_scope"), false); return; }
   const days = $("token-never").checked ? null : Number($("token-days").value);
   const made = await api("POST", "/api/tokens", { name: $("token-name").value.trim(), scopes, days });
   $("token-form").reset();
   $("token-days").disabled = false;
-  say(ADMIN_TEXT.tokenMade(made.about.name), true);
-  showOnce(ADMIN_TEXT.tokenTitle(made.about.name), [[ADMIN_TEXT.token, made.token, "once-token"]], ADMIN_TEXT.tokenNote);
+  const name = made.about.name;
+  say(t("admin.token_made", { name }), true);
+  showOnce(t("admin.token_title", { name }), [[t("admin.token"), made.token, "once-token"]], t("admin.token_note"));
   await loadTokens();
 }
 
-async function revokeToken(t) {
-  if (!window.confirm(ADMIN_TEXT.confirmToken(t.name))) return;
-  await api("DELETE", `/api/tokens/${encodeURIComponent(t.id)}`);
-  say(ADMIN_TEXT.tokenRevoked(t.name), true);
+async function revokeToken(token) {
+  if (!window.confirm(t("admin.confirm_token", { name: token.name }))) return;
+  await api("DELETE", `/api/tokens/${encodeURIComponent(token.id)}`);
+  say(t("admin.token_revoked", { name: token.name }), true);
   await loadTokens();
 }
 
 async function loadKiosks() {
-  const kiosks = await api("GET", "/api/kiosks");
+  drawKiosks((shown.kiosks = await api("GET", "/api/kiosks")));
+}
+
+function drawKiosks(kiosks) {
   document.querySelector("#kiosks tbody").replaceChildren(...kiosks.map((k) => {
     const tr = element("tr");
     tr.dataset.id = k.id;
-    tr.append(cell(k.label), cell(k.issued_by), cell(when(k.created_at)), cell(k.paired ? ADMIN_TEXT.paired : ADMIN_TEXT.waiting),
+    tr.append(cell(k.label), cell(k.issued_by), cell(when(k.created_at)), cell(k.paired ? t("admin.paired") : t("admin.waiting")),
       cell(when(k.expires_at)), cell(k.paired ? when(k.seen_at) : ""));
-    tr.append(element("td", {}, actionButton(ADMIN_TEXT.revoke, "revoke", () => revokeKiosk(k))));
+    tr.append(element("td", {}, actionButton(t("admin.revoke"), "revoke", () => revokeKiosk(k))));
     return tr;
   }));
 }
@@ -235,16 +232,17 @@ async function loadKiosks() {
 async function issueKiosk() {
   const made = await api("POST", "/api/kiosks", { label: $("kiosk-label").value.trim() });
   $("kiosk-form").reset();
-  say(ADMIN_TEXT.kioskIssued(made.kiosk.label), true);
+  const label = made.kiosk.label;
+  say(t("admin.kiosk_issued", { label }), true);
   const link = new URL(made.link, window.location.origin).href;
-  showOnce(ADMIN_TEXT.kioskTitle(made.kiosk.label), [[ADMIN_TEXT.kioskLink, link, "once-link"]], ADMIN_TEXT.kioskNote);
+  showOnce(t("admin.kiosk_title", { label }), [[t("admin.kiosk_link"), link, "once-link"]], t("admin.kiosk_note"));
   await loadKiosks();
 }
 
 async function revokeKiosk(k) {
-  if (!window.confirm(ADMIN_TEXT.confirmKiosk(k.label))) return;
+  if (!window.confirm(t("admin.confirm_kiosk", { label: k.label }))) return;
   await api("DELETE", `/api/kiosks/${encodeURIComponent(k.id)}`);
-  say(ADMIN_TEXT.kioskRevoked(k.label), true);
+  say(t("admin.kiosk_revoked", { label: k.label }), true);
   await loadKiosks();
 }
 
@@ -278,4 +276,15 @@ onSubmit("kiosk-form", issueKiosk);
 $("token-never").addEventListener("change", () => { $("token-days").disabled = $("token-never").checked; });
 $("once-done").addEventListener("click", () => $("once").close());
 $("once").addEventListener("close", () => $("once-items").replaceChildren()); // the secrets leave the page
+/** Another language: what the scripts drew from the API is drawn again in it. */
+function redraw() {
+  if (!isSignedIn()) return;
+  if (shown.versions) drawVersions(shown.versions);
+  if (shown.simulation) drawSimulation(shown.simulation);
+  if (shown.tokens) drawTokens(shown.tokens);
+  if (shown.kiosks) drawKiosks(shown.kiosks);
+  if (document.querySelector("#audit tbody tr")) loadAudit(false).catch(showProblem);
+}
+
+onLanguage(redraw);
 signIn({ start: () => start().catch(showProblem) });

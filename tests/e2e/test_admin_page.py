@@ -59,7 +59,7 @@ def test_broken_menu_shows_the_validators_message_and_cannot_be_published(
     page.get_by_role("button", name="Publish").click()
     problems = page.get_by_role("list", name="problems")
     expect(problems).to_contain_text("language > root, option 4: topic 'gambling' does not exist")
-    expect(page.get_by_role("status")).to_have_text("Draft saved with 1 problem(s).")
+    expect(page.get_by_role("status")).to_have_text("Draft saved with 1 problem.")
     assert httpx.get(f"{service.url}/healthz").json()["ivr"]["version"] == live_before
 
     editor.fill(good)
