@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from agents.exceptions import NotLoggedIn, UnknownOperator
@@ -43,6 +43,8 @@ class Notice:
     # After a call it acted on, the guard suggests a debrief: the operator's page offers to ask
     # a shift lead for one (agents/debriefs.py); asking stays the operator's choice.
     suggest_debrief: bool = False
+    # The figures in the message, by name, for a page to say it in its own language (issue 19).
+    figures: Mapping[str, str | float] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,24 +97,25 @@ class BurnoutGuard:
         if rule is None or shift.recovery is not None:
             return
         until = e.at + timedelta(minutes=self._rules.recovery_minutes)
-        shift.recovery = Notice(rule[0], rule[1], e.at, until, suggest_debrief=True)
+        shift.recovery = Notice(rule[0], rule[1], e.at, until, suggest_debrief=True, figures=rule[2])
         task = self._supervisor.spawn("burnout-guard", self._recover(e.member, rule[0]))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _rule_hit(self, e: AgentComplete, shift: _Shift) -> tuple[str, str] | None:
+    def _rule_hit(self, e: AgentComplete, shift: _Shift) -> tuple[str, str, dict[str, str | float]] | None:
         rules = self._rules
+        rest = rules.recovery_minutes
         minutes = e.talk_seconds / 60
         if minutes >= rules.long_call_minutes:
-            return "long_call", f"a {minutes:.0f}-minute call: take {rules.recovery_minutes:g} minutes"
+            figures: dict[str, str | float] = {"minutes": round(minutes), "rest": rest}
+            return "long_call", f"a {minutes:.0f}-minute call: take {rest:g} minutes", figures
         topic = self._topic_of(CallRef(e.node, e.call_id))
         if topic is not None and topic in rules.heavy_topics:
-            return "heavy_topic", f"a call on {topic}: take {rules.recovery_minutes:g} minutes"
+            return "heavy_topic", f"a call on {topic}: take {rest:g} minutes", {"topic": topic, "rest": rest}
         if shift.calls_in_a_row >= rules.max_calls_in_a_row:
-            return (
-                "calls_in_a_row",
-                f"{shift.calls_in_a_row} calls in a row: take {rules.recovery_minutes:g} minutes",
-            )
+            calls = shift.calls_in_a_row
+            figures = {"calls": calls, "rest": rest}
+            return "calls_in_a_row", f"{calls} calls in a row: take {rest:g} minutes", figures
         return None
 
     async def _recover(self, operator: str, rule: str) -> None:
@@ -167,7 +170,12 @@ class BurnoutGuard:
         if shift.recovery is None and on_line >= timedelta(hours=self._rules.break_after_hours):
             hours = on_line.total_seconds() / 3600
             found.append(
-                Notice("break_due", f"{hours:.1f} hours on the line: time for a break", self._clock())
+                Notice(
+                    "break_due",
+                    f"{hours:.1f} hours on the line: time for a break",
+                    self._clock(),
+                    figures={"hours": round(hours, 1)},
+                )
             )
         return found
 

@@ -60,6 +60,9 @@ class NoticePublic(BaseModel):
     at: datetime
     until: datetime | None
     suggest_debrief: bool = Field(False, description="the page offers to ask for a debrief")
+    figures: dict[str, str | float] = Field(
+        default_factory=dict, description="the message's figures by name, for the page's own words"
+    )
 
 
 class StatePublic(BaseModel):
@@ -82,7 +85,12 @@ class StatePublic(BaseModel):
             wrapup_until=state.wrapup_until,
             notices=[
                 NoticePublic(
-                    rule=n.rule, message=n.message, at=n.at, until=n.until, suggest_debrief=n.suggest_debrief
+                    rule=n.rule,
+                    message=n.message,
+                    at=n.at,
+                    until=n.until,
+                    suggest_debrief=n.suggest_debrief,
+                    figures=dict(n.figures),
                 )
                 for n in notices or []
             ],

@@ -23,9 +23,22 @@ function show(me) {
   $("op-since").textContent = s.since ? t("operator.now.since", { time: time(s.since) }) : "";
   $("op-queues").textContent = s.queues.join(", ") || t("operator.now.no_queues");
   $("op-calls").textContent = formatNumber(s.calls_taken);
-  // A guard's notice (not an API error) carries its own message.
-  $("notices").replaceChildren(...s.notices.map((n) => element("li", {
-    textContent: n.until ? t("operator.now.until", { message: n.message, time: time(n.until) }) : n.message, className: n.rule })));
+  $("notices").replaceChildren(...s.notices.map((n) => {
+    const message = noticeText(n);
+    return element("li", {
+      textContent: n.until ? t("operator.now.until", { message, time: time(n.until) }) : message, className: n.rule });
+  }));
+}
+
+/** A guard's notice in the page's language from its rule and figures (its own English words for
+ * a rule this page does not know). */
+function noticeText(n) {
+  const key = `operator.notice.${n.rule}`;
+  const figures = n.figures || {};
+  if (!Object.keys(figures).length || !hasText(key)) return n.message;
+  const shown = {};
+  for (const [name, value] of Object.entries(figures)) shown[name] = typeof value === "number" ? formatNumber(value, 1) : value;
+  return t(key, shown);
 }
 
 function drawPauses() {

@@ -57,6 +57,7 @@ async def test_a_long_call_starts_a_recovery_pause_that_ends_by_itself() -> None
     g.on_event(done(700, talk=660))
     assert [n.rule for n in g.notices("op-anna")] == ["long_call"]
     assert [n.suggest_debrief for n in g.notices("op-anna")] == [True]  # the page offers a debrief
+    assert [n.figures for n in g.notices("op-anna")] == [{"minutes": 11, "rest": 0.001}]  # a page's own words
     await asyncio.sleep(0.2)
     assert presence.calls == [
         ("pause", "op-anna", PauseReason.RECOVERY, PauseSource.GUARD, "long_call"),
@@ -71,11 +72,15 @@ async def test_a_heavy_topic_and_calls_in_a_row_count_but_short_calls_do_not() -
     g.on_event(done(120, talk=50, call="c2"))
     assert g.notices("op-anna") == []
     g.on_event(done(180, talk=50, call="c3"))
-    assert [n.rule for n in g.notices("op-anna")] == ["calls_in_a_row"]
+    assert [(n.rule, dict(n.figures)) for n in g.notices("op-anna")] == [
+        ("calls_in_a_row", {"calls": 3, "rest": 60})
+    ]
     g.on_event(QueueMemberPause("a", T0, "", "", "peer", "op-anna", "PJSIP/op-anna", 1, False, "", False, 3))
     assert g.notices("op-anna") == []  # resumed by hand: the notice is gone, the count starts again
     g.on_event(done(240, talk=50, call="c9"))
-    assert [n.rule for n in g.notices("op-anna")] == ["heavy_topic"]
+    assert [(n.rule, dict(n.figures)) for n in g.notices("op-anna")] == [
+        ("heavy_topic", {"topic": "crisis", "rest": 60})
+    ]
     await asyncio.sleep(0.05)
     assert [c[4] for c in presence.calls] == ["calls_in_a_row", "heavy_topic"]
     await g.close()
@@ -86,6 +91,7 @@ async def test_a_break_is_suggested_after_hours_on_the_line() -> None:
     g.on_event(QueueMemberAdded("a", T0, "", "", "peer", "op-anna", "PJSIP/op-anna", 1, False, "", False, 0))
     [notice] = g.notices("op-anna")
     assert (notice.rule, notice.message) == ("break_due", "2.5 hours on the line: time for a break")
+    assert notice.figures == {"hours": 2.5}
     assert presence.calls == []  # only a suggestion
     g.forget("op-anna")
     assert g.notices("op-anna") == []

@@ -1,8 +1,8 @@
 """The operator's page in Russian and Polish (issue 19, item 3), in headless Chromium against the
 debrief test's stand-in API: ?lang= picks the language, the page's words come from
-i18n-operator.js (the state, the pause's reason, the call's state and facts, the guard's notice's
-time, the debrief's question), numbers are grouped as the language groups them and durations read
-m:ss; switching the language redraws what the scripts wrote."""
+i18n-operator.js (the state, the pause's reason, the call's state and facts, the guard's notice
+from its figures, the debrief's question), numbers are grouped as the language groups them and
+durations read m:ss; switching the language redraws what the scripts wrote."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ WORDS = {
         "suggest": "Это был тяжёлый звонок",
         "pause": "Пауза",
         "header": "Причина",
-        "until": "до",
+        "notice": "тяжёлая тема (crisis): сделайте перерыв на 10 мин (до 12:10:00)",
     },
     "pl": {
         "h1": "Mój dyżur",
@@ -44,7 +44,7 @@ WORDS = {
         "suggest": "To była trudna rozmowa",
         "pause": "Przerwa",
         "header": "Powód",
-        "until": "do",
+        "notice": "trudny temat (crisis): proszę zrobić 10 min przerwy (do 12:10:00)",
     },
 }
 
@@ -59,7 +59,8 @@ class ManyCalls(StandIn):
 
         async def get_me() -> dict[str, Any]:
             answer = await me.endpoint()
-            return {**answer, "state": {**answer["state"], "calls_taken": 12345}}
+            notices = [{**n, "figures": {"topic": "crisis", "rest": 10}} for n in answer["state"]["notices"]]
+            return {**answer, "state": {**answer["state"], "calls_taken": 12345, "notices": notices}}
 
         router.add_api_route("/api/me", get_me, methods=["GET"])
         return router
@@ -94,8 +95,7 @@ def test_the_operators_page_speaks_the_language_asked(browser: Browser, language
         expect(page.locator("#op-calls")).to_have_text(words["calls"])
         expect(page.locator("#call-state")).to_have_text(words["call"])
         expect(page.locator("#call-timer")).to_have_text("9:57")
-        notice = f"a call on crisis: take 10 minutes ({words['until']} 12:10:00)"  # the guard's, our time
-        expect(page.locator("#notices li")).to_have_text(notice)
+        expect(page.locator("#notices li")).to_have_text(words["notice"])
         expect(page.locator("#debrief-suggest")).to_contain_text(words["suggest"])
         expect(page.locator("#pause")).to_have_text(words["pause"])
         expect(page.locator("#pauses").locator("xpath=..").locator("th").first).to_have_text(words["header"])
@@ -110,3 +110,4 @@ def test_choosing_english_redraws_what_the_scripts_wrote(browser: Browser) -> No
         expect(page.locator("#op-calls")).to_have_text("12,345")
         expect(page.locator("#call-state")).to_have_text("Call ended: summary to save")
         expect(page.locator("h1")).to_have_text("My shift")
+        expect(page.locator("#notices li")).to_have_text("a call on crisis: take 10 minutes (until 12:10:00)")
