@@ -16,7 +16,15 @@ function dayLabel(at) {
   return formatDateTime(new Date(`${at.slice(0, 10)}T12:00:00Z`), "UTC", { weekday: "short", day: "numeric", month: "numeric" });
 }
 
-const state = { plan: null, roster: null, now: null, setup: { timezone: "UTC", operators: [] }, submitted: null };
+const state = { plan: null, roster: null, now: null, setup: { timezone: "UTC", operators: [] }, submitted: null, topics: [] };
+
+/** A queue by the names of the topics it answers, in the page's language from the live IVR
+ * (GET /api/topics); its id when no topic leads to it or the topics cannot be read. */
+function queueName(id) {
+  const names = state.topics.filter((x) => x.queue === id)
+    .map((x) => x.names[i18n.language] || x.names.en || Object.values(x.names)[0] || x.id);
+  return names.length ? names.join(", ") : id;
+}
 
 /** What planning-roster.js adds when it loads: the people's form, the calendars, and where a
  * problem of the roster's request (a shift, a person) shows. */
@@ -50,11 +58,11 @@ function showQueues(plan) {
     const wape = cell(wapeText(q.wape), q.worse_than_naive ? "worse" : "");
     if (q.worse_than_naive) wape.append(element("span", { className: "flag", textContent: ` \u26a0 ${t("planning.worse")}` }));
     const texts = [formatNumber(calls), patience, model(q.staffing_model), formatNumber(Math.max(...q.agents)), formatNumber(Math.max(...q.positions))];
-    return element("tr", {}, cell(q.queue), cell(model(q.forecast_model)), wape, cell(wapeText(q.naive_wape)), ...texts.map((text) => cell(text)));
+    return element("tr", {}, cell(queueName(q.queue)), cell(model(q.forecast_model)), wape, cell(wapeText(q.naive_wape)), ...texts.map((text) => cell(text)));
   });
   document.querySelector("#queues tbody").replaceChildren(...rows);
   const chosen = $("which").value;
-  const options = [["", t("planning.all_queues")], ...plan.queues.map((q) => [q.queue, q.queue])].map(([value, label]) => element("option", { value, textContent: label }));
+  const options = [["", t("planning.all_queues")], ...plan.queues.map((q) => [q.queue, queueName(q.queue)])].map(([value, label]) => element("option", { value, textContent: label }));
   $("which").replaceChildren(...options);
   $("which").value = chosen;
   if ($("which").selectedIndex < 0) $("which").value = "";
@@ -66,7 +74,7 @@ function warn(plan) {
   const worse = plan.queues.filter((q) => q.worse_than_naive);
   const box = $("forecast-warning");
   box.hidden = worse.length === 0;
-  const named = worse.map((q) => t("planning.warning_queue", { queue: q.queue, wape: wapeText(q.wape), naive: wapeText(q.naive_wape) }));
+  const named = worse.map((q) => t("planning.warning_queue", { queue: queueName(q.queue), wape: wapeText(q.wape), naive: wapeText(q.naive_wape) }));
   box.textContent = worse.length ? `\u26a0 ${t("planning.warning", { queues: named.join(", ") })}` : "";
 }
 
@@ -166,6 +174,7 @@ async function start() {
     if (refused(err)) { turnedAway(err); return; }
     showNow();
   }
+  state.topics = await api("GET", "/api/topics").catch(() => []);
   state.setup = await api("GET", "/api/planning/setup");
   $("zone").value = state.setup.timezone;
   $("start").value = todayIn(state.setup.timezone);

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from fastapi import APIRouter
 from playwright.sync_api import Browser, Locator, Page, Request, expect
 from sqlalchemy import Engine
 
@@ -87,9 +88,23 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         timezone=LINE_ZONE,
         operators=lambda: [RosterableOut.of(o) for o in directory.all(active_only=True)],
     )
-    with serving(create_app([sign_in_routes(engine), router])) as url:
+    with serving(create_app([sign_in_routes(engine), router, live_topics()])) as url:
         yield url
     engine.dispose()
+
+
+CRISIS = {"ru": "Кризисная помощь", "pl": "Wsparcie kryzysowe", "en": "Crisis support"}
+
+
+def live_topics() -> APIRouter:
+    """GET /api/topics: the crisis queue's topic with its names; legal has none (shown by its id)."""
+    router = APIRouter()
+
+    async def topics() -> list[dict[str, object]]:
+        return [{"id": "crisis", "names": CRISIS, "queue": "crisis"}]
+
+    router.add_api_route("/api/topics", topics, methods=["GET"])
+    return router
 
 
 @pytest.fixture(scope="module")
@@ -360,6 +375,12 @@ def test_the_page_in_russian_and_in_polish(browser: Browser, served: str, langua
     expect(tab.get_by_role("status")).to_have_text(re.compile(words["done"]))
     rows = tab.locator("#queues tbody tr")
     expect(rows.first).to_contain_text(re.compile(words["wape"]))  # the backtest WAPE, the language's way
+    expect(rows.filter(has_text=CRISIS[language])).to_have_count(1)  # the queue by its topic's name
     expect(tab.locator("#forecast-chart text")).to_contain_text([words["day"]])
+    tab.select_option("#language", "en")  # everything the scripts wrote, again in English
+    expect(tab.locator("#glossary dt").first).to_have_text("Backtest WAPE")
+    expect(rows.filter(has_text=CRISIS["en"])).to_have_count(1)
+    expect(tab.locator("#forecast-chart text")).to_contain_text(["Mon 09/11"])
+    expect(person(tab, "op-anna").locator("summary")).to_contain_text("any shift, any day")
     context.close()
     assert errors == []

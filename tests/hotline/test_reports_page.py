@@ -253,5 +253,9 @@ def test_the_page_in_russian_and_in_polish(browser: Browser, served: str, langua
     assert words["start"] in texts(tab, "#rows tbody td")
     assert LEGAL[language] in texts(tab, "#rows tbody td")  # the queue by its topic's name
     assert not [text for text in texts(tab, "#totals dt") if text in ("Offered", "Answered", "Abandoned")]
+    tab.select_option("#language", "en")  # the charts, totals and table drawn again in English
+    expect(tab.locator("#volume-legend li")).to_have_text(["Offered", "Answered", "Abandoned"])
+    expect(tab.locator("#rows tbody td").filter(has_text=LEGAL["en"])).to_have_count(1)
+    expect(tab.locator("#show")).to_have_text("Show")
     context.close()
     assert errors == []
