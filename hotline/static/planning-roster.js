@@ -261,7 +261,7 @@
   /** The roster's words again in the language just chosen: what people typed and ticked stays. */
   function redraw() {
     labelTemplates();
-    if (!people.size && state.setup.operators) showPeople(state.setup.operators);
+    if (!people.size && $("zone").value) showPeople(state.setup.operators);  // "nobody yet", once the setup came
     for (const entry of people.values()) {
       const open = entry.node.open, node = personNode(entry);
       node.open = open;
