@@ -4,103 +4,21 @@
 // credentials, shown once with the softphone's configuration and a QR code to provision it.
 // Shift leads see the list read only (the API refuses them changes anyway). The QR code is made
 // here from the one-time answer (qrcode-generator.js, vendored, MIT): the server keeps no
-// password to draw it from. The fetch wrapper, the sign-in, the DOM helpers come from common.js.
+// password to draw it from. The fetch wrapper, the sign-in, the DOM helpers come from common.js;
+// every word from i18n-operators.js (t()), topics named in the page's language from the live IVR,
+// everything drawn again when the language changes.
 
-/** Every sentence this page shows, in one place for a translation catalogue (issue 19). */
-const OPS_TEXT = {
-  title: "Operators",
-  onlineTitle: "Online now",
-  listTitle: "People",
-  readOnly: "You can see the list; only admins add or change people.",
-  filtersTitle: "Filters",
-  filterText: "Name or id",
-  filterRole: "Role",
-  filterState: "State",
-  filterTopic: "Skill",
-  filterInactive: "Show deactivated",
-  filterClear: "Clear filters",
-  any: "any",
-  onlineNow: "online now",
-  colName: "Name",
-  colRole: "Role",
-  colState: "State",
-  colQueues: "Queues",
-  colSkills: "Skills",
-  colAccount: "Account",
-  colActions: "Actions",
-  addTitle: "Add a person",
-  addHint: "The id is a pseudonym: it is also the softphone's user name, and it cannot change. Their credentials are shown once, right after.",
-  fieldId: "Id",
-  idHint: "2 to 40 characters: lower-case letters, digits, - and _, starting with a letter (e.g. op-anna).",
-  fieldName: "Display name",
-  fieldRole: "Role",
-  skillsLegend: "Skills per topic (they decide the queues)",
-  addButton: "Add",
-  save: "Save",
-  cancel: "Cancel",
-  roles: { operator: "operator", senior: "senior", shift_lead: "shift lead", admin: "admin" },
-  // A state in words with a sign before it, so it never rests on colour alone.
-  states: {
-    available: ["●", "available"],
-    ringing: ["◔", "ringing"],
-    on_call: ["☎", "on a call"],
-    wrap_up: ["◑", "after-call work"],
-    paused: ["❚❚", "paused"],
-    unreachable: ["⚠", "unreachable (softphone not registered)"],
-    logged_out: ["○", "logged out"],
-  },
-  pausedFor: (state, reason) => `${state} (${reason})`,
-  levels: { 0: "—", 1: "1 beginner", 2: "2 intermediate", 3: "3 experienced" },
-  noSkill: "none",
-  skillLevel: (name, level) => `${name}: ${level}`,
-  noQueues: "—",
-  byskills: (queues) => `${queues} (when logged in)`,
-  active: "active",
-  inactive: "deactivated",
-  waiting: (nodes) => `Asterisk has not taken the last change yet (${nodes})`,
-  shown: (n, all) => `${n} of ${all} shown.`,
-  nobodyOnline: "Nobody is logged in.",
-  online: (n) => `${n} online`,
-  onlineLine: (o, state) => `${o.display_name} (${o.id}): ${state}`,
-  byState: (parts) => `Logged in: ${parts}.`,
-  edit: "Edit",
-  editTitle: (o) => `Edit ${o.display_name} (${o.id})`,
-  newCredentials: "New credentials",
-  resetSecondFactor: "Reset second factor",
-  deactivate: "Deactivate",
-  reactivate: "Reactivate",
-  actionsFor: (label, o) => `${label}: ${o.display_name} (${o.id})`,
-  confirmCredentials: (id) => `New credentials for ${id}? Their sign-in password, softphone password and API token change now, and their sessions end.`,
-  confirmSecondFactor: (id) => `Reset ${id}'s second factor? They set up a new authenticator app at their next sign-in.`,
-  confirmDeactivate: (id) => `Deactivate ${id}? They can no longer sign in or take calls; their sessions end. You can reactivate them later.`,
-  added: (id) => `${id} added. Hand them the credentials below.`,
-  saved: (id) => `${id} saved.`,
-  deactivated: (id) => `${id} deactivated; their sessions ended.`,
-  reactivated: (id) => `${id} reactivated.`,
-  reset: (id) => `${id} has new credentials; their sessions ended.`,
-  secondFactorReset: (id) => `${id} sets up a new authenticator app at their next sign-in.`,
-  secretsTitle: (id) => `Credentials of ${id}`,
-  onceWarning: "Shown once, never again: the service keeps no copy. Hand them to the person now (copy them or let them scan the QR code), then close this. They change the sign-in password after signing in.",
-  signInPassword: "One-time sign-in password",
-  apiToken: "Personal API token",
-  softphoneConfig: "Softphone configuration",
-  provisioning: "Provisioning address (sip: with the password, for softphones that read one)",
-  config: {
-    server: "Server",
-    port: "Port",
-    transport: "Transport",
-    username: "User name",
-    authUser: "Authentication user",
-    realm: "Realm (domain)",
-    password: "Password",
-  },
-  qrCaption: "Scan this with the softphone's QR reader: it holds the provisioning address above, password included. Anyone who sees it can use the account.",
-  qrLabel: (id) => `QR code of ${id}'s softphone provisioning address`,
-  secretsDone: "Done: hide them",
-  copy: "Copy",
-  copyWhat: (what) => `Copy: ${what}`,
-  copied: (what) => `Copied: ${what}.`,
-  selectToCopy: "Selected: press Ctrl+C to copy.",
+/** A state's sign, shown before its words, so that it never rests on colour alone. */
+const SIGNS = { available: "●", ringing: "◔", on_call: "☎", wrap_up: "◑", paused: "❚❚", unreachable: "⚠", logged_out: "○" };
+const LEVELS = { 0: () => "—", 1: () => t("ops.level.1"), 2: () => t("ops.level.2"), 3: () => t("ops.level.3") };
+const STATE_WORDS = {
+  available: () => t("ops.state.available"),
+  ringing: () => t("ops.state.ringing"),
+  on_call: () => t("ops.state.on_call"),
+  wrap_up: () => t("ops.state.wrap_up"),
+  paused: () => t("ops.state.paused"),
+  unreachable: () => t("ops.state.unreachable"),
+  logged_out: () => t("ops.state.logged_out"),
 };
 
 const ops = { who: null, list: [], topics: [], timer: 0 };
@@ -109,27 +27,25 @@ const ROLES = ["operator", "senior", "shift_lead", "admin"];
 
 // --- Words --------------------------------------------------------------------------------------
 
-/** Fills every element marked data-text with its sentence. */
-function fillTexts() {
-  for (const el of document.querySelectorAll("[data-text]")) el.textContent = OPS_TEXT[el.dataset.text];
-}
-
-/** The languages to show names in: the browser's, then English. */
+/** The languages to show names in: the page's, then English. */
 function languages() {
-  return [...(navigator.languages || []), "en"].map((l) => l.slice(0, 2).toLowerCase());
+  return [i18n.language, "en"];
 }
 
-/** A topic's name in the reader's language (its id when the live IVR has no such topic). */
+/** A topic's name in the page's language (its id when the live IVR has no such topic). */
 function topicName(id) {
-  const topic = ops.topics.find((t) => t.id === id);
+  const topic = ops.topics.find((x) => x.id === id);
   if (!topic) return id;
   const lang = languages().find((l) => topic.names[l]);
   return lang ? topic.names[lang] : Object.values(topic.names)[0] || id;
 }
 
 function stateWords(o) {
-  const [sign, words] = OPS_TEXT.states[o.state.status] || ["?", o.state.status];
-  const text = o.state.paused_reason ? OPS_TEXT.pausedFor(words, o.state.paused_reason) : words;
+  const status = o.state.status;
+  const [sign, words] = STATE_WORDS[status] ? [SIGNS[status], STATE_WORDS[status]()] : ["?", status];
+  const reason = o.state.paused_reason;
+  const key = `ops.reason.${reason}`;
+  const text = reason ? `${words} (${hasText(key) ? t(key) : reason})` : words;
   return { sign, text };
 }
 
@@ -139,13 +55,13 @@ const canEdit = () => Boolean(ops.who && ops.who.role === "admin");
 /** The queues they are in now; logged out, the queues their skills would put them in. */
 function queuesText(o) {
   if (o.state.queues.length) return o.state.queues.join(", ");
-  const queues = [...new Set(Object.keys(o.skills).map((t) => (ops.topics.find((x) => x.id === t) || {}).queue).filter(Boolean))];
-  return queues.length ? OPS_TEXT.byskills(queues.join(", ")) : OPS_TEXT.noQueues;
+  const queues = [...new Set(Object.keys(o.skills).map((id) => (ops.topics.find((x) => x.id === id) || {}).queue).filter(Boolean))];
+  return queues.length ? t("ops.by_skills", { queues: queues.join(", ") }) : "—";
 }
 
 function skillsText(o) {
   const skills = Object.entries(o.skills).sort(([a], [b]) => topicName(a).localeCompare(topicName(b)));
-  return skills.length ? skills.map(([t, l]) => OPS_TEXT.skillLevel(topicName(t), l)).join("; ") : OPS_TEXT.noSkill;
+  return skills.length ? skills.map(([id, l]) => `${topicName(id)}: ${l}`).join("; ") : t("ops.no_skill");
 }
 
 // --- Filters --------------------------------------------------------------------------------------
@@ -157,10 +73,11 @@ function options(select, pairs) {
 }
 
 function fillFilters() {
-  options($("filter-role"), [["", OPS_TEXT.any], ...ROLES.map((r) => [r, roleName(r)])]);
-  options($("filter-state"), [["", OPS_TEXT.any], ["online", OPS_TEXT.onlineNow],
-    ...Object.entries(OPS_TEXT.states).map(([s, [, words]]) => [s, words])]);
-  options($("filter-topic"), [["", OPS_TEXT.any], ...ops.topics.map((t) => [t.id, topicName(t.id)])]);
+  const any = ["", t("ops.any")];
+  options($("filter-role"), [any, ...ROLES.map((r) => [r, roleName(r)])]);
+  options($("filter-state"), [any, ["online", t("ops.online_now")],
+    ...Object.entries(STATE_WORDS).map(([s, words]) => [s, words()])]);
+  options($("filter-topic"), [any, ...ops.topics.map((topic) => [topic.id, topicName(topic.id)])]);
   for (const id of ["add-role", "edit-role"]) options($(id), ROLES.map((r) => [r, roleName(r)]));
 }
 
@@ -179,21 +96,21 @@ function matches(o) {
 /** A cell that names its column too: on a phone the rows become cards (operators.css). */
 function labelled(key, text, className) {
   const td = cell(text, className);
-  td.dataset.label = OPS_TEXT[key];
+  td.dataset.label = t(key);
   return td;
 }
 
 function stateCell(o) {
   const { sign, text } = stateWords(o);
-  const td = labelled("colState", "", "state");
+  const td = labelled("ops.col_state", "", "state");
   td.dataset.state = o.active ? o.state.status : "inactive";
   td.append(element("span", { className: "sign", textContent: sign, ariaHidden: "true" }), ` ${text}`);
   return td;
 }
 
 function accountCell(o) {
-  const td = labelled("colAccount", o.active ? OPS_TEXT.active : OPS_TEXT.inactive);
-  if (!o.asterisk.applied) td.append(element("br"), element("small", { textContent: OPS_TEXT.waiting(Object.keys(o.asterisk.pending).join(", ")) }));
+  const td = labelled("ops.col_account", o.active ? t("ops.active") : t("ops.inactive"));
+  if (!o.asterisk.applied) td.append(element("br"), element("small", { textContent: t("ops.waiting", { nodes: Object.keys(o.asterisk.pending).join(", ") }) }));
   return td;
 }
 
@@ -201,20 +118,20 @@ function actionButton(label, action, o, run) {
   const button = element("button", { type: "button", textContent: label, className: action });
   button.dataset.action = action;
   button.dataset.id = o.id;
-  button.setAttribute("aria-label", OPS_TEXT.actionsFor(label, o));
+  button.setAttribute("aria-label", `${label}: ${o.display_name} (${o.id})`);
   button.addEventListener("click", () => run(o).catch(fail));
   return button;
 }
 
 function actionsCell(o) {
-  const td = labelled("colActions", "", "actions");
-  td.append(actionButton(OPS_TEXT.edit, "edit", o, openEdit));
+  const td = labelled("ops.col_actions", "", "actions");
+  td.append(actionButton(t("ops.edit"), "edit", o, openEdit));
   if (o.active) {
-    td.append(actionButton(OPS_TEXT.newCredentials, "credentials", o, resetCredentials),
-      actionButton(OPS_TEXT.resetSecondFactor, "second-factor", o, resetSecondFactor));
-    if (!ops.who || o.id !== ops.who.id) td.append(actionButton(OPS_TEXT.deactivate, "deactivate", o, deactivate));
+    td.append(actionButton(t("ops.new_credentials"), "credentials", o, resetCredentials),
+      actionButton(t("ops.reset_second_factor"), "second-factor", o, resetSecondFactor));
+    if (!ops.who || o.id !== ops.who.id) td.append(actionButton(t("ops.deactivate"), "deactivate", o, deactivate));
   } else {
-    td.append(actionButton(OPS_TEXT.reactivate, "reactivate", o, reactivate));
+    td.append(actionButton(t("ops.reactivate"), "reactivate", o, reactivate));
   }
   return td;
 }
@@ -222,10 +139,10 @@ function actionsCell(o) {
 function row(o) {
   const tr = element("tr", { className: o.active ? "" : "gone" });
   tr.dataset.id = o.id;
-  const name = labelled("colName", "", "name");
+  const name = labelled("ops.col_name", "", "name");
   name.append(element("strong", { textContent: o.display_name }), " ", element("span", { className: "id", textContent: o.id }));
-  tr.append(name, labelled("colRole", roleName(o.role)), stateCell(o), labelled("colQueues", queuesText(o)),
-    labelled("colSkills", skillsText(o)), accountCell(o));
+  tr.append(name, labelled("ops.col_role", roleName(o.role)), stateCell(o), labelled("ops.col_queues", queuesText(o)),
+    labelled("ops.col_skills", skillsText(o)), accountCell(o));
   if (canEdit()) tr.append(actionsCell(o));
   return tr;
 }
@@ -238,21 +155,22 @@ function drawList() {
   const shown = ops.list.filter(matches);
   document.querySelector("#operators tbody").replaceChildren(...shown.map(row));
   document.querySelector("#operators th.actions").hidden = !canEdit();
-  $("shown").textContent = OPS_TEXT.shown(shown.length, ops.list.length);
+  $("shown").textContent = t("ops.shown", { n: shown.length, all: ops.list.length });
   if (again && document.querySelector(again)) document.querySelector(again).focus();
   drawOnline();
 }
 
 function drawOnline() {
   const online = ops.list.filter(isOnline);
-  $("online-count").textContent = OPS_TEXT.online(online.length);
+  $("online-count").textContent = t("ops.online", { n: online.length });
   const counts = {};
   for (const o of online) counts[stateWords(o).text] = (counts[stateWords(o).text] || 0) + 1;
   $("online-summary").textContent = online.length
-    ? OPS_TEXT.byState(Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")) : OPS_TEXT.nobodyOnline;
+    ? t("ops.by_state", { parts: Object.entries(counts).map(([state, n]) => t("ops.count_state", { n, state })).join(", ") })
+    : t("ops.nobody_online");
   $("online").replaceChildren(...online.map((o) => {
     const { sign, text } = stateWords(o);
-    const li = element("li", {}, element("span", { className: "sign", textContent: sign, ariaHidden: "true" }), ` ${OPS_TEXT.onlineLine(o, text)}`);
+    const li = element("li", {}, element("span", { className: "sign", textContent: sign, ariaHidden: "true" }), ` ${o.display_name} (${o.id}): ${text}`);
     li.dataset.state = o.state.status;
     return li;
   }));
@@ -277,10 +195,10 @@ function refreshSoon() {
 /** One select per topic (and per skill the live IVR no longer has), its level chosen. */
 function drawSkills(fieldset, skills) {
   const legend = fieldset.querySelector("legend");
-  const ids = [...ops.topics.map((t) => t.id), ...Object.keys(skills).filter((t) => !ops.topics.some((x) => x.id === t))];
+  const ids = [...ops.topics.map((x) => x.id), ...Object.keys(skills).filter((id) => !ops.topics.some((x) => x.id === id))];
   fieldset.replaceChildren(legend, ...ids.map((id) => {
     const select = element("select", { name: id });
-    options(select, [0, 1, 2, 3].map((l) => [String(l), OPS_TEXT.levels[l]]));
+    options(select, [0, 1, 2, 3].map((l) => [String(l), LEVELS[l]()]));
     select.value = String(skills[id] || 0);
     return element("label", {}, element("span", { textContent: topicName(id) }), select);
   }));
@@ -297,7 +215,7 @@ async function addPerson() {
   const made = await api("POST", "/api/operators", body);
   $("add-form").reset();
   drawSkills($("add-skills"), {});
-  say(OPS_TEXT.added(made.operator.id), true);
+  say(t("ops.added", { id: made.operator.id }), true);
   showSecrets(made);
   await loadList();
 }
@@ -306,7 +224,7 @@ const editing = { id: "" };
 
 async function openEdit(o) {
   editing.id = o.id;
-  $("edit-h").textContent = OPS_TEXT.editTitle(o);
+  $("edit-h").textContent = t("ops.edit_title", { name: o.display_name, id: o.id });
   $("edit-name").value = o.display_name;
   $("edit-role").value = o.role;
   $("edit-note").textContent = "";
@@ -323,43 +241,43 @@ async function saveEdit() {
     return;
   }
   $("edit").close();
-  say(OPS_TEXT.saved(editing.id), true);
+  say(t("ops.saved", { id: editing.id }), true);
   await loadList();
 }
 
 async function deactivate(o) {
-  if (!window.confirm(OPS_TEXT.confirmDeactivate(o.id))) return;
+  if (!window.confirm(t("ops.confirm_deactivate", { id: o.id }))) return;
   await api("PATCH", `/api/operators/${encodeURIComponent(o.id)}`, { active: false });
-  say(OPS_TEXT.deactivated(o.id), true);
+  say(t("ops.deactivated", { id: o.id }), true);
   await loadList();
 }
 
 async function reactivate(o) {
   await api("PATCH", `/api/operators/${encodeURIComponent(o.id)}`, { active: true });
-  say(OPS_TEXT.reactivated(o.id), true);
+  say(t("ops.reactivated", { id: o.id }), true);
   await loadList();
 }
 
 async function resetCredentials(o) {
-  if (!window.confirm(OPS_TEXT.confirmCredentials(o.id))) return;
+  if (!window.confirm(t("ops.confirm_credentials", { id: o.id }))) return;
   const made = await api("POST", `/api/operators/${encodeURIComponent(o.id)}/credentials`);
-  say(OPS_TEXT.reset(o.id), true);
+  say(t("ops.reset", { id: o.id }), true);
   showSecrets(made);
 }
 
 async function resetSecondFactor(o) {
-  if (!window.confirm(OPS_TEXT.confirmSecondFactor(o.id))) return;
+  if (!window.confirm(t("ops.confirm_second_factor", { id: o.id }))) return;
   await api("DELETE", `/api/operators/${encodeURIComponent(o.id)}/second-factor`);
-  say(OPS_TEXT.secondFactorReset(o.id), true);
+  say(t("ops.second_factor_reset", { id: o.id }), true);
 }
 
 // --- The secrets, shown once ---------------------------------------------------------------------------
 
 /** What to type into a softphone, one field a line, labelled. */
 function softphoneConfig(s) {
-  const c = OPS_TEXT.config;
-  return [[c.server, s.server], [c.port, s.port], [c.transport, s.transport], [c.username, s.username],
-    [c.authUser, s.username], [c.realm, s.realm], [c.password, s.password]].map(([k, v]) => `${k}: ${v}`).join("\n");
+  return [[t("ops.config.server"), s.server], [t("ops.config.port"), s.port], [t("ops.config.transport"), s.transport],
+    [t("ops.config.username"), s.username], [t("ops.config.auth_user"), s.username], [t("ops.config.realm"), s.realm],
+    [t("ops.config.password"), s.password]].map(([k, v]) => `${k}: ${v}`).join("\n");
 }
 
 /** The account as a SIP URI with its password (RFC 3261's user:password@host form), the one
@@ -387,8 +305,8 @@ function qrSvg(text, label) {
 
 function secret(label, value, id, tag) {
   const text = element(tag || "code", { id, textContent: value });
-  const copy = element("button", { type: "button", className: "copy", textContent: OPS_TEXT.copy });
-  copy.setAttribute("aria-label", OPS_TEXT.copyWhat(label));
+  const copy = element("button", { type: "button", className: "copy", textContent: t("ops.copy") });
+  copy.setAttribute("aria-label", t("ops.copy_what", { what: label }));
   copy.addEventListener("click", () => copyText(text, label));
   return [element("dt", { textContent: label }), element("dd", {}, text, copy)];
 }
@@ -396,22 +314,22 @@ function secret(label, value, id, tag) {
 async function copyText(node, label) {
   try {
     await navigator.clipboard.writeText(node.textContent);
-    $("secrets-copied").textContent = OPS_TEXT.copied(label);
+    $("secrets-copied").textContent = t("ops.copied", { what: label });
   } catch (_) { // no clipboard here (or refused): the text is selected for Ctrl+C
     window.getSelection().selectAllChildren(node);
-    $("secrets-copied").textContent = OPS_TEXT.selectToCopy;
+    $("secrets-copied").textContent = t("ops.select_to_copy");
   }
 }
 
 function showSecrets(made) {
   const id = made.operator.id, phone = made.softphone, uri = provisioningUri(phone);
-  $("secrets-h").textContent = OPS_TEXT.secretsTitle(id);
+  $("secrets-h").textContent = t("ops.secrets_title", { id });
   $("secrets-items").replaceChildren(
-    ...secret(OPS_TEXT.signInPassword, made.password, "secret-password"),
-    ...secret(OPS_TEXT.apiToken, made.api_token, "secret-api-token"),
-    ...secret(OPS_TEXT.softphoneConfig, softphoneConfig(phone), "secret-softphone", "pre"),
-    ...secret(OPS_TEXT.provisioning, uri, "secret-uri"));
-  $("secrets-qr").replaceChildren(qrSvg(uri, OPS_TEXT.qrLabel(id)));
+    ...secret(t("ops.sign_in_password"), made.password, "secret-password"),
+    ...secret(t("ops.api_token"), made.api_token, "secret-api-token"),
+    ...secret(t("ops.softphone_config"), softphoneConfig(phone), "secret-softphone", "pre"),
+    ...secret(t("ops.provisioning"), uri, "secret-uri"));
+  $("secrets-qr").replaceChildren(qrSvg(uri, t("ops.qr_label", { id })));
   $("secrets-copied").textContent = "";
   $("secrets").showModal();
   $("secrets-h").focus(); // from the top: the warning is read before the secrets
@@ -452,7 +370,15 @@ function stop() {
   for (const id of ["edit", "secrets"]) if ($(id).open) $(id).close();
 }
 
-fillTexts();
+/** Another language: the filters, the add form's skills (their levels kept) and the list again. */
+function redraw() {
+  if (!ops.who) return;
+  fillFilters();
+  drawSkills($("add-skills"), skillsOf($("add-skills")));
+  drawList();
+}
+
+onLanguage(redraw);
 $("filters").addEventListener("input", drawList);
 $("filters").addEventListener("submit", (ev) => ev.preventDefault());
 $("filters").addEventListener("reset", () => setTimeout(drawList, 0)); // after the fields reset
