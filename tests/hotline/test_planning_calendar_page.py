@@ -377,6 +377,9 @@ def test_the_page_in_russian_and_in_polish(browser: Browser, served: str, langua
     expect(rows.first).to_contain_text(re.compile(words["wape"]))  # the backtest WAPE, the language's way
     expect(rows.filter(has_text=CRISIS[language])).to_have_count(1)  # the queue by its topic's name
     expect(tab.locator("#forecast-chart text")).to_contain_text([words["day"]])
+    tab.set_viewport_size({"width": 375, "height": 800})  # a phone, with the language's longer words
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    tab.set_viewport_size({"width": 1400, "height": 1000})
     tab.select_option("#language", "en")  # everything the scripts wrote, again in English
     expect(tab.locator("#glossary dt").first).to_have_text("Backtest WAPE")
     expect(rows.filter(has_text=CRISIS["en"])).to_have_count(1)

@@ -252,6 +252,9 @@ def test_the_page_in_russian_and_in_polish(browser: Browser, served: str, langua
     assert totals[words["longest"]] == "1:02"
     assert words["start"] in texts(tab, "#rows tbody td")
     assert LEGAL[language] in texts(tab, "#rows tbody td")  # the queue by its topic's name
+    tab.set_viewport_size({"width": 375, "height": 800})  # a phone, with the language's longer words
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    tab.set_viewport_size({"width": 1200, "height": 900})
     assert not [text for text in texts(tab, "#totals dt") if text in ("Offered", "Answered", "Abandoned")]
     tab.select_option("#language", "en")  # the charts, totals and table drawn again in English
     expect(tab.locator("#volume-legend li")).to_have_text(["Offered", "Answered", "Abandoned"])
