@@ -72,6 +72,13 @@ async function simulate() {
   drawSimulation((shown.simulation = await api("POST", "/api/ivr/simulate", body)));
 }
 
+/** A topic's name in the page's language (else English) from the live IVR; its id when unknown. */
+function topicName(id) {
+  const topic = (shown.topics || []).find((x) => x.id === id);
+  const names = topic ? topic.names : {};
+  return names[i18n.language] || names.en || id;
+}
+
 /** A simulation's steps and where the call went, in the page's language. */
 function drawSimulation(out) {
   const lines = out.steps.map((s) => t("admin.sim_step", {
@@ -82,7 +89,7 @@ function drawSimulation(out) {
     const where = r.kind === "referral"
       ? t("admin.sim_referral", { referral: r.referral, number: r.referral_number })
       : t("admin.sim_queue", { queue: r.queue });
-    const words = { where, reason: r.reason, topic: r.topic || "–", priority: r.priority };
+    const words = { where, reason: r.reason, topic: r.topic ? topicName(r.topic) : "–", priority: r.priority };
     lines.push(t(r.after_hours ? "admin.sim_route_after_hours" : "admin.sim_route", words));
   } else {
     lines.push(t("admin.sim_waiting", { node: out.waiting_at }));
@@ -93,7 +100,7 @@ function drawSimulation(out) {
 // --- The audit log ----------------------------------------------------------------------------
 const audit = { after: 0, page: 100 };
 /** What the page last drew from the API, drawn again in another language. */
-const shown = { versions: null, simulation: null, tokens: null, kiosks: null };
+const shown = { versions: null, simulation: null, tokens: null, kiosks: null, topics: [] };
 
 function auditQuery(after) {
   const q = new URLSearchParams({ after: String(after), limit: String(audit.page) });
@@ -254,7 +261,8 @@ async function start() {
     throw err;
   }
   signedIn();
-  await Promise.all([loadScopes(), loadTokens(), loadKiosks()]).catch(fail);
+  const topics = api("GET", "/api/topics").then((live) => { shown.topics = live; }, () => undefined); // else ids
+  await Promise.all([loadScopes(), loadTokens(), loadKiosks(), topics]).catch(fail);
   await loadDraft();
 }
 

@@ -87,7 +87,7 @@ def test_publish_simulate_and_roll_back(page: Page, service: Service) -> None:
     page.locator("#simdraft").uncheck()
     page.get_by_role("button", name="Simulate").click()
     expect(page.get_by_label("simulation result")).to_contain_text(
-        "→ queue crisis; reason chosen; topic crisis"
+        "→ queue crisis; reason chosen; topic Crisis;"  # the topic by its name
     )
 
     page.get_by_role("button", name=f"Roll back to {live_before}").click()
