@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from agents import passwords
@@ -30,6 +30,7 @@ from core.orm import stored_utc
 from core.settings import AccountSettings
 
 FAILED = "the name, the password or the code is wrong"
+GHOSTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Accounts:
     ) -> None:
         self._engine, self._settings = engine, settings
         self._now = clock or (lambda: datetime.now(UTC))
+        self._ghosts: dict[str, tuple[int, datetime | None]] = {}  # names no account has: failures
 
     def sign_in(self, account_id: str, password: str, code: str | None = None) -> Person:
         """The person, when the password (and the code, if they have a second factor) is
@@ -63,8 +65,7 @@ class Accounts:
         with Session(self._engine) as session, session.begin():  # a failure is counted: no raise inside
             row = session.get(OperatorRow, account_id)
             if row is None or not row.active:
-                passwords.check_absent(password)
-                refusal: DomainError | None = SignInFailed(FAILED)
+                refusal: DomainError | None = self._ghost(account_id, password, now)
             else:
                 refusal = self._check(row, password, code, now)
             person = self._person(row) if row is not None else None
@@ -72,12 +73,37 @@ class Accounts:
             raise refusal or SignInFailed(FAILED)
         return person
 
+    def _ghost(self, account_id: str, password: str, now: datetime) -> DomainError:
+        """A name no active account has answers as an account would: the same check's work,
+        and a lockout after the same failures, so neither the answer nor its time tells which
+        names exist. Kept in memory (at most ``GHOSTS`` names)."""
+        failures, locked = self._ghosts.get(account_id, (0, None))
+        if locked is not None and locked > now:
+            return self._locked(locked, now)
+        passwords.check_absent(password)
+        failures += 1
+        self._ghosts[account_id] = (failures, self._lock_until(failures, now))
+        if len(self._ghosts) > GHOSTS:
+            self._ghosts.pop(next(iter(self._ghosts)))
+        return SignInFailed(FAILED)
+
+    @staticmethod
+    def _locked(until: datetime, now: datetime) -> AccountLocked:
+        wait = max(1, int((until - now).total_seconds() + 0.999))
+        return AccountLocked(f"too many failed sign-ins: try again in {wait} s", wait)
+
+    def _lock_until(self, failures: int, now: datetime) -> datetime | None:
+        over = failures - self._settings.lockout_after
+        if over < 0:
+            return None
+        s = self._settings
+        return now + timedelta(seconds=min(s.lockout_max_seconds, s.lockout_seconds * 2 ** min(over, 20)))
+
     def _check(self, row: OperatorRow, password: str, code: str | None, now: datetime) -> DomainError | None:
         """What refuses this sign-in, or None; a failure is counted on the row."""
         locked = stored_utc(row.locked_until)
         if locked is not None and locked > now:
-            wait = max(1, int((locked - now).total_seconds() + 0.999))
-            return AccountLocked(f"too many failed sign-ins: try again in {wait} s", wait)
+            return self._locked(locked, now)
         if not passwords.check(password, row.password_hash):
             self._failed(row, now)
             return SignInFailed(FAILED)
@@ -93,12 +119,16 @@ class Accounts:
         return None
 
     def _failed(self, row: OperatorRow, now: datetime) -> None:
-        row.failed_signins = (row.failed_signins or 0) + 1
-        over = row.failed_signins - self._settings.lockout_after
-        if over >= 0:
-            s = self._settings
-            wait = min(s.lockout_max_seconds, s.lockout_seconds * 2 ** min(over, 20))
-            row.locked_until = now + timedelta(seconds=wait)
+        """One more failure in a row, counted in the database (another process may count too)."""
+        session = Session.object_session(row)
+        assert session is not None
+        session.execute(
+            update(OperatorRow)
+            .where(OperatorRow.id == row.id)
+            .values(failed_signins=OperatorRow.failed_signins + 1)
+        )
+        session.refresh(row, ["failed_signins"])
+        row.locked_until = self._lock_until(row.failed_signins, now)
 
     def person(self, account_id: str) -> Person:
         with Session(self._engine) as session:
@@ -114,14 +144,26 @@ class Accounts:
         return Person(row.id, row.display_name, role, enrolled, must, row.language)
 
     def change_password(self, account_id: str, current: str, new: str) -> None:
+        """A wrong current password counts as a failed sign-in (and locks alike): a stolen
+        session cannot try passwords here either."""
         passwords.policy(new)
         if new == current:
             raise WeakPassword("the new password must differ from the current one")
-        with Session(self._engine) as session, session.begin():
+        now = self._now()
+        digest = passwords.hash_password(new)  # before the row is read: no transaction waits on it
+        with Session(self._engine) as session, session.begin():  # a failure is counted: no raise inside
             row = self._row(session, account_id)
-            if not passwords.check(current, row.password_hash):
-                raise SignInFailed("the current password is wrong")
-            row.password_hash = passwords.hash_password(new)
+            locked = stored_utc(row.locked_until)
+            refusal: DomainError | None = None
+            if locked is not None and locked > now:
+                refusal = self._locked(locked, now)
+            elif not passwords.check(current, row.password_hash):
+                self._failed(row, now)
+                refusal = SignInFailed("the current password is wrong")
+            else:
+                row.password_hash, row.failed_signins, row.locked_until = digest, 0, None
+        if refusal is not None:
+            raise refusal
 
     def set_password(self, account_id: str, new: str) -> None:
         """An admin's tool (`hotline admin create`, the bootstrap): no current password asked."""
@@ -167,13 +209,11 @@ class Accounts:
             row = self._row(session, account_id)
             row.totp_secret, row.totp_confirmed, row.totp_last_step = None, False, -1
 
-    def admins(self) -> int:
-        """Active admins."""
-        query = (
-            select(func.count())
-            .select_from(OperatorRow)
-            .where(OperatorRow.role == Role.ADMIN.value, OperatorRow.active.is_(True))
-        )
+    def admins(self, active_only: bool = True) -> int:
+        """Admin accounts (active ones, or every one ever made)."""
+        query = select(func.count()).select_from(OperatorRow).where(OperatorRow.role == Role.ADMIN.value)
+        if active_only:
+            query = query.where(OperatorRow.active.is_(True))
         with Session(self._engine) as session:
             return int(session.scalar(query) or 0)
 

@@ -11,15 +11,18 @@ a row (agents/accounts.py).
 # No "from __future__ import annotations": FastAPI reads the local Annotated aliases eagerly.
 
 import asyncio
+import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from functools import partial
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 
+from agents import passwords
 from agents.accounts import Accounts, Person
 from agents.auth import COOKIE, Authenticator, Principal
 from agents.directory import Role
@@ -42,6 +45,7 @@ from core.errors import DomainError, problems
 from core.settings import AccountSettings
 
 FAILURES, WINDOW_SECONDS, IN_FLIGHT = 10, 60.0, 2
+T = TypeVar("T")
 AccountId = Annotated[str, Field(min_length=1, max_length=40)]
 Secret = Annotated[str, Field(min_length=1, max_length=256)]
 Language = Literal["ru", "pl", "en"]  # the pages' catalogues (hotline/static/i18n-*.js)
@@ -160,7 +164,7 @@ class Throttle:
 
     def admit(self, address: str) -> None:
         now = time.monotonic()
-        seen = self._seen.get(address)
+        seen = self._seen.get(_bucket(address))
         while seen and now - seen[0] >= self._window:
             seen.popleft()
         if seen is not None and len(seen) >= self._failures:
@@ -172,7 +176,18 @@ class Throttle:
         now = time.monotonic()
         if len(self._seen) > 10_000:  # many addresses: forget the quiet ones
             self._seen = {a: q for a, q in self._seen.items() if q and now - q[-1] < self._window}
-        self._seen.setdefault(address, deque()).append(now)
+        self._seen.setdefault(_bucket(address), deque()).append(now)
+
+
+def _bucket(address: str) -> str:
+    """An IPv6 address counts by its /64 (one host usually holds a whole /64); IPv4 as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
 
 
 def accounts_router(
@@ -187,6 +202,18 @@ def accounts_router(
     signed_in = Annotated[Principal, Depends(auth.guard(set(Role), enrolling=True))]
     admin = Annotated[Principal, Depends(auth.guard({Role.ADMIN}, "accounts"))]
     throttle = Throttle()
+
+    async def checked(where: str, check: Callable[..., T], *args: Any) -> T:
+        """A password check on the argon2 thread (agents/passwords.py), counted in flight; a
+        failure counts against the address."""
+        throttle.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(passwords.EXECUTOR, partial(check, *args))
+        except (SignInFailed, AccountLocked):
+            throttle.failed(where)
+            raise
+        finally:
+            throttle.in_flight -= 1
 
     def public(person: Person, found: Found) -> SessionPublic:
         return SessionPublic(
@@ -225,17 +252,10 @@ def accounts_router(
     async def sign_in(body: SignIn, request: Request, response: Response) -> SessionPublic:
         """Sign in with a password (and the app's code when the account has a second factor).
         The answer sets the session cookie and gives the CSRF token."""
-        note(request, account=body.id)
         where = address(request)
         throttle.admit(where)
-        throttle.in_flight += 1
-        try:
-            person = await asyncio.to_thread(accounts.sign_in, body.id, body.password, body.code)
-        except (SignInFailed, AccountLocked):
-            throttle.failed(where)
-            raise
-        finally:
-            throttle.in_flight -= 1
+        note(request, account=body.id)  # admitted to the check: an audit entry (hotline/audit.py)
+        person = await checked(where, accounts.sign_in, body.id, body.password, body.code)
         secret, found = await asyncio.to_thread(sessions.open, person.id)
         request.state.principal = Principal(person.id, person.role, True, "session", None, found)
         set_cookie(response, secret, None)  # a browser session's cookie; the server keeps the timeouts
@@ -267,9 +287,12 @@ def accounts_router(
         responses=problems(SignInFailed, WeakPassword),
     )
     async def change_password(body: PasswordChange, principal: signed_in, request: Request) -> None:
-        """One's own new password; every other session of the person ends."""
+        """One's own new password; every other session of the person ends. A wrong current
+        password counts as a failed sign-in, from this address and for the account."""
         person_of(principal)
-        await asyncio.to_thread(accounts.change_password, principal.name, body.current, body.new)
+        where = address(request)
+        throttle.admit(where)
+        await checked(where, accounts.change_password, principal.name, body.current, body.new)
         ended = await asyncio.to_thread(sessions.end_all, principal.name, request.cookies.get(COOKIE))
         note(request, other_sessions_ended=ended)
         auth.revoked()
@@ -298,9 +321,12 @@ def accounts_router(
         status_code=status.HTTP_204_NO_CONTENT,
         responses=problems(UnknownOperator),
     )
-    async def reset_second_factor(operator_id: str, _: admin) -> None:
+    async def reset_second_factor(operator_id: str, principal: admin) -> None:
         """A lost phone: the person sets up a new app at their next sign-in."""
+        if principal.kind == "token":
+            raise Forbidden("a person's second factor is reset by an admin signed in, not by a token")
         await asyncio.to_thread(accounts.reset_second_factor, operator_id)
+        auth.revoked()
 
     @router.get("/tokens", response_model=list[TokenPublic])
     async def list_tokens(_: admin) -> list[TokenPublic]:
@@ -322,6 +348,9 @@ def accounts_router(
             raise UnknownScope(
                 f"unknown scopes: {', '.join(unknown)}", [{"where": "scopes", "problem": u} for u in unknown]
             )
+        if principal.scopes is not None and not set(body.scopes) <= principal.scopes:
+            beyond = ", ".join(sorted(set(body.scopes) - principal.scopes))
+            raise Forbidden(f"a token may make tokens only within its own scopes; not {beyond}")
         token, about = await asyncio.to_thread(
             tokens.create, body.name, body.scopes, body.days, principal.name
         )
@@ -361,6 +390,7 @@ def accounts_router(
         """The TV trades its pairing code for a long-lived, read-only wallboard cookie."""
         where = address(request)
         throttle.admit(where)
+        note(request, pairing=True)  # admitted to the check: an audit entry (hotline/audit.py)
         try:
             secret, found = await asyncio.to_thread(sessions.pair, body.code)
         except PairingFailed:

@@ -18,6 +18,7 @@ import contextlib
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Annotated
 
@@ -30,6 +31,7 @@ from agents.exceptions import CsrfFailed, EnrolmentRequired, Forbidden
 from agents.last_known import LastKnown
 from agents.sessions import KIOSK, Found, Sessions
 from agents.tokens import PREFIX, Tokens, scope_of
+from core.db import is_outage
 from core.errors import DomainError
 from core.types import StillAdmitted
 
@@ -62,6 +64,7 @@ class Principal:
     kind: str = "personal"  # session | kiosk | token | personal
     scopes: frozenset[str] | None = None  # a token's or kiosk's; None: the role decides
     session: Found | None = None
+    until: datetime | None = None  # when this credential ends by itself (a token's expiry)
 
 
 Guard = Callable[..., Awaitable[Principal]]
@@ -103,15 +106,17 @@ class Authenticator:
         credential = request.headers.get("authorization") or request.cookies.get(COOKIE) or ""
         try:
             found = self._principal(request)
-        except SQLAlchemyError:
-            known = self._last_known.recall(credential) if credential else None
+        except SQLAlchemyError as exc:
+            known = self._last_known.recall(credential) if credential and is_outage(exc) else None
             if known is None:
                 raise
             return known
         except Unauthorized:
             self._last_known.forget(credential)
             raise
-        self._last_known.remember(credential, found, found.session.expires_at if found.session else None)
+        session = found.session
+        ends = [t for t in (found.until, session and session.expires_at, session and session.idle_until) if t]
+        self._last_known.remember(credential, found, min(ends) if ends else None)
         return found
 
     def _principal(self, request: Request) -> Principal:
@@ -137,7 +142,9 @@ class Authenticator:
             if machine is None:
                 raise Unauthorized("this token is not valid (unknown, revoked or expired)")
             name = f"token:{machine.name}#{machine.id[:8]}"
-            return Principal(name, Role.ADMIN, False, "token", frozenset(machine.scopes))
+            return Principal(
+                name, Role.ADMIN, False, "token", frozenset(machine.scopes), None, machine.expires_at
+            )
         operator = self._directory.authenticate(token)
         if operator is None:
             raise Unauthorized("this token is not valid")

@@ -146,3 +146,10 @@ class UnknownKiosk(AgentsError):
 class PairingFailed(AgentsError):
     error_id = "kiosk_pairing_failed"
     status = 401
+
+
+class LastAdmin(AgentsError):
+    """The last active admin cannot be deactivated or demoted: nobody could manage the line."""
+
+    error_id = "last_admin"
+    status = 409

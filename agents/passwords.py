@@ -16,6 +16,7 @@ import secrets
 import struct
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode
 
 from argon2 import PasswordHasher
@@ -27,6 +28,10 @@ from agents.exceptions import WeakPassword
 # A stored hash names its parameters, so raising them later still checks the old hashes.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 CHECKS = threading.Semaphore(1)  # argon2 checks run one at a time, whichever thread asks
+# Sign-ins and password changes run here, never in asyncio's default pool: a flood of them waits
+# in this one thread's queue (bounded by accounts_api's in-flight cap), not in the threads the
+# guards, the desk and presence need.
+EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 MIN_LENGTH, MAX_LENGTH = 10, 256
 _ABSENT = _HASHER.hash(secrets.token_urlsafe(16))  # the hash an unknown account is checked against
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from agents.directory import Role
@@ -42,6 +42,7 @@ class Found:
     csrf: str
     expires_at: datetime
     must_enrol: bool = False  # the line requires a second factor of this person, not yet set up
+    idle_until: datetime | None = None  # a page's: when it ends without another request
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,12 @@ class Sessions:
             expires_at=now + timedelta(hours=self._settings.absolute_hours),
         )
         with Session(self._engine) as session, session.begin():
-            self._forget_old(session, account, now)
+            self._forget_old(session, now)
             session.add(row)
             person = session.get(OperatorRow, account)
             role = Role(person.role) if person else Role.OPERATOR
-            return secret, _found(row, role, self._must_enrol(person))
+            idle = now + timedelta(minutes=self._settings.idle_minutes)
+            return secret, _found(row, role, self._must_enrol(person), idle)
 
     def find(self, secret: str) -> Found | None:
         """What this cookie admits now, or None (unknown, ended, expired, idle too long, its
@@ -96,14 +98,16 @@ class Sessions:
                 return None
             if stored_utc(row.expires_at) <= now:
                 return None
-            if row.kind == KIOSK:
-                return _found(row, Role.SHIFT_LEAD)
-            if stored_utc(row.seen_at) + timedelta(minutes=self._settings.idle_minutes) <= now:
-                return None
-            person = session.get(OperatorRow, row.account)
-            if person is None or not person.active:
-                return None
-            found = _found(row, Role(person.role), self._must_enrol(person))
+            if row.kind == KIOSK:  # its seen_at says when the TV last read: a dead one shows
+                found = _found(row, Role.SHIFT_LEAD)
+            else:
+                if stored_utc(row.seen_at) + timedelta(minutes=self._settings.idle_minutes) <= now:
+                    return None
+                person = session.get(OperatorRow, row.account)
+                if person is None or not person.active:
+                    return None
+                idle = now + timedelta(minutes=self._settings.idle_minutes)
+                found = _found(row, Role(person.role), self._must_enrol(person), idle)
             if now - stored_utc(row.seen_at) >= TOUCH_EVERY:
                 session.execute(update(SessionRow).where(SessionRow.id == row.id).values(seen_at=now))
                 session.commit()
@@ -191,20 +195,22 @@ class Sessions:
             if not done.rowcount:  # type: ignore[attr-defined]
                 raise UnknownKiosk(f"no kiosk '{kiosk_id}' is in use")
 
-    def _forget_old(self, session: Session, account: str, now: datetime) -> None:
-        """A person's sessions that ended or expired more than a day ago are deleted."""
+    def _forget_old(self, session: Session, now: datetime) -> None:
+        """Sessions and kiosks (anyone's) that ended or expired more than a day ago are deleted,
+        at each sign-in: the table holds what is in use and the last day's."""
         day_ago = now - timedelta(days=1)
-        for row in session.scalars(
-            select(SessionRow).where(SessionRow.account == account, SessionRow.kind == PAGE)
-        ):
-            ended = stored_utc(row.ended_at) if row.ended_at else None
-            if (ended is not None and ended < day_ago) or stored_utc(row.expires_at) < day_ago:
-                session.delete(row)
+        session.execute(
+            delete(SessionRow).where(or_(SessionRow.ended_at < day_ago, SessionRow.expires_at < day_ago))
+        )
 
 
-def _found(row: SessionRow, role: Role, must_enrol: bool = False) -> Found:
+def _found(
+    row: SessionRow, role: Role, must_enrol: bool = False, idle_until: datetime | None = None
+) -> Found:
     expires = stored_utc(row.expires_at)
-    return Found(row.public_id, row.kind, row.account, role, row.label, row.csrf, expires, must_enrol)
+    return Found(
+        row.public_id, row.kind, row.account, role, row.label, row.csrf, expires, must_enrol, idle_until
+    )
 
 
 def _kiosk(row: SessionRow) -> Kiosk:

@@ -39,9 +39,10 @@ def people(settings: Settings, engine: Engine, directory: OperatorDirectory) -> 
 
 
 def first_admin(settings: Settings, directory: OperatorDirectory, accounts: Accounts) -> str | None:
-    """Makes the first admin from the bootstrap secret when no admin exists; its id, or None
-    (there is one already, or no secret: `hotline admin create` makes one)."""
-    if accounts.admins():
+    """Makes the first admin from the bootstrap secret when no admin account was ever made; its
+    id, or None (there is one, even deactivated: the secret is never read again; or no secret:
+    `hotline admin create` makes one)."""
+    if accounts.admins(active_only=False):
         return None
     password = bootstrap_password(settings)
     name = settings.accounts.bootstrap_admin

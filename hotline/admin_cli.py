@@ -3,7 +3,7 @@ help yet: the first admin, a forgotten password or lost phone of the only admin,
 machine.
 
     hotline admin create ID [--display-name NAME] [--password-file FILE]
-    hotline admin reset-password ID
+    hotline admin reset-password ID   (the sign-in password only; the softphone keeps its own)
     hotline admin reset-second-factor ID
     hotline admin token NAME --scope records:read [--scope ...] [--days 90]
 
@@ -13,6 +13,7 @@ A password is printed once (or read from a file); nothing here has a default.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from agents.directory import OperatorDirectory, Role
 from agents.exceptions import OperatorExists, UnknownOperator, WeakPassword
 from agents.sessions import Sessions
 from agents.tokens import SCOPES, Tokens
+from core.audit import AuditEntry, AuditStore
 from core.db import make_engine, migrate
 from core.settings import Settings
 
@@ -50,19 +52,26 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     directory, accounts = OperatorDirectory(engine), Accounts(engine, settings.accounts)
+    audit = AuditStore(engine)
     try:
         if args.admin_action == "create":
-            return _create(directory, accounts, args)
+            code = _create(directory, accounts, args)
+            _audit(audit, "shell admin create", args.id)
+            return code
         if args.admin_action == "reset-password":
-            credentials = directory.reset_credentials(args.id)
-            Sessions(engine, settings.accounts).end_all(args.id)
-            print(f"one-time password for {args.id} (change it after signing in): {credentials.password}")
+            password = passwords.new_password()  # the sign-in password only: the softphone keeps its own
+            accounts.set_password(args.id, password)
+            ended = Sessions(engine, settings.accounts).end_all(args.id)
+            _audit(audit, "shell admin reset-password", args.id, sessions_ended=ended)
+            print(f"one-time password for {args.id} (change it after signing in): {password}")
             return 0
         if args.admin_action == "reset-second-factor":
             accounts.reset_second_factor(args.id)
+            _audit(audit, "shell admin reset-second-factor", args.id)
             print(f"{args.id} sets up an authenticator app again at the next sign-in")
             return 0
         token, about = Tokens(engine).create(args.name, args.scope, args.days or None, "shell")
+        _audit(audit, "shell admin token", "", token=about.id, name=about.name, scopes=list(about.scopes))
         print(token)
         print(
             f"token {about.id} ({', '.join(about.scopes)}), expires {about.expires_at or 'never'}",
@@ -74,6 +83,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         engine.dispose()
+
+
+def _audit(store: AuditStore, action: str, account: str, **details: object) -> None:
+    """The shell's changes are in the audit log too, by the system user who ran them."""
+    target = f"operator_id={account}" if account else ""
+    store.save_many([AuditEntry(f"shell:{getpass.getuser()}"[:80], "", "shell", action, target, 0, details)])
 
 
 def _create(directory: OperatorDirectory, accounts: Accounts, args: argparse.Namespace) -> int:

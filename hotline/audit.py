@@ -41,8 +41,9 @@ CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SENSITIVE_READS = ("/api/calls/export", "/api/calls/{record_id}/summary", "/api/reports", "/api/audit")
 QUERY_KEPT = ("from", "to", "since", "until", "start", "end", "queue", "topic", "format", "actor", "action")
 REFUSED_EVERY = 60.0
-# Each sign-in and kiosk pairing is an entry, failures too (agents/accounts_api.py bounds how
-# many an address may fail, so they cannot flood the log).
+# Each sign-in and kiosk pairing that reached its check is an entry, failures too (an address
+# may fail ten times a minute: agents/accounts_api.py); those refused before it (throttled, a
+# malformed body) count with the refused tokens, one entry a minute per address.
 SIGN_INS = frozenset({("POST", "/api/session"), ("POST", "/api/kiosks/pair")})
 _MAX_VALUE = 80
 
@@ -112,8 +113,11 @@ class AuditTrail:
         route = scope.get("route")
         template = getattr(route, "path", None)
         method = scope["method"]
-        if principal is None and (method, template) in SIGN_INS:  # a failed sign-in or pairing
+        if principal is None and (method, template) in SIGN_INS:
             noted = dict(state.get(DETAILS_KEY) or {})
+            if not noted:  # refused before any check (throttled, malformed): counted, not one each
+                self._refusal(address)
+                return
             self._record(AuditEntry("anonymous", "", address, f"{method} {template}", "", status, noted))
             return
         if status == 401 and principal is None:

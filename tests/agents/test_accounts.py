@@ -5,6 +5,7 @@ timeouts, kiosks, scopes, revocation."""
 from __future__ import annotations
 
 import base64
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,7 +189,9 @@ def test_a_session_ends_when_idle_at_its_absolute_timeout_and_with_its_person(
         assert session.scalars(select(SessionRow).where(SessionRow.id == secret)).first() is None
     for _ in range(5):  # used every 9 minutes: alive until the absolute timeout
         clock.tick(minutes=9)
-        assert sessions.find(secret) == found
+        again = sessions.find(secret)
+        assert again is not None and again.public_id == found.public_id
+        assert again.idle_until == clock.now + timedelta(minutes=10)  # each request: ten more minutes
     clock.tick(minutes=9)  # 54 minutes in
     assert sessions.find(secret) is not None
     clock.tick(minutes=7)  # 61: past the hour
@@ -265,3 +268,56 @@ def test_a_token_is_shown_once_stored_hashed_scoped_expiring_and_revocable(
         tokens.create("bad", ["records:delete"], 1, "root-admin")
     assert scope_of("ivr", "GET") == "ivr:read" and scope_of("ivr", "DELETE") == "ivr:write"
     assert len(SCOPES) == len(set(SCOPES))
+
+
+def test_a_name_no_account_has_locks_like_an_account_so_lockout_tells_nothing(
+    database: Engine, clock: Clock
+) -> None:
+    who = person(database)
+    accounts = Accounts(database, AccountSettings(lockout_after=2, lockout_seconds=30), clock)
+    answers = {}
+    for name in (who, "op-nobody"):
+        seen = []
+        for _ in range(3):
+            with pytest.raises((SignInFailed, AccountLocked)) as refused:
+                accounts.sign_in(name, "not the password")
+            seen.append((type(refused.value).__name__, getattr(refused.value, "details", None)))
+        answers[name] = seen
+    assert answers[who] == answers["op-nobody"]
+    assert answers[who][-1] == ("AccountLocked", {"retry_after_seconds": 30})
+
+
+def test_a_wrong_current_password_counts_and_locks_like_a_failed_sign_in(
+    database: Engine, clock: Clock
+) -> None:
+    who = person(database)
+    accounts = Accounts(database, AccountSettings(lockout_after=2, lockout_seconds=30), clock)
+    for _ in range(2):
+        with pytest.raises(SignInFailed):
+            accounts.change_password(who, "a guess at it", "a brand new passphrase")
+    with pytest.raises(AccountLocked):
+        accounts.change_password(who, PASSWORD, "a brand new passphrase")  # even the right one waits
+    with pytest.raises(AccountLocked):
+        accounts.sign_in(who, PASSWORD)
+    clock.tick(seconds=30)
+    accounts.change_password(who, PASSWORD, "a brand new passphrase")
+    assert accounts.sign_in(who, "a brand new passphrase").id == who
+
+
+def test_failures_from_two_threads_are_all_counted(database: Engine) -> None:
+    who = person(database)
+    accounts = Accounts(database, AccountSettings(lockout_after=100))
+
+    def fail() -> None:
+        for _ in range(5):
+            with pytest.raises(SignInFailed):
+                accounts.sign_in(who, "not the password")
+
+    threads = [threading.Thread(target=fail) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with Session(database) as session:
+        row = session.get(OperatorRow, who)
+        assert row is not None and row.failed_signins == 10

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.routing import APIRoute
 
 from agents.directory import Role
 from agents.tokens import SCOPES, scope_of
+from core.errors import DomainError
 from tests.hotline.test_problems import ENDLESS, WELL_FORMED, Api, api, sounds  # noqa: F401  (fixtures)
 
 Operation = tuple[str, str]
@@ -253,3 +255,47 @@ async def test_a_sign_in_sets_a_strict_cookie_and_sign_out_ends_it(api: Api) -> 
     ).status_code == 422
     assert (await api.client.delete("/api/session", headers=headers)).status_code == 204
     assert (await api.client.get("/api/me", headers=headers)).status_code == 401
+
+
+async def test_a_machine_token_makes_no_admin_or_lead_and_no_broader_token(api: Api) -> None:  # noqa: F811
+    tokens = api.hotline.people.tokens
+    hr, _ = tokens.create("hr-sync", ["operators:write", "operators:read", "accounts:write"], 1, "admin")
+    bearer = {"Authorization": f"Bearer {hr}"}
+    for role in ("admin", "shift_lead"):
+        made = await api.client.post(
+            "/api/operators", json={"id": f"op-{role[:4]}", "display_name": "X", "role": role}, headers=bearer
+        )
+        assert made.status_code == 403 and "machine token" in made.json()["detail"], made.text
+    made = await api.client.post("/api/operators", json={"id": "op-hr", "display_name": "Hr"}, headers=bearer)
+    assert made.status_code == 201  # an operator: what such a token is for
+    promoted = await api.client.patch("/api/operators/op-hr", json={"role": "admin"}, headers=bearer)
+    assert promoted.status_code == 403
+    for path, body in (
+        ("/api/operators/op-lead", {"active": False}),
+        ("/api/operators/admin", {"display_name": "Y"}),
+    ):
+        assert (await api.client.patch(path, json=body, headers=bearer)).status_code == 403, path
+    assert (await api.client.post("/api/operators/admin/credentials", headers=bearer)).status_code == 403
+    assert (await api.client.delete("/api/operators/op-hr/second-factor", headers=bearer)).status_code == 403
+    broader = await api.client.post(
+        "/api/tokens", json={"name": "all", "scopes": list(SCOPES)}, headers=bearer
+    )
+    assert broader.status_code == 403 and "within its own scopes" in broader.json()["detail"]
+    narrower = await api.client.post(
+        "/api/tokens", json={"name": "read", "scopes": ["operators:read"]}, headers=bearer
+    )
+    assert narrower.status_code == 201
+
+
+def test_sign_in_failures_count_per_ipv6_network_not_per_address() -> None:
+    from agents.accounts_api import Throttle
+
+    throttle = Throttle(failures=2, window=60)
+    throttle.failed("2001:db8:1:2::1")
+    throttle.failed("2001:db8:1:2::ffff")  # another address of the same /64
+    with pytest.raises(DomainError, match="too many failed sign-ins"):
+        throttle.admit("2001:db8:1:2:abcd::9")
+    throttle.admit("2001:db8:1:3::1")  # the next /64 is someone else
+    throttle.failed("192.0.2.1")
+    throttle.failed("192.0.2.1")
+    throttle.admit("192.0.2.2")  # IPv4: each address alone

@@ -3,6 +3,7 @@ secret, or from the shell; a locked-out only admin recovered from the shell."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from agents.accounts import Accounts
 from agents.directory import OperatorDirectory, Role
 from agents.exceptions import AccountLocked, SignInFailed
 from agents.tokens import Tokens
+from core.audit import AuditStore, verify
 from core.db import migrate
 from core.settings import AccountSettings
 from hotline.accounts_wiring import first_admin
@@ -133,3 +135,43 @@ def test_development_makes_its_first_admin_from_a_password_made_once(tmp_path: P
         len(written) >= 24 and (tmp_path / "var" / "secrets" / "admin-password").stat().st_mode & 0o077 == 0
     )
     assert accounts.sign_in("admin", written).role is Role.ADMIN
+
+
+def test_the_shells_changes_are_audited_and_a_reset_leaves_the_softphone_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path)
+    assert main(["--config", str(config), "admin", "create", "root-anna"]) == 0
+    engine = create_engine(f"sqlite:///{tmp_path}/var/hotline.sqlite3")
+    sip_before = OperatorDirectory(engine).get("root-anna").sip_md5
+    assert main(["--config", str(config), "admin", "reset-password", "root-anna"]) == 0
+    assert main(["--config", str(config), "admin", "reset-second-factor", "root-anna"]) == 0
+    assert main(["--config", str(config), "admin", "token", "nightly", "--scope", "records:read"]) == 0
+    printed = capsys.readouterr().out
+    assert OperatorDirectory(engine).get("root-anna").sip_md5 == sip_before  # the phone still registers
+    entries = AuditStore(engine).entries()
+    assert [e["action"] for e in entries] == [
+        "shell admin create",
+        "shell admin reset-password",
+        "shell admin reset-second-factor",
+        "shell admin token",
+    ]
+    assert all(e["actor"].startswith("shell:") and e["address"] == "shell" for e in entries)
+    assert entries[1]["target"] == "operator_id=root-anna"
+    token = printed.strip().splitlines()[-1]
+    assert token.startswith("hlt_") and token not in json.dumps(entries)
+    assert verify(AuditStore(engine)).ok
+
+
+def test_the_bootstrap_secret_is_not_read_again_once_an_admin_was_made(tmp_path: Path) -> None:
+    secret = tmp_path / "admin_password"
+    secret.write_text("a long enough passphrase\n", encoding="utf-8")
+    settings = make_settings(tmp_path, **PRODUCTION, accounts={"bootstrap_password_file": str(secret)})
+    (tmp_path / "var").mkdir(exist_ok=True)
+    engine = create_engine(settings.database_url)
+    migrate(engine)
+    directory, accounts = OperatorDirectory(engine), Accounts(engine, settings.accounts)
+    directory.create("root-olga", "Olga", Role.ADMIN, {})
+    directory.update("root-olga", active=False)  # every admin gone (say, by the database's hand)
+    assert first_admin(settings, directory, accounts) is None
+    assert [o.id for o in directory.all()] == ["root-olga"]

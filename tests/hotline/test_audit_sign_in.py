@@ -91,3 +91,18 @@ async def test_sign_ins_failures_tokens_and_kiosks_are_entries_with_their_actor(
     for secret_value in (PASSWORD, "the wrong one!", secret, code, token, issued["code"], TOKEN):
         assert secret_value not in text
     assert signed.cookies["hotline_session"] not in text and reset.json()["password"] not in text
+
+
+async def test_sign_ins_refused_before_their_check_do_not_flood_the_log(hotline: Hotline) -> None:
+    transport = httpx.ASGITransport(app=hotline.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
+        for _ in range(40):  # ten failures, then thirty throttled
+            await client.post("/api/session", json={"id": "op-anna", "password": "the wrong one!"})
+        for _ in range(20):
+            assert (await client.post("/api/session", content=b"{}")).status_code == 422
+    got = await _entries(hotline)
+    checked = [e for e in got if e["action"] == "POST /api/session"]
+    assert len(checked) == 10 and {e["status"] for e in checked} <= {401, 429}
+    refused = [e for e in got if e["action"] == "auth.refused"]
+    assert len(refused) == 1  # the other fifty: counted in the next entry of the minute
+    assert len(got) == 11

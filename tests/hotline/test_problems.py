@@ -439,6 +439,11 @@ async def test_the_operators_errors_are_declared_and_happen(api: Api) -> None:
     await api.expect(403, "forbidden", "get", f"{OPERATOR}/call", **others)
     for path, body in _call_control(others):  # and acts only on one's own call
         await api.expect(403, "forbidden", "post", f"{OPERATOR}/{path}", **body)
+    last = {"path": "admin", "json": {"active": False}}  # the fixture's admin is the only one
+    await api.expect(409, "last_admin", "patch", "/api/operators/{operator_id}", **last)
+    await api.expect(
+        409, "last_admin", "patch", "/api/operators/{operator_id}", path="admin", json={"role": "senior"}
+    )
     assert api.unprovoked("operators") == []
 
 
