@@ -1,7 +1,8 @@
 """Security headers on every answer of the HTTP app: pages, API, /metrics, errors, streams.
 
 The pages load only their own /static/*.js and *.css (no inline script or style, no outside
-asset), fetch and stream from this origin, and are never framed.
+asset), fetch and stream from this origin, and are never framed. No answer of the API is kept in
+a cache (a new person's credentials, a token shown once, call records).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ HEADERS: tuple[tuple[str, str], ...] = (
 )
 _RAW = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS]
 _NAMES = {name for name, _ in _RAW}
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 class SecurityHeaders:
@@ -42,9 +44,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        api = scope["path"].startswith("/api/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
+                if api and not any(k.lower() == b"cache-control" for k, _ in kept):
+                    kept.append(_NO_STORE)  # answers of the API may hold secrets shown once, or records
                 message = {**message, "headers": [*kept, *_RAW]}
             await send(message)
 

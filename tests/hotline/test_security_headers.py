@@ -74,6 +74,16 @@ async def test_every_answer_carries_the_security_headers(client: httpx.AsyncClie
     assert {name: answer.headers.get(name) for name, _ in HEADERS} == dict(HEADERS), answer.status_code
 
 
+@pytest.mark.parametrize("path", ["/api/fine", "/api/broken", "/api/nowhere"])
+async def test_no_answer_of_the_api_is_kept_in_a_cache(client: httpx.AsyncClient, path: str) -> None:
+    """A new person's credentials or a token are shown once: no browser or proxy cache keeps them."""
+    assert (await client.get(path)).headers["cache-control"] == "no-store"
+
+
+async def test_static_files_outside_the_api_may_still_be_cached(client: httpx.AsyncClient) -> None:
+    assert "no-store" not in (await client.get("/static/common.js")).headers.get("cache-control", "")
+
+
 def test_the_policy_allows_nothing_from_outside_nor_inline_and_no_framing() -> None:
     policy = dict(HEADERS)["content-security-policy"]
     directives = dict(d.split(" ", 1) for d in policy.split("; "))
