@@ -1,8 +1,9 @@
 """The administration page and the shared sign-in in Russian and Polish (issue 19, item 3), in
 headless Chromium against the real composed app over SQLite: ?lang= picks the language, the
 sign-in's words and its refusal come from i18n-common.js, the page's from i18n-admin.js, times
-are written as the language writes them; the header's picker switches without a reload (what the
-scripts wrote is redrawn) and keeps the choice with the account, which the next sign-in takes."""
+are written as the language writes them, an API error is in its words when the catalogue has
+them, the page fits a phone; the header's picker switches without a reload (what the scripts
+wrote is redrawn) and keeps the choice with the account, which the next sign-in takes."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ WORDS = {
         "role": "администратор",
         "made": "Токен nightly-export создан.",
         "revoke": "Отозвать",
+        "csrf": "Проверка сеанса страницы не прошла: обновите страницу и повторите.",
         "date": r"\d{1,2} [а-я]{3,4}\.? \d{4}",  # noqa: RUF001
     },
     "pl": {
@@ -35,6 +37,7 @@ WORDS = {
         "role": "administrator",
         "made": "Token nightly-export utworzony.",
         "revoke": "Cofnij",
+        "csrf": "Kontrola sesji strony nie powiodła się: odśwież stronę i spróbuj ponownie.",
         "date": r"\d{1,2} [a-ząćęłńóśźż]{3} \d{4}",
     },
 }
@@ -84,6 +87,13 @@ def test_the_admin_page_speaks_the_language_asked_and_switches_without_a_reload(
     created = row.locator("td").nth(3)  # as the language writes a time
     expect(created).to_have_text(re.compile(words["date"]))
     expect(row.locator("button.revoke")).to_have_text(words["revoke"])
+    # an API error in the language when the catalogue has words for it, else the API's detail
+    error = "describe({error_id: '%s', message: 'the detail', details: []})"
+    assert tab.evaluate(error % "csrf_failed") == words["csrf"]
+    assert tab.evaluate(error % "no_such_error") == "the detail"
+    tab.set_viewport_size({"width": 375, "height": 800})  # a phone: the longer words still fit
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    tab.set_viewport_size({"width": 1400, "height": 900})
 
     tab.evaluate("window.stayed = true")
     tab.select_option("#language", "en")
