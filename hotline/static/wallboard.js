@@ -5,7 +5,7 @@
 // The fetch wrapper, the sign-in, the DOM helpers and say() come from common.js; every word from
 // i18n-wallboard.js (t()), numbers, times and durations in the page's language, redrawn when the
 // language changes.
-const state = { snapshot: null, received: 0, abort: null, planning: null, pairing: "", link: "wallboard.link.none" };
+const state = { snapshot: null, received: 0, abort: null, planning: null, pairing: "", link: "wallboard.link.none", topics: [] };
 window.wallboardLog = []; // [{at: ms, queues: {queue: waiting}}]: when each snapshot was drawn
 
 const pct = (x) => formatPercent(x);
@@ -15,6 +15,22 @@ function named(family, code) {
   return hasText(`${family}.${code}`) ? t(`${family}.${code}`) : String(code).replaceAll("_", " ");
 }
 const clockTime = (iso) => formatDateTime(iso, undefined, { timeStyle: "medium" });
+
+/** A queue by the names of the topics it answers, in the page's language from the live IVR
+ * (GET /api/topics, as the reports and planning pages name it); its id when no topic leads to it,
+ * or for a kiosk, which may not read the topics. */
+function queueName(id) {
+  const names = state.topics.filter((x) => x.queue === id)
+    .map((x) => x.names[i18n.language] || x.names.en || Object.values(x.names)[0] || x.id);
+  return names.length ? names.join(", ") : id;
+}
+
+async function loadTopics() {
+  if (!session.who) return;
+  state.topics = await api("GET", "/api/topics").catch(() => []);
+  if (state.snapshot) drawAlerts(state.snapshot);
+  draw();
+}
 function link(live, key) {
   state.link = key;
   const el = $("link"); el.textContent = t(key); el.classList.toggle("live", live);
@@ -29,7 +45,7 @@ function drawQueues(s) {
     tr.dataset.queue = q.queue;
     const wait = q.waiting ? q.longest_wait_seconds + elapsed() : 0;
     tr.append(
-      cell(q.queue),
+      cell(queueName(q.queue)),
       cell(formatNumber(q.waiting), "big waiting"),
       cell(q.waiting ? duration(wait) : "–", `wait${wait > q.threshold_seconds ? " bad" : ""}`),
       cell(pct(q.service_level_24h), q.service_level_24h === null ? "" : q.service_level_24h < q.target ? "bad" : "good"),
@@ -167,7 +183,7 @@ function alertText(a, s) {
 function drawAlerts(s) {
   $("alerts").replaceChildren(...s.alerts.map((a) => {
     const text = alertText(a, s);
-    const li = element("li", { textContent: a.queue ? `${a.queue}: ${text}` : text, className: a.acknowledged ? "bad acked" : "bad" });
+    const li = element("li", { textContent: a.queue ? `${queueName(a.queue)}: ${text}` : text, className: a.acknowledged ? "bad acked" : "bad" });
     li.dataset.id = a.id; li.dataset.rank = a.rank;
     if (a.acknowledged) {
       const words = t("wallboard.alert.acknowledged", { who: a.acknowledged.by, time: clockTime(a.acknowledged.at) });
@@ -323,7 +339,7 @@ async function isKiosk() {
   return true;
 }
 
-setInterval(() => { if (isSignedIn()) loadPlanning(); }, 60000);
+setInterval(() => { if (isSignedIn()) { loadPlanning(); loadTopics(); } }, 60000);
 setInterval(() => { if (isSignedIn()) loadActions(); }, 10000);
 onLanguage(() => {
   $("link").textContent = t(state.link);
@@ -333,7 +349,7 @@ onLanguage(() => {
 });
 pairFromLink().then(() => {
   signIn({
-    start: () => { run(); loadPlanning(); loadActions(); },
+    start: () => { run(); loadPlanning(); loadActions(); loadTopics(); },
     onSignOut: () => { if (state.abort) state.abort.abort(); link(false, "wallboard.link.none"); },
     kiosk: isKiosk,
   });

@@ -162,7 +162,7 @@ def test_calls_move_the_wallboard_the_metrics_and_the_report(
                 live = metric_values(service)
                 row = page.locator(f'#queues tr[data-queue="{QUIET}"]')
                 expect(row.locator("td.waiting")).to_have_text("2")
-                expect(page.locator("#alerts")).to_contain_text(f"{QUIET}: nobody is logged in")
+                expect(page.locator("#alerts")).to_contain_text("Slow, Crowded: nobody is logged in")
                 events = calls.result(timeout=60)
             log: list[dict[str, Any]] = page.evaluate("window.wallboardLog")
         finally:

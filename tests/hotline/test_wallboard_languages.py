@@ -1,9 +1,9 @@
 """The wallboard in Russian and Polish (issue 19, item 3), in headless Chromium against the
 actions test's stand-in API: ?lang= picks the language; the board's words, the alerts (made
-from their kind and the snapshot's figures, not the server's English), the operators' states,
-the debrief requests and the record of the leads' actions come from i18n-wallboard.js; counts
-are grouped as the language groups them, shares are percentages of the language, waits m:ss.
-Switching the language redraws what the scripts wrote."""
+from their kind and the snapshot's figures, not the server's English), the queues (by their
+topics' names), the operators' states, the debrief requests and the record of the leads' actions
+come from i18n-wallboard.js and the live IVR; counts are grouped as the language groups them,
+shares are percentages of the language, waits m:ss. Switching the language redraws them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import APIRouter
 from playwright.sync_api import Browser, Page, expect
 
 import tests.hotline.test_wallboard_actions_page as actions_page
@@ -27,7 +28,8 @@ WORDS: dict[str, dict[str, str]] = {
     "ru": {
         "live": "в эфире",
         "h1": "Табло горячей линии",
-        "wait": "crisis: абонент в кризисе ждёт 0:30 (порог 0:10)",
+        "queue": "Кризисная помощь",
+        "wait": "Кризисная помощь: абонент в кризисе ждёт 0:30 (порог 0:10)",
         "acked": "принято: op-lead",
         "unstaffed": "legal: в очереди нет ни одного оператора",
         "state": "разговор",
@@ -43,7 +45,8 @@ WORDS: dict[str, dict[str, str]] = {
     "pl": {
         "live": "na żywo",
         "h1": "Tablica telefonu zaufania",
-        "wait": "crisis: rozmówca w kryzysie czeka 0:30 (próg 0:10)",
+        "queue": "Pomoc kryzysowa",
+        "wait": "Pomoc kryzysowa: rozmówca w kryzysie czeka 0:30 (próg 0:10)",
         "acked": "potwierdził(a) op-lead",
         "unstaffed": "legal: nikt nie jest zalogowany",
         "state": "w rozmowie",
@@ -74,10 +77,22 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(actions_page, "SNAPSHOT", snapshot)
 
 
+def topics() -> APIRouter:
+    """The live IVR's topics (GET /api/topics): one leads to the queue crisis."""
+    router = APIRouter()
+
+    async def live() -> list[dict[str, Any]]:
+        names = {"ru": "Кризисная помощь", "pl": "Pomoc kryzysowa", "en": "Crisis help"}
+        return [{"id": "crisis", "names": names, "queue": "crisis"}]
+
+    router.add_api_route("/api/topics", live, methods=["GET"])
+    return router
+
+
 def opened(browser: Browser, language: str) -> Iterator[Page]:
     with (
         one_person("op-lead", PASSWORD, Role.SHIFT_LEAD) as accounts,
-        serving(create_app([accounts, StandIn().router()])) as url,
+        serving(create_app([accounts, StandIn().router(), topics()])) as url,
     ):
         page = browser.new_page(locale="en-GB", timezone_id="UTC")
         page.goto(f"{url}/wallboard/?lang={language}")
@@ -99,6 +114,7 @@ def test_the_wallboard_speaks_the_language_asked(browser: Browser, language: str
         expect(alerts.nth(1)).to_contain_text(words["unstaffed"])
         expect(alerts.nth(1)).to_contain_text(words["acked"])
         crisis = page.locator('#queues tr[data-queue="crisis"] td')
+        expect(crisis.first).to_have_text(words["queue"])  # named by its topic, in the language
         expect(crisis.nth(5)).to_have_text(words["counts"])
         expect(crisis.nth(3)).to_have_text(words["level"])
         row = page.locator('#operators tr[data-operator="op-anna"]')
@@ -116,7 +132,8 @@ def test_choosing_english_redraws_the_board(browser: Browser) -> None:
         expect(page.locator("#link")).to_have_text("в эфире", timeout=10_000)
         page.select_option("#language", "en")
         expect(page.locator("#link")).to_have_text("live")
-        expect(page.locator("#alerts li").first).to_contain_text("crisis: a crisis caller has waited 0:30")
+        alert = "Crisis help: a crisis caller has waited 0:30"
+        expect(page.locator("#alerts li").first).to_contain_text(alert)
         crisis = page.locator('#queues tr[data-queue="crisis"] td')
         expect(crisis.nth(5)).to_have_text("12,345 / 12,000 / 345")
         expect(page.locator('#operators tr[data-operator="op-anna"] td').nth(1)).to_have_text("on call")
