@@ -8,11 +8,11 @@ function showIssues(issues) {
   $("issues").replaceChildren(...issues.map((i) => element("li", { textContent: i.message })));
 }
 
-/** An error: its listed problems under the draft, its detail in the message area. */
+/** An error: its listed problems under the draft, its words (or detail) in the message area. */
 function showProblem(err) {
   const details = Array.isArray(err.details) ? err.details : [];
   showIssues(details.map((d) => ({ message: d.message || `${d.where}: ${d.problem}` })));
-  say(err.message, false);
+  say(errorWords(err), false);
 }
 
 async function loadDraft() {

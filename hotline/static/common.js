@@ -46,13 +46,18 @@ function say(text, ok) {
   area.classList.toggle("bad", !ok);
 }
 
-/** An error in words: the catalogue's words for its error_id in the page's language (else the
- * problem's detail), then where each listed problem lies. */
+/** What went wrong in the page's language: the catalogue's words for its error_id, else the
+ * problem's detail. */
+function errorWords(err) {
+  const key = `error.${err.error_id}`;
+  return err.error_id && hasText(key) ? t(key) : err.message;
+}
+
+/** An error in words (errorWords), then where each listed problem lies. */
 function describe(err) {
   const details = Array.isArray(err.details) ? err.details : [];
   const where = details.map((d) => (d.where ? `${d.where}: ${d.problem}` : d.message)).join("; ");
-  const key = `error.${err.error_id}`;
-  const words = err.error_id && hasText(key) ? t(key) : err.message;
+  const words = errorWords(err);
   return where ? `${words} (${where})` : words;
 }
 

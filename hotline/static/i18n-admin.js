@@ -1,5 +1,6 @@
 "use strict";
-// The administration page's words (admin.html, admin.js) in Russian, Polish and English.
+// The administration page's words (admin.html, admin.js) in Russian, Polish and English, and the
+// IVR's errors met there.
 // Strict JSON inside each call (tests/hotline/test_i18n.py reads it).
 catalogue("ru", {
   "admin.title": "Администрирование голосового меню линии",
@@ -115,7 +116,11 @@ catalogue("ru", {
   "admin.kiosk_revoked": "Киоск «{label}» отозван.",
   "admin.copy": "Копировать",
   "admin.copied": "Скопировано.",
-  "admin.select_to_copy": "Выделено: нажмите Ctrl+C, чтобы скопировать."
+  "admin.select_to_copy": "Выделено: нажмите Ctrl+C, чтобы скопировать.",
+  "error.ivr_document_invalid": "YAML не удаётся прочитать: ошибки перечислены под черновиком.",
+  "error.ivr_publish_conflict": "В тот же момент опубликовал кто-то другой: опубликуйте ещё раз.",
+  "error.ivr_draft_invalid": "В черновике есть ошибки (они перечислены под ним): проверьте маршрут, когда они будут исправлены.",
+  "error.ivr_unknown_version": "Такой версии нет."
 });
 catalogue("pl", {
   "admin.title": "Administracja menu głosowego linii",
@@ -231,7 +236,11 @@ catalogue("pl", {
   "admin.kiosk_revoked": "Kiosk „{label}” cofnięty.",
   "admin.copy": "Kopiuj",
   "admin.copied": "Skopiowano.",
-  "admin.select_to_copy": "Zaznaczono: naciśnij Ctrl+C, aby skopiować."
+  "admin.select_to_copy": "Zaznaczono: naciśnij Ctrl+C, aby skopiować.",
+  "error.ivr_document_invalid": "Nie można odczytać YAML: błędy są wymienione pod wersją roboczą.",
+  "error.ivr_publish_conflict": "W tej samej chwili opublikował ktoś inny: opublikuj ponownie.",
+  "error.ivr_draft_invalid": "Wersja robocza ma błędy (wymienione pod nią): uruchom symulację po ich poprawieniu.",
+  "error.ivr_unknown_version": "Nie ma takiej wersji."
 });
 catalogue("en", {
   "admin.title": "Hotline IVR administration",
@@ -343,5 +352,9 @@ catalogue("en", {
   "admin.kiosk_revoked": "Kiosk {label} revoked.",
   "admin.copy": "Copy",
   "admin.copied": "Copied.",
-  "admin.select_to_copy": "Selected: press Ctrl+C to copy."
+  "admin.select_to_copy": "Selected: press Ctrl+C to copy.",
+  "error.ivr_document_invalid": "The YAML cannot be read: see the problems under the draft.",
+  "error.ivr_publish_conflict": "Someone else published at the same moment: publish again.",
+  "error.ivr_draft_invalid": "The draft has problems (listed under it): simulate it once they are fixed.",
+  "error.ivr_unknown_version": "There is no such version."
 });
