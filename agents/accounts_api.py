@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from agents import passwords
 from agents.accounts import Accounts, Person
-from agents.auth import COOKIE, Authenticator, Principal
+from agents.auth import COOKIE, KIOSK_COOKIE, Authenticator, Principal
 from agents.directory import Role
 from agents.exceptions import (
     AccountLocked,
@@ -228,9 +228,9 @@ def accounts_router(
             language=person.language,
         )
 
-    def set_cookie(response: Response, secret: str, max_age: int | None) -> None:
+    def set_cookie(response: Response, secret: str, max_age: int | None, name: str = COOKIE) -> None:
         response.set_cookie(
-            COOKIE,
+            name,
             secret,
             max_age=max_age,
             path="/",
@@ -256,6 +256,8 @@ def accounts_router(
         throttle.admit(where)
         note(request, account=body.id)  # admitted to the check: an audit entry (hotline/audit.py)
         person = await checked(where, accounts.sign_in, body.id, body.password, body.code)
+        if earlier := request.cookies.get(COOKIE):  # this browser's session before: it ends here
+            await asyncio.to_thread(sessions.end, earlier)
         secret, found = await asyncio.to_thread(sessions.open, person.id)
         request.state.principal = Principal(person.id, person.role, True, "session", None, found)
         set_cookie(response, secret, None)  # a browser session's cookie; the server keeps the timeouts
@@ -397,6 +399,6 @@ def accounts_router(
             throttle.failed(where)
             raise
         request.state.principal = Principal(f"kiosk:{found.label}", found.role, False, "kiosk", None, found)
-        set_cookie(response, secret, settings.kiosk_days * 86_400)
+        set_cookie(response, secret, settings.kiosk_days * 86_400, KIOSK_COOKIE)
 
     return router

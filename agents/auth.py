@@ -37,6 +37,7 @@ from core.types import StillAdmitted
 
 ADMIN = "admin"
 COOKIE = "hotline_session"
+KIOSK_COOKIE = "hotline_kiosk"  # its own: pairing a TV link in a signed-in browser keeps the person
 CSRF_HEADER = "x-csrf-token"
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 KIOSK_SCOPES = frozenset({"wallboard:read"})
@@ -103,7 +104,10 @@ class Authenticator:
         """Who this is (database reads: call it in a worker thread). Unauthorized if nobody.
         While the database cannot be read, who the credential was when it last could
         (agents/last_known.py): an admin still reads /healthz's details in an outage."""
-        credential = request.headers.get("authorization") or request.cookies.get(COOKIE) or ""
+        cookies = request.cookies
+        credential = (
+            request.headers.get("authorization") or cookies.get(COOKIE) or cookies.get(KIOSK_COOKIE) or ""
+        )
         try:
             found = self._principal(request)
         except SQLAlchemyError as exc:
@@ -126,10 +130,10 @@ class Authenticator:
             return self._bearer(token)
         if scheme:
             raise Unauthorized("only bearer tokens are taken: Authorization: Bearer <token>")
-        cookie = request.cookies.get(COOKIE)
-        if not cookie:
+        cookies = [c for c in (request.cookies.get(COOKIE), request.cookies.get(KIOSK_COOKIE)) if c]
+        if not cookies:
             raise Unauthorized("sign in first, or send a token: Authorization: Bearer <token>")
-        found = self._sessions.find(cookie)
+        found = next((f for f in map(self._sessions.find, cookies) if f is not None), None)
         if found is None:
             raise Unauthorized("this session has ended: sign in again")
         if found.kind == KIOSK:

@@ -221,7 +221,7 @@ async def test_a_kiosk_reads_the_wallboard_and_nothing_else(api: Api) -> None:  
     set_cookie = paired.headers["set-cookie"]
     assert "HttpOnly" in set_cookie and "Secure" in set_cookie and "SameSite=strict" in set_cookie
     assert "Max-Age=15552000" in set_cookie  # 180 days: it survives the TV's browser restarting
-    kiosk = {"Cookie": f"hotline_session={paired.cookies['hotline_session']}"}
+    kiosk = {"Cookie": f"hotline_kiosk={paired.cookies['hotline_kiosk']}"}
     assert (await api.client.get("/api/wallboard", headers=kiosk)).status_code == 200
     for op in POLICY:
         if op in ENDLESS or op == ("get", "/api/wallboard"):
@@ -299,3 +299,26 @@ def test_sign_in_failures_count_per_ipv6_network_not_per_address() -> None:
     throttle.failed("192.0.2.1")
     throttle.failed("192.0.2.1")
     throttle.admit("192.0.2.2")  # IPv4: each address alone
+
+
+async def test_a_kiosk_paired_in_a_signed_in_browser_keeps_the_person_and_a_new_sign_in_ends_the_old(
+    api: Api,  # noqa: F811
+) -> None:
+    api.hotline.people.accounts.set_password("admin", PASSWORD)
+    first = await api.client.post("/api/session", json={"id": "admin", "password": PASSWORD})
+    person = first.cookies["hotline_session"]
+    code, _ = api.hotline.people.sessions.issue_kiosk("hall TV", "admin")
+    paired = await api.client.post(
+        "/api/kiosks/pair", json={"code": code}, headers={"Cookie": f"hotline_session={person}"}
+    )
+    both = {"Cookie": f"hotline_session={person}; hotline_kiosk={paired.cookies['hotline_kiosk']}"}
+    assert (await api.client.get("/api/session", headers=both)).json()["id"] == "admin"  # still the admin
+    again = await api.client.post(
+        "/api/session",
+        json={"id": "admin", "password": PASSWORD},
+        headers={"Cookie": f"hotline_session={person}"},
+    )
+    assert again.status_code == 200
+    assert (
+        await api.client.get("/api/session", headers={"Cookie": f"hotline_session={person}"})
+    ).status_code == 401

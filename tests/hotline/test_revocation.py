@@ -107,7 +107,7 @@ async def test_a_kiosk_stream_ends_within_a_second_of_its_revocation(hotline: Ho
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline", timeout=60) as client:
         issued = (await client.post("/api/kiosks", json={"label": "hall TV"}, headers=ADMIN)).json()
         paired = await client.post("/api/kiosks/pair", json={"code": issued["code"]})
-        kiosk = {"Cookie": f"hotline_session={paired.cookies['hotline_session']}"}
+        kiosk = {"Cookie": f"hotline_kiosk={paired.cookies['hotline_kiosk']}"}
 
         async def revoke() -> None:
             assert (
