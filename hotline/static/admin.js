@@ -100,7 +100,7 @@ function drawSimulation(out) {
 // --- The audit log ----------------------------------------------------------------------------
 const audit = { after: 0, page: 100 };
 /** What the page last drew from the API, drawn again in another language. */
-const shown = { versions: null, simulation: null, tokens: null, kiosks: null, topics: [] };
+const shown = { versions: null, simulation: null, tokens: null, kiosks: null, verdict: null, topics: [] };
 
 function auditQuery(after) {
   const q = new URLSearchParams({ after: String(after), limit: String(audit.page) });
@@ -127,8 +127,16 @@ async function loadAudit(more) {
 }
 
 async function verifyAudit() {
-  const verdict = await api("GET", "/api/audit/verify");
-  $("audit-verdict").textContent = verdict.says;
+  drawVerdict((shown.verdict = await api("GET", "/api/audit/verify")));
+}
+
+/** The audit chain's verdict in the page's language (a break keeps the server's words on it). */
+function drawVerdict(verdict) {
+  const count = { n: verdict.checked, count: formatNumber(verdict.checked), first: formatNumber(verdict.first) };
+  let words = t("admin.audit_empty");
+  if (!verdict.ok) words = t("admin.audit_broken", { says: verdict.says });
+  else if (verdict.checked) words = t(verdict.first === 1 ? "admin.audit_intact" : "admin.audit_intact_since", count);
+  $("audit-verdict").textContent = words;
   $("audit-verdict").className = verdict.ok ? "ok" : "error";
 }
 
@@ -291,6 +299,7 @@ function redraw() {
   if (shown.simulation) drawSimulation(shown.simulation);
   if (shown.tokens) drawTokens(shown.tokens);
   if (shown.kiosks) drawKiosks(shown.kiosks);
+  if (shown.verdict) drawVerdict(shown.verdict);
   if (document.querySelector("#audit tbody tr")) loadAudit(false).catch(showProblem);
 }
 

@@ -120,7 +120,21 @@ catalogue("ru", {
   "error.ivr_document_invalid": "YAML не удаётся прочитать: ошибки перечислены под черновиком.",
   "error.ivr_publish_conflict": "В тот же момент опубликовал кто-то другой: опубликуйте ещё раз.",
   "error.ivr_draft_invalid": "В черновике есть ошибки (они перечислены под ним): проверьте маршрут, когда они будут исправлены.",
-  "error.ivr_unknown_version": "Такой версии нет."
+  "error.ivr_unknown_version": "Такой версии нет.",
+  "admin.audit_empty": "журнал аудита пуст: проверять нечего",
+  "admin.audit_broken": "Цепочка аудита НАРУШЕНА: запись удалили или изменили задним числом ({says})",
+  "admin.audit_intact": {
+    "one": "цепочка аудита цела: {count} запись с самого начала",
+    "few": "цепочка аудита цела: {count} записи с самого начала",
+    "many": "цепочка аудита цела: {count} записей с самого начала",
+    "other": "цепочка аудита цела: {count} записи с самого начала"
+  },
+  "admin.audit_intact_since": {
+    "one": "цепочка аудита цела: {count} запись начиная с записи {first} (более старые удалены по сроку хранения)",
+    "few": "цепочка аудита цела: {count} записи начиная с записи {first} (более старые удалены по сроку хранения)",
+    "many": "цепочка аудита цела: {count} записей начиная с записи {first} (более старые удалены по сроку хранения)",
+    "other": "цепочка аудита цела: {count} записи начиная с записи {first} (более старые удалены по сроку хранения)"
+  }
 });
 catalogue("pl", {
   "admin.title": "Administracja menu głosowego linii",
@@ -240,7 +254,21 @@ catalogue("pl", {
   "error.ivr_document_invalid": "Nie można odczytać YAML: błędy są wymienione pod wersją roboczą.",
   "error.ivr_publish_conflict": "W tej samej chwili opublikował ktoś inny: opublikuj ponownie.",
   "error.ivr_draft_invalid": "Wersja robocza ma błędy (wymienione pod nią): uruchom symulację po ich poprawieniu.",
-  "error.ivr_unknown_version": "Nie ma takiej wersji."
+  "error.ivr_unknown_version": "Nie ma takiej wersji.",
+  "admin.audit_empty": "dziennik audytu jest pusty: nie ma czego weryfikować",
+  "admin.audit_broken": "Łańcuch audytu jest NARUSZONY: wpis usunięto lub zmieniono po fakcie ({says})",
+  "admin.audit_intact": {
+    "one": "łańcuch audytu nienaruszony: {count} wpis od początku",
+    "few": "łańcuch audytu nienaruszony: {count} wpisy od początku",
+    "many": "łańcuch audytu nienaruszony: {count} wpisów od początku",
+    "other": "łańcuch audytu nienaruszony: {count} wpisu od początku"
+  },
+  "admin.audit_intact_since": {
+    "one": "łańcuch audytu nienaruszony: {count} wpis od wpisu {first} (starsze usunięto po okresie przechowywania)",
+    "few": "łańcuch audytu nienaruszony: {count} wpisy od wpisu {first} (starsze usunięto po okresie przechowywania)",
+    "many": "łańcuch audytu nienaruszony: {count} wpisów od wpisu {first} (starsze usunięto po okresie przechowywania)",
+    "other": "łańcuch audytu nienaruszony: {count} wpisu od wpisu {first} (starsze usunięto po okresie przechowywania)"
+  }
 });
 catalogue("en", {
   "admin.title": "Hotline IVR administration",
@@ -356,5 +384,15 @@ catalogue("en", {
   "error.ivr_document_invalid": "The YAML cannot be read: see the problems under the draft.",
   "error.ivr_publish_conflict": "Someone else published at the same moment: publish again.",
   "error.ivr_draft_invalid": "The draft has problems (listed under it): simulate it once they are fixed.",
-  "error.ivr_unknown_version": "There is no such version."
+  "error.ivr_unknown_version": "There is no such version.",
+  "admin.audit_empty": "audit log empty: nothing to verify",
+  "admin.audit_broken": "The audit chain is BROKEN: an entry was removed or changed afterwards ({says})",
+  "admin.audit_intact": {
+    "one": "audit chain intact: {count} entry from the beginning",
+    "other": "audit chain intact: {count} entries from the beginning"
+  },
+  "admin.audit_intact_since": {
+    "one": "audit chain intact: {count} entry from entry {first} (older ones removed by retention)",
+    "other": "audit chain intact: {count} entries from entry {first} (older ones removed by retention)"
+  }
 });

@@ -26,6 +26,7 @@ WORDS = {
         "role": "администратор",
         "made": "Токен nightly-export создан.",
         "revoke": "Отозвать",
+        "audit": "цепочка аудита цела: ",
         "csrf": "Проверка сеанса страницы не прошла: обновите страницу и повторите.",
         "date": r"\d{1,2} [а-я]{3,4}\.? \d{4}",  # noqa: RUF001
     },
@@ -37,6 +38,7 @@ WORDS = {
         "role": "administrator",
         "made": "Token nightly-export utworzony.",
         "revoke": "Cofnij",
+        "audit": "łańcuch audytu nienaruszony: ",
         "csrf": "Kontrola sesji strony nie powiodła się: odśwież stronę i spróbuj ponownie.",
         "date": r"\d{1,2} [a-ząćęłńóśźż]{3} \d{4}",
     },
@@ -87,6 +89,8 @@ def test_the_admin_page_speaks_the_language_asked_and_switches_without_a_reload(
     created = row.locator("td").nth(3)  # as the language writes a time
     expect(created).to_have_text(re.compile(words["date"]))
     expect(row.locator("button.revoke")).to_have_text(words["revoke"])
+    tab.click("#audit-verify")
+    expect(tab.locator("#audit-verdict")).to_contain_text(words["audit"])
     # an API error in the language when the catalogue has words for it, else the API's detail
     error = "describe({error_id: '%s', message: 'the detail', details: []})"
     assert tab.evaluate(error % "csrf_failed") == words["csrf"]
@@ -103,6 +107,7 @@ def test_the_admin_page_speaks_the_language_asked_and_switches_without_a_reload(
     expect(created).to_have_text(re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}"))
     expect(row.locator("button.revoke")).to_have_text("Revoke")
     expect(tab.locator("#token-form button[type=submit]")).to_have_text("Create token")
+    expect(tab.locator("#audit-verdict")).to_contain_text("audit chain intact: ")
     assert tab.evaluate("window.stayed") is True  # the same page: no reload
     tab.context.close()
 
