@@ -325,8 +325,8 @@ def accounts_router(
     )
     async def reset_second_factor(operator_id: str, principal: admin) -> None:
         """A lost phone: the person sets up a new app at their next sign-in."""
-        if principal.kind == "token":
-            raise Forbidden("a person's second factor is reset by an admin signed in, not by a token")
+        if principal.kind == "token" and "staff:write" not in (principal.scopes or ()):
+            raise Forbidden("a machine token needs the scope staff:write to reset a second factor")
         await asyncio.to_thread(accounts.reset_second_factor, operator_id)
         auth.revoked()
 

@@ -17,6 +17,7 @@ from agents.auth import Authenticator, Principal
 from agents.directory import Credentials, Operator, OperatorDirectory, Role
 from agents.exceptions import (
     Forbidden,
+    LastAdmin,
     NoEscalationQueue,
     NotInCall,
     NotLoggedIn,
@@ -44,6 +45,22 @@ from core.errors import problems
 from telephony import variables as v
 
 LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
+
+
+def machine_limits(principal: Principal, *roles: Role | None) -> None:
+    """A machine token with operators:write alone makes, changes or resets no admin and no
+    shift lead: that needs the scope staff:write as well, granted on purpose (an admin signed
+    in needs nothing more)."""
+    if (
+        principal.kind == "token"
+        and "staff:write" not in (principal.scopes or ())
+        and any(r in LEADS for r in roles)
+    ):
+        raise Forbidden(
+            "a machine token needs the scope staff:write to make, change or reset an admin or a shift lead"
+        )
+
+
 EVERYONE = set(Role)
 
 
@@ -90,6 +107,9 @@ def operators_router(
             password=credentials.password,
         )
 
+    def active_admins() -> int:
+        return sum(1 for o in directory.all(active_only=True) if o.role is Role.ADMIN)
+
     def self_or_lead(principal: Principal, operator_id: str) -> None:
         if principal.name != operator_id and principal.role not in LEADS:
             raise Forbidden("operators may change only their own presence; shift leads and admins anyone's")
@@ -100,7 +120,8 @@ def operators_router(
         status_code=status.HTTP_201_CREATED,
         responses=problems(OperatorExists),
     )
-    async def create(body: OperatorCreate, _: admin) -> CreatedPublic:
+    async def create(body: OperatorCreate, principal: admin) -> CreatedPublic:
+        machine_limits(principal, body.role)
         credentials = await asyncio.to_thread(
             directory.create, body.id, body.display_name, body.role, body.skills
         )
@@ -121,10 +142,20 @@ def operators_router(
     @router.patch(
         "/operators/{operator_id}",
         response_model=OperatorPublic,
-        responses=problems(UnknownOperator),
+        responses=problems(UnknownOperator, LastAdmin),
     )
-    async def update(operator_id: str, body: OperatorUpdate, _: admin, request: Request) -> OperatorPublic:
+    async def update(
+        operator_id: str, body: OperatorUpdate, principal: admin, request: Request
+    ) -> OperatorPublic:
         before = await asyncio.to_thread(directory.get, operator_id)
+        machine_limits(principal, before.role, body.role)
+        leaving = (
+            before.role is Role.ADMIN
+            and before.active
+            and (body.active is False or body.role not in (None, Role.ADMIN))
+        )
+        if leaving and await asyncio.to_thread(active_admins) <= 1:
+            raise LastAdmin("this is the last active admin: make another admin first")
         operator = await asyncio.to_thread(
             directory.update, operator_id, body.display_name, body.role, body.skills, body.active
         )
@@ -141,9 +172,10 @@ def operators_router(
         response_model=CreatedPublic,
         responses=problems(UnknownOperator),
     )
-    async def reset(operator_id: str, _: admin, request: Request) -> CreatedPublic:
+    async def reset(operator_id: str, principal: admin, request: Request) -> CreatedPublic:
         """New softphone password, API token and one-time sign-in password; the person's
         sessions end."""
+        machine_limits(principal, (await asyncio.to_thread(directory.get, operator_id)).role)
         credentials = await asyncio.to_thread(directory.reset_credentials, operator_id)
         note(request, sessions_ended=await asyncio.to_thread(sessions.end_all, operator_id))
         auth.revoked()

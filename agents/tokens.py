@@ -39,6 +39,7 @@ AREAS = (
     "audit",  # the audit log
     "accounts",  # tokens and kiosks themselves
     "metrics",  # /metrics for Prometheus
+    "staff",  # write: make, change or reset admins and shift leads (beside operators:write); grant with care
 )
 SCOPES = tuple(f"{area}:{verb}" for area in AREAS for verb in ("read", "write"))
 PREFIX = "hlt_"

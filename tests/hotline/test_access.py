@@ -285,6 +285,12 @@ async def test_a_machine_token_makes_no_admin_or_lead_and_no_broader_token(api: 
         "/api/tokens", json={"name": "read", "scopes": ["operators:read"]}, headers=bearer
     )
     assert narrower.status_code == 201
+    staff, _ = tokens.create(
+        "provisioning", ["operators:write", "staff:write"], 1, "admin"
+    )  # granted on purpose
+    lead = {"id": "op-newlead", "display_name": "Lead", "role": "shift_lead"}
+    made = await api.client.post("/api/operators", json=lead, headers={"Authorization": f"Bearer {staff}"})
+    assert made.status_code == 201
 
 
 def test_sign_in_failures_count_per_ipv6_network_not_per_address() -> None:
