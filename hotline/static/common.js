@@ -143,8 +143,14 @@ function redrawCommon() {
   for (const [id, words] of Object.entries(session.notes)) if (words && $(id)) $(id).textContent = words();
 }
 
-/** The person chose a language in the header: kept with their account when signed in. */
+/** The person chose a language in the header: kept with their account when signed in, and in
+ * the address when it names one (a reload keeps the choice). */
 function languageChosen(language) {
+  const address = new URL(location.href);
+  if (address.searchParams.has("lang")) {
+    address.searchParams.set("lang", language);
+    history.replaceState(history.state, "", address);
+  }
   if (session.who) api("PUT", "/api/session/language", { language }).catch(fail);
 }
 

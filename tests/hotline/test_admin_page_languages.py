@@ -109,6 +109,7 @@ def test_the_admin_page_speaks_the_language_asked_and_switches_without_a_reload(
     expect(tab.locator("#token-form button[type=submit]")).to_have_text("Create token")
     expect(tab.locator("#audit-verdict")).to_contain_text("audit chain intact: ")
     assert tab.evaluate("window.stayed") is True  # the same page: no reload
+    assert tab.url.endswith("/admin/?lang=en")  # a reload keeps the choice
     tab.context.close()
 
 
