@@ -139,7 +139,8 @@ def secrets_shown(tab: Page, made: dict[str, Any]) -> None:
 def closed_and_forgotten(tab: Page) -> None:
     expect(tab.locator("#secrets")).to_be_hidden()
     for part in ("#secret-password", "#secret-softphone", "#secrets-qr svg"):
-        expect(tab.locator(part)).to_have_count(0)  # the secrets left the page (the close event runs after the hide)
+        # the secrets left the page (the dialog's close event runs a moment after it hides)
+        expect(tab.locator(part)).to_have_count(0)
 
 
 def test_an_admin_adds_edits_resets_and_deactivates_a_person(browser: Browser, url: str) -> None:
