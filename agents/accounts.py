@@ -180,12 +180,14 @@ class Accounts:
             return self._person(row)
 
     def begin_enrolment(self, account_id: str) -> Enrolment:
-        """A new secret for the person's app, not in force until a code from it confirms it."""
-        secret = passwords.new_totp_secret()
+        """A secret for the person's app, not in force until a code from it confirms it. Asked
+        again before that, the same secret: a page that asks twice (two requests refused for
+        want of it) must not show one secret while another is kept."""
         with Session(self._engine) as session, session.begin():
             row = self._row(session, account_id)
             if row.totp_confirmed:
                 raise AlreadyEnrolled("a second factor is set up already; an admin can reset it")
+            secret = row.totp_secret or passwords.new_totp_secret()
             row.totp_secret = secret
         return Enrolment(secret, passwords.otpauth_uri(account_id, secret, self._settings.totp_issuer))
 

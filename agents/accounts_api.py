@@ -2,18 +2,14 @@
 authenticator app, machines' API tokens and kiosk wallboards (admins).
 
 Signing in (and pairing a kiosk) are the routes anybody may call with a body, so they are
-bounded: after ``FAILURES`` failures from one address within ``WINDOW_SECONDS`` it waits, and at
-most ``IN_FLIGHT`` sign-ins are checked at once for the whole service (argon2id is slow on
-purpose; the call path's threads come first). Each account also locks itself after failures in
-a row (agents/accounts.py).
+bounded (agents/throttle.py): failures per address, and password checks waiting at once for the
+whole service, on a thread of their own (argon2id is slow on purpose; the call path's threads
+come first). Each account also locks itself after failures in a row (agents/accounts.py).
 """
 
 # No "from __future__ import annotations": FastAPI reads the local Annotated aliases eagerly.
 
 import asyncio
-import ipaddress
-import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -39,22 +35,16 @@ from agents.exceptions import (
     WeakPassword,
 )
 from agents.sessions import Found, Kiosk, Sessions
+from agents.throttle import SignInBusy, Throttle
 from agents.tokens import SCOPES, Token, Tokens
 from core.audit import note
 from core.errors import DomainError, problems
 from core.settings import AccountSettings
 
-FAILURES, WINDOW_SECONDS, IN_FLIGHT = 10, 60.0, 2
 T = TypeVar("T")
 AccountId = Annotated[str, Field(min_length=1, max_length=40)]
 Secret = Annotated[str, Field(min_length=1, max_length=256)]
 Language = Literal["ru", "pl", "en"]  # the pages' catalogues (hotline/static/i18n-*.js)
-
-
-class SignInBusy(DomainError):
-    error_id = "sign_in_throttled"
-    status = 429
-    headers = {"Retry-After": "5"}  # noqa: RUF012  - read only
 
 
 class UnknownScope(DomainError):
@@ -150,44 +140,6 @@ class KioskIssued(BaseModel):
 
 class Pairing(BaseModel):
     code: Secret
-
-
-class Throttle:
-    """Failed sign-ins per address in a sliding window, and checks in flight for the service."""
-
-    def __init__(
-        self, failures: int = FAILURES, window: float = WINDOW_SECONDS, in_flight: int = IN_FLIGHT
-    ) -> None:
-        self._failures, self._window, self._cap = failures, window, in_flight
-        self._seen: dict[str, deque[float]] = {}
-        self.in_flight = 0
-
-    def admit(self, address: str) -> None:
-        now = time.monotonic()
-        seen = self._seen.get(_bucket(address))
-        while seen and now - seen[0] >= self._window:
-            seen.popleft()
-        if seen is not None and len(seen) >= self._failures:
-            raise SignInBusy("too many failed sign-ins from this address: wait a minute")
-        if self.in_flight >= self._cap:
-            raise SignInBusy("the service is checking other sign-ins: try again in a few seconds")
-
-    def failed(self, address: str) -> None:
-        now = time.monotonic()
-        if len(self._seen) > 10_000:  # many addresses: forget the quiet ones
-            self._seen = {a: q for a, q in self._seen.items() if q and now - q[-1] < self._window}
-        self._seen.setdefault(_bucket(address), deque()).append(now)
-
-
-def _bucket(address: str) -> str:
-    """An IPv6 address counts by its /64 (one host usually holds a whole /64); IPv4 as it is."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return address
 
 
 def accounts_router(

@@ -294,7 +294,7 @@ async def test_a_machine_token_makes_no_admin_or_lead_and_no_broader_token(api: 
 
 
 def test_sign_in_failures_count_per_ipv6_network_not_per_address() -> None:
-    from agents.accounts_api import Throttle
+    from agents.throttle import Throttle
 
     throttle = Throttle(failures=2, window=60)
     throttle.failed("2001:db8:1:2::1")
