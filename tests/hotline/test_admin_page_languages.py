@@ -17,6 +17,10 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser import chromium
 from tests.hotline.test_sign_in_page import ADMIN, served, sign_in
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 WORDS = {
     "ru": {
         "account": "Учётная запись",

@@ -20,6 +20,10 @@ from tests.accounts import one_person
 from tests.browser import chromium, serving, sign_in
 from tests.hotline.test_debrief_page import PASSWORD, StandIn
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 NBSP = "\u00a0"
 # The words each language shows for the stand-in's operator: paused (recovery), 12345 calls taken,
 # a call that ended after 9:57 on the phone, and a heavy call's suggestion of a debrief.

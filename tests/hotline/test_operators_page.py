@@ -33,6 +33,10 @@ from tests.browser import chromium, serving, sign_in
 from tests.conftest import make_settings
 from tests.qr import qr_texts
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 PASSWORD = "correct horse battery"
 ADMIN, LEAD = "adm-eva", "lead-ida"
 # Already there: Boris on the phones, Vera paused, Gleb logged out; Dina left.

@@ -12,6 +12,10 @@ from playwright.sync_api import Browser, expect
 from tests.browser import sign_in
 from tests.hotline.test_operators_page import LEAD, PASSWORD, browser, row, url
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 __all__ = ["browser", "url"]  # the fixtures, shared with the operators page's test
 
 WORDS = {

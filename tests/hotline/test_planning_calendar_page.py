@@ -34,6 +34,10 @@ from tests.browser import chromium, serving
 from tests.browser import sign_in as sign_in_as
 from tests.planning.test_api import NOW, START, ZONE, _record, calls_per_half_hour
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 LINE_ZONE = "Europe/Warsaw"
 PASSWORD = "a shift lead's passphrase"
 LEAD = "lead-plan"

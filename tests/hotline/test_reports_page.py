@@ -29,6 +29,10 @@ from tests.browser import chromium, serving
 from tests.metrics.records.test_retention import call
 from tests.xlsx import cells
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # 15:00 in Moscow, the configured zone
 LEVELS = ServiceLevels({"crisis": 10, "legal": 60}, {"crisis": 0.9, "legal": 0.75})
 OPEN = threading.Event()  # cleared: the API holds its answers (the page shows it is loading)

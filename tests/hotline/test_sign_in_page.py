@@ -25,6 +25,10 @@ from tests.accounts import make_person
 from tests.browser import ARGS, CHROMIUM, chromium, serving
 from tests.conftest import make_settings
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 PASSWORD = "correct horse battery"
 ADMIN, LEAD = "adm-eva", "lead-ida"
 

@@ -23,6 +23,10 @@ from tests.accounts import one_person
 from tests.browser import chromium, serving, sign_in
 from tests.hotline.test_wallboard_actions_page import PASSWORD, SNAPSHOT, StandIn
 
+# Headless Chromium for minutes: run beside the rest by `make test` (the second pytest), so the
+# whole run keeps under its time.
+pytestmark = pytest.mark.beside
+
 NBSP = "\u00a0"
 WORDS: dict[str, dict[str, str]] = {
     "ru": {
