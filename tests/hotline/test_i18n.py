@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from hotline.http import STATIC
+from hotline.http import PAGES, STATIC
 
 LANGUAGES = ("en", "ru", "pl")
 # CLDR's plural forms for integers in each language.
@@ -152,3 +152,8 @@ def test_the_checks_find_what_they_look_for() -> None:
         "x.y",
         "z",
     }
+
+
+def test_every_page_is_translated() -> None:
+    """A new page comes with its catalogue: no page is left in one language."""
+    assert set(TRANSLATED_PAGES) == set(PAGES)
