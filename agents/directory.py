@@ -71,10 +71,6 @@ def sip_md5(username: str, password: str) -> str:
     return hashlib.md5(f"{username}:{SIP_REALM}:{password}".encode(), usedforsecurity=False).hexdigest()
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _operator(row: OperatorRow) -> Operator:
     return Operator(row.id, row.display_name, Role(row.role), json.loads(row.skills), row.active, row.sip_md5)
 
@@ -113,7 +109,7 @@ class OperatorDirectory:
                     role=role.value,
                     skills=json.dumps(skills, sort_keys=True),
                     sip_md5=sip_md5(operator_id, credentials.sip_password),
-                    token_hash=_token_hash(credentials.api_token),
+                    token_hash=passwords.digest(credentials.api_token),
                     active=True,
                     created_at=datetime.now(UTC),
                     password_hash=password_hash,
@@ -129,7 +125,7 @@ class OperatorDirectory:
         with Session(self._engine) as session, session.begin():
             row = self._row(session, operator_id)
             row.sip_md5 = sip_md5(operator_id, credentials.sip_password)
-            row.token_hash = _token_hash(credentials.api_token)
+            row.token_hash = passwords.digest(credentials.api_token)
             row.password_hash, row.failed_signins, row.locked_until = password_hash, 0, None
         return credentials
 
@@ -166,7 +162,7 @@ class OperatorDirectory:
 
     def authenticate(self, token: str) -> Operator | None:
         """The active operator this API token belongs to, or None."""
-        wanted = _token_hash(token)  # of a random token: looked up by its index, not scanned
+        wanted = passwords.digest(token)  # of a random token: looked up by its index, not scanned
         with Session(self._engine) as session:
             for row in session.scalars(select(OperatorRow).where(OperatorRow.token_hash == wanted)):
                 if hmac.compare_digest(row.token_hash, wanted) and row.active:

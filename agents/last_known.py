@@ -10,12 +10,13 @@ each credential is kept. Anything revoked in this process forgets every entry at
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
+
+from agents.passwords import digest
 
 T = TypeVar("T")
 KEPT = timedelta(hours=1)
@@ -34,26 +35,22 @@ class LastKnown(Generic[T]):
         if expires_at is not None:
             until = min(until, expires_at)
         with self._lock:
-            self._known[_digest(credential)] = (value, until)
-            self._known.move_to_end(_digest(credential))
+            self._known[digest(credential)] = (value, until)
+            self._known.move_to_end(digest(credential))
             while len(self._known) > self._size:
                 self._known.popitem(last=False)
 
     def recall(self, credential: str) -> T | None:
         with self._lock:
-            known = self._known.get(_digest(credential))
+            known = self._known.get(digest(credential))
         if known is None or known[1] <= self._now():
             return None
         return known[0]
 
     def forget(self, credential: str) -> None:
         with self._lock:
-            self._known.pop(_digest(credential), None)
+            self._known.pop(digest(credential), None)
 
     def clear(self) -> None:
         with self._lock:
             self._known.clear()
-
-
-def _digest(credential: str) -> str:
-    return hashlib.sha256(credential.encode()).hexdigest()

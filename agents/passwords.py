@@ -69,6 +69,12 @@ def check_absent(password: str) -> bool:
     return False
 
 
+def digest(secret: str) -> str:
+    """How a random secret is kept (a token, a cookie, a pairing code): its sha256, in hex. Fit
+    for secrets with the entropy of ``secrets.token_urlsafe``, never for passwords."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def new_password() -> str:
     """A one-time password an admin hands over (the person sets their own after)."""
     return secrets.token_urlsafe(12)

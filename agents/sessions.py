@@ -12,7 +12,6 @@ trades for a long-lived cookie that reads the wallboard and nothing else.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from agents.directory import Role
 from agents.exceptions import PairingFailed, UnknownKiosk
 from agents.models import OperatorRow, SessionRow
+from agents.passwords import digest
 from core.orm import stored_utc
 from core.settings import AccountSettings
 
@@ -54,10 +54,6 @@ class Kiosk:
     paired: bool
     expires_at: datetime
     seen_at: datetime
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class Sessions:

@@ -10,7 +10,6 @@ changes of the IVR. Which area a route is in is decided where the routes are lis
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from agents.exceptions import UnknownToken
 from agents.models import ApiTokenRow
+from agents.passwords import digest
 from core.orm import stored_utc
 
 AREAS = (
@@ -78,7 +78,7 @@ class Tokens:
             id=token_id,
             name=name,
             scopes=json.dumps(sorted(set(scopes))),
-            secret_hash=_hash(secret),
+            secret_hash=digest(secret),
             created_by=created_by,
             created_at=now,
             expires_at=now + timedelta(days=days) if days else None,
@@ -96,7 +96,7 @@ class Tokens:
         now = self._now()
         with Session(self._engine) as session:
             row = session.get(ApiTokenRow, token_id)
-            if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
+            if row is None or not hmac.compare_digest(row.secret_hash, digest(secret)):
                 return None
             found = _token(row)
             if found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
@@ -118,10 +118,6 @@ class Tokens:
             if row.revoked_at is None:
                 row.revoked_at = self._now()
             return _token(row)
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _token(row: ApiTokenRow) -> Token:
