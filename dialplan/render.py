@@ -82,6 +82,7 @@ MODULES: tuple[str, ...] = (
     "func_strings.so",
     "func_logic.so",
     "func_global.so",
+    "func_db.so",  # the answered calls' notes (telephony/census.py)
     "bridge_simple.so",
     "bridge_native_rtp.so",
     "bridge_holding.so",
@@ -308,6 +309,8 @@ def context(
             for q in doc.queues
         ],
         "served": v.CONTEXT_SERVED,
+        "answered": v.CONTEXT_ANSWERED,
+        "answered_family": v.ASTDB_ANSWERED,
         "escalate": v.CONTEXT_ESCALATE,
         "escalate_feature": v.ESCALATE_FEATURE,
         "escalate_digits": v.ESCALATE_DIGITS,

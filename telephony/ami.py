@@ -23,15 +23,15 @@ from typing import Any, Final
 from core.errors import DomainError
 from core.tasks import child
 from telephony.ami_wire import WireAction, WireManager, wire_logger
+from telephony.census import FORGET_EVERY_S, CensusRefused, forget_answered, take_census
 from telephony.events import AmiEvent, LiveCalls, QueueSnapshot
-from telephony.scrub import SUBSCRIBED_EVENTS, live_calls_from, parse_event, snapshot_from
+from telephony.scrub import SUBSCRIBED_EVENTS, parse_event, snapshot_from
 
 log = logging.getLogger("hotline.ami")
 
 ACTION_LOGIN: Final = "Login"
 ACTION_PING: Final = "Ping"
 ACTION_QUEUE_STATUS: Final = "QueueStatus"
-ACTION_CORE_SHOW_CHANNELS: Final = "CoreShowChannels"
 _NEVER: Final = 10**9  # seconds: panoramisk's own Ping and reconnect timers never fire
 _FAILURES_LOGGED: Final = 10  # then one failed event in _FAILURE_LOG_EVERY is logged
 _FAILURE_LOG_EVERY: Final = 1000
@@ -187,14 +187,9 @@ class AmiNode:
         return snapshot
 
     async def census(self) -> LiveCalls:
-        """The calls with a channel up (CoreShowChannels), also handed to ``on_event``."""
-        asked = datetime.now(UTC)
-        replies = await self.send({"Action": ACTION_CORE_SHOW_CHANNELS})
-        if not isinstance(replies, list):
-            reason = f"{ACTION_CORE_SHOW_CHANNELS} refused ({_header(replies, 'Message', 80)})"
-            raise AmiUnavailable(self.name, reason)
-        live = live_calls_from(replies, self.name, asked)
-        log.info("%s: census: %d calls up", self.name, len(live.call_ids))
+        """Calls up and answered meanwhile (telephony/census.py), also handed to ``on_event``."""
+        live = await take_census(self.send, self.name)  # CensusRefused, AmiUnavailable
+        log.info("%s: census: %d up, %d answered noted", self.name, len(live.call_ids), len(live.answered))
         try:
             self._deliver(live)
         except Exception as exc:
@@ -205,7 +200,7 @@ class AmiNode:
         """A census that fails leaves the link up: calls are then settled by the sweep."""
         try:
             await self.census()
-        except AmiUnavailable as exc:
+        except (AmiUnavailable, CensusRefused) as exc:
             log.warning("%s: census failed: %s", self.name, exc.reason)
 
     async def wait_logged_in(self, timeout: float) -> None:  # noqa: ASYNC109 - the agreed API
@@ -301,8 +296,12 @@ class AmiNode:
         self._set_state(connected=True, logged_in=True)
 
     async def _heartbeat(self, link: _Link) -> None:
+        forget_at = time.monotonic() + FORGET_EVERY_S
         while not await _wait_event(link.lost, self._endpoint.heartbeat_interval):
             await self.send({"Action": ACTION_PING})
+            if time.monotonic() >= forget_at:
+                forget_at = time.monotonic() + FORGET_EVERY_S
+                await forget_answered(self.send, self.name)
         if not self._stopping:
             raise AmiUnavailable(self.name, "connection closed by peer")
 

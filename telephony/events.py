@@ -186,11 +186,15 @@ class QueueSnapshot:
 class LiveCalls:
     """The calls a node has channels for right now (a CoreShowChannels census): their ids only.
 
-    Taken after every login, so calls that ended while nobody listened can be settled."""
+    Taken after every login, so calls that ended while nobody listened can be settled;
+    ``answered``: the calls an operator answered since the last census (AstDB, noted by the
+    dialplan as each call is answered), so one answered while nobody listened is not taken for
+    an abandoned one."""
 
     node: str
     at: datetime  # when the census was asked for: a call seen after it is not judged by it
     call_ids: frozenset[str]
+    answered: frozenset[str] = frozenset()
 
 
 AmiEvent: TypeAlias = (

@@ -10,6 +10,7 @@ never leave this module.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Final, TypeAlias
@@ -248,6 +249,8 @@ def snapshot_from(raws: Iterable[Mapping[str, object]], node: str) -> QueueSnaps
 
 
 _CORE_SHOW_CHANNEL: Final = CORE_SHOW_CHANNEL.lower()
+_DB_TREE_ENTRY: Final = "dbgettreeresponse"
+_CALL_ID: Final = re.compile(r"[0-9]{1,20}\.[0-9]{1,10}")  # a Linkedid: epoch.sequence
 
 
 def live_calls_from(raws: Iterable[Mapping[str, object]], node: str, at: datetime) -> LiveCalls:
@@ -260,6 +263,20 @@ def live_calls_from(raws: Iterable[Mapping[str, object]], node: str, at: datetim
         if _text(get("event")).lower() == _CORE_SHOW_CHANNEL and (call_id := _text(get("linkedid"))):
             ids.add(call_id)
     return LiveCalls(node, at, frozenset(ids))
+
+
+def answered_from(raws: Iterable[Mapping[str, object]], family: str) -> frozenset[str]:
+    """A DBGetTree reply for ``family`` as the call ids it holds (keys ``/family/<call id>``);
+    a key that is not a call id is skipped."""
+    prefix, ids = f"/{family}/", set()
+    for raw in raws:
+        get = _getter(raw)
+        key = _text(get("key"))
+        if _text(get("event")).lower() == _DB_TREE_ENTRY and key.startswith(prefix):
+            call_id = key[len(prefix) :]
+            if _CALL_ID.fullmatch(call_id):
+                ids.add(call_id)
+    return frozenset(ids)
 
 
 def parse_event(raw: Mapping[str, object], node: str) -> AmiEvent | None:

@@ -23,6 +23,10 @@ CONTEXT_REFERRAL: Final = "hotline-referral"
 CONTEXT_SIMULATED_OPERATOR: Final = "hotline-simop"
 CONTEXT_ESCALATE: Final = "hotline-escalate"  # the caller, handed on to the escalation queue
 CONTEXT_SERVED: Final = "hotline-served"  # after the operator hung up: the survey, then goodbye
+# Runs on the operator's channel as a call is answered (Queue's gosub): notes the call id in
+# AstDB, so a service that was not listening then (a restart) still records it as answered.
+CONTEXT_ANSWERED: Final = "hotline-answered"
+ASTDB_ANSWERED: Final = "hotline_answered"  # the AstDB family: key the call id, value the epoch
 # The operator's DTMF feature (features.conf applicationmap) that hands the caller on.
 ESCALATE_FEATURE: Final = "hotline-escalate"
 ESCALATE_DIGITS: Final = "*9"

@@ -306,15 +306,17 @@ class CallAssembler:
 
     def _settle_gone(self, live: LiveCalls) -> None:
         """Calls of this node that Asterisk no longer has (they ended while nobody listened:
-        a restart, an AMI outage) are recorded as incomplete; calls seen after the census was
-        asked for are left to their own events."""
+        a restart, an AMI outage) are recorded as incomplete, answered if Asterisk noted an
+        answer meanwhile; calls seen after the census was asked for are left to their own events."""
         gone = [
             call
             for call, seen in self._seen.items()
             if call.node == live.node and call.call_id not in live.call_ids and seen < live.at
         ]
         for call in gone:
-            self._finish(call, _outcome_when_gone(self._open[call]), complete=False)
+            record = self._open[call]
+            answered = call.call_id in live.answered  # noted by the dialplan as it was answered
+            self._finish(call, Outcome.ANSWERED if answered else _outcome_when_gone(record), complete=False)
 
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:
         record = self._open.pop(call, None)

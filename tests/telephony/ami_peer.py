@@ -76,6 +76,8 @@ class FakeAsterisk:
     resyncs: int = 0
     censuses: int = 0
     refuse_census: bool = False
+    answered_notes: dict[str, str] = field(default_factory=dict)  # AstDB hotline_answered: id -> epoch
+    db_actions: list[str] = field(default_factory=list)  # DBGetTree, DBDelTree, in order
     pings: int = 0
     login_events: list[str] = field(default_factory=list)
     connected_at: list[float] = field(default_factory=list)
@@ -180,9 +182,28 @@ class FakeAsterisk:
                 client.writer.write(_reply(action_id, "Error", "Message: Permission denied"))
             else:
                 client.writer.write(self._recorded("core_show_channels.txt", action_id).encode())
+        elif name in ("dbgettree", "dbdeltree"):
+            self.db_actions.append(action["action"])
+            client.writer.write(self._astdb(name, action, action_id))
         elif name != "ping":
             client.writer.write(_reply(action_id, "Error", "Message: Invalid/unknown command"))
         await client.writer.drain()
+
+    def _astdb(self, name: str, action: dict[str, str], action_id: str) -> bytes:
+        """Asterisk 22's replies (main/db.c) for the one family the service uses."""
+        family = action.get("family", "")
+        if name == "dbdeltree":
+            if family != "hotline_answered" or not self.answered_notes:
+                return _reply(action_id, "Error", "Message: Database entry not found")
+            self.answered_notes.clear()
+            return _reply(action_id, "Success", "Message: Key tree deleted successfully")
+        notes = self.answered_notes if family == "hotline_answered" else {}
+        head = _reply(action_id, "Success", "EventList: start", "Message: Result will follow")
+        entries = [f"Event: DBGetTreeResponse{EOL}Key: /{family}/{k}{EOL}Val: {v}{EOL}ActionID: {action_id}"
+                   for k, v in notes.items()]  # fmt: skip
+        done = ["Event: DBGetTreeComplete", f"ActionID: {action_id}", "EventList: Complete"]
+        tail = EOL.join([*done, f"ListItems: {len(notes)}"])
+        return head + "".join(e + EOL + EOL for e in entries).encode() + (tail + EOL + EOL).encode()
 
     async def _login(self, client: _Client, action: dict[str, str], action_id: str) -> None:
         self.login_events.append(action.get("events", ""))

@@ -114,6 +114,23 @@ async def test_after_the_resync_a_census_of_live_calls_is_delivered(peer: FakeAs
         assert peer.censuses == 1 and isinstance(run.events[-1], LiveCalls)
 
 
+async def test_the_census_reads_and_clears_the_calls_answered_while_away(peer: FakeAsterisk) -> None:
+    """The dialplan notes each answered call in AstDB: a call answered and ended during a
+    restart is in the census's ``answered``, and the notes are cleared once read."""
+    peer.answered_notes = {"1733560009.41": "1733560020", "not-a-call-id": "1"}
+    async with running(peer) as run:
+        await peer.wait_until(lambda: bool(run.of(LiveCalls)))
+        [live] = run.of(LiveCalls)
+        assert live.answered == {"1733560009.41"}
+        assert peer.db_actions == ["DBGetTree", "DBDelTree"] and not peer.answered_notes
+
+
+async def test_a_census_without_notes_has_none_answered(peer: FakeAsterisk) -> None:
+    async with running(peer) as run:
+        await peer.wait_until(lambda: bool(run.of(LiveCalls)))
+        assert run.of(LiveCalls)[0].answered == frozenset() and peer.db_actions == ["DBGetTree", "DBDelTree"]
+
+
 async def test_a_refused_census_leaves_the_link_up(peer: FakeAsterisk) -> None:
     peer.refuse_census = True
     async with running(peer) as run:

@@ -74,6 +74,27 @@ def test_a_call_that_ended_while_no_process_ran_is_settled_by_the_census(tmp_pat
     assert second.open_calls == 1  # the other call is still up in Asterisk: it goes on
 
 
+def test_a_call_answered_and_ended_while_no_process_ran_is_recorded_answered(tmp_path: Path) -> None:
+    """The census's ``answered`` (AstDB notes the dialplan writes as a call is answered) tells
+    an answered call from an abandoned one when both ended while nobody listened."""
+    first, log, _ = process(tmp_path)
+    first.ivr_started(CALL, at(0), "en", "7")
+    first.ivr_routed(CALL, at(3), ROUTE)
+    first.on_event(join(3.1))
+    waiting = CALL.__class__("local", "1700000000.9")
+    first.ivr_started(waiting, at(1), "en", "7")
+    first.ivr_routed(waiting, at(3), ROUTE)
+    log.close()
+
+    second, _, out = process(tmp_path)
+    second.on_event(LiveCalls("local", at(60), frozenset(), answered=frozenset({CALL.call_id})))
+    outcomes = {r.call_id: (r.outcome, r.complete, r.topic) for r in out}
+    assert outcomes == {
+        CALL.call_id: (Outcome.ANSWERED, False, "crisis"),
+        waiting.call_id: (Outcome.ABANDONED_IN_QUEUE, False, "crisis"),
+    }
+
+
 def test_the_census_leaves_calls_of_other_nodes_and_calls_seen_after_it(tmp_path: Path) -> None:
     a, _, out = process(tmp_path)
     a.ivr_started(CALL, at(10), "en", "7")
