@@ -123,6 +123,7 @@ function actionsCell(o, queues) {
     element("option", { value: "", textContent: t("wallboard.act.move") }),
     ...queues.filter((q) => !o.queues.includes(q)).map((q) => element("option", { value: `in:${q}`, textContent: t("wallboard.act.into", { queue: q }) })),
     ...o.queues.map((q) => element("option", { value: `out:${q}`, textContent: t("wallboard.act.out_of", { queue: q }) })));
+  move.setAttribute("aria-label", t("wallboard.act.move_label", who));  // a name, not only a title
   move.addEventListener("change", () => {
     const [how, queue] = move.value.split(":");
     if (!queue) return;
