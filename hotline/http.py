@@ -26,7 +26,7 @@ from hotline.openapi import document_errors
 from hotline.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = ("admin", "operator", "wallboard", "reports", "planning", "operators")
+PAGES = ("admin", "operator", "wallboard", "reports", "planning", "operators", "ivr")
 PROBLEM = "application/problem+json"
 log = logging.getLogger("hotline.http")
 DATABASE_RETRY_AFTER = 5  # seconds: what a 503 for a database away asks a client to wait

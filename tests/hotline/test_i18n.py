@@ -21,7 +21,15 @@ PLURALS = {
     "pl": {"one", "few", "many", "other"},
 }
 # Pages whose HTML and scripts are all through the catalogue; every page once issue 19 lands.
-TRANSLATED_PAGES: tuple[str, ...] = ("operator", "wallboard", "reports", "admin", "planning", "operators")
+TRANSLATED_PAGES: tuple[str, ...] = (
+    "operator",
+    "wallboard",
+    "reports",
+    "admin",
+    "planning",
+    "operators",
+    "ivr",
+)
 CALL = re.compile(r"""catalogue\(\s*"(\w+)",\s*""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 T_CALL = re.compile(r"""\bt\(\s*(["'])([\w.-]+)\1""")
