@@ -260,7 +260,8 @@
         ...referral, organisation: read(box, "organisation"), description: read(box, "description"), number: read(box, "number"),
         schedule: orNull(read(box, "schedule")), region: orNull(read(box, "region")),
         languages: read(box, "languages").split(/[\s,]+/).filter(Boolean),
-        topics: [...itemIds("topics").filter((id) => read(box, `topic-${id}`)), ...unknown],
+        topics: [...(referral.topics || []).filter((id) => unknown.includes(id) || read(box, `topic-${id}`)),
+          ...itemIds("topics").filter((id) => !(referral.topics || []).includes(id) && read(box, `topic-${id}`))],
       };
     };
     return { fields, collect };
