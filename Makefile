@@ -1,9 +1,12 @@
 # The two commands of the README:
 #   make run    start the sandbox Asterisk and the hotline on embedded defaults
+#               (make run LINE=coalition: one of the shipped lines in lines/, its own
+#               settings lines/<line>/hotline.yaml, database and var dir under var/lines/)
 #   make test   run the whole test suite (real Asterisk included)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LINE ?=
 
 .PHONY: run test test-deploy deps lint check clean
 
@@ -17,7 +20,12 @@ deps: $(BIN)/hotline
 	./scripts/system-deps
 
 run: deps
+ifeq ($(strip $(LINE)),)
 	$(BIN)/hotline run
+else
+	@test -f lines/$(LINE)/hotline.yaml || { echo "no line '$(LINE)'; the lines: $$(ls lines | tr '\n' ' ')" >&2; exit 2; }
+	HOTLINE_CONFIG=lines/$(LINE)/hotline.yaml $(BIN)/hotline run
+endif
 
 # Beside pytest run, each with its status counting:
 #  - the deploy test (the docker-compose stack, deploy/test/run), at a lower priority; its
