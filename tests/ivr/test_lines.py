@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings, load_settings
+from dialplan.check import check
+from dialplan.render import render, sandbox_target, write
 from ivr.codec import from_yaml
 from ivr.document import IvrDocument
 from ivr.engine import Ask, Engine, Route, RouteKind
@@ -123,6 +125,16 @@ def line_settings_root(monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("HOTLINE_AMI_SECRET_LOCAL", "test-ami-secret-not-used")
     monkeypatch.setenv("HOTLINE_AGI_SECRET", "test-agi-secret-not-used")
     return load_settings(ROOT / "hotline.yaml")
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_the_sandbox_configuration_renders(
+    line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `make run LINE=<line>` gives the sandbox Asterisk: queues, dialplan, referral trunk."""
+    doc, settings = document(line), line_settings(line, monkeypatch)
+    write(render(settings, sandbox_target(settings), doc), tmp_path / "etc")
+    check(tmp_path / "etc", doc.queue_names())
 
 
 @pytest.mark.parametrize("line", LINES)
