@@ -515,14 +515,23 @@ function drawReview() {
   const changes = r.changes || [];
   const items = changes.map((c) => element("li", { className: c.change },
     element("span", { className: "sign", textContent: `${CHANGE_SIGNS[c.change] || "~"} `, ariaHidden: "true" }),
-    `${t(`ivr.change.${c.change}`)}: ${t(`ivr.section.${c.section}`)} `,
-    element("strong", { textContent: c.section === "topics" ? `${topicLabel(c.id)} (${c.id})` : c.id }),
+    `${t(`ivr.change.${c.change}`)}: ${hasText(`ivr.section.${c.section}`) ? t(`ivr.section.${c.section}`) : c.section} `,
+    changedItem(c),
     c.fields && c.fields.length ? ` (${t("ivr.fields", { fields: c.fields.join(", ") })})` : ""));
   if (!r.changes) items.push(element("li", { textContent: t("ivr.changes_as_text") }));
   else if (!changes.length) items.push(element("li", { textContent: t("ivr.no_changes") }));
   $("changes").replaceChildren(...items);
   $("unified").textContent = r.unified || "";
   $("unified").closest("details").open = !r.changes;
+}
+
+/** A changed item's name; a button to its form when the draft still has it. */
+function changedItem(c) {
+  const words = c.section === "topics" ? `${topicLabel(c.id)} (${c.id})` : c.id;
+  if (!SECTIONS.includes(c.section) || itemData(c.section, c.id) === undefined) return element("strong", { textContent: words });
+  const go = element("button", { type: "button", className: "link", textContent: words });
+  go.addEventListener("click", () => reveal(`${c.section}/${c.id}`));
+  return go;
 }
 
 async function publish() {

@@ -99,17 +99,17 @@ WORDS = {
     },
 }
 # Per language: the key of the second menu changed, what it is first pointed at (that does not
-# exist) and the problem validation names, then the topic it is fixed to and its name.
+# exist) and the problem validation names, then the topic it is fixed to.
 CASES = {
     "ru": ("1", "topic", "topic", "no-such-topic", "topic 'no-such-topic' does not exist", "addiction"),
     "pl": ("2", "submenu", "node", "nowhere", "node 'nowhere' does not exist", "social"),
     "en": ("3", "operator", "queue", "no-queue", "queue 'no-queue' does not exist", "crisis"),
 }
-NAMES = {
-    "ru": "Зависимость",
-    "pl": "Pomoc społeczna",
-    "en": "Crisis",
-}  # the fixed topic's, in the page's language
+NAMES = {  # the topics' names in each language
+    "addiction": {"ru": "Зависимость", "pl": "Uzależnienie", "en": "Addiction"},
+    "social": {"ru": "Социальная помощь", "pl": "Pomoc społeczna", "en": "Social help"},
+    "crisis": {"ru": "Кризис", "pl": "Kryzys", "en": "Crisis"},
+}
 
 
 async def _nothing(_: IvrDocument) -> None:
@@ -228,7 +228,9 @@ def test_an_option_edited_in_the_tree_fails_validation_at_its_place_is_fixed_rev
     point(tab, key, "topic", "topic", fixed)
     expect(tab.locator("#summary")).to_have_text(words["valid"])
     expect(tab.locator("#problems li")).to_have_count(0)
-    expect(item(tab, f"nodes/topics/{key}").locator(":scope > .label")).to_contain_text(NAMES[language])
+    expect(item(tab, f"nodes/topics/{key}").locator(":scope > .label")).to_contain_text(
+        NAMES[fixed][language]
+    )
 
     tab.select_option("#sim-language", language)
     tab.fill("#sim-keys", f"2 {key}")
@@ -253,4 +255,10 @@ def test_an_option_edited_in_the_tree_fails_validation_at_its_place_is_fixed_rev
     live = yaml.safe_load(api.get(f"{url}/api/ivr/versions/active/yaml").text())
     assert live["menu"]["nodes"]["topics"]["options"][key] == {"action": "topic", "topic": fixed}
     expect(tab.locator("#live")).to_contain_text(str(active["number"]))
+
+    other = {"ru": "pl", "pl": "en", "en": "ru"}[language]  # another language, no reload
+    tab.select_option("#language", other)
+    expect(tab.locator("h1")).to_have_text(WORDS[other]["h1"])
+    expect(item(tab, f"nodes/topics/{key}").locator(":scope > .label")).to_contain_text(NAMES[fixed][other])
+    expect(tab.locator("#form-h")).to_contain_text("topics")
     tab.context.close()
