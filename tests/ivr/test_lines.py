@@ -16,7 +16,7 @@ from core.settings import Settings, load_settings
 from dialplan.check import check
 from dialplan.render import render, sandbox_target, write
 from ivr.codec import from_yaml
-from ivr.document import IvrDocument
+from ivr.document import IvrDocument, OperatorAction
 from ivr.engine import Ask, Engine, Route, RouteKind
 from ivr.prompts import PromptStudio, Voices
 from ivr.validation import validate
@@ -233,3 +233,32 @@ def reachable_menus(doc: IvrDocument) -> Iterator[tuple[str, ...]]:
             if isinstance(after, Ask) and after.node not in seen:
                 seen.add(after.node)
                 todo.append((*keys, key))
+
+
+def test_the_support_line_is_tuned_for_elderly_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slower speech than the default, "0" for a person at every level, at most three other
+    choices a menu, and submenus that wait longer than the other lines' 4 s."""
+    doc, settings = document("support-line"), line_settings("support-line", monkeypatch)
+    assert settings.tts.speed_by_language.get("ru", settings.tts.speed) < 150
+    for node_id, node in doc.menu.nodes.items():
+        assert isinstance(node.options.get("0"), OperatorAction), node_id
+        assert len(set(node.options) - {"0", "*"}) <= 3, node_id
+        if node_id != doc.menu.entry:
+            assert node.timeout_seconds >= 5, node_id
+
+
+def test_the_coalition_speaks_polish_first() -> None:
+    doc = document("coalition")
+    assert (doc.default_language, doc.languages) == ("pl", ["pl", "en"])
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_referrals_are_marked_samples_with_made_up_numbers(line: str) -> None:
+    """Never a real number: the demo's made-up 88001000xxx range, and a name saying so."""
+    doc = document(line)
+    marks = ("Sample", "Przykład", "Пример")
+    for referral in doc.referrals:
+        assert referral.number.startswith("88001000"), referral.id
+        assert any(mark in referral.organisation for mark in marks), referral.id
+    if doc.emergency is not None:
+        assert doc.emergency.number.startswith("88001000")
