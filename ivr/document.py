@@ -20,6 +20,7 @@ from ivr.schedule import Schedule
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Digit = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
+SILENCE_LIMIT_SECONDS = 15  # default: a silent caller reaches a person within this
 CORE_PREFIX = "core:"  # a prompt reference naming one of Asterisk's own sounds, e.g. core:beep
 # A queue's periodic announcement, one file name for every language: <dir>/<lang>/<prefix><prompt>.
 ANNOUNCE_PREFIX = "queue-announce-"
@@ -202,6 +203,12 @@ class IvrDocument(_Model):
     menu: Menu
     summary: SummaryForm | None = None  # the operator's after-call summary (ivr/desk.py)
     emergency: Emergency | None = None
+    # A caller who presses nothing reaches a person within this (ivr/silence.py); None: 15 s.
+    silence_limit: int | None = Field(None, ge=5, le=300)
+
+    @property
+    def silence_limit_seconds(self) -> int:
+        return SILENCE_LIMIT_SECONDS if self.silence_limit is None else self.silence_limit
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)

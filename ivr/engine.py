@@ -130,8 +130,9 @@ class Walk:
     def node(self) -> str:
         return self.stack[-1]
 
-    def start(self) -> Ask:
-        return self._enter(self.engine.document.menu.entry)
+    def start(self, node: str | None = None) -> Ask:
+        """At the menu's entry, or at ``node`` (a walk from the middle: ivr/silence.py)."""
+        return self._enter(node or self.engine.document.menu.entry)
 
     def answer(self, digits: str) -> Ask | Route:
         """Feed what the caller pressed ('' for nothing) and get the next step."""
@@ -163,9 +164,12 @@ class Walk:
 
     def _ask(self) -> Ask:
         node = self.engine.document.menu.nodes[self.node]
+        # A choice of language says itself in every language offered, the caller's own first.
+        offered = [a.language for a in node.options.values() if isinstance(a, LanguageAction)]
+        spoken = dict.fromkeys([self.language, *offered] if offered else [self.language])
         return Ask(
             node=self.node,
-            prompts=(self.engine.play(node.prompt, self.language),),
+            prompts=tuple(self.engine.play(node.prompt, lang) for lang in spoken),
             timeout_ms=node.timeout_seconds * 1000,
             language=self.language,
             attempt=self.attempt,

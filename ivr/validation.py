@@ -27,6 +27,7 @@ from ivr.document import (
     TopicAction,
 )
 from ivr.issues import Issue
+from ivr.silence import Durations, silence_issues
 
 
 @dataclass
@@ -47,9 +48,10 @@ class _Ids:
         self.schedules = {s.id for s in self.doc.schedules}
 
 
-def validate(doc: IvrDocument) -> list[Issue]:
+def validate(doc: IvrDocument, durations: Durations | None = None) -> list[Issue]:
     """All problems of the document, in a stable order; empty when it may be published.
-    Linear in the document's size (bench/ivr_validation.py)."""
+    ``durations``: the prompts' audio lengths (else estimated from their words). Linear in the
+    document's size (bench/ivr_validation.py)."""
     paths = _paths(doc)
     ids = _Ids(doc)
     checks = (
@@ -63,7 +65,9 @@ def validate(doc: IvrDocument) -> list[Issue]:
         _check_prompts(doc, paths),
         check_desk(doc, ids.queues, ids.referrals),
     )
-    return [issue for check in checks for issue in check]
+    issues = [issue for check in checks for issue in check]
+    # The silent caller's walk needs a sound menu; then its length against the limit.
+    return issues or silence_issues(doc, durations)
 
 
 # -- node paths ----------------------------------------------------------------------------------

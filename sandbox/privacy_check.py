@@ -59,15 +59,16 @@ class Shape:
     hangup_after_ms: int | None = None
 
 
-# The shipped menu (hotline-ivr.yaml): language 2 (English), then 1 crisis, 3 loss, 5 legal
-# (after hours: referral); silence ends at a human; a caller gone after 1.5 s never chose.
+# The shipped menu (hotline-ivr.yaml): language 2 (English), then 1 crisis, or 2 the topics and
+# 3 loss, 5 legal (after hours: referral); silence ends at a human; a caller gone after 1.5 s
+# never chose.
 DEFAULT_SHAPES: Final = (
     Shape("21"),
-    Shape("23"),
+    Shape("223"),
     Shape(""),
     Shape("", 1500),
     Shape("21", 9000),
-    Shape("25", 9000),
+    Shape("225", 9000),
 )
 
 

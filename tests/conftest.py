@@ -26,7 +26,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def seed_document() -> IvrDocument:
-    return from_yaml((ROOT / "hotline-ivr.yaml").read_text(encoding="utf-8"))
+    return from_yaml((ROOT / "tests" / "menu.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

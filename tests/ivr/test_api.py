@@ -29,7 +29,7 @@ from tests.problems import problem_of
 TOKEN = "t0ken"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-SEED_TEXT = (ROOT / "hotline-ivr.yaml").read_text(encoding="utf-8")
+SEED_TEXT = (ROOT / "tests" / "menu.yaml").read_text(encoding="utf-8")
 SHELTER_TOPIC: dict[str, Any] = {
     "names": {"ru": "Dom", "en": "Domestic violence"},
     "queue": "shelter",
@@ -58,7 +58,7 @@ async def client(tmp_path: Path, sounds: Path) -> AsyncIterator[httpx.AsyncClien
     migrate(database)
     ivr_store = IvrStore(database)
     service = IvrService(ivr_store, PromptStudio(sounds), _apply, Path("/srv/hotline/sounds"), lambda: NOW)
-    await service.start(ROOT / "hotline-ivr.yaml")
+    await service.start(ROOT / "tests" / "menu.yaml")
     admin = authenticator(database, admin_token=TOKEN).guard({Role.ADMIN}, "ivr")
     app = create_app([ivr_router(service, ivr_store, admin)])
     transport = httpx.ASGITransport(app=app)
@@ -215,7 +215,7 @@ async def test_fix_publish_versions_and_roll_back(client: httpx.AsyncClient) -> 
 
     versions = (await client.get("/api/ivr/versions")).json()
     assert [(v["number"], v["author"], v["note"], v["active"]) for v in versions] == [
-        (1, "seed", "imported from hotline-ivr.yaml", False),
+        (1, "seed", "imported from menu.yaml", False),
         (2, "admin", "shelter queue", True),  # who signed in, not the body's "ann"
     ]
     assert datetime.fromisoformat(versions[1]["created_at"]).replace(tzinfo=UTC) == NOW
@@ -315,7 +315,7 @@ async def test_simulate_the_draft(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert body["version"] is None
     assert (body["route"]["queue"], body["route"]["priority"]) == ("shelter", 6)
-    assert body["steps"][0]["prompts"] == ["ru/language"]
+    assert body["steps"][0]["prompts"] == ["ru/language", "en/language"]
 
 
 async def test_simulating_a_broken_draft_is_422(client: httpx.AsyncClient) -> None:
@@ -381,7 +381,7 @@ async def test_the_author_is_the_signed_in_identity_never_the_body(tmp_path: Pat
     migrate(database)
     store = IvrStore(database)
     service = IvrService(store, PromptStudio(sounds), _apply, Path("/srv/hotline/sounds"), lambda: NOW)
-    await service.start(ROOT / "hotline-ivr.yaml")
+    await service.start(ROOT / "tests" / "menu.yaml")
 
     async def lead(request: Request) -> Principal:
         return Principal("op-lead", Role.SHIFT_LEAD, operator=True)

@@ -15,7 +15,7 @@ from ivr.issues import Issue
 from ivr.validation import validate
 from tests.conftest import ROOT
 
-SEED_TEXT = (ROOT / "hotline-ivr.yaml").read_text(encoding="utf-8")
+SEED_TEXT = (ROOT / "tests" / "menu.yaml").read_text(encoding="utf-8")
 
 SMALL = """\
 languages: [en]

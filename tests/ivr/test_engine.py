@@ -52,9 +52,15 @@ def route(step: Ask | Route) -> Route:
 
 # -- the language node ---------------------------------------------------------------------------
 def test_the_walk_starts_at_the_language_node_in_the_default_language(engine: Engine) -> None:
+    """The choice of language says itself in every language it offers, the caller's first."""
     first = ask(engine.walk(MONDAY_10).start())
     assert first == Ask(
-        node="language", prompts=("/p/ru/language",), timeout_ms=3000, language="ru", attempt=1, escape="12"
+        node="language",
+        prompts=("/p/ru/language", "/p/en/language"),
+        timeout_ms=3000,
+        language="ru",
+        attempt=1,
+        escape="12",
     )
 
 
@@ -245,7 +251,7 @@ def test_a_holiday_closes_a_weekday(engine: Engine) -> None:
 def test_a_channel_language_of_the_document_is_used(engine: Engine) -> None:
     walk = engine.walk(MONDAY_10, "en")
     assert walk.language == "en"
-    assert walk.start().prompts == ("/p/en/language",)
+    assert walk.start().prompts == ("/p/en/language", "/p/ru/language")
     assert ask(walk.answer("")).prompts == ("/p/en/welcome",)
 
 
@@ -253,7 +259,7 @@ def test_a_channel_language_of_the_document_is_used(engine: Engine) -> None:
 def test_another_channel_language_is_ignored(engine: Engine, channel: str | None) -> None:
     walk = engine.walk(MONDAY_10, channel)
     assert walk.language == "ru"
-    assert walk.start().prompts == ("/p/ru/language",)
+    assert walk.start().prompts == ("/p/ru/language", "/p/en/language")
 
 
 def test_core_prompts_are_played_as_asterisk_sounds(engine: Engine) -> None:

@@ -35,7 +35,7 @@ from ivr.service import (
 from ivr.store import IvrStore, PromptPaths
 from tests.conftest import ROOT, seed_document
 
-SEED = ROOT / "hotline-ivr.yaml"
+SEED = ROOT / "tests" / "menu.yaml"
 ASTERISK_SOUNDS = Path("/srv/hotline/sounds")
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday 10:00 in Moscow: office hours
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
@@ -120,7 +120,7 @@ async def test_start_publishes_the_seed_as_version_1(
     assert service.engine().document == document
     assert asterisk.applied == [document]
     [version] = store.versions()
-    assert (version.number, version.author, version.note) == (1, "seed", "imported from hotline-ivr.yaml")
+    assert (version.number, version.author, version.note) == (1, "seed", "imported from menu.yaml")
     assert version.created_at == NOW
     assert [(a.version, a.action, a.author) for a in store.activations()] == [(1, "publish", "seed")]
     assert store.active_number() == 1
@@ -359,7 +359,12 @@ async def test_simulate_the_live_version(service: IvrService) -> None:
         "2,2,1",
     )
     assert result.steps == [
-        {"node": "language", "prompts": [paths[("language", "ru")]], "language": "ru", "pressed": "2"},
+        {
+            "node": "language",
+            "prompts": [paths[("language", "ru")], paths[("language", "en")]],
+            "language": "ru",
+            "pressed": "2",
+        },
         {"node": "root", "prompts": [paths[("welcome", "en")]], "language": "en", "pressed": "2"},
         {"node": "violence", "prompts": [paths[("violence", "en")]], "language": "en", "pressed": "1"},
     ]
@@ -390,7 +395,11 @@ async def test_simulate_a_draft(service: IvrService) -> None:
     result = service.simulate(["2", "2", "1"], MONDAY_10, doc=await service.draft())
     assert result.version is None
     assert result.route is not None and (result.route.queue, result.route.priority) == ("shelter", 6)
-    assert [s["prompts"] for s in result.steps] == [["ru/language"], ["en/welcome"], ["en/violence"]]
+    assert [s["prompts"] for s in result.steps] == [
+        ["ru/language", "en/language"],
+        ["en/welcome"],
+        ["en/violence"],
+    ]
     assert walk(service, "2", "2", "1").queue == "violence"  # the live version is untouched
 
 

@@ -141,7 +141,7 @@ def test_fallback_queue_must_exist() -> None:
 
 
 def test_digits_unique_per_node() -> None:
-    text = (ROOT / "hotline-ivr.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "tests" / "menu.yaml").read_text(encoding="utf-8")
     twice = text.replace(
         '        "3": {action: topic, topic: loss}\n',
         '        "3": {action: topic, topic: loss}\n        "3": {action: topic, topic: crisis}\n',
