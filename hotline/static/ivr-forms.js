@@ -271,8 +271,9 @@
 
   const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-  function dayName(i) {
-    return new Intl.DateTimeFormat(locale(), { weekday: "long", timeZone: "UTC" }).format(Date.UTC(2024, 0, 1 + i));
+  /** A weekday's name in the page's language (2024-01-01 was a Monday); short for the grid. */
+  function dayName(i, length) {
+    return new Intl.DateTimeFormat(locale(), { weekday: length || "long", timeZone: "UTC" }).format(Date.UTC(2024, 0, 1 + i));
   }
 
   /** 24 hour cells, filled where a range is open (drawn for the eye; the text says it). */
@@ -294,7 +295,8 @@
       field.setAttribute("aria-label", t("ivr.f.hours_on", { day: dayName(i) }));
       const bar = element("td", {}, hoursBar(text));
       field.addEventListener("input", () => bar.replaceChildren(hoursBar(field.value)));
-      return element("tr", {}, element("th", { scope: "row", textContent: dayName(i) }), element("td", {}, field), bar);
+      const name = element("th", { scope: "row" }, element("abbr", { title: dayName(i), textContent: dayName(i, "short") }));
+      return element("tr", {}, name, element("td", {}, field), bar);
     });
     return element("table", { className: "week" },
       element("thead", {}, element("tr", {}, translated("th", "ivr.day"), translated("th", "ivr.hours"), translated("th", "ivr.hours_bar"))),
