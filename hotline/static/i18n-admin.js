@@ -51,6 +51,7 @@ catalogue("ru", {
   "admin.col.on": "объект",
   "admin.col.answer": "ответ",
   "admin.col.details": "подробности",
+  "admin.col.actions": "действия",
   "admin.roll_back": "Вернуть версию {version}",
   "admin.draft_valid": "Черновик без ошибок.",
   "admin.draft_problems": {
@@ -186,6 +187,7 @@ catalogue("pl", {
   "admin.col.on": "obiekt",
   "admin.col.answer": "odpowiedź",
   "admin.col.details": "szczegóły",
+  "admin.col.actions": "działania",
   "admin.roll_back": "Przywróć wersję {version}",
   "admin.draft_valid": "Wersja robocza nie ma błędów.",
   "admin.draft_problems": {
@@ -321,6 +323,7 @@ catalogue("en", {
   "admin.col.on": "on",
   "admin.col.answer": "answer",
   "admin.col.details": "details",
+  "admin.col.actions": "actions",
   "admin.roll_back": "Roll back to {version}",
   "admin.draft_valid": "The draft is valid.",
   "admin.draft_problems": {
