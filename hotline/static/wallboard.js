@@ -38,6 +38,27 @@ function link(live, key) {
 
 function elapsed() { return (Date.now() - state.received) / 1000; }
 
+/** A figure judged against its queue's bound: the colour, a sign (wallboard.css's .cue-*) and the
+ * verdict in words as its title, so that the colour is never the only cue (issue 19, item 6). */
+function judged(text, verdict, cue, words) {
+  const td = cell(text, `${verdict} cue-${cue}`);
+  td.title = words;
+  return td;
+}
+
+function waitCell(q, wait) {
+  if (!q.waiting || wait <= q.threshold_seconds) return cell(q.waiting ? duration(wait) : "–", "wait");
+  return judged(duration(wait), "wait bad", "over", t("wallboard.cue.over", { threshold: duration(q.threshold_seconds) }));
+}
+
+function levelCell(q) {
+  const level = q.service_level_24h;
+  if (level === null) return cell(pct(level));
+  const target = { target: pct(q.target) };
+  if (level < q.target) return judged(pct(level), "bad", "below", t("wallboard.cue.below", target));
+  return judged(pct(level), "good", "met", t("wallboard.cue.met", target));
+}
+
 function drawQueues(s) {
   const alertsOf = new Set(s.alerts.map((a) => `${a.queue}:${a.kind}`));
   const rows = s.queues.map((q) => {
@@ -47,8 +68,8 @@ function drawQueues(s) {
     tr.append(
       cell(queueName(q.queue)),
       cell(formatNumber(q.waiting), "big waiting"),
-      cell(q.waiting ? duration(wait) : "–", `wait${wait > q.threshold_seconds ? " bad" : ""}`),
-      cell(pct(q.service_level_24h), q.service_level_24h === null ? "" : q.service_level_24h < q.target ? "bad" : "good"),
+      waitCell(q, wait),
+      levelCell(q),
       cell(pct(q.service_level_today)),
       cell([q.offered_today, q.answered_today, q.abandoned_today].map((n) => formatNumber(n)).join(" / ")),
     );
