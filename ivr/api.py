@@ -18,7 +18,7 @@ from core.audit import note
 from core.bounds import MAX_ID
 from core.errors import DomainError, problems
 from core.types import Guard
-from ivr.codec import DocumentError, check_size, from_data, from_yaml, json_schema, to_data, to_yaml
+from ivr.codec import DocumentError, check_size, from_data, json_schema, to_data, to_yaml
 from ivr.prompts import PromptError
 from ivr.referrals import ReferralQuery, search
 from ivr.schemas import (
@@ -91,18 +91,18 @@ def ivr_router(
         openapi_extra={"requestBody": {"content": {"application/json": {"schema": schema}}}},
     )
     async def put_draft(document: Annotated[dict[str, Any], Body()]) -> IssuesPublic:
-        return IssuesPublic.of(await service.save_draft(await asyncio.to_thread(from_data, document)))
+        return IssuesPublic.of(await service.replace_draft(await asyncio.to_thread(from_data, document)))
 
     @router.get("/draft/yaml", response_class=PlainTextResponse)
     async def get_draft_yaml() -> str:
-        return to_yaml(await service.draft())
+        """The admin's own text, comments and all (edits item by item follow it)."""
+        return await service.draft_yaml()
 
     @router.put("/draft/yaml", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_draft_yaml(request: Request) -> IssuesPublic:
         body = await request.body()
         check_size(len(body))
-        doc = await asyncio.to_thread(from_yaml, body.decode("utf-8", errors="replace"))
-        return IssuesPublic.of(await service.save_draft(doc))
+        return IssuesPublic.of(await service.save_yaml(body.decode("utf-8", errors="replace")))
 
     @router.put("/draft/{section}/{item_id}", response_model=IssuesPublic, responses=problems(DocumentError))
     async def put_item(
@@ -163,7 +163,9 @@ def ivr_router(
         stored = await asyncio.to_thread(store.version, wanted) if wanted is not None else None
         if stored is None:
             raise NotFound(f"version {number} does not exist")
-        return to_yaml(from_data(json.loads(stored.document)))
+        if stored.yaml_text is not None:
+            return stored.yaml_text  # as it was written, comments and all
+        return await asyncio.to_thread(lambda: to_yaml(from_data(json.loads(stored.document))))
 
     @router.post("/simulate", response_model=SimulationPublic, responses=problems(DraftInvalid))
     async def simulate(request: SimulateRequest) -> SimulationPublic:
@@ -177,6 +179,7 @@ def ivr_router(
             steps=result.steps,
             route=RoutePublic.of(result.route) if result.route else None,
             waiting_at=result.waiting.node if result.waiting else None,
+            announce_texts=result.announce_texts,
         )
 
     @router.put(

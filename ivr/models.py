@@ -22,6 +22,7 @@ class IvrVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     author: Mapped[str] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(String(500), default="")
+    yaml_text: Mapped[str | None] = mapped_column(Text)  # as the admin wrote it; None: render it
 
 
 class IvrActivationRow(Base):
@@ -45,6 +46,7 @@ class IvrDraftRow(Base):
     document: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     based_on: Mapped[int | None] = mapped_column(Integer)
+    yaml_text: Mapped[str | None] = mapped_column(Text)  # as the admin wrote it; None: render it
 
 
 class SwitchboardRow(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -107,9 +107,27 @@ class RoutePublic(BaseModel):
 
 class SimulationPublic(BaseModel):
     version: int | None
+    # Each: node, prompts (what Asterisk plays), prompt_ids, texts (what the caller hears, in
+    # the step's language; None for a recording), language, pressed.
     steps: list[dict[str, Any]]
     route: RoutePublic | None
     waiting_at: str | None
+    announce_texts: list[str | None] = Field(default_factory=list)  # the route's announce, as text
+
+
+class ChangePublic(BaseModel):
+    """One item of the draft that differs from the live version."""
+
+    section: Literal["settings", "topics", "schedules", "referrals", "queues", "prompts", "nodes"]
+    id: str  # the item's id (a queue's name; a setting's top-level key)
+    change: Literal["added", "removed", "changed"]
+    fields: list[str]  # what changed inside it, as dotted paths (empty: added, removed, or a value)
+
+
+class DiffPublic(BaseModel):
+    against: int | None  # the live version's number; None: nothing is live yet
+    changes: list[ChangePublic]
+    unified: str  # the two YAML texts, as a unified diff (the live one first)
 
 
 class ReferralPublic(BaseModel):

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import DomainError
-from ivr.codec import from_data, from_yaml, to_data
+from ivr.codec import from_data, from_yaml, to_data, to_yaml
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument
 from ivr.engine import Ask, Engine, Route
 from ivr.issues import Issue, issue_details
@@ -30,9 +30,11 @@ from ivr.prompts import PromptError, PromptStudio
 from ivr.seed import seed_file
 from ivr.store import IvrStore, PromptPaths
 from ivr.validation import validate
+from ivr.yaml_text import updated
 
 log = logging.getLogger("hotline.ivr")
 ApplyAsterisk = Callable[[IvrDocument], Awaitable[None]]
+Change = Callable[[dict[str, Any]], dict[str, Any] | None]  # in place, or the new data
 
 
 class IvrError(DomainError):
@@ -88,12 +90,21 @@ def _loads(text: str) -> IvrDocument:
     return from_data(json.loads(text))
 
 
+def _changed(old: IvrDocument, text: str | None, change: Change) -> tuple[IvrDocument, str | None]:
+    """The draft once changed, and its kept YAML text following it (a ruamel.yaml round trip,
+    ivr/yaml_text.py; None: the YAML view renders the document). CPU-bound: off the loop."""
+    data = to_data(old)
+    data = change(data) or data
+    return from_data(data), updated(text, to_data(old), data) if text is not None else None
+
+
 @dataclass(frozen=True)
 class Simulation:
     version: int | None
     steps: list[dict[str, Any]] = field(default_factory=list)
     route: Route | None = None
     waiting: Ask | None = None
+    announce_texts: list[str | None] = field(default_factory=list)  # the route's, as text
 
 
 class IvrService:
@@ -119,6 +130,10 @@ class IvrService:
         """The service's clock (UTC): what "open now" is asked at."""
         return self._clock()
 
+    @property
+    def studio(self) -> PromptStudio:
+        return self._studio
+
     def engine(self) -> Engine:
         if self._engine is None:
             raise IvrError("no IVR version is active yet")
@@ -129,13 +144,14 @@ class IvrService:
         one) as version 1."""
         if await asyncio.to_thread(self._store.active_number) is None:
             seed = seed_file(seed)
-            doc = from_yaml(await asyncio.to_thread(seed.read_text, encoding="utf-8"))
-            await self.save_draft(doc)
+            text = await asyncio.to_thread(seed.read_text, encoding="utf-8")
+            await self.save_draft(await asyncio.to_thread(from_yaml, text), text)  # its comments too
             number = await self.publish(author="seed", note=f"imported from {seed.name}")
             log.info("IVR seeded from %s as version %d", seed.name, number)
         await self.refresh()
         if await asyncio.to_thread(self._store.draft) is None:
-            await self.save_draft(self.engine().document)
+            stored = await asyncio.to_thread(self._store.version, self.engine().version)
+            await self.save_draft(self.engine().document, stored.yaml_text if stored else None)
 
     async def refresh(self) -> bool:
         """Follow the live version (another process may have published); True if it changed."""
@@ -155,24 +171,49 @@ class IvrService:
             return self.engine().document
         return await asyncio.to_thread(_loads, draft.document)
 
-    async def save_draft(self, doc: IvrDocument) -> list[Issue]:
-        """Drafts may be invalid; the issues are returned, publishing refuses them."""
+    async def draft_yaml(self) -> str:
+        """The draft as YAML: the admin's text as kept (comments and all), else rendered."""
+        doc, text = await self.draft_and_text()
+        return text if text is not None else await asyncio.to_thread(to_yaml, doc)
+
+    async def draft_and_text(self) -> tuple[IvrDocument, str | None]:
+        """The draft and its kept YAML text (None: none kept, render the document)."""
+        draft = await asyncio.to_thread(self._store.draft)
+        if draft is None:
+            return self.engine().document, None
+        return await asyncio.to_thread(_loads, draft.document), draft.yaml_text
+
+    async def save_draft(self, doc: IvrDocument, yaml_text: str | None = None) -> list[Issue]:
+        """Drafts may be invalid; the issues are returned, publishing refuses them.
+        ``yaml_text``: the YAML ``doc`` was read from, kept for the YAML view."""
         based_on = self._engine.version if self._engine else None
         text = await asyncio.to_thread(_dumps, doc)
-        await asyncio.to_thread(self._store.save_draft, text, self._clock(), based_on)
+        await asyncio.to_thread(self._store.save_draft, text, self._clock(), based_on, yaml_text)
         return await asyncio.to_thread(validate, doc)
+
+    async def save_yaml(self, text: str) -> list[Issue]:
+        """The draft as the admin wrote it in YAML; the text is kept as sent."""
+        return await self.save_draft(await asyncio.to_thread(from_yaml, text), text)
+
+    async def replace_draft(self, doc: IvrDocument) -> list[Issue]:
+        """The whole draft anew (from JSON); the kept YAML text changes where the document did."""
+        async with self._edit_lock:
+            return await self._change_draft(lambda _: to_data(doc))
 
     async def edit_draft(self, section: str, item_id: str, value: dict[str, Any] | None) -> list[Issue]:
         """Replace (or with None delete) one topic, schedule, referral, queue, prompt or node."""
         async with self._edit_lock:  # read-modify-write: two admins' edits must not lose one
-            data = to_data(await self.draft())
-            _edit(data, section, item_id, value)
-            return await self.save_draft(from_data(data))
+            return await self._change_draft(lambda data: _edit(data, section, item_id, value))
+
+    async def _change_draft(self, change: Change) -> list[Issue]:
+        old, text = await self.draft_and_text()
+        doc, text = await asyncio.to_thread(_changed, old, text, change)
+        return await self.save_draft(doc, text)
 
     # -- publish and roll back ---------------------------------------------------------------
     async def publish(self, author: str, note: str = "") -> int:
         async with self._lock:
-            doc = await self.draft()
+            doc, text = await self.draft_and_text()
             issues = await asyncio.to_thread(validate, doc)
             if issues:
                 raise PublishRefused(f"the draft has {len(issues)} problem(s)", issues)
@@ -180,7 +221,7 @@ class IvrService:
             await self._apply(doc)
             try:
                 number = await asyncio.to_thread(
-                    self._store.publish, _dumps(doc), paths, author, note, self._clock()
+                    self._store.publish, _dumps(doc), paths, author, note, self._clock(), text
                 )
             except IntegrityError as exc:
                 raise PublishConflict("another publish took this version number; publish again") from exc
@@ -242,10 +283,12 @@ class IvrService:
 
     async def upload_recording(self, prompt_id: str, lang: str, data: bytes, filename: str) -> list[Issue]:
         file = await asyncio.to_thread(self._studio.accept_upload, prompt_id, lang, data, filename)
+
+        def record(data: dict[str, Any]) -> None:
+            data.setdefault("prompts", {}).setdefault(prompt_id, {})[lang] = {"recording": file.sha256}
+
         async with self._edit_lock:
-            doc = to_data(await self.draft())
-            doc.setdefault("prompts", {}).setdefault(prompt_id, {})[lang] = {"recording": file.sha256}
-            return await self.save_draft(from_data(doc))
+            return await self._change_draft(record)
 
     # -- simulate -----------------------------------------------------------------------------
     def simulate(
@@ -267,6 +310,7 @@ class IvrService:
         walk = engine.walk(at, language)
         step: Ask | Route = walk.start()
         steps: list[dict[str, Any]] = []
+        said = {path: played for played, path in engine.prompt_paths.items()}
         for key in keys:
             if isinstance(step, Route):
                 break
@@ -274,6 +318,8 @@ class IvrService:
                 {
                     "node": step.node,
                     "prompts": list(step.prompts),
+                    "prompt_ids": [said.get(p, (None, ""))[0] for p in step.prompts],
+                    "texts": _texts(engine.document, said, step.prompts),  # what the caller hears
                     "language": step.language,
                     "pressed": key,
                 }
@@ -281,8 +327,17 @@ class IvrService:
             step = walk.answer(key)
         version = engine.version if doc is None else None
         if isinstance(step, Route):
-            return Simulation(version, steps, route=step)
+            return Simulation(
+                version, steps, route=step, announce_texts=_texts(engine.document, said, step.announce)
+            )
         return Simulation(version, steps, waiting=step)
+
+
+def _texts(doc: IvrDocument, said: dict[str, tuple[str, str]], played: Sequence[str]) -> list[str | None]:
+    """The text of each prompt played, in the language it is played in; None for a recording
+    or one of Asterisk's own sounds."""
+    sources = [doc.prompts.get(p, {}).get(lang) for p, lang in (said.get(path, ("", "")) for path in played)]
+    return [s.text if s else None for s in sources]
 
 
 _SECTIONS = {"topics": "id", "schedules": "id", "referrals": "id", "queues": "name"}
@@ -291,11 +346,17 @@ _SECTIONS = {"topics": "id", "schedules": "id", "referrals": "id", "queues": "na
 def _edit(data: dict[str, Any], section: str, item_id: str, value: dict[str, Any] | None) -> None:
     if section in _SECTIONS:
         key = _SECTIONS[section]
-        items = [i for i in data.get(section, []) if i.get(key) != item_id]
-        if value is None and len(items) == len(data.get(section, [])):
-            raise NotFound(f"{section[:-1]} '{item_id}' does not exist")
-        if value is not None:
-            items.append({**value, key: item_id})
+        item = None if value is None else {key: item_id, **{k: v for k, v in value.items() if k != key}}
+        items: list[dict[str, Any]] = data.get(section, [])
+        at = next((n for n, i in enumerate(items) if i.get(key) == item_id), None)
+        if at is None:
+            if item is None:
+                raise NotFound(f"{section[:-1]} '{item_id}' does not exist")
+            items.append(item)
+        elif item is None:
+            del items[at]
+        else:
+            items[at] = item  # in its place: the order stays the admin's
         data[section] = items
     elif section in ("prompts", "nodes"):
         table = data["prompts"] if section == "prompts" else data["menu"]["nodes"]

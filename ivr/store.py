@@ -26,6 +26,7 @@ class StoredVersion:
     created_at: datetime
     author: str
     note: str
+    yaml_text: str | None = None  # as the admin wrote it; None: render the document
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Draft:
     document: str  # JSON
     updated_at: datetime
     based_on: int | None
+    yaml_text: str | None = None  # as the admin wrote it; None: render the document
 
 
 def checksum(document: str) -> str:
@@ -50,7 +52,14 @@ def checksum(document: str) -> str:
 def _version(row: IvrVersionRow) -> StoredVersion:
     paths = {(p, lang): path for p, lang, path in json.loads(row.prompt_paths)}
     return StoredVersion(
-        row.number, row.document, paths, row.checksum, stored_utc(row.created_at), row.author, row.note
+        row.number,
+        row.document,
+        paths,
+        row.checksum,
+        stored_utc(row.created_at),
+        row.author,
+        row.note,
+        row.yaml_text,
     )
 
 
@@ -58,8 +67,17 @@ class IvrStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def publish(self, document: str, prompt_paths: PromptPaths, author: str, note: str, at: datetime) -> int:
-        """Write a new version and make it live, atomically; returns its number."""
+    def publish(
+        self,
+        document: str,
+        prompt_paths: PromptPaths,
+        author: str,
+        note: str,
+        at: datetime,
+        yaml_text: str | None = None,
+    ) -> int:
+        """Write a new version (with the YAML text it was written as) and make it live,
+        atomically; returns its number."""
         paths = json.dumps(sorted([p, lang, path] for (p, lang), path in prompt_paths.items()))
         with Session(self._engine) as session, session.begin():
             number = (session.scalar(select(func.max(IvrVersionRow.number))) or 0) + 1
@@ -72,6 +90,7 @@ class IvrStore:
                     created_at=at,
                     author=author,
                     note=note,
+                    yaml_text=yaml_text,
                 )
             )
             session.flush()
@@ -110,12 +129,17 @@ class IvrStore:
     def draft(self) -> Draft | None:
         with Session(self._engine) as session:
             row = session.get(IvrDraftRow, 1)
-            return Draft(row.document, stored_utc(row.updated_at), row.based_on) if row else None
+            if row is None:
+                return None
+            return Draft(row.document, stored_utc(row.updated_at), row.based_on, row.yaml_text)
 
-    def save_draft(self, document: str, at: datetime, based_on: int | None) -> None:
+    def save_draft(
+        self, document: str, at: datetime, based_on: int | None, yaml_text: str | None = None
+    ) -> None:
+        """``yaml_text``: the draft as the admin's YAML (kept for the YAML view); None: none."""
         with Session(self._engine) as session, session.begin():
             row = session.get(IvrDraftRow, 1)
             if row is None:
-                session.add(IvrDraftRow(id=1, document=document, updated_at=at, based_on=based_on))
-            else:
-                row.document, row.updated_at, row.based_on = document, at, based_on
+                row = IvrDraftRow(id=1)
+                session.add(row)
+            row.document, row.updated_at, row.based_on, row.yaml_text = document, at, based_on, yaml_text

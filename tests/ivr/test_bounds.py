@@ -111,7 +111,7 @@ async def test_the_api_parses_and_validates_off_the_event_loop(
 
         monkeypatch.setattr(module, name, spying)
 
-    for module, name in ((ivr_api, "validate"), (ivr_api, "from_yaml"), (ivr_service, "validate")):
+    for module, name in ((ivr_api, "validate"), (ivr_service, "from_yaml"), (ivr_service, "validate")):
         spy(module, name)
     yaml_text = to_yaml(seed_document()).encode()
     assert (await api.send("put", "/api/ivr/draft/yaml", content=yaml_text)).status_code == 200

@@ -213,7 +213,7 @@ async def test_deleting_a_topic_in_use_is_an_issue(service: IvrService) -> None:
 async def test_a_malformed_edit_is_refused_and_the_draft_kept(service: IvrService) -> None:
     with pytest.raises(DocumentError) as caught:
         await service.edit_draft("topics", "loss", {"names": {"en": "Loss"}, "queue": "Loss Queue"})
-    assert [i.where for i in caught.value.issues] == ["topics.6.queue"]
+    assert [i.where for i in caught.value.issues] == ["topics.3.queue"]  # in its place
     assert await service.draft() == service.engine().document
 
 
@@ -358,7 +358,7 @@ async def test_simulate_the_live_version(service: IvrService) -> None:
         "violence-home",
         "2,2,1",
     )
-    assert result.steps == [
+    assert [{k: v for k, v in s.items() if k not in ("prompt_ids", "texts")} for s in result.steps] == [
         {
             "node": "language",
             "prompts": [paths[("language", "ru")], paths[("language", "en")]],
@@ -368,6 +368,13 @@ async def test_simulate_the_live_version(service: IvrService) -> None:
         {"node": "root", "prompts": [paths[("welcome", "en")]], "language": "en", "pressed": "2"},
         {"node": "violence", "prompts": [paths[("violence", "en")]], "language": "en", "pressed": "1"},
     ]
+    doc = service.engine().document  # and what the caller hears, as text, in the step's language
+    assert [(s["prompt_ids"][0], s["texts"][0]) for s in result.steps] == [
+        ("language", doc.prompts["language"]["ru"].text),
+        ("welcome", doc.prompts["welcome"]["en"].text),
+        ("violence", doc.prompts["violence"]["en"].text),
+    ]
+    assert all(len(s["prompt_ids"]) == len(s["texts"]) == len(s["prompts"]) for s in result.steps)
 
 
 async def test_simulate_stops_at_the_route_and_waits_when_keys_run_out(service: IvrService) -> None:
@@ -467,7 +474,13 @@ async def test_a_version_number_taken_by_another_process_is_a_conflict_not_a_cra
         """Numbers versions as if it had not seen the other process's publish."""
 
         def publish(
-            self, document: str, prompt_paths: PromptPaths, author: str, note: str, at: datetime
+            self,
+            document: str,
+            prompt_paths: PromptPaths,
+            author: str,
+            note: str,
+            at: datetime,
+            yaml_text: str | None = None,
         ) -> int:
             with Session(engine) as session, session.begin():
                 session.add(IvrVersionRow(number=1, document=document, prompt_paths="[]", checksum="x",

@@ -1,0 +1,26 @@
+"""the administrator's YAML text beside the IVR draft and each version (issue 19, item 2): the
+YAML view keeps its comments; none kept: the document is rendered
+
+Revision ID: 0016
+Revises: 0015
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    for table in ("ivr_draft", "ivr_versions"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("yaml_text", sa.Text, nullable=True))
+
+
+def downgrade() -> None:
+    for table in ("ivr_draft", "ivr_versions"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("yaml_text")
