@@ -18,6 +18,7 @@ from desk.control_api import control_router
 from dialplan.apply import ApplyFailed
 from hotline.audit import audit_router, client_address, networks
 from ivr.api import ivr_router, referrals_router, topics_router
+from ivr.editor_api import editor_router
 from ivr.switchboard_api import switchboard_router
 from metrics.records.api import calls_router, summary_router
 from metrics.records.export import CallExporter
@@ -81,6 +82,7 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         calls_router(h.store, lead("records"), exporter, h.summaries),
         summary_router(summaries, anyone("records"), h.summary_saved),
         ivr_router(h.ivr_service, h.ivr_store, admin("ivr"), apply_errors=(ApplyFailed,)),
+        editor_router(h.ivr_service, h.ivr_store, admin("ivr")),  # the editor page: diff, listen
         referrals_router(h.ivr_service, anyone("ivr")),  # every operator, any role
         topics_router(h.ivr_service, lead("operators")),  # skills are set per topic
         planning_router(

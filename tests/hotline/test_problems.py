@@ -503,6 +503,11 @@ async def test_the_ivr_errors_are_declared_and_happen(api: Api) -> None:
     assert (await api.send("put", item, path=shelter, json=SHELTER_TOPIC)).json()["valid"] is False
     await api.expect(422, "ivr_publish_refused", "post", "/api/ivr/publish", json={})
     await api.expect(422, "ivr_draft_invalid", "post", "/api/ivr/simulate", json={"draft": True})
+    audio = "/api/ivr/prompts/{prompt_id}/{language}/audio"  # the editor's (ivr/editor_api.py)
+    await api.expect(404, "ivr_not_found", "get", audio, path={"prompt_id": "nobody", "language": "en"})
+    unspoken = {"section": "prompts", "item_id": "unspoken"}  # a language without a TTS voice
+    assert (await api.send("put", item, path=unspoken, json={"zz": {"text": "Hello."}})).status_code == 200
+    await api.expect(422, "prompt_invalid", "get", audio, path={"prompt_id": "unspoken", "language": "zz"})
     assert api.unprovoked("ivr") == []
 
 
