@@ -27,10 +27,10 @@ def prompt_audio(studio: PromptStudio, doc: IvrDocument, prompt_id: str, languag
         raise NotFound(f"prompt '{prompt_id}' is {problem}", [Issue(where, problem)])
     if source.text is not None:
         return _wav(studio.synthesize(prompt_id, language, source.text).path).read_bytes()
-    assert source.recording is not None
-    wav = _wav(studio.path_for(prompt_id, language, source.recording))
-    if not wav.is_file():
-        where, problem = f"prompt {prompt_id} ({language})", "its recording was never uploaded here"
+    wav = _wav(studio.path_for(prompt_id, language, source.recording)) if source.recording else None
+    if wav is None or not wav.is_file():
+        where = f"prompt {prompt_id} ({language})"
+        problem = "its recording was never uploaded here" if wav else "it has neither a text nor a recording"
         raise NotFound(f"prompt '{prompt_id}' ({language}): {problem}", [Issue(where, problem)])
     return wav.read_bytes()
 

@@ -5,7 +5,9 @@ quoting and flow style survive when the draft is then edited item by item (issue
 through ruamel.yaml's round-trip loader (which carries comments); everything else stays as
 written. The result is read back with the strict loader of ``ivr/codec.py``: a text that would
 not say the same document is never kept (None: the caller renders the document instead).
-CPU-bound (a tenth of a second for the seed): call it off the event loop.
+CPU-bound, about a second per 40 kB (a third of a second for the seed): call it off the event
+loop. A text over ``MAX_ROUND_TRIP_CHARS`` is not followed (an edit would take many seconds,
+holding the draft's lock): such a draft's YAML view is rendered once it is edited item by item.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 
 from ivr.codec import DocumentError, from_data, from_yaml, to_data
 
+MAX_ROUND_TRIP_CHARS = 256 * 1024  # 7 times the seed; a 1.3 MB one took 30 s
 IDENTITY_KEYS = ("id", "name")  # how an item of a list section is named (topics, queues, ...)
 _BLOCK_KEY = re.compile(r"^(- )?[^#'\"{\[]*:\s*(#.*)?$")  # "key:" opening a block, maybe "- key:"
 _UNREADABLE = (YAMLError, ValueError, TypeError, KeyError, IndexError, AttributeError)
@@ -27,8 +30,10 @@ _UNREADABLE = (YAMLError, ValueError, TypeError, KeyError, IndexError, Attribute
 
 def updated(text: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """``text`` (which says the document ``old``, as :func:`to_data` gives it) changed where
-    ``new`` differs; None when that cannot be done faithfully. What ``new`` adds is written as
-    given (an item as the admin sent it: no defaults spelled out)."""
+    ``new`` differs; None when that cannot be done faithfully, or ``text`` is too long. What
+    ``new`` adds is written as given (an item as the admin sent it: no defaults spelled out)."""
+    if len(text) > MAX_ROUND_TRIP_CHARS:
+        return None
     yaml = _round_trip(text)
     try:
         tree = yaml.load(text)

@@ -223,11 +223,16 @@ async def test_an_uploaded_recording_is_heard_as_uploaded(
 
 @pytest.mark.parametrize(
     ("prompt", "language", "where"),
-    [("nothing", "en", "prompt nothing"), ("closed", "pl", "prompt closed (pl)")],
+    [
+        ("nothing", "en", "prompt nothing"),
+        ("closed", "pl", "prompt closed (pl)"),
+        ("mute", "en", "prompt mute (en)"),
+    ],
 )
 async def test_an_unknown_prompt_or_language_is_404_with_where(
     client: httpx.AsyncClient, prompt: str, language: str, where: str
 ) -> None:
+    await client.put("/api/ivr/draft/prompts/mute", json={"en": {}})  # neither text nor recording
     response = await client.get(AUDIO.format(prompt, language))
     assert response.status_code == 404
     body = problem_of(response)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from ivr.codec import from_yaml, to_data, to_yaml
-from ivr.yaml_text import updated
+from ivr.yaml_text import MAX_ROUND_TRIP_CHARS, updated
 from tests.conftest import ROOT
 
 SMALL = """\
@@ -90,3 +90,8 @@ def test_a_rendered_text_keeps_its_own_indentation() -> None:
     rendered = to_yaml(from_yaml(SMALL))  # PyYAML's: sequences not indented
     text = _changed(rendered, lambda d: d["queues"][0].update(service_level_seconds=25))
     assert text == rendered.replace("service_level_seconds: 20", "service_level_seconds: 25")
+
+
+def test_a_text_too_long_to_follow_quickly_is_not_followed() -> None:
+    padded = SMALL + "#" * MAX_ROUND_TRIP_CHARS + "\n"
+    assert updated(padded, _data(padded), _data(padded)) is None
