@@ -149,7 +149,7 @@ def browser() -> Iterator[Browser]:
 
 
 def opened(browser: Browser, url: str, language: str) -> Page:
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    tab = browser.new_context().new_page()  # 1280 x 720: the form beside the tree, the review below
     tab.on("pageerror", lambda e: pytest.fail(f"page error: {e}"))
     tab.on("dialog", lambda d: d.accept())
     tab.goto(f"{url}/ivr/?lang={language}")
@@ -217,7 +217,7 @@ def test_an_option_edited_in_the_tree_fails_validation_at_its_place_is_fixed_rev
     expect(tab.locator("#status")).to_have_class(re.compile(r"\bbad\b"))
     tab.set_viewport_size({"width": 375, "height": 800})  # a phone: the form and the tree fit
     assert tab.evaluate("document.documentElement.scrollWidth") <= 375
-    tab.set_viewport_size({"width": 1400, "height": 1000})
+    tab.set_viewport_size({"width": 1280, "height": 720})
     assert unlabelled(tab) == []
 
     item(tab, "nodes/root").locator(":scope > .label").click()  # another item, then back from the list
