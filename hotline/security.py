@@ -1,8 +1,8 @@
 """Security headers on every answer of the HTTP app: pages, API, /metrics, errors, streams.
 
 The pages load only their own /static/*.js and *.css (no inline script or style, no outside
-asset), fetch and stream from this origin, and are never framed. No answer of the API is kept in
-a cache (a new person's credentials, a token shown once, call records).
+asset), fetch, stream and play audio from this origin, and are never framed. No answer of the
+API is kept in a cache (a new person's credentials, a token shown once, call records).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
+        "media-src 'self'",  # the IVR editor plays a prompt's audio (GET /api/ivr/prompts/…/audio)
         "connect-src 'self'",
         "font-src 'self'",
         "base-uri 'none'",

@@ -238,10 +238,20 @@ def test_an_option_edited_in_the_tree_fails_validation_at_its_place_is_fixed_rev
     expect(tab.locator("#sim-steps li").nth(1)).to_contain_text(words["topics"])  # its text, not its id
     expect(tab.locator("#sim-route")).to_contain_text(fixed)  # each topic's queue has its name
 
+    item(tab, "prompts/topics").locator(":scope > .label").click()  # its text heard, as TTS says it
+    tab.locator("fieldset.prompt-language").nth(1).locator("button").first.click()  # Polish
+    audio = tab.locator("fieldset.prompt-language audio").nth(1)
+    expect(audio).to_have_js_property("readyState", 4)  # the WAV came and the browser can play it
+    assert audio.evaluate("a => a.duration") > 0.5  # the line's CSP allows no string evaluated
+    assert "/api/ivr/prompts/topics/pl/audio?source=draft" in audio.evaluate("a => a.currentSrc")
+
     expect(tab.locator("#publish")).to_be_hidden()  # publishing is from the review only
     tab.click("#review")
     expect(tab.locator("#review-out")).to_be_visible()
     expect(tab.locator("#unified")).to_contain_text(f"topic: {fixed}")
+    [change] = tab.locator("#changes li").all()  # GET /api/ivr/diff: the one menu changed
+    expect(change).to_contain_text(f"options.{key}.topic")
+    expect(change.get_by_role("button")).to_have_text("topics")
     note = f"topics {key} -> {fixed} ({language})"
     tab.fill("#publish-note", note)
     tab.click("#publish")
