@@ -2,9 +2,9 @@
 // The IVR editor (issue 19, item 2), for admins: the draft as a tree (the menu's nodes, each with
 // its keys and what they do, nested along the callers' paths; then topics, queues, schedules,
 // referrals and prompts), each problem of validation at its place in the tree and in a list that
-// leads there; a form for the chosen item (ivr-forms.js) saved with PUT /api/ivr/draft/{section}/{id};
-// a caller simulated on the draft with the prompts' texts; the changes against the live version
-// reviewed (GET /api/ivr/diff), and published from that review only. The admin page keeps the
+// leads there; a form for the chosen item (ivr-forms.js) saved with
+// PUT /api/ivr/draft/{section}/{id}; a caller simulated on the draft, the changes against the live
+// version reviewed and published from that review only (ivr-review.js). The admin page keeps the
 // whole document as YAML. The fetch wrapper, the sign-in and the DOM helpers come from common.js;
 // every word from i18n-ivr.js (t()); topics named in the page's language from the draft.
 
@@ -12,10 +12,12 @@
 const ed = { doc: null, issues: [], open: null, review: null, sim: null, versions: [], collapsed: new Set(), focus: null };
 /** The form of each section, filled by ivr-forms.js: {section: (data, id) => {fields, collect}}. */
 const FORMS = {};
+/** What ivr-review.js (simulation, review and publishing) does when the draft is drawn, when it
+ * changes (its review goes stale), and when the language changes. */
+const HOOKS = { drawn: [], changed: [], redraw: [] };
 const SECTIONS = ["nodes", "topics", "queues", "schedules", "referrals", "prompts"];
 const ACTIONS = ["submenu", "topic", "referral", "operator", "language", "repeat", "back"];
 const DIGIT_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#"];
-const CHANGE_SIGNS = { added: "+", removed: "−", changed: "~" };
 
 // --- The document ---------------------------------------------------------------------------------
 
@@ -369,7 +371,7 @@ function drawItemIssues(extra) {
 /** The draft's answer to a change: its problems drawn everywhere. */
 function took(result) {
   ed.issues = result.issues;
-  staleReview();
+  for (const hook of HOOKS.changed) hook();
 }
 
 async function saveItem() {
@@ -420,128 +422,6 @@ function errorText(err) {
   return err.error_id && hasText(key) ? t(key) : describe(err);
 }
 
-// --- Simulation -------------------------------------------------------------------------------------
-
-/** The words a step's prompts say: the answer's texts (a recording by its id), else the draft's. */
-function stepTexts(step) {
-  const ids = step.prompt_ids || step.prompts || [];
-  const given = step.texts !== undefined ? step.texts : step.text;
-  const fromDraft = (id) => (id ? promptText(id, step.language) : "");
-  const recorded = (id) => t("ivr.sim_recording", { id: id || "?" });
-  if (Array.isArray(given) && given.length) return given.map((x, i) => x || (ids[i] ? recorded(ids[i]) : "")).join(" ");
-  if (typeof given === "string" && given) return given;
-  return ids.map(fromDraft).join(" ");
-}
-
-async function simulate() {
-  const keys = $("sim-keys").value.trim().split(/\s+/).filter(Boolean).map((k) => (k === "-" ? "" : k));
-  const body = { keys, draft: true, language: $("sim-language").value || null };
-  ed.sim = await api("POST", "/api/ivr/simulate", body);
-  drawSimulation();
-}
-
-function drawSimulation() {
-  const out = ed.sim;
-  if (!out) return;
-  $("sim-steps").replaceChildren(...out.steps.map((s) => element("li", {},
-    element("strong", { textContent: t("ivr.node", { id: s.node }) }), " ",
-    element("q", { textContent: stepTexts(s) }), " ",
-    element("span", { textContent: s.pressed ? t("ivr.sim_pressed", { key: s.pressed }) : t("ivr.sim_silence") }))));
-  const r = out.route;
-  if (!r) { $("sim-route").textContent = t("ivr.sim_waiting", { node: out.waiting_at }); return; }
-  const where = r.kind === "referral" ? t("ivr.sim_referral", { referral: r.referral, number: r.referral_number })
-    : t("ivr.sim_queue", { queue: r.queue });
-  const topic = r.topic ? topicLabel(r.topic) : "–";
-  const announce = (out.announce_texts || []).filter(Boolean);
-  const words = [`→ ${where}`, t("ivr.sim_topic", { topic })];
-  if (r.after_hours) words.push(t("ivr.sim_after_hours"));
-  if (announce.length) words.push(t("ivr.sim_announce", { texts: announce.join(" ") }));
-  $("sim-route").textContent = words.join("; ");
-}
-
-function fillLanguages() {
-  const select = $("sim-language");
-  const kept = select.value;
-  select.replaceChildren(...ed.doc.languages.map((code) => element("option", { value: code, textContent: languageName(code) })));
-  select.value = ed.doc.languages.includes(kept) ? kept : ed.doc.default_language;
-}
-
-// --- Review and publish -----------------------------------------------------------------------------
-
-/** A change to the draft makes the review old: it goes, and publishing with it. */
-function staleReview() {
-  ed.review = null;
-  $("review-out").hidden = true;
-}
-
-async function review() {
-  ed.review = await api("GET", "/api/ivr/diff").catch((err) => {
-    if (err.status !== 404 || err.error_id === "ivr_unknown_version") throw err;
-    return reviewFromYaml(); // a service without the route yet: the YAMLs compared here
-  });
-  drawReview();
-  $("review-out").hidden = false;
-  $("review-against").focus();
-}
-
-/** The draft's YAML against the live one's, line by line (without /api/ivr/diff). */
-async function reviewFromYaml() {
-  const [live, draft] = await Promise.all([
-    api("GET", "/api/ivr/versions/active/yaml").catch(() => ""), api("GET", "/api/ivr/draft/yaml")]);
-  const active = ed.versions.find((v) => v.active);
-  return { against: active ? active.number : null, changes: null, unified: lineDiff(live.split("\n"), draft.split("\n")) };
-}
-
-/** A plain diff of two lists of lines ("-", "+" and "  " lines; unchanged runs shortened). */
-function lineDiff(a, b) {
-  const n = a.length, m = b.length;
-  const lcs = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-  const out = [];
-  let i = 0, j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) { out.push(`  ${a[i]}`); i++; j++; }
-    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(`+ ${b[j++]}`);
-    else out.push(`- ${a[i++]}`);
-  }
-  return out.filter((line, k) => !line.startsWith("  ") || out.slice(Math.max(0, k - 2), k + 3).some((x) => !x.startsWith("  "))).join("\n");
-}
-
-function drawReview() {
-  const r = ed.review;
-  if (!r) return;
-  $("review-against").textContent = r.against ? t("ivr.against", { version: r.against }) : t("ivr.against_none");
-  $("review-against").tabIndex = -1;
-  const changes = r.changes || [];
-  const items = changes.map((c) => element("li", { className: c.change },
-    element("span", { className: "sign", textContent: `${CHANGE_SIGNS[c.change] || "~"} `, ariaHidden: "true" }),
-    `${t(`ivr.change.${c.change}`)}: ${hasText(`ivr.section.${c.section}`) ? t(`ivr.section.${c.section}`) : c.section} `,
-    changedItem(c),
-    c.fields && c.fields.length ? ` (${t("ivr.fields", { fields: c.fields.join(", ") })})` : ""));
-  if (!r.changes) items.push(element("li", { textContent: t("ivr.changes_as_text") }));
-  else if (!changes.length) items.push(element("li", { textContent: t("ivr.no_changes") }));
-  $("changes").replaceChildren(...items);
-  $("unified").textContent = r.unified || "";
-  $("unified").closest("details").open = !r.changes;
-}
-
-/** A changed item's name; a button to its form when the draft still has it. */
-function changedItem(c) {
-  const words = c.section === "topics" ? `${topicLabel(c.id)} (${c.id})` : c.id;
-  if (!SECTIONS.includes(c.section) || itemData(c.section, c.id) === undefined) return element("strong", { textContent: words });
-  const go = element("button", { type: "button", className: "link", textContent: words });
-  go.addEventListener("click", () => reveal(`${c.section}/${c.id}`));
-  return go;
-}
-
-async function publish() {
-  const out = await api("POST", "/api/ivr/publish", { note: $("publish-note").value.trim() });
-  $("publish-note").value = "";
-  staleReview();
-  say(t("ivr.published", { version: out.version }), true);
-  await loadVersions();
-}
-
 // --- Loading and the language -----------------------------------------------------------------------
 
 async function loadDraft() {
@@ -564,7 +444,7 @@ function drawLive() {
 function drawAll() {
   drawTree();
   drawProblems();
-  fillLanguages();
+  for (const hook of HOOKS.drawn) hook();
   if (ed.open && !ed.open.startsWith("new/") && $("item-form").hidden === false) drawItemIssues();
 }
 
@@ -585,8 +465,7 @@ function redraw() {
   if (!isSignedIn() || !ed.doc) return;
   drawAll();
   drawLive();
-  drawSimulation();
-  drawReview();
+  for (const hook of HOOKS.redraw) hook();
   if (ed.open) $("form-h").textContent = formTitle();
   markSelected();
 }
@@ -602,8 +481,5 @@ $("tree").addEventListener("keydown", treeKey);
 $("tree").addEventListener("click", treeClick);
 $("item-form").addEventListener("submit", run(saveItem));
 $("item-delete").addEventListener("click", run(deleteItem));
-$("sim-form").addEventListener("submit", run(simulate));
-$("review").addEventListener("click", run(review));
-$("publish-form").addEventListener("submit", run(publish));
 onLanguage(redraw);
 signIn({ start: () => start().catch((err) => say(errorText(err), false)) });

@@ -41,7 +41,7 @@ PARTS = {"wallboard": ["/static/switchboard.js"]}  # switchboarding (issue 17, i
 PARTS["operator"] = ["/static/debrief.js"]  # debrief requests (issue 17, item 3)
 PARTS["operator"].append("/static/supervision.js")  # a supervisor is listening (issue 17, items 1, 2)
 PARTS["planning"] = ["/static/planning-roster.js"]  # the roster's form and calendars (issue 19, item 5)
-PARTS["ivr"] = ["/static/ivr-forms.js"]  # the IVR editor's forms (issue 19, item 2)
+PARTS["ivr"] = ["/static/ivr-forms.js", "/static/ivr-review.js"]  # the IVR editor's parts (issue 19, item 2)
 # The catalogues' code and shared words, then the page's own words when it has them (issue 19, item 3).
 I18N = ["/static/i18n.js", "/static/i18n-common.js"]
 # Vendored libraries, loaded before the page's script; their own code, so not held to the rules above.
