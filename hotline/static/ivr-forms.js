@@ -7,6 +7,9 @@
 // problem, shown at its place. A part of ivr.js: nothing declared at the top.
 (function forms() {
   let serial = 0;
+  const SLUG = "[a-z][a-z0-9_\\-]{0,39}";
+  // A prompt of the document, or one of Asterisk's own sounds (core:beep, core:digits/1).
+  const PROMPT_REF = `${SLUG}|core:[a-z0-9][a-z0-9_\\-]{0,39}(/[a-z0-9][a-z0-9_\\-]{0,39}){0,2}`;
 
   /** A labelled control: the words (kept in the page's language) and the control. */
   function labelled(key, control, className) {
@@ -27,7 +30,7 @@
     const ids = section === "languages" ? ed.doc.languages : itemIds(section);
     const options = ids.map((id) => element("option", { value: id, textContent: section === "topics" ? topicLabel(id) : id }));
     const box = element("span", { className: "ref" },
-      input(name, value, { required: Boolean(required), autocomplete: "off", pattern: "[a-z][a-z0-9_\\-]{0,39}", maxLength: 40 }),
+      input(name, value, { required: Boolean(required), autocomplete: "off", pattern: section === "prompts" ? PROMPT_REF : SLUG, maxLength: 80 }),
       element("datalist", { id: list }, ...options));
     box.firstChild.setAttribute("list", list);
     return box;
