@@ -188,6 +188,15 @@ catalogue("ru", {
   "ivr.uploaded": "Запись ({language}) добавлена в черновик.",
   "ivr.prompt_hint": "Текст на каждом языке, который озвучит синтезатор речи, или загруженная запись (0,2–30 с).",
   "ivr.new_hint": "Элемент создаётся с минимумом полей; дополните его в форме.",
+  "ivr.guidance": "Протокол для оператора",
+  "ivr.guidance_in": "Протокол ({language})",
+  "ivr.guidance_example": "Поставляется как пример: линия адаптирует его, проверяет клинический руководитель.",
+  "ivr.f.escalate_to": "Передавать в очередь (пусто: очередь старших)",
+  "ivr.f.suggested": "Рекомендуемые партнёрские линии (идентификаторы через запятую)",
+  "ivr.f.summary": "Кратко",
+  "ivr.f.steps": "Шаги (по одному в строке)",
+  "ivr.f.risk_questions": "Вопросы об оценке риска (по одному в строке)",
+  "ivr.f.escalate_when": "Когда передавать старшему (по одному в строке)",
   "ivr.exists": "{id} уже существует."
 });
 catalogue("pl", {
@@ -377,6 +386,15 @@ catalogue("pl", {
   "ivr.uploaded": "Nagranie ({language}) jest w wersji roboczej.",
   "ivr.prompt_hint": "Tekst w każdym języku, odczytywany przez syntezator mowy, albo przesłane nagranie (0,2–30 s).",
   "ivr.new_hint": "Element powstaje z minimum pól; uzupełnij go w formularzu.",
+  "ivr.guidance": "Protokół dla konsultanta",
+  "ivr.guidance_in": "Protokół ({language})",
+  "ivr.guidance_example": "Dostarczony jako przykład: linia dostosowuje go, sprawdza kierownik kliniczny.",
+  "ivr.f.escalate_to": "Przekazywać do kolejki (puste: kolejka starszych)",
+  "ivr.f.suggested": "Zalecane linie partnerskie (identyfikatory po przecinku)",
+  "ivr.f.summary": "Podsumowanie",
+  "ivr.f.steps": "Kroki (jeden w wierszu)",
+  "ivr.f.risk_questions": "Pytania o ryzyko (jedno w wierszu)",
+  "ivr.f.escalate_when": "Kiedy przekazać dalej (jedno w wierszu)",
   "ivr.exists": "{id} już istnieje."
 });
 catalogue("en", {
@@ -558,5 +576,14 @@ catalogue("en", {
   "ivr.uploaded": "The recording ({language}) is in the draft.",
   "ivr.prompt_hint": "A text per language, spoken by the speech synthesiser, or an uploaded recording (0.2–30 s).",
   "ivr.new_hint": "The item is made with the least it needs; complete it in its form.",
+  "ivr.guidance": "The operator's protocol",
+  "ivr.guidance_in": "Protocol ({language})",
+  "ivr.guidance_example": "Shipped as an example: the line adapts it, reviewed by its clinical lead.",
+  "ivr.f.escalate_to": "Hand on to the queue (empty: the escalation queue)",
+  "ivr.f.suggested": "Suggested partner lines (ids, comma-separated)",
+  "ivr.f.summary": "Summary",
+  "ivr.f.steps": "Steps (one a line)",
+  "ivr.f.risk_questions": "Risk questions (one a line)",
+  "ivr.f.escalate_when": "When to hand on (one a line)",
   "ivr.exists": "{id} already exists."
 });

@@ -174,6 +174,51 @@
 
   // --- Topics, queues, referrals ----------------------------------------------------------------
 
+  // --- A topic's protocol for the operator (its guidance) ---------------------------------------
+
+  const GUIDE_LISTS = ["steps", "risk_questions", "escalate_when"];
+
+  function lines(name, list) {
+    return element("textarea", { name, rows: 4, maxLength: 9000, value: (list || []).join("\n") });
+  }
+
+  /** The protocol's fields: where to hand on, the partner lines suggested, and per language its
+   * summary and lists (one item a line); what a call may be about (issues) is kept as it is. */
+  function guidanceFields(guidance) {
+    const g = guidance || {};
+    const texts = g.texts || {};
+    const perLanguage = ed.doc.languages.map((lang) => {
+      const text = texts[lang] || {};
+      return element("fieldset", {},
+        element("legend", { textContent: t("ivr.guidance_in", { language: languageName(lang) }) }),
+        labelled("ivr.f.summary", element("textarea", { name: `g-summary-${lang}`, rows: 2, maxLength: 600, value: text.summary || "" }), "block"),
+        ...GUIDE_LISTS.map((list) => labelled(`ivr.f.${list}`, lines(`g-${list}-${lang}`, text[list]), "block")));
+    });
+    const box = element("details", { className: "guidance" }, translated("summary", "ivr.guidance"),
+      ...(g.example ? [translated("p", "ivr.guidance_example", { className: "hint" })] : []),
+      element("div", { className: "row" },
+        labelled("ivr.f.escalate_to", reference("g-escalate", g.escalate_to, "queues", false)),
+        labelled("ivr.f.suggested", input("g-referrals", (g.referrals || []).join(", "), { size: 30, pattern: "[a-z0-9_, \\-]*" }))),
+      ...perLanguage);
+    return box;
+  }
+
+  function collectGuidance(box, guidance) {
+    const g = guidance || {};
+    const split = (text) => text.split("\n").map((x) => x.trim()).filter(Boolean);
+    const texts = { ...(g.texts || {}) };
+    for (const lang of ed.doc.languages) {
+      const text = { summary: read(box, `g-summary-${lang}`) };
+      for (const list of GUIDE_LISTS) text[list] = split(read(box, `g-${list}-${lang}`));
+      if (text.summary || GUIDE_LISTS.some((list) => text[list].length)) texts[lang] = text;
+      else delete texts[lang];
+    }
+    const referrals = read(box, "g-referrals").split(/[\s,]+/).filter(Boolean);
+    const escalate = orNull(read(box, "g-escalate"));
+    if (!guidance && !Object.keys(texts).length && !referrals.length && !escalate) return undefined;
+    return { ...g, texts, referrals, escalate_to: escalate };
+  }
+
   FORMS.topics = (topic) => {
     const names = ed.doc.languages.map((lang) => element("label", {},
       element("span", { textContent: t("ivr.f.name_in", { language: languageName(lang) }) }), " ",
@@ -195,6 +240,7 @@
         labelled("ivr.f.prompt", reference("after_prompt", after.prompt, "prompts", false)),
         labelled("ivr.f.referral", reference("after_referral", after.referral, "referrals", false)),
         labelled("ivr.f.queue", reference("after_queue", after.queue, "queues", false))),
+      guidanceFields(topic.guidance),
     ];
     const collect = () => {
       const box = $("item-fields");
@@ -205,6 +251,8 @@
       out.overflow = queue ? { queue, after_seconds: numberOrNull(read(box, "overflow_after")), when_waiting_over: numberOrNull(read(box, "overflow_waiting")) } : null;
       const hours = { prompt: orNull(read(box, "after_prompt")), referral: orNull(read(box, "after_referral")), queue: orNull(read(box, "after_queue")) };
       out.after_hours = Object.values(hours).some((v) => v) ? hours : null;
+      const guidance = collectGuidance(box, topic.guidance);
+      if (guidance) out.guidance = guidance; else delete out.guidance;
       delete out.id;
       return out;
     };
