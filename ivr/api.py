@@ -29,6 +29,7 @@ from ivr.schemas import (
     ReferralPublic,
     RollbackRequest,
     RoutePublic,
+    SilencePublic,
     SimulateRequest,
     SimulationPublic,
     TopicPublic,
@@ -44,7 +45,6 @@ from ivr.service import (
     UploadTooLarge,
 )
 from ivr.store import IvrStore
-from ivr.validation import validate
 
 SLUG = r"^[a-z][a-z0-9_-]{0,39}$"  # as ivr/document.py spells a slug and a language
 LANGUAGE = r"^[a-z]{2,3}$"
@@ -77,9 +77,16 @@ def ivr_router(
     async def get_draft() -> DraftPublic:
         doc = await service.draft()
         draft = await asyncio.to_thread(store.draft)
-        issues = IssuesPublic.of(await asyncio.to_thread(validate, doc))
+        found, by_node = await service.examine(doc)
+        silence = None
+        if by_node is not None:
+            limit = doc.silence_limit_seconds
+            silence = SilencePublic(limit=limit, seconds=by_node[doc.menu.entry], by_node=by_node)
         return DraftPublic(
-            document=to_data(doc), based_on=draft.based_on if draft else None, **issues.model_dump()
+            document=to_data(doc),
+            based_on=draft.based_on if draft else None,
+            silence=silence,
+            **IssuesPublic.of(found).model_dump(),
         )
 
     schema = json_schema()  # the body's shape in the OpenAPI document; parsed off the loop below
@@ -116,7 +123,7 @@ def ivr_router(
 
     @router.post("/validate", response_model=IssuesPublic)
     async def validate_draft() -> IssuesPublic:
-        return IssuesPublic.of(await asyncio.to_thread(validate, await service.draft()))
+        return IssuesPublic.of((await service.examine(await service.draft()))[0])  # real audio
 
     @router.post(
         "/publish",

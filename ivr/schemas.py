@@ -32,9 +32,19 @@ class IssuesPublic(BaseModel):
         return cls(valid=not issues, issues=[IssuePublic.of(i) for i in issues])
 
 
+class SilencePublic(BaseModel):
+    """How long a caller who presses nothing takes to reach a person (ivr/silence.py), in
+    seconds, with the prompts' real audio: from the entry node, and from each node."""
+
+    limit: int
+    seconds: float
+    by_node: dict[str, float]
+
+
 class DraftPublic(IssuesPublic):
     document: dict[str, Any]
     based_on: int | None
+    silence: SilencePublic | None = None  # None while the menu has problems that stop a walk
 
 
 class PublishRequest(BaseModel):

@@ -28,6 +28,7 @@ from ivr.engine import Ask, Engine, Route
 from ivr.issues import Issue, issue_details
 from ivr.prompts import PromptError, PromptStudio
 from ivr.seed import seed_file
+from ivr.silence import SILENCE_PROBLEM, rendered, silent_seconds_by_node
 from ivr.store import IvrStore, PromptPaths
 from ivr.validation import validate
 from ivr.yaml_text import updated
@@ -189,7 +190,12 @@ class IvrService:
         based_on = self._engine.version if self._engine else None
         text = await asyncio.to_thread(_dumps, doc)
         await asyncio.to_thread(self._store.save_draft, text, self._clock(), based_on, yaml_text)
-        return await asyncio.to_thread(validate, doc)
+        return await asyncio.to_thread(validate, doc, rendered(doc, self._studio))  # real lengths
+
+    async def examine(self, doc: IvrDocument) -> tuple[list[Issue], dict[str, float] | None]:
+        """The problems (with the prompts' real lengths) and, if none stops a walk, how long a
+        silent caller takes from each node (the entry's figure is the one the limit checks)."""
+        return await asyncio.to_thread(_examine, doc, self._studio)
 
     async def save_yaml(self, text: str) -> list[Issue]:
         """The draft as the admin wrote it in YAML; the text is kept as sent."""
@@ -214,7 +220,7 @@ class IvrService:
     async def publish(self, author: str, note: str = "") -> int:
         async with self._lock:
             doc, text = await self.draft_and_text()
-            issues = await asyncio.to_thread(validate, doc)
+            issues = await asyncio.to_thread(validate, doc, rendered(doc, self._studio))
             if issues:
                 raise PublishRefused(f"the draft has {len(issues)} problem(s)", issues)
             paths = await asyncio.to_thread(self._produce_prompts, doc)
@@ -366,3 +372,10 @@ def _edit(data: dict[str, Any], section: str, item_id: str, value: dict[str, Any
             table[item_id] = value
     else:
         raise NotFound(f"unknown section '{section}'")
+
+
+def _examine(doc: IvrDocument, studio: PromptStudio) -> tuple[list[Issue], dict[str, float] | None]:
+    durations = rendered(doc, studio)
+    issues = validate(doc, durations)
+    walkable = not issues or all(i.problem.startswith(SILENCE_PROBLEM) for i in issues)
+    return issues, silent_seconds_by_node(doc, durations) if walkable else None

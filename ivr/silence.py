@@ -9,6 +9,7 @@ its ``silence_limit_seconds`` (default 15 s); the editor shows the figure from e
 
 from __future__ import annotations
 
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +17,13 @@ from datetime import UTC, datetime
 from ivr.document import IvrDocument
 from ivr.engine import Ask, Engine, Route
 from ivr.issues import Issue
+from ivr.prompts import PromptError, PromptStudio
 
 # (prompt id, language) -> its audio's length in seconds; None where not known (then estimated).
 Durations = Callable[[str, str], float | None]
 
 WORDS_PER_MINUTE = 110  # espeak-ng at 150 (its default), as measured: the estimate without audio
+SILENCE_PROBLEM = "a caller who presses nothing reaches a person after"  # how its issue begins
 CORE_SOUND_SECONDS = 1.0  # one of Asterisk's own sounds (a beep, a digit)
 _LABEL = "\x00"  # prompt labels in the walk: "<lang>\x00<prompt id>"; Asterisk's own are bare
 
@@ -64,6 +67,27 @@ def estimate(doc: IvrDocument, durations: Durations | None = None) -> Durations:
     return seconds
 
 
+def rendered(doc: IvrDocument, studio: PromptStudio) -> Durations:
+    """The prompts' lengths as the line plays them: the studio's speech for a text (made and
+    cached as publishing makes it), an uploaded recording's length; None where neither can be
+    had (a voice missing, a recording gone): then the words are counted instead."""
+
+    def seconds(prompt: str, language: str) -> float | None:
+        source = doc.prompts.get(prompt, {}).get(language)
+        try:
+            if source is not None and source.recording is not None:
+                path = str(studio.path_for(prompt, language, source.recording)) + ".wav"
+                with wave.open(path, "rb") as wav:
+                    return wav.getnframes() / wav.getframerate()
+            if source is not None and source.text is not None:
+                return studio.synthesize(prompt, language, source.text).duration_seconds
+        except (PromptError, OSError, wave.Error):
+            pass
+        return None
+
+    return seconds
+
+
 def silent_walk(
     doc: IvrDocument,
     durations: Durations | None = None,
@@ -102,7 +126,7 @@ def silence_issues(doc: IvrDocument, durations: Durations | None = None) -> list
         return [
             Issue(
                 where,
-                f"a caller who presses nothing reaches a person after {walk.seconds:.1f} s, over the"
+                f"{SILENCE_PROBLEM} {walk.seconds:.1f} s, over the"
                 f" limit of {limit} s ({heard}): shorten the prompts, the waits or the tries",
             )
         ]

@@ -46,8 +46,9 @@ from privacy.scanner import Scanner  # noqa: E402
 from sandbox.callgen import Callgen  # noqa: E402
 from sandbox.privacy_check import DEFAULT_SHAPES, NAME, PrivacyCheck, PrivacyReport, plans_for  # noqa: E402
 
-# Answered after "2" (English) then "1" (crisis) or "2" "3" (the topics, loss). Silence, hang-ups and referrals
-# take the same path through the containers; the e2e suite covers them against the sandbox.
+# Answered after "2" (English), then "1" (crisis) or "2" "3" (the topics, loss). Silence, hang-ups
+# and referrals take the same path through the containers; the e2e suite covers them against the
+# sandbox.
 SHAPES = tuple(s for s in DEFAULT_SHAPES if s.hangup_after_ms is None and s.digits)
 
 

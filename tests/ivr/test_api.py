@@ -105,7 +105,12 @@ async def test_publish_needs_the_token_too(client: httpx.AsyncClient) -> None:
 async def test_get_the_draft(client: httpx.AsyncClient, document: IvrDocument) -> None:
     response = await client.get("/api/ivr/draft")
     assert response.status_code == 200
-    assert response.json() == {"valid": True, "issues": [], "document": to_data(document), "based_on": 1}
+    body = response.json()
+    silence = body.pop("silence")  # the test menu's silent caller: under its own limit (90 s)
+    assert body == {"valid": True, "issues": [], "document": to_data(document), "based_on": 1}
+    assert (
+        set(silence["by_node"]) == set(document.menu.nodes) and silence["seconds"] <= silence["limit"] == 90
+    )
 
 
 async def test_get_the_draft_as_yaml(client: httpx.AsyncClient, document: IvrDocument) -> None:

@@ -287,3 +287,21 @@ def _keys_to(document: IvrDocument, topic: str) -> list[str]:
     keys = walk(document.menu.entry, {document.menu.entry})
     assert keys is not None
     return keys
+
+
+# -- the silent caller's time (issue 20) -------------------------------------------------------
+async def test_the_draft_says_how_long_a_silent_caller_takes(client: httpx.AsyncClient) -> None:
+    silence = (await client.get("/api/ivr/draft")).json()["silence"]
+    assert silence["limit"] == 15 and set(silence["by_node"]) == {"language", "root", "topics"}
+    assert silence["seconds"] == silence["by_node"]["language"] <= 15
+    # A greeting that says much more: over the limit, refused, the figures still shown.
+    long = "Вы позвонили на линию доверия. " * 6
+    edit = {"ru": {"text": long}, "en": {"text": "You have called the helpline."}}
+    issues = (await client.put("/api/ivr/draft/prompts/welcome", json=edit)).json()["issues"]
+    assert [i["where"] for i in issues] == ["language > root"]
+    assert "over the limit of 15 s" in issues[0]["problem"]
+    body = (await client.get("/api/ivr/draft")).json()
+    assert body["issues"] == issues and body["silence"]["seconds"] > 15
+    assert (await client.post("/api/ivr/validate")).json()["issues"] == issues
+    published = await client.post("/api/ivr/publish", json={"note": "long"})
+    assert published.status_code == 422, published.text
