@@ -42,6 +42,9 @@ catalogue("ru", {
     "other": "{n} ошибки"
   },
   "ivr.entry": "начало звонка",
+  "ivr.silent_from": "молчащий абонент у человека через {s} с",
+  "ivr.silent_within": "Абонент, который ничего не нажимает, попадает к человеку через {s} с (предел {limit} с).",
+  "ivr.silent_over": "Абонент, который ничего не нажимает, попадает к человеку только через {s} с: это больше предела в {limit} с.",
   "ivr.node": "Меню {id}",
   "ivr.add_item": "+ Добавить",
   "ivr.section.nodes": "Меню",
@@ -240,6 +243,9 @@ catalogue("pl", {
     "other": "{n} błędu"
   },
   "ivr.entry": "początek połączenia",
+  "ivr.silent_from": "milczący rozmówca u człowieka po {s} s",
+  "ivr.silent_within": "Rozmówca, który niczego nie naciska, trafia do człowieka po {s} s (limit {limit} s).",
+  "ivr.silent_over": "Rozmówca, który niczego nie naciska, trafia do człowieka dopiero po {s} s: to ponad limit {limit} s.",
   "ivr.node": "Menu „{id}”",
   "ivr.add_item": "+ Dodaj",
   "ivr.section.nodes": "Menu głosowe",
@@ -436,6 +442,9 @@ catalogue("en", {
     "other": "{n} problems"
   },
   "ivr.entry": "where calls begin",
+  "ivr.silent_from": "a silent caller reaches a person in {s} s",
+  "ivr.silent_within": "A caller who presses nothing reaches a person in {s} s (limit {limit} s).",
+  "ivr.silent_over": "A caller who presses nothing reaches a person only after {s} s: over the limit of {limit} s.",
   "ivr.node": "Menu {id}",
   "ivr.add_item": "+ Add",
   "ivr.section.nodes": "Menu",

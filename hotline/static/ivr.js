@@ -9,7 +9,7 @@
 // every word from i18n-ivr.js (t()); topics named in the page's language from the draft.
 
 /** What the page holds: the draft and its problems, the open item, the last review and run. */
-const ed = { doc: null, issues: [], open: null, review: null, sim: null, versions: [], collapsed: new Set(), focus: null };
+const ed = { doc: null, issues: [], silence: null, open: null, review: null, sim: null, versions: [], collapsed: new Set(), focus: null };
 /** The form of each section, filled by ivr-forms.js: {section: (data, id) => {fields, collect}}. */
 const FORMS = {};
 /** What ivr-review.js (simulation, review and publishing) does when the draft is drawn, when it
@@ -195,7 +195,9 @@ function nodeItem(id, shape, by) {
     return treeItem(place, `${keyWords(key)} → ${actionWords(action)}`, below, by[place]);
   });
   const entry = id === ed.doc.menu.entry ? ` (${t("ivr.entry")})` : "";
-  const label = `${t("ivr.node", { id })}${entry}: «${promptText(node.prompt, i18n.language)}»`;
+  const silent = ed.silence && id in ed.silence.by_node
+    ? ` · ${t("ivr.silent_from", { s: formatNumber(ed.silence.by_node[id], 1) })}` : "";
+  const label = `${t("ivr.node", { id })}${entry}: «${promptText(node.prompt, i18n.language)}»${silent}`;
   return treeItem(`nodes/${id}`, label, options, by[`nodes/${id}`]);
 }
 
@@ -219,7 +221,9 @@ function drawTree() {
   const focus = (ed.focus && $(`ti-${ed.focus}`)) || $("tree").querySelector("[role=treeitem]");
   if (focus) focus.tabIndex = 0;
   const n = ed.issues.length;
-  $("summary").textContent = n ? t("ivr.summary_problems", { n }) : t("ivr.summary_valid");
+  const silence = ed.silence ? ` ${t(ed.silence.seconds > ed.silence.limit ? "ivr.silent_over" : "ivr.silent_within",
+    { s: formatNumber(ed.silence.seconds, 1), limit: ed.silence.limit })}` : "";
+  $("summary").textContent = (n ? t("ivr.summary_problems", { n }) : t("ivr.summary_valid")) + silence;
   $("summary").className = n ? "bad" : "ok";
 }
 
@@ -428,6 +432,7 @@ async function loadDraft() {
   const draft = await api("GET", "/api/ivr/draft");
   ed.doc = draft.document;
   ed.issues = draft.issues;
+  ed.silence = draft.silence; // how long a caller who presses nothing takes, from each menu
   drawAll();
 }
 
