@@ -173,10 +173,15 @@ class PrivacyCheck:
                 return out
 
     async def place(
-        self, plans: list[CallPlan], base_port: int = 27100, partner_calls: int = 0
+        self,
+        plans: list[CallPlan],
+        base_port: int = 27100,
+        partner_calls: int = 0,
+        partner_number: str | None = None,
     ) -> tuple[int, int]:
         """Place the calls (20 at once per shape); a simulated partner line answers
-        ``partner_calls`` referrals meanwhile. Returns (completed, failed)."""
+        ``partner_calls`` referrals meanwhile, dialled as ``partner_number`` (None: the first
+        number of the referral directory). Returns (completed, failed)."""
         sandbox = self.settings.sandbox
         gen = Callgen(
             sandbox.sip_host,
@@ -185,19 +190,19 @@ class PrivacyCheck:
             media_port_base=base_port + 1000,
             trace_dir=self.trace_dir,
         )
-        with self._partner_line(partner_calls, base_port + 900):
+        with self._partner_line(partner_calls, base_port + 900, partner_number):
             result = await gen.place(plans, concurrency=20, rate=20, timeout_s=self.timeout)
         return result.successful, result.failed
 
     @contextlib.contextmanager
-    def _partner_line(self, calls: int, media_port: int) -> Iterator[None]:
+    def _partner_line(self, calls: int, media_port: int, number: str | None = None) -> Iterator[None]:
         host, _, port = self.settings.referral_trunk.partition(":")
         if calls <= 0 or host not in ("127.0.0.1", "localhost"):
             yield
             return
         with tempfile.TemporaryDirectory(prefix="hotline-partner-") as tmp:
             scenario = Path(tmp) / "partner.xml"
-            scenario.write_text(partner_line_scenario(self._referral_number(), forbidden="7900000"))
+            scenario.write_text(partner_line_scenario(number or self._referral_number(), forbidden="7900000"))
             cmd = ["sipp", "-sf", str(scenario), "-p", port or "5060", "-i", "127.0.0.1", "-mi", "127.0.0.1",
                    "-mp", str(media_port), "-m", str(calls), "-timeout", f"{int(self.timeout)}s",
                    "-nostdin"]  # fmt: skip
