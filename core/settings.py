@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from core.files import private_dir, tighten
 from core.sip_settings import SipSettings
 from core.tts_settings import TtsSettings
+from core.twilio_settings import TwilioSettings
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG_FILE = "hotline.yaml"
@@ -243,10 +244,9 @@ class Settings(BaseSettings):
     # Prompt audio: where this service writes it, and the same directory as Asterisk sees it.
     prompts_dir: Path = Path("var/sandbox/sounds")
     asterisk_prompts_dir: Path = Path("/srv/hotline/sounds")
-    # The SIP trunk referral calls to partner lines leave through (host[:port]).
-    referral_trunk: str = "127.0.0.1:5090"
-    # The database user's password as a file (a Docker secret), put into database_url.
-    database_password_file: Path | None = None
+    referral_trunk: str = "127.0.0.1:5090"  # the SIP trunk referrals to partner lines leave by (host[:port])
+    twilio: TwilioSettings | None = None  # callers on a Twilio number (issue 21): core/twilio_settings.py
+    database_password_file: Path | None = None  # the database user's password (a Docker secret) as a file
     # Set from the YAML file's location; relative paths in the file resolve against it.
     config_file: Path | None = None
 
