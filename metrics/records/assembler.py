@@ -237,14 +237,21 @@ class CallAssembler:
     def _on_hangup(self, e: Hangup) -> None:
         """The caller's own channel hung up: the call ends."""
         call = CallRef(e.node, e.call_id)
-        if e.uniqueid != e.call_id or call not in self._open:
-            return  # another leg of the call, or a call already recorded
+        if e.uniqueid != e.call_id:
+            return  # another leg of the call
+        self.caller_gone(call, e.at)
+
+    def caller_gone(self, call: CallRef, at: datetime) -> None:
+        """The caller's own call ended (the Hangup of its channel; the status callback of a
+        call on a Twilio number, ivr/twilio_voice.py): the record ends."""
+        if call not in self._open:
+            return  # a call already recorded
         r = self._open[call]
-        self._seen[call] = e.at
-        r.ended_at = e.at
+        self._seen[call] = at
+        r.ended_at = at
         if since := self._talking.pop(call, None):  # hung up while talking, before AgentComplete
-            r.talk_seconds = round((r.talk_seconds or 0.0) + (e.at - since).total_seconds(), 3)
-        self._finish(call, self._outcome_at_hangup(r, e.at))
+            r.talk_seconds = round((r.talk_seconds or 0.0) + (at - since).total_seconds(), 3)
+        self._finish(call, self._outcome_at_hangup(r, at))
 
     def _outcome_at_hangup(self, r: CallRecord, at: datetime) -> Outcome:
         if r.answered_at is not None:

@@ -297,3 +297,31 @@ def test_the_desks_actions_mark_the_open_record_and_a_transfer_is_no_escalation(
     assert (r.emergency, r.conferenced, r.transferred, r.escalated) == (True, True, "blind", False)
     a.handed_on(CALL, "transfer_warm")  # after the record went out: nothing changes
     assert r.transferred == "blind" and len(out) == 1
+
+
+def test_a_call_that_ends_on_another_side_ends_as_its_caller_hanging_up() -> None:
+    """A Twilio call's status callback (ivr/twilio_voice.py): a referral it dialled is over."""
+    a, out = assembler()
+    twilio = CallRef("twilio", "0f" * 16)
+    a.ivr_started(twilio, at(0), "ru", "3", 2)
+    route = Route(
+        RouteKind.REFERRAL,
+        RouteReason.CHOSEN,
+        "ru",
+        "4",
+        ("main",),
+        referral="shelter",
+        referral_number="88001000200",
+    )
+    a.ivr_routed(twilio, at(5), route)
+    a.caller_gone(twilio, at(65))
+    a.caller_gone(twilio, at(70))  # again, or a call never seen: nothing more
+    a.caller_gone(CallRef("twilio", "unknown"), at(70))
+    [record] = out
+    assert (record.node, record.outcome, record.referral, record.ended_at, record.repeat_count) == (
+        "twilio",
+        Outcome.REFERRED,
+        "shelter",
+        at(65),
+        2,
+    )
