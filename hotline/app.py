@@ -45,6 +45,7 @@ from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_
 from hotline.loops import follow_ivr_forever, sweep_forever
 from hotline.routes import routers
 from hotline.supervision_wiring import supervision, supervision_codes
+from hotline.twilio_wiring import twilio_channel, twilio_refusals
 from hotline.wiring import EventFanout, endpoint
 from ivr.document import IvrDocument, Queue
 from ivr.handler import IvrHandler
@@ -162,6 +163,7 @@ class Hotline:
         self.repeats = RepeatCallers(
             timedelta(days=settings.privacy.repeat_window_days), settings.privacy.repeat_cap
         )
+        self.twilio = twilio_channel(self)  # callers on a Twilio number: None without `twilio:`
         self.agi = FastAgiServer(
             self._route_agi,
             host=settings.agi.host,
@@ -259,7 +261,7 @@ class Hotline:
         return [node.status for node in self.nodes]
 
     def _refusals(self) -> Refusals:
-        return refusals(self.agi, self.http)
+        return {**refusals(self.agi, self.http), **twilio_refusals(self.twilio)}
 
     def summary_saved(self, record_id: str) -> None:
         self.wallboard.on_summary(record_id)

@@ -20,6 +20,7 @@ from hotline.audit import audit_router, client_address, networks
 from ivr.api import ivr_router, referrals_router, topics_router
 from ivr.editor_api import editor_router
 from ivr.switchboard_api import switchboard_router
+from ivr.twilio_api import twilio_router
 from metrics.records.api import calls_router, summary_router
 from metrics.records.export import CallExporter
 from metrics.records.summary import SummaryService
@@ -107,4 +108,6 @@ def routers(h: Hotline, auth: Authenticator) -> list[APIRouter]:
         # A queue's new callers sent elsewhere for a while.
         switchboard_router(h.switchboard, lead("switchboard")),
         audit_router(h.audit.store, admin("audit")),  # who changed what: admins read, export, verify
+        # Twilio's voice webhooks: public, each request signed by Twilio (404 without `twilio:`).
+        twilio_router(h.twilio),
     ]

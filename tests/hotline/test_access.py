@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from agents.directory import Role
 from agents.tokens import SCOPES, scope_of
 from core.errors import DomainError
+from hotline.http import PAGES
 from tests.hotline.test_problems import ENDLESS, WELL_FORMED, Api, api, sounds  # noqa: F401  (fixtures)
 
 Operation = tuple[str, str]
@@ -330,3 +331,26 @@ async def test_a_kiosk_paired_in_a_signed_in_browser_keeps_the_person_and_a_new_
     assert (
         await api.client.get("/api/session", headers={"Cookie": f"hotline_session={person}"})
     ).status_code == 401
+
+
+# Routes without a guard: signing in, the pages and what serves them, and Twilio's webhooks
+# (public, but each request must be signed by Twilio: ivr/twilio_api.py). A route added without
+# a guard fails the test below until it is listed here.
+PUBLIC: set[Operation] = {
+    ("post", "/api/session"),
+    ("post", "/api/kiosks/pair"),
+    ("get", "/healthz"),  # its details need a lead's token
+    *(("get", f"/{page}{end}") for page in PAGES for end in ("", "/")),
+    ("post", "/twilio/voice"),
+    ("post", "/twilio/gather"),
+    ("post", "/twilio/status"),
+    ("get", "/twilio/prompts/{version}/{prompt_id}/{language}/{token}.wav"),  # under our token only
+}
+
+
+def test_every_route_without_a_guard_is_listed_as_public(api: Api) -> None:  # noqa: F811
+    public = set()
+    for route in _walk(api.hotline.app.routes):
+        if not _guards(route.dependant):
+            public.update((method.lower(), route.path) for method in route.methods)
+    assert public == PUBLIC
