@@ -71,7 +71,8 @@ class HandOver:
 
 @dataclass(frozen=True)
 class Speech:
-    """How prompts are heard: ``play`` our audio from ``base_url``, or ``say`` their text."""
+    """How prompts are heard: ``play`` our audio from ``base_url``, or ``say`` their text (in
+    the languages ``say_languages`` names; a recording, or another language, is played)."""
 
     base_url: str
     tokens: wire.MediaTokens
@@ -259,9 +260,9 @@ class TwilioVoice:
             prompt, language = found
             source = engine.document.prompts.get(prompt, {}).get(language)
             s = self._speech
-            if s.speech == "say" and source is not None and source.text:
-                text = wire.Say(source.text, s.say_languages.get(language), s.say_voices.get(language))
-                sounds.append(text)
+            said_in = s.say_languages.get(language)  # a language Twilio cannot say: our audio
+            if s.speech == "say" and source is not None and source.text and said_in:
+                sounds.append(wire.Say(source.text, said_in, s.say_voices.get(language)))
             else:
                 sounds.append(wire.Play(s.audio_url(engine.version, prompt, language)))
         return sounds
