@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
@@ -50,6 +50,13 @@ class TwilioSettings(BaseModel):
             if not _LANGUAGE.match(language) or not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", said):
                 raise ValueError(f"twilio: {language!r}: {said!r} is not a language and a Twilio name")
         return value
+
+    @model_validator(mode="after")
+    def _secrets_readable(self) -> TwilioSettings:
+        """At start, not at the first call: a missing or empty file is a configuration error."""
+        self.auth_token()
+        self.sip_password()
+        return self
 
     def auth_token(self) -> str:
         return _secret(self.auth_token_file, "twilio.auth_token_file")

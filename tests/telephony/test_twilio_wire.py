@@ -8,11 +8,13 @@ import base64
 import hashlib
 import hmac
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from twilio.request_validator import RequestValidator
 
+from core.twilio_settings import TwilioSettings
 from telephony import twilio_wire as wire
 
 TOKEN = "12345678901234567890123456789012"
@@ -134,3 +136,27 @@ def test_a_referral_shows_the_lines_own_number() -> None:
         {"callerId": "+48221234567"},
         "Hangup",
     )
+
+
+def test_the_settings_refuse_a_token_file_that_cannot_be_read(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    fields = {
+        "public_url": BASE + "/",
+        "sip_uri": "sip:twilio@pbx.example.org",
+        "line_number": "+48221234567",
+    }
+    for content in (None, "  \n"):
+        if content is not None:
+            token.write_text(content)
+        with pytest.raises(ValueError, match=r"twilio\.auth_token_file"):
+            TwilioSettings(auth_token_file=token, **fields)
+    token.write_text(TOKEN + "\n")
+    settings = TwilioSettings(auth_token_file=token, **fields)
+    assert (settings.auth_token(), settings.public_url, settings.sip_password()) == (TOKEN, BASE, None)
+    for wrong in (
+        {"sip_uri": "sip:a@b?X-Hotline-Queue=x"},
+        {"line_number": "0800"},
+        {"public_url": "ftp://x"},
+    ):
+        with pytest.raises(ValueError):
+            TwilioSettings(auth_token_file=token, **{**fields, **wrong})
