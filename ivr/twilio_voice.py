@@ -92,6 +92,7 @@ class _Call:
     step: Ask | None  # None once routed
     route: Route | None = None
     seen: float = 0.0
+    fallback: bool = False  # the walk failed: handed to the fallback queue
 
 
 def route_headers(route: Route, call: CallRef) -> dict[str, str]:
@@ -161,12 +162,11 @@ class TwilioVoice:
         walk = engine.walk(started)
         call = _Call(CallRef(NODE, uuid.uuid4().hex), walk, None, seen=self._monotonic())
         self._observer.ivr_started(call.ref, started, walk.language, str(engine.version), self._count(caller))
+        self._calls[sid] = call
         try:
             call.step = walk.start()
-        except Exception:
-            self._observer.ivr_failed(call.ref, self._clock(), walk.path)
-            raise
-        self._calls[sid] = call
+        except Exception as exc:
+            self._failed(call, exc)
         while len(self._calls) > MAX_CALLS:
             self._calls.popitem(last=False)
         return self._answer(call)
@@ -182,18 +182,24 @@ class TwilioVoice:
         pressed = "".join(k for k in digits if k in KEYS)[: call.step.max_digits]
         try:
             walked = call.walk.answer("" if pressed == "#" else pressed)  # '#' ends the input
-            if isinstance(walked, Route):
-                call.route = self._reroute(walked, call.walk.engine.document)
-        except Exception:
-            self._observer.ivr_failed(call.ref, self._clock(), call.walk.path)
-            raise
+            route = self._reroute(walked, call.walk.engine.document) if isinstance(walked, Route) else None
+        except Exception as exc:
+            self._failed(call, exc)
+            return self._answer(call)
         if isinstance(walked, Ask):
             call.step = walked
         else:
-            call.step = None
-            assert call.route is not None
-            self._observer.ivr_routed(call.ref, self._clock(), call.route)
+            call.step, call.route = None, route
+            assert route is not None
+            self._observer.ivr_routed(call.ref, self._clock(), route)
         return self._answer(call)
+
+    def _failed(self, call: _Call, exc: Exception) -> None:
+        """The walk failed: the caller goes to the fallback queue, as the dialplan sends a
+        caller whose FastAGI IVR failed; the record says so."""
+        log.error("a Twilio caller's IVR walk failed (%s): handed to the fallback queue", type(exc).__name__)
+        call.step, call.route, call.fallback = None, None, True
+        self._observer.ivr_failed(call.ref, self._clock(), call.walk.path)
 
     def status(self, sid: str, status: str) -> None:
         """A status callback: once the call is over, its CallSid is forgotten; a caller gone in
@@ -205,6 +211,8 @@ class TwilioVoice:
         if call is None:
             return
         at = self._clock()
+        if call.fallback:
+            return  # handed to the fallback queue: the Asterisk side's, as a queue route
         if call.route is None:
             self._observer.ivr_hangup(call.ref, at, call.walk.path)
         elif call.route.kind is RouteKind.REFERRAL:
@@ -222,6 +230,8 @@ class TwilioVoice:
 
     # -- answers ----------------------------------------------------------------------------------
     def _answer(self, call: _Call) -> str:
+        if call.fallback:
+            return self._lost(call.ref)
         if call.step is not None:
             ask = call.step
             action = f"{self._speech.base_url}/twilio/gather?call={call.ref.call_id}&step={call.walk.answers}"
@@ -238,15 +248,17 @@ class TwilioVoice:
         h = self._hand_over
         return wire.dial_sip(sounds, h.sip_uri, headers, h.sip_username, h.sip_password)
 
-    def _lost(self) -> str:
-        """A call not known here (the service restarted mid-call), or no IVR to walk: the caller
-        goes to a person at once, as the dialplan's fallback takes a caller the IVR failed."""
-        log.warning("a Twilio call was handed to the fallback queue: not known here, or no IVR live")
+    def _lost(self, call: CallRef | None = None) -> str:
+        """A call not known here (the service restarted mid-call), no IVR to walk, or a walk
+        that failed: the caller goes to a person at once, as the dialplan's fallback takes a
+        caller whose IVR failed."""
+        if call is None:
+            log.warning("a Twilio call was handed to the fallback queue: not known here, or no IVR live")
         try:
             queue = self._engine().document.fallback_queue
         except DomainError:
             queue = ""
-        headers = {HEADER_FALLBACK: "1", HEADER_QUEUE: queue}
+        headers = {HEADER_FALLBACK: "1", HEADER_QUEUE: queue, HEADER_CALL: call.call_id if call else ""}
         return self._dial((), {k: v for k, v in headers.items() if v})
 
     def _sounds(self, engine: Engine, played: Sequence[str]) -> list[wire.Sound]:

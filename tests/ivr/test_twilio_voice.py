@@ -269,3 +269,34 @@ def test_prompts_may_be_said_in_twilios_voices() -> None:
     assert (said.tag, said.text) == ("Say", doc.prompts[entry.prompt]["ru"].text)
     assert said.attrib["language"] == "ru-RU"
     assert played.tag == "Play"  # English is not in the say_languages of this test: our audio
+
+
+def test_a_walk_that_fails_hands_the_caller_to_the_fallback_queue() -> None:
+    """As the dialplan takes a caller whose FastAGI IVR failed; the record says so."""
+
+    def broken(route: Route, doc: IvrDocument) -> Route:
+        raise RuntimeError("a switchboard that fails")
+
+    observer = Observer()
+    voice = TwilioVoice(
+        lambda: engine_of(seed_document()),
+        observer,
+        observer.call_ended,
+        observer.count,
+        HandOver(SIP, LINE_NUMBER),
+        Speech(BASE, MediaTokens("token")),
+        clock=lambda: MONDAY_10,
+        reroute=broken,
+    )
+    twiml = voice.voice("CA-1", CALLER)
+    for _ in range(20):  # silence until the walk ends at its route, which the reroute breaks
+        if ET.fromstring(twiml)[0].tag != "Gather":
+            break
+        twiml = voice.gather("CA-1", *step_of(gathered(twiml)), "")
+    [dial] = [e for e in ET.fromstring(twiml) if e.tag == "Dial"]
+    call = observer.heard[0][1][0]
+    assert dial[0].text == f"{SIP}?X-Hotline-Fallback=1&X-Hotline-Queue=main&X-Hotline-Call={call.call_id}"
+    assert observer.heard[-1][0] == "failed"
+    assert voice.gather("CA-1", call.call_id, "0", "1") == twiml  # stays handed over
+    voice.status("CA-1", "completed")
+    assert observer.heard[-1][0] == "failed" and observer.ended == [] and voice.calls == 0
