@@ -21,6 +21,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+ too): recreating ivr_versions, as a
+    # batch would on SQLite, fails while ivr_activations' foreign key points at its rows.
     for table in ("ivr_draft", "ivr_versions"):
-        with op.batch_alter_table(table) as batch:
+        with op.batch_alter_table(table, recreate="never") as batch:
             batch.drop_column("yaml_text")
