@@ -193,6 +193,7 @@ _LAST = (
     "test_callers_reach_a_human_when_the_service_is_down",
     "test_the_installed_privacy_check_finds_no_number",
     "test_no_caller_number_reached_any_store",
+    "test_no_caller_number_reached_any_store_beside",
 )
 
 

@@ -16,7 +16,7 @@ from tests.browser import ARGS, CHROMIUM
 from tests.browser import sign_in as sign_in_as
 from tests.e2e.conftest import ADMIN_ID, Service
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.beside]  # Chromium and Asterisk: beside the rest
 
 
 @pytest.fixture(scope="module")

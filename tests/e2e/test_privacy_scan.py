@@ -54,3 +54,10 @@ def test_no_caller_number_reached_any_store(service: Service, e2e_settings: Sett
     control.write_text(f"leak 8 ({national[:3]}) {national[3:6]}-{national[6:8]}-{national[8:]}")
     assert [f.needle for f in scanner.scan_files(check.file_roots())] == [NUMBERS[0]]
     control.unlink()
+
+
+@pytest.mark.beside
+def test_no_caller_number_reached_any_store_beside(service: Service, e2e_settings: Settings) -> None:
+    """The same scan, last in make test's second pytest: its callers reached its own Asterisk and
+    service (the IVR editor's calls, the five lines', the database outage's)."""
+    test_no_caller_number_reached_any_store(service, e2e_settings)

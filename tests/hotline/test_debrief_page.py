@@ -18,6 +18,8 @@ from hotline.http import create_app
 from tests.accounts import one_person
 from tests.browser import chromium, serving, sign_in
 
+pytestmark = pytest.mark.beside  # headless Chromium: in make test's second pytest, beside the rest
+
 PASSWORD = "anna's passphrase"
 NOTICE = {
     "rule": "heavy_topic",

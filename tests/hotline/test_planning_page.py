@@ -23,6 +23,8 @@ from tests.browser import chromium, serving
 from tests.browser import sign_in as sign_in_as
 from tests.planning.test_api import NOW, START, TEMPLATES, seed
 
+pytestmark = pytest.mark.beside  # headless Chromium: in make test's second pytest, beside the rest
+
 PASSWORD = "a planner's passphrase"
 ADMIN, OPERATOR = "adm-plan", "op-page"
 

@@ -26,6 +26,8 @@ from tests.conftest import seed_document
 from wallboard.api import wallboard_router
 from wallboard.service import Wallboard, WallboardSources
 
+pytestmark = pytest.mark.beside  # headless Chromium: in make test's second pytest, beside the rest
+
 PASSWORD = "the lead's passphrase"
 LEADS = {Role.SHIFT_LEAD, Role.ADMIN}
 

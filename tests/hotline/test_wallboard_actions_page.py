@@ -21,6 +21,8 @@ from hotline.http import create_app
 from tests.accounts import one_person
 from tests.browser import chromium, serving, sign_in
 
+pytestmark = pytest.mark.beside  # headless Chromium: in make test's second pytest, beside the rest
+
 PASSWORD = "the lead's passphrase"
 SNAPSHOT: dict[str, Any] = {
     "at": "2026-12-07T12:00:00+00:00",
