@@ -51,7 +51,7 @@ from tests.e2e.audio import Capture, level, tone_share
 from tests.e2e.calls import NUMBERS, plan, records
 from tests.e2e.conftest import Service
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.beside]  # own sipp ports: beside the rest
 
 OPERATOR, SUPERVISOR, PLAIN = "op-sv-olga", "op-sv-senior", "op-sv-plain"
 CALLER_PORT, OPERATOR_PORT, SUPERVISOR_PORT, PLAIN_PORT = 36010, 36110, 36210, 36310  # media: + 1000

@@ -24,7 +24,7 @@ from sandbox.scenarios import partner_line_scenario
 from tests.e2e.calls import place, plan, records, samples
 from tests.e2e.conftest import REFERRAL_PORT, Service
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.beside]  # own sipp ports: beside the rest
 
 BASE = 40000  # sipp ports of this module's callers: 40000.. (media +1000: 41000..)
 PARTNER_MEDIA_PORT = 41900

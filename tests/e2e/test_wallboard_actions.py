@@ -30,7 +30,7 @@ from tests.e2e.conftest import Service
 from tests.e2e.test_operators import finished, peer_operator, tmp  # noqa: F401  (fixture)
 from tests.e2e.test_wallboard import wait_until
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.beside]  # own sipp ports: beside the rest
 
 PHONE = 38100  # the operator's softphone (its media port +1000): inside 38000-39999
 LEAD_PHONE = 38200  # the shift lead's own softphone, which a listen calls
