@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from core.errors import DomainError
 from core.tasks import child
-from telephony.ami_wire import WireAction, WireManager, wire_logger
+from telephony.ami_wire import WireAction, WireManager, header, wire_logger
 from telephony.census import FORGET_EVERY_S, CensusRefused, forget_answered, take_census
 from telephony.events import AmiEvent, LiveCalls, QueueSnapshot
 from telephony.scrub import SUBSCRIBED_EVENTS, parse_event, snapshot_from
@@ -175,7 +175,7 @@ class AmiNode:
         """QueueStatus, parsed into a snapshot that is also handed to ``on_event``."""
         replies = await self.send({"Action": ACTION_QUEUE_STATUS})
         if not isinstance(replies, list):
-            reason = f"{ACTION_QUEUE_STATUS} refused ({_header(replies, 'Message', 80)})"
+            reason = f"{ACTION_QUEUE_STATUS} refused ({header(replies, 'Message', 80)})"
             raise AmiUnavailable(self.name, reason)
         snapshot = snapshot_from(replies, self.name)
         counts = len(snapshot.params), len(snapshot.members), len(snapshot.entries)
@@ -286,7 +286,7 @@ class AmiNode:
         login = {"Action": ACTION_LOGIN, "Username": ep.username, "Secret": ep.secret}
         reply = await self._request(link, {**login, "Events": "on"})
         if not getattr(reply, "success", False):
-            reason = f"login refused ({_header(reply, 'Message', 80)})"
+            reason = f"login refused ({header(reply, 'Message', 80)})"
             raise AmiLoginFailed(self.name, reason)
         link.logged_in = link.was_logged_in = True
         if self._down_tries:
@@ -333,7 +333,7 @@ class AmiNode:
             if event is not None:
                 self._deliver(event)
         except Exception as exc:
-            self._count_failure(_header(message, "Event", 40), exc)
+            self._count_failure(header(message, "Event", 40), exc)
 
     def _deliver(self, event: AmiEvent) -> None:
         """Count and hand over; on_event's exception goes to the caller's guard."""
@@ -388,12 +388,3 @@ def _datetime(epoch: float | None) -> datetime | None:
 
 def _action_name(action: Mapping[str, str]) -> str:
     return str(action.get("Action") or action.get("action") or "?")[:40]
-
-
-def _header(message: Any, name: str, cap: int) -> str:
-    """A header safe to log: an event name or the fixed text of an error reply, capped."""
-    try:
-        value = message.get(name)
-    except Exception:
-        return "?"
-    return value[:cap] if isinstance(value, str) else "?"

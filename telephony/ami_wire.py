@@ -105,3 +105,12 @@ class WireManager(Manager):  # type: ignore[misc]
         for callback in self.callbacks.get(name, ()):
             callback(self, event)
         return [name] if name in self.callbacks else []
+
+
+def header(message: Any, name: str, cap: int) -> str:
+    """A header safe to log: an event name or the fixed text of an error reply, capped."""
+    try:
+        value = message.get(name)
+    except Exception:
+        return "?"
+    return value[:cap] if isinstance(value, str) else "?"

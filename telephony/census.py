@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from telephony.ami_wire import header
 from telephony.events import LiveCalls
 from telephony.scrub import answered_from, live_calls_from
 from telephony.variables import ASTDB_ANSWERED
@@ -45,11 +46,12 @@ async def take_census(send: Send, node: str) -> LiveCalls:
     asked = datetime.now(UTC)
     replies = await send({"Action": ACTION_CORE_SHOW_CHANNELS})
     if not isinstance(replies, list):
-        raise CensusRefused(f"{ACTION_CORE_SHOW_CHANNELS} refused ({_message(replies)})")
+        raise CensusRefused(f"{ACTION_CORE_SHOW_CHANNELS} refused ({header(replies, 'Message', 80)})")
     live = live_calls_from(replies, node, asked)
     notes = await send({"Action": ACTION_DB_GET_TREE, "Family": ASTDB_ANSWERED})
     if not isinstance(notes, list):  # an empty family is an empty list; else an error reply
-        log.warning("%s: %s refused (%s): answered calls not read", node, ACTION_DB_GET_TREE, _message(notes))
+        why = header(notes, "Message", 80)
+        log.warning("%s: %s refused (%s): answered calls not read", node, ACTION_DB_GET_TREE, why)
         return live
     await forget_answered(send, node)
     return replace(live, answered=answered_from(notes, ASTDB_ANSWERED))
@@ -58,22 +60,7 @@ async def take_census(send: Send, node: str) -> LiveCalls:
 async def forget_answered(send: Send, node: str) -> None:
     """Clear the answered calls' notes (a family already empty is refused: nothing to do)."""
     reply = await send({"Action": ACTION_DB_DEL_TREE, "Family": ASTDB_ANSWERED})
-    message = _message(reply)
-    if not isinstance(reply, list) and _response(reply) == "error" and "not found" not in message.lower():
+    message = header(reply, "Message", 80)
+    refused = header(reply, "Response", 20).lower() == "error"
+    if not isinstance(reply, list) and refused and "not found" not in message.lower():
         log.warning("%s: %s refused (%s)", node, ACTION_DB_DEL_TREE, message)
-
-
-def _message(reply: Any) -> str:
-    try:
-        value = reply.get("Message")
-    except Exception:
-        return "?"
-    return value[:80] if isinstance(value, str) else "?"
-
-
-def _response(reply: Any) -> str:
-    try:
-        value = reply.get("Response")
-    except Exception:
-        return "?"
-    return value.lower() if isinstance(value, str) else "?"
