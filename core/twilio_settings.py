@@ -4,6 +4,7 @@ over SIP. Absent (the default): the webhooks answer 404."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -27,9 +28,19 @@ class TwilioSettings(BaseModel):
     # The hotline's SIP entry that callers leave the Twilio IVR by for the operators' queues,
     # e.g. sip:twilio@pbx.example.org;transport=tls (the route goes along as X- headers).
     sip_uri: str = Field(pattern=r"^sips?:[^\s?<>\"]+$")
-    # Credentials Twilio answers that entry's digest challenge with (optional).
-    sip_username: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    sip_password_file: Path | None = None
+    # Credentials Twilio answers that entry's digest challenge with: Asterisk's endpoint for
+    # Twilio (pjsip.conf ``hotline-twilio``) takes no call without them.
+    sip_username: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    sip_password_file: Path
+    # Twilio's signalling addresses for the region (CIDR): when given, the endpoint takes calls
+    # from these only (Twilio publishes them per edge location). Empty: any address that answers
+    # the digest challenge.
+    sip_sources: list[str] = Field(default_factory=list, max_length=64)
+    # A TLS transport for Twilio (sip_uri ``;transport=tls``): the port, a certificate chain and
+    # its key in PEM files (readable by Asterisk). None: Twilio reaches the UDP transport.
+    tls_port: int | None = Field(None, ge=1, le=65535)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
     # The line's own number (E.164): the caller ID of referrals to partner lines, never the caller's.
     line_number: str = Field(pattern=r"^\+[1-9][0-9]{5,14}$")
     # play: prompts as <Play> of this service's own audio (the voice Asterisk plays);
@@ -51,18 +62,34 @@ class TwilioSettings(BaseModel):
                 raise ValueError(f"twilio: {language!r}: {said!r} is not a language and a Twilio name")
         return value
 
+    @field_validator("sip_sources")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        nets = []
+        for source in value:
+            try:
+                nets.append(str(ipaddress.ip_network(source, strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"twilio.sip_sources: {source!r} is not an address or network") from exc
+        return nets
+
     @model_validator(mode="after")
     def _secrets_readable(self) -> TwilioSettings:
         """At start, not at the first call: a missing or empty file is a configuration error."""
         self.auth_token()
         self.sip_password()
+        if self.tls_port is not None:
+            for name, path in (("tls_cert_file", self.tls_cert_file), ("tls_key_file", self.tls_key_file)):
+                if path is None:
+                    raise ValueError(f"twilio.tls_port needs twilio.{name}")
+                _secret(path, f"twilio.{name}")
         return self
 
     def auth_token(self) -> str:
         return _secret(self.auth_token_file, "twilio.auth_token_file")
 
-    def sip_password(self) -> str | None:
-        return _secret(self.sip_password_file, "twilio.sip_password_file") if self.sip_password_file else None
+    def sip_password(self) -> str:
+        return _secret(self.sip_password_file, "twilio.sip_password_file")
 
 
 def _secret(path: Path, what: str) -> str:

@@ -85,6 +85,15 @@ class Speech:
         return f"{self.base_url}/twilio/prompts/{version}/{prompt}/{language}/{token}.wav"
 
 
+@dataclass(frozen=True)
+class Handed:
+    """A call handed over to Asterisk: its reference, and its route (None: the walk failed, the
+    fallback queue takes it)."""
+
+    ref: CallRef
+    route: Route | None
+
+
 @dataclass
 class _Call:
     ref: CallRef
@@ -137,6 +146,7 @@ class TwilioVoice:
         self._reroute = reroute
         self._monotonic = monotonic
         self._calls: OrderedDict[str, _Call] = OrderedDict()  # CallSid -> the call's walk
+        self._sids: dict[str, str] = {}  # our call reference -> CallSid
         self._said: dict[int, dict[str, tuple[str, str]]] = {}  # version -> path -> (prompt, language)
 
     @property
@@ -163,12 +173,13 @@ class TwilioVoice:
         call = _Call(CallRef(NODE, uuid.uuid4().hex), walk, None, seen=self._monotonic())
         self._observer.ivr_started(call.ref, started, walk.language, str(engine.version), self._count(caller))
         self._calls[sid] = call
+        self._sids[call.ref.call_id] = sid
         try:
             call.step = walk.start()
         except Exception as exc:
             self._failed(call, exc)
         while len(self._calls) > MAX_CALLS:
-            self._calls.popitem(last=False)
+            self._sids.pop(self._calls.popitem(last=False)[1].ref.call_id, None)
         return self._answer(call)
 
     def gather(self, sid: str, ref: str, step: str, digits: str) -> str:
@@ -203,20 +214,32 @@ class TwilioVoice:
 
     def status(self, sid: str, status: str) -> None:
         """A status callback: once the call is over, its CallSid is forgotten; a caller gone in
-        the IVR is abandoned there, one referred ends referred; one handed to a queue is the
-        Asterisk side's to finish."""
+        the IVR is abandoned there. Any other call ends here unless Asterisk took it over (the
+        hand-over's AGI re-keyed its record to the Asterisk call, :meth:`handed`): a referral
+        ends referred, a caller whose hand-over never reached Asterisk abandoned before the queue."""
         if status not in wire.FINAL_STATUSES:
             return
         call = self._calls.pop(sid, None)
         if call is None:
             return
+        self._sids.pop(call.ref.call_id, None)
         at = self._clock()
-        if call.fallback:
-            return  # handed to the fallback queue: the Asterisk side's, as a queue route
-        if call.route is None:
+        if call.route is None and not call.fallback:
             self._observer.ivr_hangup(call.ref, at, call.walk.path)
-        elif call.route.kind is RouteKind.REFERRAL:
-            self._ended(call.ref, at)
+        else:
+            self._ended(call.ref, at)  # nothing left to end when Asterisk took the record over
+
+    def handed(self, call_id: str) -> Handed | None:
+        """The call that left the Twilio IVR as ``call_id`` (our reference, the hand-over's
+        ``X-Hotline-Call``), as Asterisk takes it over: None when not known here."""
+        sid = self._sids.get(call_id)
+        call = None if sid is None else self._calls.get(sid)
+        if call is None or (call.route is None and not call.fallback):
+            return None
+        if call.route is not None and call.route.kind is RouteKind.REFERRAL and call.route.referral_number:
+            return None  # dialled by Twilio itself
+        call.seen = self._monotonic()
+        return Handed(call.ref, None if call.fallback else call.route)
 
     def engine_of(self, version: int) -> Engine | None:
         """The engine of ``version`` if the live one or a call in progress has it (audio)."""
@@ -251,14 +274,16 @@ class TwilioVoice:
     def _lost(self, call: CallRef | None = None) -> str:
         """A call not known here (the service restarted mid-call), no IVR to walk, or a walk
         that failed: the caller goes to a person at once, as the dialplan's fallback takes a
-        caller whose IVR failed."""
+        caller whose IVR failed. It goes with a call reference all the same (a fresh one when
+        not known): Asterisk knows a hand-over from Twilio by it."""
         if call is None:
             log.warning("a Twilio call was handed to the fallback queue: not known here, or no IVR live")
         try:
             queue = self._engine().document.fallback_queue
         except DomainError:
             queue = ""
-        headers = {HEADER_FALLBACK: "1", HEADER_QUEUE: queue, HEADER_CALL: call.call_id if call else ""}
+        reference = call.call_id if call else uuid.uuid4().hex
+        headers = {HEADER_FALLBACK: "1", HEADER_QUEUE: queue, HEADER_CALL: reference}
         return self._dial((), {k: v for k, v in headers.items() if v})
 
     def _sounds(self, engine: Engine, played: Sequence[str]) -> list[wire.Sound]:
@@ -292,4 +317,4 @@ class TwilioVoice:
         records are settled by the assembler's own sweep."""
         limit = self._monotonic() - STALE_SECONDS
         for sid in [sid for sid, call in self._calls.items() if call.seen < limit]:
-            del self._calls[sid]
+            self._sids.pop(self._calls.pop(sid).ref.call_id, None)

@@ -158,6 +158,20 @@ class CallAssembler:
             r.transferred = how.removeprefix("transfer_")
         self._keep(call)
 
+    def rejoin(self, was: CallRef, now: CallRef) -> bool:
+        """The call ``was`` goes on as ``now`` (a Twilio caller handed to Asterisk: ivr/twilio_agi.py),
+        its record with it: one record per call. False when ``was`` is not open or ``now`` known."""
+        if was not in self._open or now in self._open or now in self._finished:
+            return False
+        record = self._open.pop(was)
+        record.node, record.call_id = now.node, now.call_id
+        self._open[now], self._seen[now] = record, self._seen.pop(was)
+        for held in (self._talking, self._completed):
+            held.update({now: held.pop(was)} if was in held else {})
+        self._keeper.drop(was)
+        self._keep(now)
+        return True
+
     # -- queue events ---------------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
         if isinstance(event, LiveCalls):

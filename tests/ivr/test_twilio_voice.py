@@ -8,6 +8,7 @@ goes to the counter only."""
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from ivr.engine import Ask, Engine, Route, RouteKind
 from ivr.prompts import PromptStudio
 from ivr.service import IvrService
 from ivr.store import IvrStore
-from ivr.twilio_voice import NODE, HandOver, Speech, TwilioVoice, route_headers
+from ivr.twilio_voice import NODE, Handed, HandOver, Speech, TwilioVoice, route_headers
 from telephony.twilio_wire import MediaTokens
 from tests.conftest import seed_document
 from tests.ivr.test_lines import LINES, TIMES, Walked, document, every_path
@@ -214,9 +215,12 @@ def test_a_repeated_webhook_does_not_walk_twice_and_an_unknown_call_goes_to_a_pe
     ref, step = step_of(gathered(first))
     after = voice.gather("CA-1", ref, step, "5")
     assert voice.gather("CA-1", ref, step, "5") == after  # the same step repeated: not a second key
-    assert voice.gather("CA-1", "another", step, "5") == voice.gather("CA-9", ref, step, "1")
-    [dial] = [e for e in ET.fromstring(voice.gather("CA-9", ref, step, "1")) if e.tag == "Dial"]
-    assert dial[0].text == f"{SIP}?X-Hotline-Fallback=1&X-Hotline-Queue=main"
+    lost = [voice.gather("CA-1", "another", step, "5"), voice.gather("CA-9", ref, step, "1")]
+    for twiml in lost:  # a person, with a fresh reference Asterisk knows the hand-over by
+        [dial] = [e for e in ET.fromstring(twiml) if e.tag == "Dial"]
+        head, fresh = (dial[0].text or "").rsplit("=", 1)
+        assert head == f"{SIP}?X-Hotline-Fallback=1&X-Hotline-Queue=main&X-Hotline-Call"
+        assert re.fullmatch("[0-9a-f]{32}", fresh) and fresh != ref and voice.handed(fresh) is None
     assert [kind for kind, _ in observer.heard] == ["started"]
     assert observer.counted == [CALLER]  # counted once, at the call's start
 
@@ -241,12 +245,20 @@ def test_status_callbacks_settle_the_call_where_it_ended() -> None:
         twiml = voice.voice(sid, CALLER)
         for key in path.keys:
             twiml = voice.gather(sid, *step_of(gathered(twiml)), key)
+    routed = [c for kind, (c, *_) in observer.heard if kind == "routed"]
+    assert voice.handed(routed[0].call_id) is None  # a referral is not handed to Asterisk
+    handed = voice.handed(routed[1].call_id)
+    assert handed is not None and handed.ref == routed[1] and handed.route is not None
+    assert handed.route.queue == queued.end.queue and handed.route.topic == queued.end.topic
+    assert voice.handed(ref) is None and voice.handed("0" * 32) is None  # over, or never here
     voice.status("CA-ref", "completed")
-    [ended] = observer.ended
-    assert next(c for kind, (c, *_) in observer.heard if kind == "routed") == ended  # referred: over
-    voice.status("CA-queue", "completed")  # handed to Asterisk: its side finishes the record
-    assert len(observer.ended) == 1 and voice.calls == 0
+    assert observer.ended == routed[:1]  # referred: over
+    # Handed to Asterisk: the assembler ends it only if Asterisk never took its record over.
+    voice.status("CA-queue", "completed")
+    assert observer.ended == routed and voice.calls == 0
+    assert voice.handed(routed[1].call_id) is None  # forgotten with its CallSid
     voice.status("CA-queue", "completed")  # again: nothing left to do
+    assert observer.ended == routed
 
 
 def test_hash_ends_the_input_as_on_asterisk() -> None:
@@ -298,5 +310,6 @@ def test_a_walk_that_fails_hands_the_caller_to_the_fallback_queue() -> None:
     assert dial[0].text == f"{SIP}?X-Hotline-Fallback=1&X-Hotline-Queue=main&X-Hotline-Call={call.call_id}"
     assert observer.heard[-1][0] == "failed"
     assert voice.gather("CA-1", call.call_id, "0", "1") == twiml  # stays handed over
+    assert voice.handed(call.call_id) == Handed(call, None)  # to the fallback queue
     voice.status("CA-1", "completed")
-    assert observer.heard[-1][0] == "failed" and observer.ended == [] and voice.calls == 0
+    assert observer.heard[-1][0] == "failed" and observer.ended == [call] and voice.calls == 0

@@ -140,10 +140,14 @@ def test_a_referral_shows_the_lines_own_number() -> None:
 
 def test_the_settings_refuse_a_token_file_that_cannot_be_read(tmp_path: Path) -> None:
     token = tmp_path / "token"
+    password = tmp_path / "sip-password"
+    password.write_text("sip secret\n")
     fields = {
         "public_url": BASE + "/",
         "sip_uri": "sip:twilio@pbx.example.org",
         "line_number": "+48221234567",
+        "sip_username": "twilio",
+        "sip_password_file": password,
     }
     for content in (None, "  \n"):
         if content is not None:
@@ -152,11 +156,41 @@ def test_the_settings_refuse_a_token_file_that_cannot_be_read(tmp_path: Path) ->
             TwilioSettings(auth_token_file=token, **fields)
     token.write_text(TOKEN + "\n")
     settings = TwilioSettings(auth_token_file=token, **fields)
-    assert (settings.auth_token(), settings.public_url, settings.sip_password()) == (TOKEN, BASE, None)
+    assert (settings.auth_token(), settings.public_url, settings.sip_password()) == (
+        TOKEN,
+        BASE,
+        "sip secret",
+    )
     for wrong in (
         {"sip_uri": "sip:a@b?X-Hotline-Queue=x"},
         {"line_number": "0800"},
         {"public_url": "ftp://x"},
+        {"sip_username": None},  # Asterisk's endpoint for Twilio takes no call without credentials
+        {"sip_password_file": tmp_path / "absent"},
+        {"sip_sources": ["54.172.60.0/30", "not a network"]},
+        {"tls_port": 5061},  # without a certificate and key
     ):
         with pytest.raises(ValueError):
             TwilioSettings(auth_token_file=token, **{**fields, **wrong})
+
+
+def test_the_settings_take_twilio_s_sources_and_a_tls_transport(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(TOKEN)
+    (tmp_path / "pw").write_text("pw")
+    (tmp_path / "cert.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    settings = TwilioSettings(
+        public_url=BASE,
+        auth_token_file=tmp_path / "token",
+        sip_uri="sip:twilio@pbx.example.org;transport=tls",
+        line_number="+48221234567",
+        sip_username="twilio",
+        sip_password_file=tmp_path / "pw",
+        sip_sources=["54.172.60.1", "54.244.51.0/30"],
+        tls_port=5061,
+        tls_cert_file=tmp_path / "cert.pem",
+        tls_key_file=tmp_path / "key.pem",
+    )
+    assert settings.sip_sources == ["54.172.60.1/32", "54.244.51.0/30"]
+    with pytest.raises(ValueError, match=r"twilio\.tls_key_file"):
+        TwilioSettings(**{**settings.model_dump(), "tls_key_file": tmp_path / "absent.pem"})

@@ -325,3 +325,28 @@ def test_a_call_that_ends_on_another_side_ends_as_its_caller_hanging_up() -> Non
         at(65),
         2,
     )
+
+
+def test_a_call_handed_over_goes_on_under_the_new_reference_as_one_record() -> None:
+    """A caller who walked the IVR on a Twilio number, handed to an Asterisk queue."""
+    a, out = assembler()
+    twilio = CallRef("twilio", "0e" * 16)
+    a.ivr_started(twilio, at(0), "ru", "3", 1)
+    route = Route(RouteKind.QUEUE, RouteReason.CHOSEN, "ru", "1", ("root",), "crisis", "crisis", 10)
+    a.ivr_routed(twilio, at(5), route)
+    assert a.rejoin(twilio, CALL)
+    assert not a.rejoin(twilio, CALL) and not a.rejoin(CallRef("twilio", "unknown"), CallRef("local", "x"))
+    assert a.open_record(twilio) is None and a.topic_of(CALL) == "crisis"
+    a.caller_gone(twilio, at(6))  # Twilio's status callback, late: the call is Asterisk's now
+    for event in (join(10), connect(14), complete(40), hangup(41)):
+        a.on_event(event)
+    [record] = out
+    assert (record.node, record.call_id, record.topic, record.queue, record.priority) == (
+        CALL.node,
+        CALL.call_id,
+        "crisis",
+        "crisis",
+        10,
+    )
+    assert (record.outcome, record.menu_version, record.fallback) == (Outcome.ANSWERED, "3", False)
+    assert not a.rejoin(CallRef("twilio", "0d" * 16), CALL)  # recorded already: never a second record
