@@ -31,6 +31,7 @@ TRUSTED_KEYS = frozenset(
         "ivr_referral",
         "desk",
         "supervise",
+        "twilio_names",
     }
 )
 # Fields the templates compare with literals (validated as Literal in the document).

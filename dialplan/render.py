@@ -23,6 +23,7 @@ from dialplan.expected import expected, probe_context
 from dialplan.render_desk import DESK_MODULES, desk_context
 from dialplan.render_sip import Trunk, trunk_of
 from dialplan.render_supervision import SUPERVISION_MODULES, supervision_context
+from dialplan.render_twilio import TLS_KEY_FILE, TWILIO_MODULES, twilio_context, twilio_files
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
@@ -88,6 +89,7 @@ MODULES: tuple[str, ...] = (
     "bridge_holding.so",
     *DESK_MODULES,  # dialplan/render_desk.py: a call with a third party
     *SUPERVISION_MODULES,  # dialplan/render_supervision.py: listen, whisper, barge
+    *TWILIO_MODULES,  # dialplan/render_twilio.py: callers handed over from a Twilio number
 )
 
 TEMPLATES: tuple[str, ...] = (
@@ -348,6 +350,7 @@ def context(
         "ivr_referral": v.IVR_REFERRAL,
         **desk_context(),
         **supervision_context(f"agi://{agi.reachable_host()}:{agi.port}"),
+        **twilio_context(settings, f"agi://{agi.reachable_host()}:{agi.port}"),
     }
 
 
@@ -371,13 +374,13 @@ def render(
     files = {name: env.get_template(name).render(values) for name in TEMPLATES}
     probe, data = probe_context(values)
     check_structure(files, expected({name: env.get_template(name).render(probe) for name in TEMPLATES}, data))
-    return files
+    return files | twilio_files(settings)
 
 
 # Rendered files that hold a secret: the AMI user's (manager.conf), the operators' md5
 # credentials (pjsip.conf; as good as a password for SIP digest), the FastAGI secret
 # (extensions.conf).
-SECRET_FILES: tuple[str, ...] = ("manager.conf", "pjsip.conf", "extensions.conf")
+SECRET_FILES: tuple[str, ...] = ("manager.conf", "pjsip.conf", "extensions.conf", TLS_KEY_FILE)
 
 
 def write(files: dict[str, str], out_dir: Path, secret_files: Iterable[str] = SECRET_FILES) -> None:

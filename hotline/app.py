@@ -276,6 +276,8 @@ class Hotline:
             await self.survey(request, channel)
         elif request.script == v.AGI_SUPERVISION_SCRIPT:
             await self.spy_codes(request, channel)
+        elif request.script == v.AGI_TWILIO_SCRIPT and self.twilio is not None:
+            await self.twilio.hand_over(request, channel)  # a caller from the Twilio IVR
         else:
             log.warning("FastAGI request for unknown script %r ignored", request.script[:40])
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from core.refusals import RefusalLog
+from ivr.twilio_agi import TwilioHandOver
 from ivr.twilio_api import TwilioChannel
 from ivr.twilio_voice import HandOver, Speech, TwilioVoice
 from metrics.live.refusals import Refusals
@@ -44,7 +45,9 @@ def twilio_channel(h: Hotline) -> TwilioChannel | None:
     refused = RefusalLog(
         "no valid X-Twilio-Signature", server="Twilio webhook", logger=logging.getLogger("hotline.twilio")
     )
-    return TwilioChannel(voice, Signatures(token, settings.public_url), h.ivr_service.studio, refused)
+    taken_over = TwilioHandOver(voice, h.assembler.rejoin, lambda: h.ivr_service.engine().document)
+    signatures = Signatures(token, settings.public_url)
+    return TwilioChannel(voice, signatures, h.ivr_service.studio, refused, taken_over)
 
 
 def twilio_refusals(channel: TwilioChannel | None) -> Refusals:

@@ -20,6 +20,7 @@ from core.refusals import RefusalLog
 from ivr.listen import prompt_audio
 from ivr.prompts import PromptStudio
 from ivr.service import NotFound
+from ivr.twilio_agi import TwilioHandOver
 from ivr.twilio_voice import TwilioVoice
 from telephony import twilio_wire as wire
 
@@ -45,6 +46,7 @@ class TwilioChannel:
     signatures: wire.Signatures
     studio: PromptStudio
     refusals: RefusalLog
+    hand_over: TwilioHandOver  # the FastAGI ``twilio`` script: Asterisk takes the caller over
 
 
 def _twiml(text: str) -> Response:

@@ -28,6 +28,7 @@ from ivr.engine import Ask, Engine, Route, RouteKind, Walk
 from ivr.handler import Reroute
 from ivr.observer import IvrObserver
 from telephony import twilio_wire as wire
+from telephony import variables as v
 
 log = logging.getLogger("hotline.twilio")
 NODE = "twilio"  # CallRef.node of the calls that came in on a Twilio number
@@ -36,7 +37,7 @@ MAX_CALLS = 10_000
 KEYS = frozenset("0123456789*#")
 # The route as the hand-over's SIP headers (asterisk-config reads them; README "Callers on a
 # Twilio number"): no caller number among them.
-HEADER_CALL = "X-Hotline-Call"
+HEADER_CALL = v.TWILIO_CALL_HEADER  # Asterisk knows a hand-over by it (pjsip.conf identify)
 HEADER_QUEUE = "X-Hotline-Queue"
 HEADER_PRIORITY = "X-Hotline-Priority"
 HEADER_TOPIC = "X-Hotline-Topic"

@@ -35,6 +35,7 @@ _CHAR_CODE = re.compile(r"[1-9][0-9]{0,2}")
 _MAX_USAGE_LINES = 256
 _LINGER_CHUNK = 4096
 _LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+_HEADER = re.compile(r"X-[A-Za-z0-9-]{1,60}")  # our own X- headers only: none carries personal data
 
 
 def _verb(command: str) -> str:
@@ -131,6 +132,14 @@ class AgiChannel:
     async def set_variable(self, name: str, value: str) -> None:
         _check_name(name, "variable name")
         await self.command(f"SET VARIABLE {name} {_quote(value)}")
+
+    async def sip_header(self, name: str) -> str:
+        """A header of the SIP request that made the channel (``PJSIP_HEADER(read,...)``), as
+        sent: '' when absent. Only X- headers: the caller's (From, P-Asserted-Identity) never."""
+        if not _HEADER.fullmatch(name):
+            raise ValueError("only X- header names")
+        reply = await self.command(f"GET FULL VARIABLE ${{PJSIP_HEADER(read,{name})}}")
+        return reply.data or "" if reply.result == "1" else ""
 
     async def set_variables(self, pairs: Sequence[tuple[str, str]], *, last: bool = False) -> None:
         """Set several channel variables in one round trip (``EXEC MSet``), in order.

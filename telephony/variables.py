@@ -36,6 +36,13 @@ ESCALATION_PRIORITY: Final = 100  # above every topic's priority (at most 10): f
 AGI_SCRIPT: Final = "ivr"
 AGI_OPERATOR_SCRIPT: Final = "operator"
 AGI_SURVEY_SCRIPT: Final = "survey"
+# Callers handed over from the IVR on a Twilio number (ivr/twilio_agi.py): Asterisk's endpoint
+# for Twilio (pjsip.conf) enters CONTEXT_TWILIO, which asks AGI_TWILIO_SCRIPT for the route kept
+# under the INVITE's TWILIO_CALL_HEADER (our call reference, 32 hex digits).
+AGI_TWILIO_SCRIPT: Final = "twilio"
+CONTEXT_TWILIO: Final = "hotline-twilio"
+TWILIO_ENDPOINT: Final = "hotline-twilio"
+TWILIO_CALL_HEADER: Final = "X-Hotline-Call"
 CONTEXT_OPERATORS: Final = "hotline-operators"
 
 # The operator's desk (desk/control.py): where a transfer hands the caller, and the

@@ -35,6 +35,9 @@ HTTP_PORT = 18080 + PORT_OFFSET
 HOLD_SECONDS = 3
 REFERRAL_PORT = 15090 + PORT_OFFSET
 HERE = Path(__file__).resolve().parent
+TWILIO_TOKEN = "e2e-twilio-auth-token"  # the account's, as Twilio signs webhooks with it
+TWILIO_SIP_USER, TWILIO_SIP_PASSWORD = "twilio", "e2e-twilio-digest"
+TWILIO_TLS_PORT = 15061 + PORT_OFFSET
 
 
 def _require_real_asterisk() -> None:
@@ -63,6 +66,27 @@ def e2e_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data["ivr_seed"] = str(HERE / "ivr.yaml")
     data["prompts_dir"] = str(tmp / "sandbox" / "sounds")
     data["referral_trunk"] = f"127.0.0.1:{REFERRAL_PORT}"
+    # Callers on a Twilio number (tests/e2e/test_twilio_hand_over.py): Asterisk's endpoint for
+    # Twilio is there for every test, known only by a hand-over's X-Hotline-Call.
+    (tmp / "twilio-auth-token").write_text(TWILIO_TOKEN + "\n", encoding="utf-8")
+    (tmp / "twilio-sip-password").write_text(TWILIO_SIP_PASSWORD + "\n", encoding="utf-8")
+    cert, key = tmp / "twilio-tls.crt", tmp / "twilio-tls.key"  # a TLS transport for Twilio, self-signed
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    data["twilio"] = {
+        "tls_port": TWILIO_TLS_PORT,
+        "tls_cert_file": str(cert),
+        "tls_key_file": str(key),
+        "public_url": f"http://127.0.0.1:{HTTP_PORT}",
+        "auth_token_file": str(tmp / "twilio-auth-token"),
+        "sip_uri": f"sip:twilio@127.0.0.1:{15060 + PORT_OFFSET}",
+        "sip_username": TWILIO_SIP_USER,
+        "sip_password_file": str(tmp / "twilio-sip-password"),
+        "line_number": "+48221234567",
+    }
     data["sandbox"] = {
         "directory": str(tmp / "sandbox"),
         "sip_port": 15060 + PORT_OFFSET,

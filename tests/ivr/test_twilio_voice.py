@@ -20,6 +20,7 @@ import pytest
 
 from core.db import make_engine
 from core.types import CallRef
+from ivr.codec import from_yaml
 from ivr.document import IvrDocument
 from ivr.engine import Ask, Engine, Route, RouteKind
 from ivr.prompts import PromptStudio
@@ -27,7 +28,7 @@ from ivr.service import IvrService
 from ivr.store import IvrStore
 from ivr.twilio_voice import NODE, Handed, HandOver, Speech, TwilioVoice, route_headers
 from telephony.twilio_wire import MediaTokens
-from tests.conftest import seed_document
+from tests.conftest import ROOT, seed_document
 from tests.ivr.test_lines import LINES, TIMES, Walked, document, every_path
 
 BASE = "https://hotline.example.org"
@@ -174,11 +175,19 @@ def paths(doc: IvrDocument, at: datetime) -> list[Walked]:
 
 
 @pytest.mark.parametrize("at", TIMES, ids=["open", "closed"])
-@pytest.mark.parametrize("line", ["tests/menu.yaml", *LINES])
+@pytest.mark.parametrize("line", ["tests/menu.yaml", "hotline-ivr.yaml", *LINES])
 def test_every_path_ends_at_the_route_the_simulation_gives(
     line: str, at: datetime, service: IvrService
 ) -> None:
-    doc = seed_document() if line == "tests/menu.yaml" else document(line)
+    """Every shipped document (the demo, the five lines) and the rich test menu."""
+    if line.endswith(".yaml"):
+        doc = (
+            seed_document()
+            if line == "tests/menu.yaml"
+            else from_yaml((ROOT / line).read_text(encoding="utf-8"))
+        )
+    else:
+        doc = document(line)
     engine = engine_of(doc)
     for path in paths(doc, at):
         voice, observer = make_voice([engine], at)
