@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator
 
 from core.settings import Settings
 from sandbox.asterisk import Sandbox
+from sandbox.privacy_check import PrivacyCheck
 from sandbox.twilio_leg import hand_over_scenario
 from tests.e2e.calls import NAME, NUMBERS, records
 from tests.e2e.conftest import (
@@ -196,6 +197,10 @@ def test_callers_handed_over_from_twilio_reach_their_queue_with_priority_and_ove
     assert second["outcome"] == "answered" and second["wait_seconds"] >= 5
     assert len(records(service, 0)) == before + 2  # one record per call: nothing under node "twilio"
     assert not [r for r in records(service, 0) if r["node"] == "twilio"]
+    # Neither number nor name went anywhere: database, logs, metrics, API, Asterisk's files (the
+    # session's last scan looks again, for every test's numbers).
+    report = PrivacyCheck(e2e_settings).scan([crisis_caller, slow_caller], [NAME])
+    assert report.findings == [], "\n".join(report.lines())
 
 
 def test_a_hand_over_the_service_does_not_know_is_routed_by_its_headers_or_to_the_fallback_queue(
