@@ -13,6 +13,7 @@ from ivr.observer import IvrObserver
 from telephony import variables as v
 from telephony.agi import AgiHangup, AgiRequest
 from telephony.agi_channel import AgiChannel
+from telephony.route_facts import RouteFacts, encode
 
 
 def _now() -> datetime:
@@ -53,6 +54,28 @@ def route_variables(route: Route) -> list[tuple[str, str]]:
     ]
 
 
+def route_facts(
+    route: Route, started: datetime, routed: datetime, version: str, repeat_count: int | None
+) -> tuple[str, str]:
+    """The route as facts on the channel: a service instance that did not walk this IVR (or
+    outlives the one that did) records the call with them (telephony/route_facts.py)."""
+    facts = RouteFacts(
+        started_at=started,
+        routed_at=routed,
+        menu_version=version,
+        language=route.language,
+        path=route.path,
+        topic=route.topic or "",
+        reason=route.reason.value,
+        priority=route.priority,
+        after_hours=route.after_hours,
+        referral=route.referral or "",
+        switchboarded_from=route.switchboarded_from or "",
+        repeat_count=repeat_count,
+    )
+    return (v.ROUTE_FACTS, encode(facts))
+
+
 class IvrHandler:
     """The FastAGI handler for the ``ivr`` script."""
 
@@ -79,14 +102,16 @@ class IvrHandler:
             route = self._reroute(walked, engine.document)
             for prompt in route.announce:
                 await channel.stream_file(prompt)
-            await channel.set_variables(route_variables(route), last=True)
+            routed = self._clock()
+            facts = route_facts(route, started, routed, str(engine.version), request.repeat_count)
+            await channel.set_variables([facts, *route_variables(route)], last=True)
         except AgiHangup:
             self._observer.ivr_hangup(call, self._clock(), walk.path)
             return
         except Exception:
             self._observer.ivr_failed(call, self._clock(), walk.path)
             raise
-        self._observer.ivr_routed(call, self._clock(), route)
+        self._observer.ivr_routed(call, routed, route)
 
     async def _walk(
         self,

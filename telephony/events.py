@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, TypeAlias
 
+from telephony.route_facts import RouteFacts
+
 QUEUE_CALLER_JOIN: Final = "QueueCallerJoin"
 QUEUE_CALLER_LEAVE: Final = "QueueCallerLeave"
 QUEUE_CALLER_ABANDON: Final = "QueueCallerAbandon"
@@ -45,6 +47,7 @@ class QueueCallerJoin(BaseEvent):
     queue: str
     position: int
     count: int
+    route: RouteFacts | None = None  # the IVR's route, from the channel (telephony/route_facts.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,8 @@ from telephony.events import (
     QueueParams,
     QueueSnapshot,
 )
+from telephony.route_facts import RouteFacts, decode
+from telephony.variables import ROUTE_FACTS
 
 _MemberEvent: TypeAlias = (
     QueueMemberStatus | QueueMemberAdded | QueueMemberRemoved | QueueMemberPause | QueueMember
@@ -131,7 +133,21 @@ def _ids(get: _Get) -> tuple[str, str]:
 
 def _caller_join(get: _Get, node: str, at: datetime) -> AmiEvent:
     position, count = _int(get("position")), _int(get("count"))
-    return QueueCallerJoin(node, at, *_ids(get), _text(get("queue")), position, count)
+    route = _route_facts(get("chanvariable"))
+    return QueueCallerJoin(node, at, *_ids(get), _text(get("queue")), position, count, route)
+
+
+_ROUTE_PREFIX: Final = f"{ROUTE_FACTS}="
+
+
+def _route_facts(value: object) -> RouteFacts | None:
+    """The IVR's route among the channel's variables: only that one, only in its own form
+    (telephony/route_facts.py); every other ``ChanVariable`` is dropped unread."""
+    values = value if type(value) is list else [value]
+    for item in values:
+        if type(item) is str and item.startswith(_ROUTE_PREFIX):
+            return decode(item[len(_ROUTE_PREFIX) :])
+    return None
 
 
 def _caller_leave(get: _Get, node: str, at: datetime) -> AmiEvent:

@@ -14,6 +14,9 @@ OVERFLOW_WAITING: Final = "HOTLINE_OVERFLOW_WAITING"
 REFERRAL_NUMBER: Final = "HOTLINE_REFERRAL_NUMBER"
 FALLBACK: Final = "HOTLINE_FALLBACK"
 SURVEY: Final = "HOTLINE_SURVEY"  # "1": ask the caller to rate the call after the operator hangs up
+# The IVR's route as facts any service instance reads from AMI (telephony/route_facts.py);
+# manager.conf names it in channelvars.
+ROUTE_FACTS: Final = "HOTLINE_ROUTE"
 
 # Dialplan contexts.
 CONTEXT_INCOMING: Final = "hotline-in"

@@ -10,7 +10,6 @@ by :meth:`CallAssembler.sweep` and marked incomplete, never lost.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import ClassVar, Protocol
 
 from core.types import CallRef
 from ivr.engine import Route, RouteKind
+from metrics.records.facts import apply_route, record_id
 from metrics.records.record import CallRecord, Outcome
 from telephony.events import (
     AgentCalled,
@@ -186,6 +186,7 @@ class CallAssembler:
         call = CallRef(e.node, e.call_id)
         if (r := self._draft(call, e.at)) is None:
             return
+        apply_route(r, e.route)  # the IVR walked on another service instance: its route from the channel
         if r.answered_at is not None:
             # After an answer: an operator handed the caller on (an escalation, unless the desk
             # transferred it), unless this is the first join repeated (before the answer).
@@ -299,7 +300,7 @@ class CallAssembler:
             return None
         record = self._open.get(call)
         if record is None:
-            record = self._open[call] = CallRecord(uuid.uuid4().hex, call.node, call.call_id, at)
+            record = self._open[call] = CallRecord(record_id(call), call.node, call.call_id, at)
         self._seen[call] = at
         return record
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.orm import stored_utc
 from metrics.records.cells import RECORD_COLUMNS, add_cells, lock_cutoff, replace_cells
+from metrics.records.facts import merge
 from metrics.records.intervals import CellKey, ServiceLevel, cell_key, roll_up
 from metrics.records.levels import ServiceLevels
 from metrics.records.models import CallRecordRow
@@ -57,7 +58,11 @@ class RecordStore:
         self.save_many([record])
 
     def save_many(self, records: Sequence[CallRecord]) -> None:
-        """One transaction: the later of two records of a call wins, and the cells follow.
+        """One transaction: one record per call, and the cells follow.
+
+        A record saved again is folded into the stored one (metrics/records/facts.py
+        :func:`merge`): the later version says how the call went, and what only the earlier
+        knew stays (two service instances each save their version of every call they saw).
 
         A new record adds its contribution to its cell. A record saved again (same node and
         call id) replaces the stored one and, when its figures changed, the cells of both
@@ -105,6 +110,11 @@ class RecordStore:
                 _refuse(again.pop((row.node, row.call_id)), cutoff)
         if not again:
             return set()
+        stored = session.scalars(select(CallRecordRow).where(keys)).all()
+        for known in map(_to_record, stored):  # another instance's version: fold the two into one
+            key = (known.node, known.call_id)
+            if key in again:
+                again[key] = merge(known, again[key])
         statement = self._insert()(CallRecordRow).values([_values(r) for r in again.values()])
         changed = {name: statement.excluded[name] for name in _FIELDS if name != "id"}
         session.execute(statement.on_conflict_do_update(index_elements=["node", "call_id"], set_=changed))

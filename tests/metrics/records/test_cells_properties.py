@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from metrics.records.facts import merge
 from metrics.records.intervals import (
     ANSWER_LADDER,
     SHORT_ABANDON_LADDER,
@@ -134,7 +135,8 @@ def _replay(engine: Engine, steps: list[tuple[str, Any]]) -> tuple[list[CallReco
             for key, r in {(r.node, r.call_id): r for r in value}.items():
                 gone = key in counted and key not in kept  # its record was deleted
                 if cutoff is None or not (r.started_at < cutoff or gone):
-                    counted[key] = r
+                    # Saved again: folded into the stored version (metrics/records/facts.py).
+                    counted[key] = merge(counted[key], r) if key in kept else r
                     kept.add(key)
         else:
             now = START + timedelta(hours=value) + KEEP
