@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from core.agi_settings import AgiSettings
 from core.files import private_dir, tighten
 from core.sip_settings import SipSettings
 from core.tts_settings import TtsSettings
@@ -112,27 +113,6 @@ class AsteriskNodeSettings(BaseModel):
         if self.ami_secret_file is not None:
             return self.ami_secret_file.read_text(encoding="utf-8").strip()
         return None
-
-
-class AgiSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 4573
-    # Host Asterisk uses to reach the FastAGI server (rendered into the dialplan).
-    advertise_host: str | None = None
-    # Every FastAGI session presents it (the dialplan passes it as the first AGI argument):
-    # HOTLINE_AGI_SECRET or the file; made once per var dir in development.
-    secret: SecretStr | None = None
-    secret_file: Path | None = None
-
-    def secret_value(self) -> str | None:
-        if self.secret is not None:
-            return self.secret.get_secret_value()
-        if self.secret_file is not None:
-            return self.secret_file.read_text(encoding="utf-8").strip()
-        return None
-
-    def reachable_host(self) -> str:
-        return self.advertise_host or self.host
 
 
 class HttpSettings(BaseModel):

@@ -323,7 +323,7 @@ def context(
         "node": node.name,
         "default_queue": doc.fallback_queue,
         "referral_trunk": settings.referral_trunk,
-        "agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_SCRIPT}",
+        "agi_urls": [f"{url}/{v.AGI_SCRIPT}" for url in agi.base_urls()],  # a second instance's too
         "operator_agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_OPERATOR_SCRIPT}",
         "agi_secret": _agi_secret(settings),
         "operators": [op for op in operators if op.active],
