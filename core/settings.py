@@ -23,6 +23,8 @@ from sqlalchemy.engine import make_url
 
 from core.agi_settings import AgiSettings
 from core.files import private_dir, tighten
+from core.nodes import AsteriskNodeSettings as AsteriskNodeSettings  # re-exported: callers import it here
+from core.nodes import check_nodes
 from core.sip_settings import SipSettings
 from core.tts_settings import TtsSettings
 from core.twilio_settings import TwilioSettings
@@ -84,35 +86,6 @@ class AccountSettings(BaseModel):
     # secret; in development var/secrets/admin-password); else `hotline admin create`.
     bootstrap_admin: str = Field("admin", pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     bootstrap_password_file: Path | None = None
-
-
-class AsteriskNodeSettings(BaseModel):
-    name: str = "local"
-    ami_host: str = "127.0.0.1"
-    ami_port: int = 5038
-    ami_user: str = "hotline"
-    ami_secret: SecretStr | None = None
-    ami_secret_file: Path | None = None
-    # The address this node's Asterisk connects from (FastAGI allow-list).
-    address: str = "127.0.0.1"
-    # Where this service writes the node's rendered configuration on publish (then reloads it
-    # through AMI); None: the node's configuration is managed elsewhere.
-    config_dir: Path | None = None
-    layout: Literal["sandbox", "server"] = "sandbox"
-    # Networks allowed to reach AMI and SIP on a server layout.
-    permit: list[str] = Field(default_factory=lambda: ["127.0.0.1/32"])
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return _check_name(v, "asterisk node name")
-
-    def secret(self) -> str | None:
-        if self.ami_secret is not None:
-            return self.ami_secret.get_secret_value()
-        if self.ami_secret_file is not None:
-            return self.ami_secret_file.read_text(encoding="utf-8").strip()
-        return None
 
 
 class HttpSettings(BaseModel):
@@ -243,11 +216,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        names = [n.name for n in self.asterisk]
-        if len(set(names)) != len(names):
-            raise ValueError(f"asterisk node names must be unique, got {names}")
-        if not self.asterisk:
-            raise ValueError("asterisk: at least one node is required")
+        check_nodes(self.asterisk)  # core/nodes.py
         return self
 
 
@@ -283,6 +252,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for node in data.get("asterisk") or []:
         if isinstance(node, dict) and isinstance(node.get("config_dir"), str):
             node["config_dir"] = str(base / node["config_dir"])
+        own = node.get("sandbox") if isinstance(node, dict) else None
+        if isinstance(own, dict) and isinstance(own.get("directory"), str):
+            own["directory"] = str(base / own["directory"])
     url = data.get("database_url")
     if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         data["database_url"] = "sqlite:///" + str(base / url.removeprefix("sqlite:///"))

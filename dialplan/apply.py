@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.settings import AsteriskNodeSettings, Settings
 from dialplan.check import ConfigCheckError, check
 from dialplan.render import render, sandbox_target, server_target, write
+from dialplan.render_nodes import local_queue_names
 from ivr.document import IvrDocument
 from telephony.ami import AmiNode, AmiUnavailable
 
@@ -60,16 +61,16 @@ class AsteriskApplier:
     async def _apply(self, node: AsteriskNodeSettings, doc: IvrDocument) -> None:
         assert node.config_dir is not None
         target = (
-            sandbox_target(self._settings)
+            sandbox_target(self._settings, node=node.name)
             if node.layout == "sandbox"
             else server_target(self._settings, tuple(node.permit))
         )
         operators = self._operators()
         staging = node.config_dir.with_name(node.config_dir.name + ".staging")
         try:
-            files = render(self._settings, target, doc, operators)
+            files = render(self._settings, target, doc, operators, node.name)
             write(files, staging)
-            check(staging, doc.queue_names())
+            check(staging, local_queue_names(doc, node.name))
         except ConfigCheckError as exc:
             raise ApplyFailed(node.name, f"rendered configuration refused: {exc}") from exc
         write(files, node.config_dir)

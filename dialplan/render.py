@@ -18,22 +18,25 @@ from agents.directory import SIP_REALM, Operator
 from core.files import private_dir
 from core.settings import Settings
 from core.shipped import shipped
+from dialplan import targets
 from dialplan.check import check_structure
 from dialplan.expected import expected, probe_context
 from dialplan.render_desk import DESK_MODULES, desk_context
-from dialplan.render_sip import Trunk, trunk_of
+from dialplan.render_nodes import NODE_MODULES, lives_on, nodes_context
 from dialplan.render_supervision import SUPERVISION_MODULES, supervision_context
 from dialplan.render_twilio import TLS_KEY_FILE, TWILIO_MODULES, twilio_context, twilio_files
 from dialplan.stasis import DECLINED_MESSAGE_TYPES
+from dialplan.targets import Target, node_settings
 from ivr.document import ANNOUNCE_PREFIX, CORE_PREFIX, IvrDocument, Queue
 from telephony import variables as v
 from telephony.scrub import SUBSCRIBED_EVENTS
 
+# Where an Asterisk runs (dialplan/targets.py), still importable from here.
+sandbox_target, server_target = targets.sandbox_target, targets.server_target
 # An escalated caller nobody senior takes within this long goes to the fallback queue (first).
 ESCALATION_WAIT_SECONDS = 120
 # asterisk-config/ at the top of the repository, or inside this package when installed.
 TEMPLATE_DIR = shipped(Path(__file__).resolve().parent, "asterisk-config")
-DEBIAN_MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
 
 # Everything the hotline needs, nothing that writes call details to disk (no cdr_*, cel_*).
 MODULES: tuple[str, ...] = (
@@ -89,6 +92,7 @@ MODULES: tuple[str, ...] = (
     "bridge_holding.so",
     *DESK_MODULES,  # dialplan/render_desk.py: a call with a third party
     *SUPERVISION_MODULES,  # dialplan/render_supervision.py: listen, whisper, barge
+    *NODE_MODULES,  # dialplan/render_nodes.py: overflow between the line's nodes
     *TWILIO_MODULES,  # dialplan/render_twilio.py: callers handed over from a Twilio number
 )
 
@@ -115,43 +119,6 @@ TEMPLATES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class Directories:
-    etc: str
-    log: str
-    spool: str
-    run: str
-    lib: str
-    cache: str
-    modules: str = DEBIAN_MODULE_DIR
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where one Asterisk keeps its files and what it listens on."""
-
-    dirs: Directories
-    ami_bind: str
-    ami_permit: tuple[str, ...]
-    sip_bind: str
-    sip_port: int
-    caller_networks: tuple[str, ...]
-    rtp_start: int
-    rtp_end: int
-    simulated_operators: int = 0
-    simulated_hold_seconds: int = 20
-    unstaffed_queues: tuple[str, ...] = ()
-    indications_country: str = "us"
-    # Where RTP is bound; None lets Asterisk choose (servers behind NAT set it explicitly).
-    media_address: str | None = None
-    # Behind NAT (a server's sip: settings): the public address and SIP port callers see, and
-    # the networks reached without NAT.
-    external_address: str | None = None
-    external_port: int | None = None
-    local_nets: tuple[str, ...] = ()
-    trunk: Trunk | None = None
-
-
-@dataclass(frozen=True)
 class Member:
     interface: str
     name: str
@@ -171,60 +138,6 @@ class QueueView:
     announce_frequency: int = 0
     periodic_announce: str | None = None
     periodic_frequency: int = 0
-
-
-def sandbox_target(settings: Settings, root: str = "/srv/hotline") -> Target:
-    sandbox = settings.sandbox
-    return Target(
-        dirs=Directories(
-            etc=f"{root}/etc",
-            log=f"{root}/log",
-            spool=f"{root}/spool",
-            run=f"{root}/run",
-            lib=f"{root}/lib",
-            cache=f"{root}/cache",
-        ),
-        ami_bind=settings.asterisk[0].ami_host,
-        ami_permit=("127.0.0.1/255.255.255.255",),
-        sip_bind=sandbox.sip_host,
-        sip_port=sandbox.sip_port,
-        caller_networks=("127.0.0.1",),
-        rtp_start=sandbox.rtp_start,
-        rtp_end=sandbox.rtp_end,
-        simulated_operators=sandbox.simulated_operators,
-        simulated_hold_seconds=sandbox.simulated_hold_seconds,
-        unstaffed_queues=tuple(sandbox.unstaffed_queues),
-        media_address=sandbox.sip_host,
-    )
-
-
-def server_target(settings: Settings, ami_permit: tuple[str, ...]) -> Target:
-    """A stock Debian Asterisk on a server (the docker-compose image): SIP, RTP, NAT and the
-    trunk from ``sip:``; the permitted networks reach AMI and, without a trunk, call in."""
-    sip = settings.sip
-    return Target(
-        dirs=Directories(
-            etc="/etc/asterisk",
-            log="/var/log/asterisk",
-            spool="/var/spool/asterisk",
-            run="/var/run/asterisk",
-            lib="/var/lib/asterisk",
-            cache="/var/cache/asterisk",
-        ),
-        ami_bind="0.0.0.0",
-        ami_permit=ami_permit,
-        sip_bind="0.0.0.0",
-        sip_port=sip.port,
-        caller_networks=() if sip.trunk else ami_permit,
-        rtp_start=sip.rtp_start,
-        rtp_end=sip.rtp_end,
-        simulated_operators=settings.sandbox.simulated_operators,
-        simulated_hold_seconds=settings.sandbox.simulated_hold_seconds,
-        external_address=sip.external_address,
-        external_port=sip.external_port,
-        local_nets=tuple(sip.local_nets) or ami_permit,
-        trunk=trunk_of(settings),
-    )
 
 
 def simulated_members(queue: str, count: int) -> tuple[Member, ...]:
@@ -273,9 +186,13 @@ def _agi_secret(settings: Settings) -> str:
 
 
 def context(
-    settings: Settings, target: Target, doc: IvrDocument, operators: Sequence[Operator] = ()
+    settings: Settings,
+    target: Target,
+    doc: IvrDocument,
+    operators: Sequence[Operator] = (),
+    node_name: str | None = None,
 ) -> dict[str, Any]:
-    node = settings.asterisk[0]
+    node = node_settings(settings, node_name)
     agi = settings.agi
     return {
         "dirs": target.dirs,
@@ -309,6 +226,7 @@ def context(
                 str(settings.asterisk_prompts_dir),
             )
             for q in doc.queues
+            if lives_on(q, node.name)
         ],
         "served": v.CONTEXT_SERVED,
         "answered": v.CONTEXT_ANSWERED,
@@ -350,6 +268,7 @@ def context(
         "ivr_referral": v.IVR_REFERRAL,
         **desk_context(),
         **supervision_context(f"agi://{agi.reachable_host()}:{agi.port}"),
+        **nodes_context(settings, doc, node),
         **twilio_context(settings, f"agi://{agi.reachable_host()}:{agi.port}"),
     }
 
@@ -364,13 +283,18 @@ def _environment() -> jinja2.Environment:
 
 
 def render(
-    settings: Settings, target: Target, doc: IvrDocument, operators: Sequence[Operator] = ()
+    settings: Settings,
+    target: Target,
+    doc: IvrDocument,
+    operators: Sequence[Operator] = (),
+    node: str | None = None,
 ) -> dict[str, str]:
     """File name -> rendered text, for every template. Every value from the document, the
     settings or the operators is checked for the file it lands in, and every file must read
-    back as the structure the renderer meant (ConfigCheckError otherwise)."""
+    back as the structure the renderer meant (ConfigCheckError otherwise). ``node``: which of
+    the line's Asterisk nodes (the first when None)."""
     env = _environment()
-    values = context(settings, target, doc, operators)
+    values = context(settings, target, doc, operators, node)
     files = {name: env.get_template(name).render(values) for name in TEMPLATES}
     probe, data = probe_context(values)
     check_structure(files, expected({name: env.get_template(name).render(probe) for name in TEMPLATES}, data))

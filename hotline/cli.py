@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     render = sub.add_parser("render-asterisk", help="write Asterisk config for a server")
     render.add_argument("--out", type=Path, required=True)
+    render.add_argument("--node", help="the line's Asterisk node (asterisk[].name); the first by default")
     render.add_argument(
         "--permit",
         action="append",
@@ -67,26 +68,31 @@ def _serve(settings: Settings) -> int:
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """Every sandbox node of the line (``asterisk:``), each its own Asterisk; ``cli``: the first."""
     from sandbox.asterisk import Sandbox
 
-    sandbox = Sandbox(settings)
+    boxes = [Sandbox(settings, n.name) for n in settings.asterisk if n.layout == "sandbox"]
     if args.action == "up":
         from dialplan.live import live_document, live_operators
 
-        status = sandbox.up(live_document(settings), live_operators(settings))
-        print(f"sandbox Asterisk running (pid {status.pid}), files in {status.directory}")
-        sip = f"{settings.sandbox.sip_host}:{settings.sandbox.sip_port}"
-        print(f"SIP udp {sip}, AMI 127.0.0.1:{settings.asterisk[0].ami_port}")
+        doc, operators = live_document(settings), live_operators(settings)
+        for box in boxes:
+            status = box.up(doc, operators)
+            print(f"sandbox Asterisk {box.node.name} running (pid {status.pid}), files in {status.directory}")
+            print(f"SIP udp {box.place.sip_host}:{box.place.sip_port}, AMI 127.0.0.1:{box.node.ami_port}")
     elif args.action == "down":
-        sandbox.down()
-        print("sandbox Asterisk stopped")
+        for box in boxes:
+            box.down()
+            print(f"sandbox Asterisk {box.node.name} stopped")
     elif args.action == "status":
-        status = sandbox.status()
-        state = "running" if status.running else "stopped"
-        print(f"{state}; booted: {status.booted}; pid: {status.pid}; files: {status.directory}")
-        return 0 if status.running else 3
+        running = [box.status() for box in boxes]
+        for box, status in zip(boxes, running, strict=True):
+            state = "running" if status.running else "stopped"
+            where = f"pid: {status.pid}; files: {status.directory}"
+            print(f"{box.node.name}: {state}; booted: {status.booted}; {where}")
+        return 0 if all(status.running for status in running) else 3
     else:
-        print(sandbox.cli(args.cli_command), end="")
+        print(Sandbox(settings).cli(args.cli_command), end="")
     return 0
 
 
@@ -131,14 +137,16 @@ def _render(settings: Settings, args: argparse.Namespace) -> int:
     from dialplan.check import check
     from dialplan.live import live_document
     from dialplan.render import render, server_target, write
+    from dialplan.render_nodes import local_queue_names
 
     permit = tuple(str(ipaddress.ip_network(p, strict=False)) for p in args.permit)
     doc = live_document(settings)
     from dialplan.live import live_operators
 
     target = server_target(settings, permit or ("127.0.0.1/32",))
-    write(render(settings, target, doc, live_operators(settings)), args.out)
-    check(args.out, doc.queue_names())
+    node = args.node or settings.asterisk[0].name
+    write(render(settings, target, doc, live_operators(settings), node), args.out)
+    check(args.out, local_queue_names(doc, node))
     print(f"Asterisk configuration written to {args.out}")
     return 0
 

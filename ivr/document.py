@@ -130,10 +130,14 @@ class Queue(_Model):
     # Nobody logged in: "wait" keeps callers queued (music, announcements) until someone
     # logs in; "fallback" sends them on to the fallback queue (never used by that queue).
     when_unstaffed: Literal["wait", "fallback"] = "wait"
+    # The Asterisk node (region) the queue lives on; None: on every node, each with its own
+    # operators. A call for a queue of another node goes there over the trunk between nodes.
+    node: Slug | None = None
 
 
 class Overflow(_Model):
-    """Also offer the call to a second queue after a wait, or at once when too many wait."""
+    """Also offer the call to a second queue after a wait, or at once when too many wait; the
+    second queue may live on another node (region): the call goes there, topic and priority kept."""
 
     queue: Slug
     after_seconds: int | None = Field(None, ge=5, le=3600)

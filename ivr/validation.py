@@ -27,6 +27,7 @@ from ivr.document import (
     TopicAction,
 )
 from ivr.issues import Issue
+from ivr.node_validation import check_queue_nodes
 from ivr.silence import Durations, silence_issues
 
 
@@ -57,6 +58,7 @@ def validate(doc: IvrDocument, durations: Durations | None = None) -> list[Issue
     checks = (
         _check_languages(doc),
         _check_queues(doc, ids),
+        check_queue_nodes(doc),
         _check_nodes(doc, ids, paths),
         _check_reachable(doc, paths),
         _check_exits(doc, paths),

@@ -26,7 +26,9 @@ from pathlib import Path
 from agents.directory import Operator
 from core.settings import Settings
 from dialplan.check import check
-from dialplan.render import render, sandbox_target, write
+from dialplan.render import render, write
+from dialplan.render_nodes import local_queue_names
+from dialplan.targets import node_settings, sandbox_place, sandbox_target
 from ivr.document import IvrDocument
 
 MOUNT_POINT = "/srv/hotline"
@@ -68,10 +70,15 @@ def _run(cmd: list[str], what: str, timeout: float = 900) -> None:
 
 
 class Sandbox:
-    def __init__(self, settings: Settings) -> None:
+    """One node's Asterisk (``node``: its name; the first node when None). Every node of a line
+    runs its own, in its own directory with its own ports (core/nodes.py)."""
+
+    def __init__(self, settings: Settings, node: str | None = None) -> None:
         self.settings = settings
+        self.node = node_settings(settings, node)
+        self.place = sandbox_place(settings, self.node)
         self.root = settings.sandbox.root_cache
-        self.directory = settings.sandbox.directory.resolve()
+        self.directory = self.place.directory.resolve()
         self.pid_file = self.directory / "run" / "sandbox.pid"
 
     # -- the cached chroot --------------------------------------------------------------------
@@ -123,8 +130,10 @@ class Sandbox:
         for name in INSTANCE_DIRS:
             (self.directory / name).mkdir(parents=True, exist_ok=True)
         etc = self.directory / "etc"
-        write(render(self.settings, sandbox_target(self.settings, MOUNT_POINT), doc, operators), etc)
-        check(etc, doc.queue_names())
+        name = self.node.name
+        target = sandbox_target(self.settings, MOUNT_POINT, name)
+        write(render(self.settings, target, doc, operators, name), etc)
+        check(etc, local_queue_names(doc, name))
 
     def up(self, doc: IvrDocument, operators: Sequence[Operator] = ()) -> SandboxStatus:
         _require_root()
@@ -140,7 +149,7 @@ class Sandbox:
     def _ports_free(self) -> None:
         """Another Asterisk (an earlier sandbox that was never stopped) on our ports would take
         our callers and refuse our AMI login: say so instead of starting a second one."""
-        sandbox, node = self.settings.sandbox, self.settings.asterisk[0]
+        sandbox, node = self.place, self.node
         for kind, host, port in (
             (socket.SOCK_DGRAM, sandbox.sip_host, sandbox.sip_port),
             (socket.SOCK_STREAM, node.ami_host, node.ami_port),
@@ -163,6 +172,8 @@ class Sandbox:
             'set -e; r="$1"; d="$2"; '
             'mount -t proc proc "$r/proc"; mount --rbind /dev "$r/dev"; '
             f'mount --bind "$d" "$r{MOUNT_POINT}"; '
+            # Every node plays the line's prompts (the service writes them in one place).
+            f'if [ "$3" != "$d/sounds" ]; then mount --bind "$3" "$r{MOUNT_POINT}/sounds"; fi; '
             f'exec chroot "$r" /usr/sbin/asterisk -f -C {MOUNT_POINT}/etc/asterisk.conf'
         )
         console = (self.directory / "log" / "console.log").open("ab")
@@ -180,6 +191,7 @@ class Sandbox:
                     "sandbox",
                     str(self.root),
                     str(self.directory),
+                    str(self._prompts()),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=console,
@@ -188,6 +200,11 @@ class Sandbox:
             )
         self.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
         return proc.pid
+
+    def _prompts(self) -> Path:
+        prompts = self.settings.prompts_dir.resolve()
+        prompts.mkdir(parents=True, exist_ok=True)
+        return prompts
 
     def _wait_booted(self, pid: int) -> None:
         deadline = time.monotonic() + self.settings.sandbox.boot_timeout_seconds

@@ -10,7 +10,7 @@ usual spelling (privacy/scanner.py) in:
 * every JSON API of the service (each GET route its OpenAPI schema lists without a path
   parameter, with a machine token of every read scope, each ``format`` it offers; of an event
   stream, what arrives in 3 s), ``/metrics`` and ``/healthz``;
-* Asterisk's files: the sandbox directory (config, logs, spool, astdb, run, cache) and the
+* Asterisk's files: every sandbox node's directory (config, logs, spool, astdb, run, cache) and the
   chroot's ``/var/log/asterisk``, ``/var/spool/asterisk``, ``/var/lib/asterisk`` and ``/tmp``
   (where CDR CSV, CEL, queue_log and astdb would land with a stock configuration).
 
@@ -246,6 +246,7 @@ class PrivacyCheck:
     def file_roots(self) -> list[Path]:
         s = self.settings
         roots = [s.var_dir, s.sandbox.directory]
+        roots += [n.sandbox.directory for n in s.asterisk if n.sandbox is not None]  # every node's
         if s.log_file is not None:
             roots.append(s.log_file)
         roots += [s.sandbox.root_cache / d for d in CHROOT_DIRS]

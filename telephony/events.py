@@ -30,6 +30,8 @@ QUEUE_STATUS_COMPLETE: Final = "QueueStatusComplete"
 CORE_SHOW_CHANNEL: Final = "CoreShowChannel"
 FULLY_BOOTED: Final = "FullyBooted"
 HANGUP: Final = "Hangup"
+USER_EVENT: Final = "UserEvent"  # the dialplan's own events: only HANDOVER is read
+HANDOVER: Final = "HotlineHandover"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,15 @@ class Hangup(BaseEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class Handover(BaseEvent):
+    """A call came from another node of the line (overflow between regions): on this node it is
+    ``call_id``, where it began it is ``from_call`` on ``from_node``; one call, one record."""
+
+    from_node: str
+    from_call: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueueSnapshot:
     """Everything one QueueStatus resync returned; replaces, not updates, a node's state."""
 
@@ -217,6 +228,7 @@ AmiEvent: TypeAlias = (
     | QueueEntry
     | FullyBooted
     | Hangup
+    | Handover
     | QueueSnapshot
     | LiveCalls
 )

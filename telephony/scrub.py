@@ -22,6 +22,7 @@ from telephony.events import (
     AGENT_RING_NO_ANSWER,
     CORE_SHOW_CHANNEL,
     FULLY_BOOTED,
+    HANDOVER,
     HANGUP,
     QUEUE_CALLER_ABANDON,
     QUEUE_CALLER_JOIN,
@@ -33,12 +34,14 @@ from telephony.events import (
     QUEUE_MEMBER_REMOVED,
     QUEUE_MEMBER_STATUS,
     QUEUE_PARAMS,
+    USER_EVENT,
     AgentCalled,
     AgentComplete,
     AgentConnect,
     AgentRingNoAnswer,
     AmiEvent,
     FullyBooted,
+    Handover,
     Hangup,
     LiveCalls,
     QueueCallerAbandon,
@@ -60,7 +63,7 @@ _MemberEvent: TypeAlias = (
     QueueMemberStatus | QueueMemberAdded | QueueMemberRemoved | QueueMemberPause | QueueMember
 )
 _Get: TypeAlias = Callable[[str], object]
-_Parser: TypeAlias = Callable[[_Get, str, datetime], AmiEvent]
+_Parser: TypeAlias = Callable[[_Get, str, datetime], AmiEvent | None]
 
 _TRUE_WORDS: Final = frozenset({"1", "true", "yes", "on"})
 
@@ -228,6 +231,20 @@ def _hangup(get: _Get, node: str, at: datetime) -> AmiEvent:
     return Hangup(node, at, *_ids(get), _int(get("cause")))
 
 
+_NODE_NAME: Final = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+def _user_event(get: _Get, node: str, at: datetime) -> AmiEvent | None:
+    """The dialplan's HotlineHandover (a call from another node: dialplan/render_nodes.py) with
+    the node and call it came from, both checked for their form; any other user event: None."""
+    if _text(get("userevent")) != HANDOVER:
+        return None
+    from_node, from_call = _text(get("fromnode")), _text(get("fromcall"))
+    if not (_NODE_NAME.fullmatch(from_node) and _CALL_ID.fullmatch(from_call)):
+        return None
+    return Handover(node, at, *_ids(get), from_node, from_call)
+
+
 _PARSERS: Final[dict[str, _Parser]] = {
     QUEUE_CALLER_JOIN: _caller_join,
     QUEUE_CALLER_LEAVE: _caller_leave,
@@ -245,6 +262,7 @@ _PARSERS: Final[dict[str, _Parser]] = {
     QUEUE_ENTRY: _queue_entry,
     FULLY_BOOTED: _fully_booted,
     HANGUP: _hangup,
+    USER_EVENT: _user_event,
 }
 _BY_LOWER_NAME: Final = {name.lower(): parser for name, parser in _PARSERS.items()}
 

@@ -19,6 +19,7 @@ from typing import ClassVar, Protocol
 from core.types import CallRef
 from ivr.engine import Route, RouteKind
 from metrics.records.facts import apply_route, record_id
+from metrics.records.handovers import Handovers
 from metrics.records.record import CallRecord, Outcome
 from telephony.events import (
     AgentCalled,
@@ -68,9 +69,8 @@ def _now() -> datetime:
 
 class CallAssembler:
     """Folds IVR reports and queue events into call records; hands finished ones to ``sink``.
-
-    ``wrapup_for(queue)`` gives a queue's wrap-up seconds (the operator's after-call work).
-    """
+    ``wrapup_for(queue)`` gives a queue's wrap-up seconds (the operator's after-call work). A call
+    gone on to another node of the line stays one record (metrics/records/handovers.py)."""
 
     def __init__(
         self,
@@ -94,6 +94,7 @@ class CallAssembler:
         self._completed: dict[CallRef, datetime] = {}  # the last operator leg's end
         self._finished: OrderedDict[CallRef, None] = OrderedDict()
         self._remember = remember_finished
+        self._handovers = Handovers(remember_finished)  # calls gone on to another node
 
     @property
     def open_calls(self) -> int:
@@ -101,11 +102,11 @@ class CallAssembler:
 
     def open_record(self, call: CallRef) -> CallRecord | None:
         """A copy of an open call's record so far (the operator's desk reads it)."""
-        record = self._open.get(call)
+        record = self._open.get(self._handovers.began(call))
         return None if record is None else dataclasses.replace(record)
 
     def topic_of(self, call: CallRef) -> str | None:
-        record = self._open.get(call)
+        record = self._open.get(self._handovers.began(call))
         return record.topic if record else None
 
     # -- IVR reports (ivr.observer.IvrObserver) -----------------------------------------------
@@ -140,7 +141,7 @@ class CallAssembler:
 
     def surveyed(self, call: CallRef, at: datetime, score: int) -> None:
         """The caller rated the call (1-5) after the operator hung up."""
-        if 1 <= score <= 5 and (r := self._draft(call, at)):
+        if 1 <= score <= 5 and (r := self._draft(call := self._handovers.began(call), at)):
             r.survey_score = score
             self._keep(call)
 
@@ -177,6 +178,7 @@ class CallAssembler:
         if isinstance(event, LiveCalls):
             self._settle_gone(event)
             return
+        event = self._handovers.follow(event)
         handler = self._handlers.get(type(event))
         if handler is not None and isinstance(event, BaseEvent) and event.call_id:
             handler(self, event)
