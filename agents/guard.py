@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from agents.exceptions import NotLoggedIn, UnknownOperator
 from agents.presence import PauseReason, PauseSource, Presence
@@ -71,7 +72,10 @@ class BurnoutGuard:
         self._supervisor = tasks or TaskSupervisor()
         self._backoff = backoff
         self._shifts: dict[str, _Shift] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], str] = {}  # recoveries in progress: their operator
+        # Whether this instance applies the pauses: with several service instances, the leader
+        # only (hotline/singletons.py); the others keep the shifts and show the notices.
+        self.acts: Callable[[], bool] = lambda: True
 
     # -- events ----------------------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
@@ -98,9 +102,25 @@ class BurnoutGuard:
             return
         until = e.at + timedelta(minutes=self._rules.recovery_minutes)
         shift.recovery = Notice(rule[0], rule[1], e.at, until, suggest_debrief=True, figures=rule[2])
-        task = self._supervisor.spawn("burnout-guard", self._recover(e.member, rule[0]))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if self.acts():  # the leading instance pauses; every instance shows the notice
+            self._start(e.member, self._recover(e.member, rule[0]))
+
+    def _start(self, operator: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._supervisor.spawn("burnout-guard", coro)
+        self._tasks[task] = operator
+        task.add_done_callback(self._tasks.pop)
+
+    def take_over(self) -> int:
+        """This instance leads now (hotline/singletons.py): recovery pauses another instance
+        began end here on time; returns how many it took over."""
+        now, busy = self._clock(), set(self._tasks.values())
+        taken = 0
+        for operator, shift in self._shifts.items():
+            until = shift.recovery.until if shift.recovery is not None else None
+            if until is not None and until > now and operator not in busy:
+                self._start(operator, self._end_recovery(operator, (until - now).total_seconds()))
+                taken += 1
+        return taken
 
     def _rule_hit(self, e: AgentComplete, shift: _Shift) -> tuple[str, str, dict[str, str | float]] | None:
         rules = self._rules
@@ -123,12 +143,14 @@ class BurnoutGuard:
         guard = PauseSource.GUARD
         if not await self._retried(operator, "pause", self._pause(operator, rule, guard), seconds):
             return
+        await self._end_recovery(operator, seconds)
+
+    async def _end_recovery(self, operator: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
         shift = self._shifts.get(operator)
         if shift is not None and shift.recovery is not None:  # not ended by hand meanwhile
-            await self._retried(
-                operator, "end of the pause", lambda: self._presence.resume(operator), seconds
-            )
+            resume = self._presence.resume
+            await self._retried(operator, "end of the pause", lambda: resume(operator), seconds)
 
     def _pause(self, operator: str, rule: str, source: PauseSource) -> Callable[[], Awaitable[None]]:
         return lambda: self._presence.pause(operator, PauseReason.RECOVERY, source, rule)

@@ -34,7 +34,7 @@ from dialplan.live import live_document
 from dialplan.sync import AsteriskSync
 from exposition.writer import metrics_app
 from hotline.accounts_wiring import first_admin, people
-from hotline.audit import AuditTrail, networks, prune_forever
+from hotline.audit import AuditTrail, networks
 from hotline.bodies import BodyGate
 from hotline.control import call_control
 from hotline.front import HttpServer, raise_fd_limit, refusals
@@ -44,6 +44,7 @@ from hotline.lead import lead_tools
 from hotline.lifecycle import HTTP_STOP_SECONDS, IVR_STOP_SECONDS, RECORDS_STOP_SECONDS, stop_signals
 from hotline.loops import follow_ivr_forever, sweep_forever
 from hotline.routes import routers
+from hotline.singletons import singletons
 from hotline.supervision_wiring import supervision, supervision_codes
 from hotline.twilio_wiring import twilio_channel, twilio_refusals
 from hotline.wiring import EventFanout, endpoint
@@ -65,7 +66,6 @@ from metrics.records.assembler import CallAssembler
 from metrics.records.inflight import InFlightLog
 from metrics.records.levels import ServiceLevels
 from metrics.records.record import CallRecord
-from metrics.records.retention import Retention, run_retention_forever
 from metrics.records.store import RecordStore
 from metrics.records.summary_store import SummaryStore
 from metrics.records.writer import RecordWriter
@@ -178,6 +178,7 @@ class Hotline:
         lead = auth.guard({Role.SHIFT_LEAD, Role.ADMIN}, "metrics")  # /healthz details
         self.summaries = SummaryStore(self.engine)
         self.lead = lead_tools(self)  # debrief requests, the wallboard's actions (hotline/lead.py)
+        self.singletons = singletons(self)  # retention, the guard's pauses: the leader's only
         self.app = create_app(
             routers(self, auth),
             metrics_app(self.registry),
@@ -203,9 +204,6 @@ class Hotline:
 
     async def _pause_again(self, operator: str, reason: str) -> None:
         await self.presence.pause(operator, PauseReason(reason), record=False)
-
-    def _retention(self) -> Retention:
-        return Retention(self.engine, timedelta(days=self.settings.privacy.retention_days))
 
     def _count_caller(self, number: str) -> int | None:
         """The caller's number, as it arrives with the IVR's AGI request, becomes a count."""
@@ -309,10 +307,7 @@ class Hotline:
         self._agi_listening = True
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "records-sweep": lambda: sweep_forever(self.assembler, self.repeats, self.tasks),
-            "retention": lambda: run_retention_forever(self._retention(), tasks=self.tasks),
-            "audit-retention": lambda: prune_forever(
-                self.audit, self.settings.privacy.audit_retention_days, self.tasks
-            ),
+            "leadership": self.singletons.run,  # the leader's work (hotline/singletons.py)
             "ivr-follow": lambda: follow_ivr_forever(self.ivr_service, self.tasks),
             "wallboard": self.wallboard.run,
             "switchboard": self.switchboard.run,  # writes down each redirect's expiry
