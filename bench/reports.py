@@ -240,7 +240,7 @@ def baselines(engine: Engine, repeat: int) -> dict[str, float]:
             Stretch(YEAR_START, YEAR_END, 0, cells=False),
             1800,
             (),
-            ((), ()),
+            ((), (), ()),
             0.0,
             Thresholds(THRESHOLDS, 20),
         )

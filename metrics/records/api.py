@@ -70,8 +70,9 @@ def calls_router(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         since: Instant | None = None,
+        node: Annotated[str | None, Query(max_length=40, description="calls that came in there")] = None,
     ) -> list[CallRecordPublic]:
-        records = await asyncio.to_thread(store.list, limit, offset, since)
+        records = await asyncio.to_thread(store.list, limit, offset, since, node)
         found = await asyncio.to_thread(summaries.of, [r.id for r in records]) if summaries else {}
         return [CallRecordPublic.of(r, found.get(r.id)) for r in records]
 

@@ -133,10 +133,15 @@ class RecordStore:
             row = session.get(CallRecordRow, record_id)
             return None if row is None else _to_record(row)
 
-    def list(self, limit: int = 100, offset: int = 0, since: datetime | None = None) -> list[CallRecord]:
+    def list(
+        self, limit: int = 100, offset: int = 0, since: datetime | None = None, node: str | None = None
+    ) -> list[CallRecord]:
+        """Records by start; ``node``: only the calls that came in on that Asterisk node."""
         query = select(CallRecordRow).order_by(CallRecordRow.started_at, CallRecordRow.id)
         if since is not None:
             query = query.where(CallRecordRow.started_at >= since)
+        if node is not None:
+            query = query.where(CallRecordRow.node == node)
         with Session(self._engine) as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             return [_to_record(row) for row in rows]

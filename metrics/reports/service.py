@@ -99,6 +99,7 @@ class ReportQuery:
     group_by: tuple[Dimension, ...] = ()
     queues: tuple[str, ...] = ()  # only these (empty: all)
     topics: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()  # the calls that came in on these Asterisk nodes (empty: the whole line)
     timezone: str = "UTC"
     short_abandon_seconds: float = 0.0
     threshold_seconds: float | None = None  # one T for every queue instead of each queue's own
@@ -235,7 +236,7 @@ class ReportService:
         thresholds = self._thresholds(query)
         dialect = self._engine.dialect.name
         group_by = tuple(d.value for d in query.group_by)
-        filters = (query.queues, query.topics)
+        filters = (query.queues, query.topics, query.nodes)
         cells: dict[tuple[datetime, str | None, str | None], Totals] = {}
         starts: dict[int, datetime] = {}
         unknown = 0

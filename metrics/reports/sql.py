@@ -119,7 +119,7 @@ def cells_statement(
     stretch: Stretch,
     width: int,
     group_by: tuple[str, ...],
-    filters: tuple[tuple[str, ...], tuple[str, ...]],
+    filters: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
     short_seconds: float,
     thresholds: Thresholds,
 ) -> Select[Any]:
@@ -145,7 +145,7 @@ def cells_statement(
         func.max(c.longest_wait),
         _count(within.is_(None)) if thresholds.off_ladder() else literal(0),
     ]
-    queues, topics = filters
+    queues, topics, nodes = filters
     where = [
         c.interval_start >= stretch.start.astimezone(UTC),
         c.interval_start < stretch.end.astimezone(UTC),
@@ -155,6 +155,8 @@ def cells_statement(
         where += [c.queue.in_(queues), c.queue != ""]
     if topics:
         where += [c.topic.in_(topics), c.topic != ""]
+    if nodes:
+        where.append(c.node.in_(nodes))
     groups = [at, *(col for col in (queue, topic) if col.name in group_by)]
     return select(*columns).where(*where).group_by(*groups).order_by(*groups)
 
@@ -187,7 +189,7 @@ def records_statement(
     stretch: Stretch,
     width: int,
     group_by: tuple[str, ...],
-    filters: tuple[tuple[str, ...], tuple[str, ...]],
+    filters: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
     short_seconds: float,
     thresholds: Thresholds,
 ) -> Select[Any]:
@@ -220,11 +222,13 @@ def records_statement(
         c.started_at < stretch.end.astimezone(UTC),
         or_(c.queue_entered_at.is_not(None), c.outcome.in_((ANSWERED, ABANDONED))),
     ]
-    queues, topics = filters
+    queues, topics, nodes = filters
     if queues:
         where.append(c.queue.in_(queues))
     if topics:
         where.append(c.topic.in_(topics))
+    if nodes:
+        where.append(c.node.in_(nodes))
     groups = [at, *(col for col in (queue, topic) if col.name in group_by)]
     return select(*columns).where(*where).group_by(*groups).order_by(*groups)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -196,6 +197,14 @@ def test_calls_on_each_node_and_an_overflow_from_a_answered_on_b(line: Line) -> 
     assert over["wait_seconds"] >= 5, over  # waited in support-a first
     # On node b, the caller waited at that priority and arrived as "anonymous".
     assert on_b.get("QUEUE_PRIO") == "7" and on_b.get("HOTLINE_QUEUE") == "support-b", on_b
+    # Per node and for the whole line: the records, and the day's report.
+    svc = line.service
+    of_b = httpx.get(f"{svc.url}/api/calls", params={"node": "b"}, headers=svc.admin, timeout=30).json()
+    assert [(r["node"], r["topic"]) for r in of_b] == [("b", "talk")], of_b
+    for node, offered in (("a", 2), ("b", 1), (None, 3)):
+        params = {"interval": "day", "tz": "UTC", **({"node": node} if node else {})}
+        report = httpx.get(f"{svc.url}/api/reports", params=params, headers=svc.admin, timeout=30)
+        assert report.json()["total"]["offered"] == offered, (node, report.text)
 
 
 def test_a_call_on_b_for_a_queue_of_a_comes_back_to_b_on_its_overflow(line: Line) -> None:
