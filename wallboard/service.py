@@ -270,6 +270,9 @@ class Wallboard:
     def _queues(self, now: datetime, operators: list[dict[str, Any]]) -> list[dict[str, Any]]:
         levels = self._s.levels()
         waiting, oldest = self._s.board.waiting(), self._s.board.oldest()
+        by_node: dict[str, dict[str, int]] = {}  # a line of several Asterisk nodes: queue -> node -> waiting
+        for (node, queue), count in self._s.board.waiting_by_node().items():
+            by_node.setdefault(queue, {})[node] = count
         states: dict[str, dict[str, int]] = {}
         for op in operators:
             for queue in op["queues"]:
@@ -284,6 +287,7 @@ class Wallboard:
                 {
                     "queue": queue,
                     "waiting": waiting.get(queue, 0),
+                    "waiting_by_node": by_node.get(queue, {}),
                     "longest_wait_seconds": round((now - since).total_seconds(), 1) if since else 0.0,
                     "oldest_since": since.isoformat() if since else None,
                     "threshold_seconds": levels.threshold(queue),

@@ -47,6 +47,14 @@ class QueueBoard:
                 total[queue] += 1
         return dict(total)
 
+    def waiting_by_node(self) -> dict[tuple[str, str], int]:
+        """(Asterisk node, queue) -> calls waiting there: a line of several nodes, node by node."""
+        out: dict[tuple[str, str], int] = defaultdict(int)
+        for node, calls in self._calls.items():
+            for queue, _ in calls.values():
+                out[(node, queue)] += 1
+        return dict(out)
+
     def oldest(self) -> dict[str, datetime]:
         """Queue -> when its longest-waiting caller joined."""
         out: dict[str, datetime] = {}

@@ -200,13 +200,16 @@ class LiveCollector(ExposedCollector):
         self._failed = FamilyText(
             "hotline_ami_events_failed", "AMI events that failed to parse or apply", "counter", node
         )
+        self._node_waiting = FamilyText(
+            "hotline_node_calls_waiting", "Calls waiting in a queue, by Asterisk node", "gauge", ("node", *q)
+        )
         self._agi = FamilyText(
             "hotline_agi_errors", "FastAGI sessions that failed (bad request or handler error)", "counter"
         )
 
     def texts(self) -> Sequence[FamilyText]:
         fixed = (self._waiting, self._longest, self._everyone, self._members, self._threshold, self._target)
-        nodes = (self._up, self._reconnects, self._events, self._failed)
+        nodes = (self._up, self._reconnects, self._events, self._failed, self._node_waiting)
         return (*fixed, *nodes) if self._s.agi_errors is None else (*fixed, *nodes, self._agi)
 
     def collect(self) -> Iterator[Metric]:
@@ -262,6 +265,7 @@ class LiveCollector(ExposedCollector):
             (self._reconnects, [(node, float(s.reconnects)) for node, s in statuses]),
             (self._events, [(node, float(s.events_total)) for node, s in statuses]),
             (self._failed, [(node, float(s.events_failed)) for node, s in statuses]),
+            (self._node_waiting, sorted(self._board.waiting_by_node().items())),
         ]
         if self._s.agi_errors is not None:
             out.append((self._agi, [((), float(self._s.agi_errors()))]))
