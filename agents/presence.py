@@ -200,8 +200,14 @@ class Presence:
         return operator
 
     async def _each_node(self, action: dict[str, str], accept: tuple[str, ...] = ()) -> None:
+        """Every node; an action on one queue, the nodes that queue lives on (``queues[].node``).
+        On a line of several nodes, a node where the operator is in no queue has nothing to pause."""
+        queue = self._document().queue(action["Queue"]) if "Queue" in action else None
+        if queue is None and len(self._nodes) > 1:
+            accept = (*accept, "interface not found")
         for node in self._nodes:
-            await self._send(node, action, accept)
+            if queue is None or queue.lives_on(node.name):
+                await self._send(node, action, accept)
 
     @staticmethod
     async def _send(node: AmiNode, action: dict[str, str], accept: tuple[str, ...] = ()) -> None:

@@ -69,7 +69,7 @@ def endpoint(node: str) -> str:
 
 
 def lives_on(queue: Queue, node: str) -> bool:
-    return queue.node is None or queue.node == node
+    return queue.lives_on(node)
 
 
 def local_queue_names(doc: IvrDocument, node: str) -> list[str]:

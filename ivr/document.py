@@ -134,6 +134,9 @@ class Queue(_Model):
     # operators. A call for a queue of another node goes there over the trunk between nodes.
     node: Slug | None = None
 
+    def lives_on(self, node: str) -> bool:
+        return self.node is None or self.node == node
+
 
 class Overflow(_Model):
     """Also offer the call to a second queue after a wait, or at once when too many wait; the
