@@ -222,6 +222,26 @@ def test_a_call_on_b_for_a_queue_of_a_comes_back_to_b_on_its_overflow(line: Line
     assert (record["outcome"], record["queue"], record["overflowed"]) == ("answered", "support-b", True)
 
 
+def publish(line: Line, text: str) -> httpx.Response:
+    svc = line.service
+    saved = httpx.put(f"{svc.url}/api/ivr/draft/yaml", headers=svc.admin, content=text.encode(), timeout=30)
+    assert saved.status_code == 200 and saved.json()["valid"], saved.text
+    return httpx.post(f"{svc.url}/api/ivr/publish", headers=svc.admin, json={"note": "nodes"}, timeout=60)
+
+
+def test_one_document_publishes_to_both_nodes_each_its_part(line: Line) -> None:
+    seed = (HERE / "nodes.yaml").read_text(encoding="utf-8")
+    extra = "  - {name: extra-b, wrapup_seconds: 0, node: b}\n"
+    done = publish(line, seed.replace("topics:\n", extra + "topics:\n", 1))
+    assert done.status_code == 200, done.text
+    assert "extra-b has 0 calls" in line.boxes["b"].cli("queue show extra-b")
+    assert "No such queue" in line.boxes["a"].cli("queue show extra-b")
+    # A queue on a node the settings do not list: refused, naming it; both nodes keep the last version.
+    refused = publish(line, seed.replace("node: b}", "node: c}", 1))
+    assert refused.status_code == 502 and "lives on node 'c'" in refused.text, refused.text
+    assert "extra-b has 0 calls" in line.boxes["b"].cli("queue show extra-b")
+
+
 def test_no_caller_number_on_either_node(line: Line) -> None:
     check = PrivacyCheck(line.settings)
     roots = check.file_roots()
