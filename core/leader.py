@@ -89,7 +89,8 @@ class Leadership:
             held = await asyncio.wait_for(asyncio.to_thread(self._ask), self._timeout)
         except TimeoutError:
             held = False
-            log.warning("leadership: the database did not answer within %g s", self._timeout)
+            if self.leading:
+                log.warning("leadership lost: the database did not answer within %g s", self._timeout)
             self._abandon()
         except Exception as exc:
             held = False

@@ -243,6 +243,8 @@ def context(
         "referral_trunk": settings.referral_trunk,
         "agi_urls": [f"{url}/{v.AGI_SCRIPT}" for url in agi.base_urls()],  # a second instance's too
         "operator_agi_url": f"agi://{agi.reachable_host()}:{agi.port}/{v.AGI_OPERATOR_SCRIPT}",
+        "operator_agi_backups": [f"{url}/{v.AGI_OPERATOR_SCRIPT}" for url in agi.base_urls()[1:]],
+        "survey_agi_backups": [f"{url}/{v.AGI_SURVEY_SCRIPT}" for url in agi.base_urls()[1:]],
         "agi_secret": _agi_secret(settings),
         "operators": [op for op in operators if op.active],
         "sip_realm": SIP_REALM,

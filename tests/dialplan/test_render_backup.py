@@ -64,3 +64,27 @@ def test_the_route_travels_on_every_ami_session(
 ) -> None:
     general = dict(read(_rendered(settings, document, tmp_path / "etc") / "manager.conf")["general"])
     assert general["channelvars"] == v.ROUTE_FACTS
+
+
+def test_operator_codes_and_the_survey_go_to_the_backup_when_the_first_cannot_be_reached(
+    settings: Settings, document: IvrDocument, tmp_path: Path
+) -> None:
+    settings.agi.backup_host = "10.0.0.2"
+    text = (_rendered(settings, document, tmp_path / "etc") / "extensions.conf").read_text()
+    lines = text.splitlines()
+    tried_again = ' same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?done)'
+    for code in ("*41", "*42", "_*43X", "*40"):
+        at = lines.index(f"exten => {code},1,Answer()")
+        first, check, second, done = lines[at + 1 : at + 5]
+        assert (
+            f"AGI(agi://{settings.agi.reachable_host()}:{settings.agi.port}/{v.AGI_OPERATOR_SCRIPT}," in first
+        )
+        assert check == tried_again
+        assert second.startswith(
+            f" same => n,AGI(agi://10.0.0.2:{settings.agi.port}/{v.AGI_OPERATOR_SCRIPT},"
+        )
+        assert first.split(",", 2)[2] == second.split(",", 2)[2]  # the same secret and arguments
+        assert done == " same => n(done),Hangup()"
+    served = lines.index(f"[{v.CONTEXT_SERVED}]")
+    assert lines[served + 3] == ' same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?bye)'
+    assert f"AGI(agi://10.0.0.2:{settings.agi.port}/{v.AGI_SURVEY_SCRIPT}," in lines[served + 4]

@@ -184,11 +184,16 @@ def _records(engine: Engine, expected: int, timeout: float = 60) -> list[Any]:
 
 @pytest.mark.parametrize("victim", ["first", "second"])
 def test_killing_one_instance_mid_burst_keeps_topics_and_one_record_per_call(
-    two_instances: tuple[Instance, Instance, Engine], e2e_settings: Settings, victim: str
+    two_instances: tuple[Instance, Instance, Engine],
+    e2e_settings: Settings,
+    sandbox: Sandbox,
+    victim: str,
 ) -> None:
     a, b, engine = two_instances
     rendered = (e2e_settings.asterisk[0].config_dir or Path()) / "extensions.conf"
     assert f"agi://127.0.0.1:{AGI_B}/ivr" in rendered.read_text(), "the second target is not rendered"
+    loaded = sandbox.cli("dialplan show hotline-operators") + sandbox.cli("dialplan show hotline-served")
+    assert f"agi://127.0.0.1:{AGI_B}/operator" in loaded and f"agi://127.0.0.1:{AGI_B}/survey" in loaded
     assert "leadership taken" in a.log() and "leadership taken" not in b.log()
     began = time.monotonic()
     completed, failed = asyncio.run(_burst(e2e_settings, a, a if victim == "first" else b))
