@@ -51,12 +51,13 @@ def test_each_node_has_its_own_queues_ports_and_ami(tmp_path: Path, doc: IvrDocu
         out = tmp_path / f"etc-{node}"
         files = rendered(settings, doc, node, out)
         queues = set(read(out / "queues.conf")) - {"general"}
-        assert queues == {"main", own}
+        assert queues == {"main", own} | ({"urgent-a"} if node == "a" else set())
         assert f"HOTLINE_NODE = {node}" in files["extensions.conf"]
         assert dict(read(out / "pjsip.conf")["transport-udp"])["bind"] == f"127.0.0.1:{sip}"
         assert dict(read(out / "manager.conf")["general"])["port"] == str(ami)
         remote = read(out / "extensions.conf")["hotline-remote"]
-        assert [value.split(",")[0] for key, value in remote if key == "exten"] == [other]
+        remote_queues = [value.split(",")[0] for key, value in remote if key == "exten"]
+        assert remote_queues == ([other] if node == "a" else [other, "urgent-a"])
 
 
 def test_the_other_node_is_a_digest_authenticated_endpoint(tmp_path: Path, doc: IvrDocument) -> None:

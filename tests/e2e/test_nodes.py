@@ -7,7 +7,9 @@ lives on node a, where nobody answers, and overflows after 5 s to "support-b" on
 PJSIP trunk between the nodes. Synthetic callers call each node; the one for "support" on node a
 must be answered on node b, at its topic's priority, as one record (node a's call, its queue
 support-b, overflowed). A caller for "support" on node b goes to node a (its queue lives there)
-and back to b on its overflow: still one record. Then no synthetic number may be anywhere: the
+and back to b on its overflow: still one record. A caller for "urgent" (node a's urgent-a, where
+nobody is, ``when_unstaffed: fallback``) overflows to node b at once. One document published
+through the API reaches both nodes, each with its part. Then no synthetic number may be anywhere: the
 service's database, API and files, and both nodes' files.
 """
 
@@ -46,7 +48,7 @@ RTP = {"a": (12000 + PORT_OFFSET, 12499 + PORT_OFFSET), "b": (12500 + PORT_OFFSE
 # The callers' sipp ports: signalling 55000.. (a) and 55100.. (b), media 55200.. and 55600..
 SIPP = {"a": (55000, 55200), "b": (55100, 55600)}
 HOLD_SECONDS = 6  # a simulated operator's call: long enough to look at node b's channel
-NUMBERS = [f"+790000000{n:02d}" for n in range(41, 45)]  # this module's synthetic callers
+NUMBERS = [f"+790000000{n:02d}" for n in range(41, 46)]  # this module's synthetic callers
 
 
 class NodesService(Service):
@@ -89,7 +91,7 @@ def line_config(tmp: Path) -> Path:
         "rtp_end": RTP["a"][1],
         "simulated_operators": 2,
         "simulated_hold_seconds": HOLD_SECONDS,
-        "unstaffed_queues": ["support-a"],
+        "unstaffed_queues": ["support-a", "urgent-a"],
     }
     path = tmp / "hotline.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -220,6 +222,25 @@ def test_a_call_on_b_for_a_queue_of_a_comes_back_to_b_on_its_overflow(line: Line
     (record,) = new  # b -> a (the topic's queue) -> b (its overflow): one call, one record
     assert (record["node"], record["topic"], record["priority"]) == ("b", "support", 7), record
     assert (record["outcome"], record["queue"], record["overflowed"]) == ("answered", "support-b", True)
+
+
+def test_nobody_there_overflows_at_once(line: Line) -> None:
+    """urgent-a (node a) has nobody and ``when_unstaffed: fallback``: its caller goes on to its
+    overflow queue on node b at once, not after the 60 s wait."""
+    before = {r["id"] for r in records(line.service, 0)}
+    assert asyncio.run(_call(line, "a", [caller(NUMBERS[4], "3")])) == (1, 0)
+    deadline = time.monotonic() + 40
+    while not (new := [r for r in records(line.service, 0) if r["id"] not in before]):
+        assert time.monotonic() < deadline, "no record"
+        time.sleep(0.5)
+    (record,) = new
+    assert (record["node"], record["topic"], record["priority"], record["queue"]) == (
+        "a",
+        "urgent",
+        9,
+        "support-b",
+    )
+    assert record["outcome"] == "answered" and record["overflowed"] and record["wait_seconds"] < 5, record
 
 
 def publish(line: Line, text: str) -> httpx.Response:
