@@ -19,7 +19,15 @@ Left in every instance, on purpose: the records sweep (each instance's own open 
 store merges), following the live IVR version, the wallboard, the switchboard's expiry (each
 instance must drop an ended redirect from its own memory; writing the end twice is harmless),
 AMI's census and its hourly clearing of the answered-calls family (clearing twice loses
-nothing: a call answered then was recorded by the instance that was up).
+nothing: a call answered then was recorded by the instance that was up). Publishing is not a
+loop: an admin's publish runs on the instance that took the request, and the other follows the
+live version; two instances started at once on an empty database may each publish the seed
+(two equal versions, harmless).
+
+Known limit: a caller who hangs up in the IVR leaves no queue event, so only the instance that
+walked the IVR records the call; if that instance dies before its record writer saved it (a
+quarter of a second) and never starts again, that record is lost (its journal and its
+in-flight calls are taken back when it starts again, metrics/records/writer.py, inflight.py).
 """
 
 from __future__ import annotations
