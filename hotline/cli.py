@@ -100,7 +100,9 @@ def _run(settings: Settings) -> int:
     from dialplan.live import live_document, live_operators
     from sandbox.asterisk import Sandbox
 
-    Sandbox(settings).up(live_document(settings), live_operators(settings))
+    doc, operators = live_document(settings), live_operators(settings)
+    for node in (n for n in settings.asterisk if n.layout == "sandbox"):  # every node of the line
+        Sandbox(settings, node.name).up(doc, operators)
     http = settings.http
     print(
         "hotline demo is up:\n"
