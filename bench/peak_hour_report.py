@@ -61,6 +61,10 @@ class Phase:
     def abandoned(self) -> int:
         return sum(1 for c in self.calls if c.gone is not None and not c.connected and c.hung_up)
 
+    def mean_length(self) -> float | None:
+        lengths = [c.gone - c.answered for c in self.calls if c.gone is not None and c.answered is not None]
+        return sum(lengths) / len(lengths) if lengths else None
+
     def failures(self) -> Counter[str]:
         return Counter(c.failure for c in self.calls if c.failure)
 
@@ -150,6 +154,7 @@ def rows(p: Phase, processes: list[str]) -> list[tuple[str, float | int | str | 
         ("  records of no placed call", r.extra),
         ("records == calls placed", "yes" if p.all_recorded() else "NO"),
         ("calls/min completed", p.completed / (p.seconds / 60) if p.seconds else None),
+        ("call length mean (s, answer to end)", p.mean_length()),
         ("AMI event lag p50 (ms)", _ms(p.lags, 0.5)),
         ("AMI event lag p99 (ms)", _ms(p.lags, 0.99)),
         ("AMI event lag max (ms)", _ms(p.lags, 1.0)),
