@@ -9,7 +9,8 @@ must be answered on node b, at its topic's priority, as one record (node a's cal
 support-b, overflowed). A caller for "support" on node b goes to node a (its queue lives there)
 and back to b on its overflow: still one record. A caller for "urgent" (node a's urgent-a, where
 nobody is, ``when_unstaffed: fallback``) overflows to node b at once. One document published
-through the API reaches both nodes, each with its part. Then no synthetic number may be anywhere: the
+through the API reaches both nodes, each with its part. With node b stopped, node a's overflow
+falls back to a human on node a. Then no synthetic number may be anywhere: the
 service's database, API and files, and both nodes' files.
 """
 
@@ -48,7 +49,7 @@ RTP = {"a": (12000 + PORT_OFFSET, 12499 + PORT_OFFSET), "b": (12500 + PORT_OFFSE
 # The callers' sipp ports: signalling 55000.. (a) and 55100.. (b), media 55200.. and 55600..
 SIPP = {"a": (55000, 55200), "b": (55100, 55600)}
 HOLD_SECONDS = 6  # a simulated operator's call: long enough to look at node b's channel
-NUMBERS = [f"+790000000{n:02d}" for n in range(41, 46)]  # this module's synthetic callers
+NUMBERS = [f"+790000000{n:02d}" for n in range(41, 47)]  # this module's synthetic callers
 
 
 class NodesService(Service):
@@ -261,6 +262,26 @@ def test_one_document_publishes_to_both_nodes_each_its_part(line: Line) -> None:
     refused = publish(line, seed.replace("node: b}", "node: c}", 1))
     assert refused.status_code == 502 and "lives on node 'c'" in refused.text, refused.text
     assert "extra-b has 0 calls" in line.boxes["b"].cli("queue show extra-b")
+
+
+def test_a_node_that_is_down_leaves_the_caller_with_a_human_here(line: Line) -> None:
+    """Node b stopped: node a's caller for support overflows after 5 s, node b does not answer,
+    node a's fallback queue takes the call (its topic and priority still the record's)."""
+    line.boxes["b"].down()
+    before = {r["id"] for r in records(line.service, 0)}
+    assert asyncio.run(_call(line, "a", [caller(NUMBERS[5], "2")])) == (1, 0)
+    deadline = time.monotonic() + 60
+    while not (new := [r for r in records(line.service, 0) if r["id"] not in before]):
+        assert time.monotonic() < deadline, "no record"
+        time.sleep(0.5)
+    (record,) = new
+    assert (record["node"], record["topic"], record["priority"], record["queue"]) == (
+        "a",
+        "support",
+        7,
+        "main",
+    )
+    assert record["outcome"] == "answered" and record["operator"].startswith("sim-main-"), record
 
 
 def test_no_caller_number_on_either_node(line: Line) -> None:
