@@ -34,7 +34,7 @@ from telephony.ami_wire import WireAction, WireManager, wire_logger
 
 _NEVER: Final = 10**9  # seconds: panoramisk's own Ping and reconnect timers never fire
 QUIET: Final = {"ping_delay": _NEVER, "ping_interval": _NEVER, "reconnect_timeout": _NEVER}
-ORIGINATE_LIMIT: Final = 30.0  # seconds for an Originate's OriginateResponse
+ORIGINATE_LIMIT: Final = 120.0  # seconds for an Originate's OriginateResponse (Asterisk busy)
 ENDS_AFTER: Final = 180.0  # a call not gone this long after its patience and talk: "never ended"
 
 

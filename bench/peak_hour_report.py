@@ -140,7 +140,7 @@ def rows(p: Phase, processes: list[str]) -> list[tuple[str, float | int | str | 
         ("Asterisk nodes", p.nodes),
         ("simulated operators", p.operators),
         ("calls placed (IVR leg answered)", len(p.placed)),
-        ("  originate failed", p.failures().get("originate", 0)),
+        ("  originate failed (or no reply in 120 s)", p.failures().get("originate", 0)),
         ("calls completed (ended)", p.completed),
         ("  answered by an operator", p.answered),
         ("  abandoned (patience)", p.abandoned),
@@ -170,8 +170,8 @@ def rows(p: Phase, processes: list[str]) -> list[tuple[str, float | int | str | 
     for process in processes:
         a, b = (s.rss_mb if s else None for s in (p.start.get(process), p.end.get(process)))
         out.append((f"RSS MB start / end: {process}", f"{_fmt(a, 0)} / {_fmt(b, 0)}"))
-    out.append(("load average at start", " ".join(f"{x:.2f}" for x in p.load[0])))
-    out.append(("load average at end", " ".join(f"{x:.2f}" for x in p.load[1])))
+    out.append(("load average at start", " ".join(f"{x:.1f}" for x in p.load[0])))
+    out.append(("load average at end", " ".join(f"{x:.1f}" for x in p.load[1])))
     return out
 
 
@@ -192,13 +192,13 @@ def report(phases: list[Phase]) -> None:
     tables = [rows(p, processes) for p in phases]
     labels = list(dict.fromkeys(label for table in tables for label, _ in table))
     values = [dict(table) for table in tables]
-    head = f"{'':42s}" + "".join(f"{p.name:>16s}" for p in phases)
+    head = f"{'':42s}" + "".join(f"{p.name:>18s}" for p in phases)
     if len(phases) == 2:
         head += f"{'2 nodes / 1':>14s}"
     print(head)
     for label in labels:
         cells = [v.get(label) for v in values]
-        line = f"{label:42s}" + "".join(f"{_fmt(c):>16s}" for c in cells)
+        line = f"{label:42s}" + "".join(f"{_fmt(c):>18s}" for c in cells)
         if len(phases) == 2 and label not in ("Asterisk nodes", "simulated operators"):
             line += f"{_ratio(cells[0], cells[1]):>14s}"
         print(line)

@@ -3,6 +3,7 @@ wallboard's SSE stream as a shift lead's page receives it, and what /proc says o
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import os
@@ -159,19 +160,19 @@ class WallboardStream(threading.Thread):
         self._stop.set()
 
 
-def wallboard_latencies(events: list[tuple[float, int]], frames: list[tuple[float, int]]) -> list[float]:
+def wallboard_latencies(
+    events: list[tuple[float, int]], frames: list[tuple[float, int]], within: float = 60.0
+) -> list[float]:
     """Per probe event (Asterisk's Timestamp, the probe queue's count after it), the first frame
-    received after it that shows that count, frames taken in order: seconds."""
+    received after it and within ``within`` seconds that shows that count: seconds. Events no
+    frame shows in time are left out (the caller prints seen / sent)."""
+    times = [at for at, _ in frames]
     out: list[float] = []
-    i = 0
     for at, waiting in sorted(events):
-        while i < len(frames) and frames[i][0] < at:
-            i += 1
-        j = i
-        while j < len(frames) and frames[j][1] != waiting:
-            j += 1
-        if j == len(frames):
-            continue
-        out.append(frames[j][0] - at)
-        i = j
+        for received, shown in frames[bisect.bisect_left(times, at) :]:
+            if received - at > within:
+                break
+            if shown == waiting:
+                out.append(received - at)
+                break
     return out
