@@ -271,7 +271,7 @@ def context(
         **desk_context(),
         **supervision_context(f"agi://{agi.reachable_host()}:{agi.port}"),
         **nodes_context(settings, doc, node),
-        **twilio_context(settings, f"agi://{agi.reachable_host()}:{agi.port}"),
+        **twilio_context(settings, agi.base_urls()),
     }
 
 

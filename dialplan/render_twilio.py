@@ -34,8 +34,9 @@ class TwilioEntry:
     tls_port: int | None
 
 
-def twilio_context(settings: Settings, agi_base: str) -> dict[str, Any]:
-    """The templates' ``twilio`` (None without ``twilio:``) and the names they use with it."""
+def twilio_context(settings: Settings, agi_bases: list[str]) -> dict[str, Any]:
+    """The templates' ``twilio`` (None without ``twilio:``) and the names they use with it;
+    ``agi_bases``: the service instances' FastAGI addresses, the first tried first."""
     names = {
         "call_header": v.TWILIO_CALL_HEADER,
         "header_match": CALL_HEADER_MATCH,
@@ -45,7 +46,7 @@ def twilio_context(settings: Settings, agi_base: str) -> dict[str, Any]:
     return {
         "twilio": twilio_entry(settings),
         "twilio_names": names,
-        "twilio_agi_url": f"{agi_base}/{v.AGI_TWILIO_SCRIPT}",
+        "twilio_agi_urls": [f"{base}/{v.AGI_TWILIO_SCRIPT}" for base in agi_bases],
     }
 
 

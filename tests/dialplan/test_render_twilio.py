@@ -118,3 +118,24 @@ def test_a_password_that_would_read_as_syntax_is_refused_without_showing_it(
     ) as refused:
         render(settings, server_target(settings, DOCKER_NET), document)
     assert "secret" not in str(refused.value)
+
+
+def test_a_twilio_hand_over_goes_to_the_second_instance_when_the_first_sets_no_route(
+    tmp_path: Path, document: IvrDocument
+) -> None:
+    settings = make_settings(
+        tmp_path, twilio=twilio(tmp_path), agi={"backup_host": "10.0.0.2", "backup_port": 4574}
+    )
+    etc = rendered(settings, document, tmp_path / "etc")
+    steps = [
+        value for key, value in read(etc / "extensions.conf")["hotline-twilio"] if key in ("exten", "same")
+    ]
+    calls = [i for i, step in enumerate(steps) if "AGI(" in step]
+    assert len(calls) == 2
+    first, second = calls
+    assert "/twilio," in steps[first] and steps[second].startswith("n,AGI(agi://10.0.0.2:4574/twilio,")
+    assert steps[first + 1] == 'n,GotoIf($["${HOTLINE_IVR_RESULT}" != ""]?routed)'  # routed: not again
+    assert (
+        steps[second + 1]
+        == 'n(routed),GotoIf($["${HOTLINE_IVR_RESULT}" != "queue"]?hotline-entry,s,fallback)'
+    )
