@@ -40,7 +40,8 @@ from tests.e2e.conftest import HERE, PORT_OFFSET, Service
 pytestmark = [pytest.mark.asterisk, pytest.mark.beside]
 
 # Ports of this module only (each + PORT_OFFSET): the service, FastAGI, and per node SIP, AMI, RTP.
-HTTP_PORT = 17080 + PORT_OFFSET
+# Not 17080: beside (+1000) that is 18080, the session service of the other pytest of `make test`.
+HTTP_PORT = 17280 + PORT_OFFSET
 AGI_PORT = 17573 + PORT_OFFSET
 NODES = ("a", "b")
 SIP = {"a": 17060 + PORT_OFFSET, "b": 17070 + PORT_OFFSET}
