@@ -51,6 +51,18 @@ function waitCell(q, wait) {
   return judged(duration(wait), "wait bad", "over", t("wallboard.cue.over", { threshold: duration(q.threshold_seconds) }));
 }
 
+/** The callers waiting, and on a line of several Asterisk nodes how many wait on each
+ * (issue 22: the snapshot's waiting_by_node; one node: the figure alone). */
+function waitingCell(q) {
+  const td = cell(formatNumber(q.waiting), "big waiting");
+  const nodes = Object.entries(q.waiting_by_node || {}).sort(([a], [b]) => a.localeCompare(b));
+  if (nodes.length > 1) {
+    const text = nodes.map(([node, n]) => `${node} ${formatNumber(n)}`).join(" · ");
+    td.append(element("small", { className: "by-node", title: t("wallboard.by_node"), textContent: text }));
+  }
+  return td;
+}
+
 function levelCell(q) {
   const level = q.service_level_24h;
   if (level === null) return cell(pct(level));
@@ -67,7 +79,7 @@ function drawQueues(s) {
     const wait = q.waiting ? q.longest_wait_seconds + elapsed() : 0;
     tr.append(
       cell(queueName(q.queue)),
-      cell(formatNumber(q.waiting), "big waiting"),
+      waitingCell(q),
       waitCell(q, wait),
       levelCell(q),
       cell(pct(q.service_level_today)),

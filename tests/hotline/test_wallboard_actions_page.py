@@ -43,6 +43,8 @@ SNAPSHOT: dict[str, Any] = {
             "abandoned_today": 0,
             "logged_in": 1 if q == "crisis" else 0,
             "operators": {"on_call": 1} if q == "crisis" else {},
+            # A line of two Asterisk nodes (issue 22): who waits where.
+            "waiting_by_node": {"south": 0, "north": w} if q == "crisis" else {},
         }
         for q, w in (("crisis", 1), ("legal", 0))
     ],

@@ -45,6 +45,7 @@ WORDS: dict[str, dict[str, str]] = {
         "result": "выполнено",
         "pause": "Пауза",
         "header": "Очередь",
+        "by_node": "ждут на каждом узле",
     },
     "pl": {
         "live": "na żywo",
@@ -62,6 +63,7 @@ WORDS: dict[str, dict[str, str]] = {
         "result": "wykonano",
         "pause": "Przerwa",
         "header": "Kolejka",
+        "by_node": "czeka na każdym węźle",
     },
 }
 
@@ -121,6 +123,9 @@ def test_the_wallboard_speaks_the_language_asked(browser: Browser, language: str
         expect(crisis.first).to_have_text(words["queue"])  # named by its topic, in the language
         expect(crisis.nth(5)).to_have_text(words["counts"])
         expect(crisis.nth(3)).to_have_text(words["level"])
+        by_node = crisis.nth(1).locator(".by-node")  # two nodes: who waits where, named by node
+        expect(by_node).to_have_text("north 1 · south 0")
+        expect(by_node).to_have_attribute("title", words["by_node"])
         row = page.locator('#operators tr[data-operator="op-anna"]')
         expect(row.locator("td").nth(1)).to_have_text(words["state"])
         expect(row.locator("td").nth(2)).to_have_text(re.compile(r"^1:0\d$"))
@@ -140,6 +145,7 @@ def test_choosing_english_redraws_the_board(browser: Browser) -> None:
         expect(page.locator("#alerts li").first).to_contain_text(alert)
         crisis = page.locator('#queues tr[data-queue="crisis"] td')
         expect(crisis.nth(5)).to_have_text("12,345 / 12,000 / 345")
+        expect(crisis.nth(1).locator(".by-node")).to_have_attribute("title", "waiting on each node")
         expect(page.locator('#operators tr[data-operator="op-anna"] td').nth(1)).to_have_text("on call")
         expect(page.locator('#debriefs tr[data-id="7"]')).to_contain_text("open (the guard suggested it)")
         expect(page.locator("#actions tbody tr").first).to_contain_text("training")
