@@ -92,7 +92,7 @@ To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]"""
 
 
-_OK_TO_BYE = """<send><![CDATA[
+OK_TO_BYE = """<send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -160,7 +160,7 @@ Content-Length: 0
 <recv response="200" next="{_DONE}"/>"""
     ending += f"""
 <label id="{_FAR_END_HUNG_UP}"/>
-{_OK_TO_BYE}
+{OK_TO_BYE}
 <label id="{_DONE}"/>"""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="hotline caller">
@@ -226,7 +226,7 @@ def partner_line_scenario(number: str, forbidden: str = "") -> str:
 <recv request="ACK"/>
 <Reference variables="uri,leak"/>
 <recv request="BYE"/>
-{_OK_TO_BYE}
+{OK_TO_BYE}
 </scenario>
 """
 
@@ -323,7 +323,7 @@ CSeq: 2 INVITE
 CSeq: 2 ACK
 ]]></send>
 <recv request="BYE" timeout="15000"/>
-{_OK_TO_BYE}
+{OK_TO_BYE}
 </scenario>
 """
 
@@ -362,7 +362,7 @@ def softphone_answer_scenario(
     unused = ",far_tag" if hangup_after_ms is None else ""  # sipp refuses unused variables
     if hangup_after_ms is None:
         ending = f"""<recv request="BYE" timeout="60000"/>
-{_OK_TO_BYE}"""
+{OK_TO_BYE}"""
     else:
         ending = f"""<pause milliseconds="{hangup_after_ms}"/>
 <send retrans="500"><![CDATA[

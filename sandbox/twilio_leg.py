@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sandbox.scenarios import CallgenError
+from sandbox.scenarios import OK_TO_BYE, CallgenError
 
 _HEADER_NAME = re.compile(r"X-Hotline-[A-Za-z-]{1,40}")
 _HEADER_VALUE = re.compile(r"[A-Za-z0-9_.-]{0,64}")
@@ -96,14 +96,6 @@ def hand_over_scenario(
 {_ack(user, "2")}
 ]]></send>
 <recv request="BYE" timeout="{wait_for_bye_ms}"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+{OK_TO_BYE}
 </scenario>
 """
