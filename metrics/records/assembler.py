@@ -253,10 +253,8 @@ class CallAssembler:
 
     def _on_hangup(self, e: Hangup) -> None:
         """The caller's own channel hung up: the call ends."""
-        call = CallRef(e.node, e.call_id)
-        if e.uniqueid != e.call_id:
-            return  # another leg of the call
-        self.caller_gone(call, e.at)
+        if e.uniqueid == e.call_id:  # not another leg of the call
+            self.caller_gone(CallRef(e.node, e.call_id), e.at)
 
     def caller_gone(self, call: CallRef, at: datetime) -> None:
         """The caller's own call ended (the Hangup of its channel; the status callback of a
@@ -339,7 +337,8 @@ class CallAssembler:
         ]
         for call in gone:
             record = self._open[call]
-            answered = call.call_id in live.answered  # noted by the dialplan as it was answered
+            if answered := call.call_id in live.answered:  # noted by the dialplan as it was answered
+                _queued(record)  # answered with no route from the IVR: the dialplan's fallback took it
             self._finish(call, Outcome.ANSWERED if answered else _outcome_when_gone(record), complete=False)
 
     def _finish(self, call: CallRef, outcome: Outcome, complete: bool = True) -> None:

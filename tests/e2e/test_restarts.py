@@ -108,6 +108,9 @@ def test_a_kill_during_a_burst_leaves_one_record_per_call(service: Service, e2e_
     # who planned to leave at 9 s may still be waiting for the few operators when they do.
     in_ivr = [r for r in got if r["outcome"] != "abandoned_in_ivr"]
     assert len(in_ivr) == len(got) - OUTCOMES["abandoned_in_ivr"]
-    assert all(r["fallback"] and r["queue"] == "main" for r in in_ivr), in_ivr
+    assert all(r["fallback"] for r in in_ivr), in_ivr
+    # Its queue, unless the caller was answered and gone before the new process logged in to
+    # AMI: the census then knows the call was answered (the dialplan's AstDB note), not where.
+    assert all(r["queue"] == "main" or (r["queue"] is None and not r["complete"]) for r in in_ivr), in_ivr
     assert {r["outcome"] for r in in_ivr} <= {"answered", "abandoned_in_queue"}
     assert answered >= OUTCOMES["answered"]

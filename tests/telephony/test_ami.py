@@ -193,7 +193,9 @@ async def test_refused_login_keeps_retrying_with_backoff(
         assert status.last_error is not None and "login refused" in status.last_error
         assert "ast-a" in status.last_error and SECRET not in status.last_error
         gaps = [b - a for a, b in zip(peer.connected_at, peer.connected_at[1:], strict=False)]
-        assert gaps[0] < 0.04 and gaps[3] >= 0.045  # 0.02 s doubling, jittered, capped 0.1 s
+        # 0.02 s doubling, jittered, capped 0.1 s: the fourth wait longer than the first (both
+        # late alike on a loaded machine, so no bound on the first alone).
+        assert gaps[3] >= 0.045 and gaps[3] > gaps[0] + 0.015, gaps
         with pytest.raises(AmiUnavailable):
             await run.node.wait_logged_in(0.05)
     assert peer.logins == 0

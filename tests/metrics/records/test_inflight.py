@@ -86,12 +86,19 @@ def test_a_call_answered_and_ended_while_no_process_ran_is_recorded_answered(tmp
     first.ivr_routed(waiting, at(3), ROUTE)
     log.close()
 
+    # Killed mid-walk: the dialplan took its fallback, a person answered, all while no process ran.
+    walking = CALL.__class__("local", "1700000000.11")
+    first.ivr_started(walking, at(2), "en", "7")
+    log.close()
+
     second, _, out = process(tmp_path)
-    second.on_event(LiveCalls("local", at(60), frozenset(), answered=frozenset({CALL.call_id})))
-    outcomes = {r.call_id: (r.outcome, r.complete, r.topic) for r in out}
+    answered = frozenset({CALL.call_id, walking.call_id})
+    second.on_event(LiveCalls("local", at(60), frozenset(), answered=answered))
+    outcomes = {r.call_id: (r.outcome, r.complete, r.topic, r.fallback) for r in out}
     assert outcomes == {
-        CALL.call_id: (Outcome.ANSWERED, False, "crisis"),
-        waiting.call_id: (Outcome.ABANDONED_IN_QUEUE, False, "crisis"),
+        CALL.call_id: (Outcome.ANSWERED, False, "crisis", False),
+        waiting.call_id: (Outcome.ABANDONED_IN_QUEUE, False, "crisis", False),
+        walking.call_id: (Outcome.ANSWERED, False, None, True),  # no route from the IVR: the fallback
     }
 
 
